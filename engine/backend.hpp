@@ -1,0 +1,57 @@
+#pragma once
+// The backend interface: everything engine/ needs from a device. The CPU backend is always
+// built; the CUDA backend exists when MPE_HAVE_CUDA. Only backend_registry.cpp knows both.
+#include <cstddef>
+#include <memory>
+
+#include <mpe/device.hpp>
+#include <mpe/error.hpp>
+
+#include "csr_aggregate.hpp"
+#include "lse_contract.hpp"
+
+namespace mpe::detail {
+
+// Measures elapsed device time of the work queued between start() and stop_ms().
+class Timer {
+ public:
+  virtual ~Timer() = default;
+  virtual void start() = 0;
+  // Waits for the queued work and returns milliseconds since start().
+  virtual double stop_ms() = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual DeviceKind kind() const = 0;
+  virtual int device_count() const = 0;
+  virtual DeviceInfo info(int index) const = 0;
+
+  // Memory. allocate throws Error(out_of_memory); allocate(0) returns nullptr.
+  virtual void* allocate(int index, std::size_t bytes) = 0;
+  virtual void deallocate(int index, void* ptr) noexcept = 0;
+  virtual void fill_bytes(int index, void* ptr, unsigned char byte, std::size_t bytes) = 0;
+  // Copies ordered with the device's work; the *_host ones return when the copy is complete.
+  virtual void copy_to_host(int index, void* dst, const void* src, std::size_t bytes) = 0;
+  virtual void copy_from_host(int index, void* dst, const void* src, std::size_t bytes) = 0;
+  virtual void copy_on_device(int index, void* dst, const void* src, std::size_t bytes) = 0;
+  virtual void synchronize(int index) = 0;
+  virtual std::unique_ptr<Timer> make_timer(int index) = 0;
+
+  // Ops: arguments are validated by engine/ops before they arrive here.
+  virtual void lse_contract(int index, const kernels::LseContractArgs& args) = 0;
+  virtual void csr_aggregate(int index, const kernels::CsrAggregateArgs& args) = 0;
+};
+
+// The backend serving `device`; throws Error(device_unavailable) when it is not built or the
+// device does not exist.
+Backend& backend_for(const Device& device);
+
+// The CPU backend (always present).
+Backend& cpu_backend();
+
+// The CUDA backend, or nullptr when not built. Never throws.
+Backend* cuda_backend() noexcept;
+
+}  // namespace mpe::detail

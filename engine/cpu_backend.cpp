@@ -1,0 +1,77 @@
+// The CPU backend: host memory, synchronous ops, OpenMP inside the kernels.
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include <fmt/format.h>
+
+#include "backend.hpp"
+#include "cpu_info.hpp"
+
+namespace mpe::detail {
+
+namespace {
+
+class CpuTimer final : public Timer {
+ public:
+  void start() override { t0_ = std::chrono::steady_clock::now(); }
+  double stop_ms() override {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0_)
+        .count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point t0_;
+};
+
+constexpr std::size_t kAlignment = 64;  // cache line; also satisfies any SIMD load
+
+class CpuBackend final : public Backend {
+ public:
+  DeviceKind kind() const override { return DeviceKind::cpu; }
+  int device_count() const override { return 1; }
+  DeviceInfo info(int) const override { return host_device_info(); }
+
+  void* allocate(int, std::size_t bytes) override {
+    if (bytes == 0) return nullptr;
+    const std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+    void* p = rounded >= bytes ? std::aligned_alloc(kAlignment, rounded) : nullptr;
+    if (!p) {
+      throw Error(ErrorCode::out_of_memory,
+                  fmt::format("host allocation of {} bytes failed", bytes));
+    }
+    return p;
+  }
+  void deallocate(int, void* ptr) noexcept override { std::free(ptr); }
+  void fill_bytes(int, void* ptr, unsigned char byte, std::size_t bytes) override {
+    if (bytes) std::memset(ptr, byte, bytes);
+  }
+  void copy_to_host(int, void* dst, const void* src, std::size_t bytes) override {
+    if (bytes) std::memcpy(dst, src, bytes);
+  }
+  void copy_from_host(int, void* dst, const void* src, std::size_t bytes) override {
+    if (bytes) std::memcpy(dst, src, bytes);
+  }
+  void copy_on_device(int, void* dst, const void* src, std::size_t bytes) override {
+    if (bytes) std::memcpy(dst, src, bytes);
+  }
+  void synchronize(int) override {}
+  std::unique_ptr<Timer> make_timer(int) override { return std::make_unique<CpuTimer>(); }
+
+  void lse_contract(int, const kernels::LseContractArgs& args) override {
+    kernels::lse_contract_cpu(args);
+  }
+  void csr_aggregate(int, const kernels::CsrAggregateArgs& args) override {
+    kernels::csr_aggregate_cpu(args);
+  }
+};
+
+}  // namespace
+
+Backend& cpu_backend() {
+  static CpuBackend backend;
+  return backend;
+}
+
+}  // namespace mpe::detail

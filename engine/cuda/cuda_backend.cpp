@@ -1,0 +1,113 @@
+// The CUDA backend: device memory from the context's pool, ops queued on stream 0.
+#include <memory>
+
+#include "backend.hpp"
+#include "cuda/check.hpp"
+#include "cuda/cuda_context.hpp"
+
+namespace mpe::detail {
+
+namespace {
+
+class CudaTimer final : public Timer {
+ public:
+  explicit CudaTimer(cudaStream_t stream) : stream_(stream) {
+    MPE_CUDA_CHECK(cudaEventCreate(&start_));
+    MPE_CUDA_CHECK(cudaEventCreate(&stop_));
+  }
+  ~CudaTimer() override {
+    cudaEventDestroy(start_);
+    cudaEventDestroy(stop_);
+  }
+  CudaTimer(const CudaTimer&) = delete;
+  CudaTimer& operator=(const CudaTimer&) = delete;
+  void start() override { MPE_CUDA_CHECK(cudaEventRecord(start_, stream_)); }
+  double stop_ms() override {
+    MPE_CUDA_CHECK(cudaEventRecord(stop_, stream_));
+    MPE_CUDA_CHECK(cudaEventSynchronize(stop_));
+    float ms = 0;
+    MPE_CUDA_CHECK(cudaEventElapsedTime(&ms, start_, stop_));
+    return ms;
+  }
+
+ private:
+  cudaStream_t stream_;
+  cudaEvent_t start_ = nullptr;
+  cudaEvent_t stop_ = nullptr;
+};
+
+class CudaBackend final : public Backend {
+ public:
+  DeviceKind kind() const override { return DeviceKind::cuda; }
+  int device_count() const override { return cuda_devices(); }
+  DeviceInfo info(int index) const override {
+    DeviceInfo info = cuda_context(index).info();
+    std::size_t free_bytes = 0;
+    std::size_t total_bytes = 0;
+    use_device(index);
+    if (cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess) info.free_memory = free_bytes;
+    return info;
+  }
+
+  void* allocate(int index, std::size_t bytes) override {
+    return cuda_context(index).allocate(bytes);
+  }
+  void deallocate(int index, void* ptr) noexcept override {
+    try {
+      cuda_context(index).deallocate(ptr);
+    } catch (...) {  // the context existed when ptr was allocated, so this cannot happen
+    }
+  }
+  void fill_bytes(int index, void* ptr, unsigned char byte, std::size_t bytes) override {
+    if (!bytes) return;
+    auto& ctx = enter(index);
+    MPE_CUDA_CHECK(cudaMemsetAsync(ptr, byte, bytes, ctx.stream()));
+  }
+  void copy_to_host(int index, void* dst, const void* src, std::size_t bytes) override {
+    if (!bytes) return;
+    auto& ctx = enter(index);
+    MPE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, ctx.stream()));
+    MPE_CUDA_CHECK(cudaStreamSynchronize(ctx.stream()));
+  }
+  void copy_from_host(int index, void* dst, const void* src, std::size_t bytes) override {
+    if (!bytes) return;
+    auto& ctx = enter(index);
+    MPE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, ctx.stream()));
+    // The source is pageable caller memory that may be freed on return: wait for the copy.
+    MPE_CUDA_CHECK(cudaStreamSynchronize(ctx.stream()));
+  }
+  void copy_on_device(int index, void* dst, const void* src, std::size_t bytes) override {
+    if (!bytes) return;
+    auto& ctx = enter(index);
+    MPE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, ctx.stream()));
+  }
+  void synchronize(int index) override {
+    MPE_CUDA_CHECK(cudaStreamSynchronize(enter(index).stream()));
+  }
+  std::unique_ptr<Timer> make_timer(int index) override {
+    return std::make_unique<CudaTimer>(enter(index).stream());
+  }
+
+  void lse_contract(int index, const kernels::LseContractArgs& args) override {
+    kernels::lse_contract_cuda(args, enter(index).stream());
+  }
+  void csr_aggregate(int index, const kernels::CsrAggregateArgs& args) override {
+    kernels::csr_aggregate_cuda(args, enter(index).stream());
+  }
+
+ private:
+  static CudaContext& enter(int index) {
+    CudaContext& ctx = cuda_context(index);
+    use_device(index);
+    return ctx;
+  }
+};
+
+}  // namespace
+
+Backend* make_cuda_backend() {
+  static CudaBackend backend;
+  return &backend;
+}
+
+}  // namespace mpe::detail

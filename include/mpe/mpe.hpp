@@ -1,0 +1,9 @@
+#pragma once
+/// @file mpe.hpp
+/// Umbrella header: everything in mpengine's public API.
+
+#include <mpe/device.hpp>
+#include <mpe/error.hpp>
+#include <mpe/graph.hpp>
+#include <mpe/ops.hpp>
+#include <mpe/tensor.hpp>

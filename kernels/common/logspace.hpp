@@ -1,0 +1,53 @@
+#pragma once
+// Log-space arithmetic shared by the CPU and CUDA kernels.
+//
+// Zero probability is the finite value kLogZero (-1e12), never -inf, so that sums and
+// differences of log-values never produce NaN. Anything at or below kLogZero / 2 counts as
+// zero probability.
+#include <cmath>
+
+#include "common/hd.hpp"
+
+namespace mpe::kernels {
+
+constexpr float kLogZero = -1e12f;
+constexpr float kLogZeroHalf = kLogZero / 2;
+
+MPE_HD bool log_is_zero(float v) { return !(v > kLogZeroHalf); }  // NaN counts as zero too
+
+// log(p) for a probability, kLogZero for p <= 0, clamped below at log(1e-30) otherwise.
+MPE_HD float safe_log(float p) { return p > 0.0f ? logf(fmaxf(p, 1e-30f)) : kLogZero; }
+
+// Streaming log-sum-exp: max-shifted running sum that skips zero-probability terms.
+// m is the running maximum, s = Σ exp(v - m) over the terms pushed so far.
+struct LseAcc {
+  float m = kLogZero;
+  float s = 0.0f;
+
+  MPE_HD void push(float v) {
+    if (log_is_zero(v)) return;
+    if (v > m) {
+      s = s * expf(m - v) + 1.0f;
+      m = v;
+    } else {
+      s += expf(v - m);
+    }
+  }
+  // Combines two partial accumulators (used for cross-thread reductions).
+  MPE_HD void merge(float om, float os) {
+    if (os == 0.0f) return;
+    if (s == 0.0f) {
+      m = om;
+      s = os;
+    } else if (om > m) {
+      s = s * expf(m - om) + os;
+      m = om;
+    } else {
+      s += os * expf(om - m);
+    }
+  }
+  // log Σ exp(v) over the pushed terms; kLogZero when every term was zero probability.
+  MPE_HD float result() const { return s > 0.0f ? m + logf(s) : kLogZero; }
+};
+
+}  // namespace mpe::kernels

@@ -1,0 +1,74 @@
+// CUDA batched log-space contraction. A group of G lanes (G = 4..32, a power of two chosen
+// from the row length) reduces one (b, i) row: each lane streams a strided slice of j through
+// an LseAcc, then the group merges partial (max, sum) pairs with shuffles. Deterministic: the
+// order of operations depends only on the shape.
+#include "common/logspace.hpp"
+#include "cuda/check.hpp"
+#include "lse_contract.hpp"
+
+namespace mpe::kernels {
+
+namespace {
+constexpr int kBlockThreads = 256;  // tuning: threads per block
+
+template <int G>
+__global__ void __launch_bounds__(kBlockThreads)
+    lse_contract_kernel(const float* __restrict__ M, const float* __restrict__ x,
+                        float* __restrict__ y, std::int64_t batch, std::int64_t rows,
+                        std::int64_t cols, bool shared_matrix) {
+  const std::int64_t total = batch * rows;
+  constexpr int kGroupsPerWarp = 32 / G;
+  const int lane = threadIdx.x % G;
+  const int group_in_warp = (threadIdx.x % 32) / G;
+  const std::int64_t grid_stride = static_cast<std::int64_t>(gridDim.x) * (kBlockThreads / G);
+  // The loop bound is uniform across each warp, so every lane reaches the shuffles.
+  for (std::int64_t warp_row = static_cast<std::int64_t>(blockIdx.x) * (kBlockThreads / G) +
+                               (threadIdx.x / 32) * kGroupsPerWarp;
+       warp_row < total; warp_row += grid_stride) {
+    const std::int64_t r = warp_row + group_in_warp;
+    const bool active = r < total;
+    LseAcc acc;
+    if (active) {
+      const std::int64_t b = r / rows;
+      const std::int64_t i = r - b * rows;
+      const float* m_row = M + ((shared_matrix ? 0 : b * rows) + i) * cols;
+      const float* x_row = x + b * cols;
+      for (std::int64_t j = lane; j < cols; j += G) acc.push(__ldg(m_row + j) + __ldg(x_row + j));
+    }
+#pragma unroll
+    for (int offset = G / 2; offset > 0; offset /= 2) {
+      const float om = __shfl_xor_sync(0xffffffffu, acc.m, offset, G);
+      const float os = __shfl_xor_sync(0xffffffffu, acc.s, offset, G);
+      acc.merge(om, os);
+    }
+    if (active && lane == 0) y[r] = acc.result();
+  }
+}
+
+template <int G>
+void launch(const LseContractArgs& a, Stream stream) {
+  const std::int64_t total = a.batch * a.rows;
+  const std::int64_t rows_per_block = kBlockThreads / G;
+  const std::int64_t blocks_needed = (total + rows_per_block - 1) / rows_per_block;
+  const int blocks = static_cast<int>(blocks_needed < 65535 * 8 ? blocks_needed : 65535 * 8);
+  lse_contract_kernel<G><<<blocks, kBlockThreads, 0, stream>>>(a.M, a.x, a.y, a.batch, a.rows,
+                                                               a.cols, a.shared_matrix);
+  MPE_CUDA_CHECK_LAUNCH();
+}
+}  // namespace
+
+void lse_contract_cuda(const LseContractArgs& a, Stream stream) {
+  if (a.batch * a.rows == 0) return;
+  // Smallest group that keeps every lane busy; whole warps once rows reach 32 terms.
+  if (a.cols <= 4) {
+    launch<4>(a, stream);
+  } else if (a.cols <= 8) {
+    launch<8>(a, stream);
+  } else if (a.cols <= 16) {
+    launch<16>(a, stream);
+  } else {
+    launch<32>(a, stream);
+  }
+}
+
+}  // namespace mpe::kernels

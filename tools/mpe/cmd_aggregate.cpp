@@ -1,0 +1,4 @@
+#include "commands.hpp"
+namespace mpe::cli {
+void add_aggregate_command(CLI::App&) {}
+}

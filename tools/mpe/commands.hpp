@@ -1,0 +1,8 @@
+#pragma once
+// Each subcommand registers itself on the CLI11 app and runs from its callback.
+#include <CLI/CLI.hpp>
+
+namespace mpe::cli {
+void add_info_command(CLI::App& app);       // mpe info
+void add_aggregate_command(CLI::App& app);  // mpe aggregate GRAPH
+}  // namespace mpe::cli

@@ -1,0 +1,25 @@
+// mpe: command-line front end. Subcommands live in their own files (cmd_*.cpp).
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+#include <mpe/mpe.hpp>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"mpe — message-passing inference engine (https://github.com/mpengine)\n"
+               "Runs mpengine's ops and models from files on the CPU or a CUDA GPU."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", mpe::build_info().version);
+  mpe::cli::add_info_command(app);
+  mpe::cli::add_aggregate_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const mpe::Error& e) {
+    std::fprintf(stderr, "mpe: error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}
