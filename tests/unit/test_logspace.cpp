@@ -1,0 +1,64 @@
+// The shared host/device log-space math (kernels/common), checked against float64.
+#include <cmath>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "common/aggregate.hpp"
+#include "common/logspace.hpp"
+
+namespace mpe::kernels {
+namespace {
+
+TEST(LogSpace, AccumulatorMatchesFloat64InAnyPushOrder) {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> d(-30.f, 30.f);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<float> v(1 + trial % 50);
+    for (auto& e : v) e = d(rng);
+    double mx = -1e300;
+    for (float e : v) mx = std::max(mx, double(e));
+    double s = 0;
+    for (float e : v) s += std::exp(double(e) - mx);
+    const double want = mx + std::log(s);
+    LseAcc fwd;
+    for (float e : v) fwd.push(e);
+    LseAcc a, b;  // split in two halves and merged, as the GPU's shuffles do
+    for (std::size_t k = 0; k < v.size(); ++k) (k % 2 ? a : b).push(v[k]);
+    a.merge(b.m, b.s);
+    EXPECT_NEAR(fwd.result(), want, 1e-5 * std::max(1.0, std::fabs(want)));
+    EXPECT_NEAR(a.result(), want, 1e-5 * std::max(1.0, std::fabs(want)));
+  }
+}
+
+TEST(LogSpace, ZeroProbabilityRules) {
+  LseAcc acc;
+  EXPECT_EQ(acc.result(), kLogZero);
+  acc.push(kLogZero);
+  acc.push(kLogZero * 0.6f);
+  acc.push(NAN);
+  EXPECT_EQ(acc.result(), kLogZero);
+  acc.push(-3.0f);
+  EXPECT_FLOAT_EQ(acc.result(), -3.0f);
+  LseAcc empty;
+  acc.merge(empty.m, empty.s);
+  EXPECT_FLOAT_EQ(acc.result(), -3.0f);
+  empty.merge(acc.m, acc.s);
+  EXPECT_FLOAT_EQ(empty.result(), -3.0f);
+  EXPECT_EQ(safe_log(0.0f), kLogZero);
+  EXPECT_EQ(safe_log(-1.0f), kLogZero);
+  EXPECT_FLOAT_EQ(safe_log(1e-40f), std::log(1e-30f));
+  EXPECT_FLOAT_EQ(safe_log(0.5f), std::log(0.5f));
+}
+
+TEST(LogSpace, AggregationRules) {
+  EXPECT_EQ(agg_finish(AggKind::max, agg_init(AggKind::max), 0), 0.0f);
+  EXPECT_EQ(agg_finish(AggKind::min, agg_init(AggKind::min), 0), 0.0f);
+  EXPECT_EQ(agg_finish(AggKind::mean, 6.0f, 3), 2.0f);
+  EXPECT_EQ(agg_step(AggKind::max, -1.0f, 2.0f), 2.0f);
+  EXPECT_EQ(agg_step(AggKind::min, -1.0f, 2.0f), -1.0f);
+  EXPECT_EQ(agg_step(AggKind::sum, -1.0f, 2.0f), 1.0f);
+}
+
+}  // namespace
+}  // namespace mpe::kernels

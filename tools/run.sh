@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job: install dependencies, build, show the devices, then run message passing over
+# the Cora citation graph on the best device found (a GPU when one answers, else the CPU), and
+# the quick benchmark suite.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$root/tools/install_deps.sh"
+bash "$root/tools/build.sh" build -DMPE_BUILD_TESTS=OFF
+mpe="$root/build/tools/mpe"
+echo
+"$mpe" info
+echo
+"$mpe" aggregate "$root/data/cora/cora.cites" --symmetrize --self-loops --width 64 --rounds 20
+echo
+"$root/build/bench/mpe-bench" --quick

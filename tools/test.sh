@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test job (CI runs this): install dependencies, build with CUDA when nvcc is present
+# (sm_90 by default), run every test in parallel (GPU tests skip visibly without a device),
+# then build the CPU path with ASan + UBSan and run the unit tests under the sanitizers.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+jobs="${MPE_JOBS:-$(nproc)}"
+bash "$root/tools/install_deps.sh"
+
+echo "== build (release) =="
+bash "$root/tools/build.sh" build
+echo "== tests (release) =="
+(cd "$root/build" && ctest -j "$jobs" --output-on-failure --timeout 600)
+
+echo "== build (ASan + UBSan, CPU backend) =="
+MPE_BUILD_TYPE=RelWithDebInfo bash "$root/tools/build.sh" build-asan -DMPE_CUDA=OFF \
+  -DMPE_SANITIZE=ON -DMPE_BUILD_TOOLS=OFF
+echo "== tests (ASan + UBSan) =="
+export ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=1:abort_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+(cd "$root/build-asan" && ctest -j "$jobs" --output-on-failure --timeout 600 -L unit -LE install)
+echo "== all tests passed =="
