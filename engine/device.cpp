@@ -52,9 +52,9 @@ Device parse_device_from(const std::string& text, const std::string& source) {
       return cuda_or_throw(std::stoi(num), source);
     }
   }
-  throw Error(ErrorCode::invalid_argument,
-              fmt::format("{}: unknown device '{}' (expected cpu, cuda, cuda:N or auto)", source,
-                          text));
+  throw Error(
+      ErrorCode::invalid_argument,
+      fmt::format("{}: unknown device '{}' (expected cpu, cuda, cuda:N or auto)", source, text));
 }
 }  // namespace
 

@@ -11,23 +11,23 @@ namespace mpe {
 namespace {
 void require_defined(const Tensor& t, const char* op, const char* name) {
   if (!t.defined()) {
-    throw Error(ErrorCode::invalid_argument, fmt::format("{}: {} is an undefined tensor", op, name));
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("{}: {} is an undefined tensor", op, name));
   }
 }
 
 void require_dtype(const Tensor& t, DType want, const char* op, const char* name) {
   if (t.dtype() != want) {
-    throw Error(ErrorCode::dtype_mismatch,
-                fmt::format("{}: {} must be {}, got {}", op, name, dtype_name(want),
-                            dtype_name(t.dtype())));
+    throw Error(ErrorCode::dtype_mismatch, fmt::format("{}: {} must be {}, got {}", op, name,
+                                                       dtype_name(want), dtype_name(t.dtype())));
   }
 }
 
 void require_shape(const Tensor& t, const Shape& want, const char* op, const char* name) {
   if (t.shape() != want) {
-    throw Error(ErrorCode::shape_mismatch, fmt::format("{}: {} must have shape {}, got {}", op,
-                                                       name, shape_str(want),
-                                                       shape_str(t.shape())));
+    throw Error(ErrorCode::shape_mismatch,
+                fmt::format("{}: {} must have shape {}, got {}", op, name, shape_str(want),
+                            shape_str(t.shape())));
   }
 }
 
@@ -81,8 +81,8 @@ void lse_contract(const Tensor& M, const Tensor& x, Tensor& y) {
 Tensor lse_contract(const Tensor& M, const Tensor& x) {
   require_defined(M, "lse_contract", "M");
   require_defined(x, "lse_contract", "x");
-  Tensor y = Tensor::empty({x.rank() > 0 ? x.dim(0) : 0, M.rank() > 1 ? M.dim(-2) : 0},
-                           DType::f32, M.device());
+  Tensor y = Tensor::empty({x.rank() > 0 ? x.dim(0) : 0, M.rank() > 1 ? M.dim(-2) : 0}, DType::f32,
+                           M.device());
   lse_contract(M, x, y);
   return y;
 }
@@ -123,9 +123,8 @@ void csr_aggregate(const Csr& graph, const Tensor& x, Aggregation agg, Tensor& y
     require_shape(graph.weights, graph.col_indices.shape(), op, "graph.weights");
   }
   if (x.rank() != 2 || x.dim(0) != graph.num_cols) {
-    throw Error(ErrorCode::shape_mismatch,
-                fmt::format("{}: x must be [num_cols = {}, F], got {}", op, graph.num_cols,
-                            shape_str(x.shape())));
+    throw Error(ErrorCode::shape_mismatch, fmt::format("{}: x must be [num_cols = {}, F], got {}",
+                                                       op, graph.num_cols, shape_str(x.shape())));
   }
   const std::int64_t width = x.dim(1);
   require_shape(y, {graph.num_rows, width}, op, "y");

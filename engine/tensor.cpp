@@ -115,9 +115,8 @@ const void* Tensor::raw() const noexcept { return storage_ ? storage_->ptr : nul
 
 void Tensor::check_dtype(DType want) const {
   if (want != dtype_) {
-    throw Error(ErrorCode::dtype_mismatch,
-                fmt::format("tensor holds {} but {} was requested", dtype_name(dtype_),
-                            dtype_name(want)));
+    throw Error(ErrorCode::dtype_mismatch, fmt::format("tensor holds {} but {} was requested",
+                                                       dtype_name(dtype_), dtype_name(want)));
   }
 }
 
@@ -135,9 +134,9 @@ Tensor Tensor::to(Device device) const {
 
 void Tensor::copy_from(const Tensor& src) {
   if (src.shape_ != shape_ || src.dtype_ != dtype_) {
-    throw Error(ErrorCode::shape_mismatch,
-                fmt::format("copy_from: source {} does not match destination {}", src.str(),
-                            str()));
+    throw Error(
+        ErrorCode::shape_mismatch,
+        fmt::format("copy_from: source {} does not match destination {}", src.str(), str()));
   }
   if (nbytes() == 0) return;
   if (src.is_cpu()) {

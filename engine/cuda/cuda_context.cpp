@@ -77,10 +77,9 @@ cublasHandle_t CudaContext::cublas() {
     cublasHandle_t h = nullptr;
     const cublasStatus_t s = cublasCreate(&h);
     if (s != CUBLAS_STATUS_SUCCESS) {
-      throw Error(s == CUBLAS_STATUS_ALLOC_FAILED ? ErrorCode::out_of_memory
-                                                  : ErrorCode::device_error,
-                  fmt::format("cublasCreate failed on cuda:{}: {}", device_,
-                              cublas_status_name(s)));
+      throw Error(
+          s == CUBLAS_STATUS_ALLOC_FAILED ? ErrorCode::out_of_memory : ErrorCode::device_error,
+          fmt::format("cublasCreate failed on cuda:{}: {}", device_, cublas_status_name(s)));
     }
     cublasSetStream(h, streams_[0]);
     cublas_ = h;

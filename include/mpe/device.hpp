@@ -33,14 +33,14 @@ Device parse_device(const std::string& text);
 
 /// What a device is: shown by `mpe info` and recorded by `mpe-bench`.
 struct DeviceInfo {
-  Device device;                      ///< which one
-  std::string name;                   ///< e.g. "NVIDIA H100 80GB HBM3" or the CPU model
-  std::size_t total_memory = 0;       ///< bytes (host RAM for the CPU)
-  std::size_t free_memory = 0;        ///< bytes free when asked
-  int multiprocessors = 0;            ///< SMs for CUDA, hardware threads for the CPU
-  int compute_major = 0;              ///< CUDA compute capability (0 for the CPU)
-  int compute_minor = 0;              ///< CUDA compute capability (0 for the CPU)
-  double peak_bandwidth_gbs = 0;      ///< nominal memory bandwidth in GB/s, 0 when unknown
+  Device device;                  ///< which one
+  std::string name;               ///< e.g. "NVIDIA H100 80GB HBM3" or the CPU model
+  std::size_t total_memory = 0;   ///< bytes (host RAM for the CPU)
+  std::size_t free_memory = 0;    ///< bytes free when asked
+  int multiprocessors = 0;        ///< SMs for CUDA, hardware threads for the CPU
+  int compute_major = 0;          ///< CUDA compute capability (0 for the CPU)
+  int compute_minor = 0;          ///< CUDA compute capability (0 for the CPU)
+  double peak_bandwidth_gbs = 0;  ///< nominal memory bandwidth in GB/s, 0 when unknown
 };
 
 /// True when this build contains the CUDA backend.
@@ -66,16 +66,16 @@ void synchronize(const Device& device);
 
 /// How this library was built, for `mpe info` and benchmark records.
 struct BuildInfo {
-  std::string version;        ///< mpengine version, e.g. "0.1.0"
-  std::string git_commit;     ///< commit the build came from ("unknown" outside git)
-  std::string build_type;     ///< CMake build type
-  std::string compiler;       ///< C++ compiler and version
-  bool cuda = false;          ///< CUDA backend compiled in
-  std::string cuda_version;   ///< CUDA toolkit version used to build ("" without CUDA)
-  std::string cuda_archs;     ///< CMAKE_CUDA_ARCHITECTURES
-  bool openmp = false;        ///< CPU kernels parallelised with OpenMP
-  int cpu_threads = 1;        ///< threads the CPU backend uses
-  bool sanitizers = false;    ///< built with ASan/UBSan
+  std::string version;       ///< mpengine version, e.g. "0.1.0"
+  std::string git_commit;    ///< commit the build came from ("unknown" outside git)
+  std::string build_type;    ///< CMake build type
+  std::string compiler;      ///< C++ compiler and version
+  bool cuda = false;         ///< CUDA backend compiled in
+  std::string cuda_version;  ///< CUDA toolkit version used to build ("" without CUDA)
+  std::string cuda_archs;    ///< CMAKE_CUDA_ARCHITECTURES
+  bool openmp = false;       ///< CPU kernels parallelised with OpenMP
+  int cpu_threads = 1;       ///< threads the CPU backend uses
+  bool sanitizers = false;   ///< built with ASan/UBSan
 };
 
 /// The build configuration of the linked library.

@@ -34,11 +34,11 @@ struct Csr {
 
 /// Coordinate (COO) entries on the host: row[k], col[k] and an optional weight[k].
 struct Coo {
-  std::int64_t num_rows = 0;        ///< rows of the matrix
-  std::int64_t num_cols = 0;        ///< columns of the matrix
-  std::vector<std::int64_t> rows;   ///< row of each entry
-  std::vector<std::int64_t> cols;   ///< column of each entry
-  std::vector<float> weights;       ///< empty (all 1) or one per entry
+  std::int64_t num_rows = 0;       ///< rows of the matrix
+  std::int64_t num_cols = 0;       ///< columns of the matrix
+  std::vector<std::int64_t> rows;  ///< row of each entry
+  std::vector<std::int64_t> cols;  ///< column of each entry
+  std::vector<float> weights;      ///< empty (all 1) or one per entry
 };
 
 /// What to do with repeated (row, col) entries.
@@ -51,11 +51,11 @@ enum class Duplicates {
 
 /// Options for csr_from_coo.
 struct CsrBuildOptions {
-  bool sort_columns = true;                 ///< sort each row's columns ascending (stable)
-  Duplicates duplicates = Duplicates::keep; ///< how to treat repeated entries
-  bool symmetrize = false;                  ///< add (col, row) for every (row, col); square only
-  bool add_self_loops = false;              ///< add (i, i) where missing; square only
-  float self_loop_weight = 1.0f;            ///< weight of added self-loops
+  bool sort_columns = true;                  ///< sort each row's columns ascending (stable)
+  Duplicates duplicates = Duplicates::keep;  ///< how to treat repeated entries
+  bool symmetrize = false;                   ///< add (col, row) for every (row, col); square only
+  bool add_self_loops = false;               ///< add (i, i) where missing; square only
+  float self_loop_weight = 1.0f;             ///< weight of added self-loops
 };
 
 /// Builds a CSR on the host. The COO is validated first: indices in range, weights finite,
@@ -101,7 +101,7 @@ struct EdgeListOptions {
 /// Result of reading an edge list: the edges as COO (row = source, col = target, as written)
 /// and, with relabelling, the original id of each node.
 struct EdgeList {
-  Coo coo;                          ///< entries in file order
+  Coo coo;                            ///< entries in file order
   std::vector<std::string> node_ids;  ///< original ids (relabel only)
 };
 

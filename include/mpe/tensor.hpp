@@ -26,13 +26,21 @@ const char* dtype_name(DType t) noexcept;
 template <class T>
 constexpr DType dtype_of();
 template <>
-constexpr DType dtype_of<float>() { return DType::f32; }
+constexpr DType dtype_of<float>() {
+  return DType::f32;
+}
 template <>
-constexpr DType dtype_of<double>() { return DType::f64; }
+constexpr DType dtype_of<double>() {
+  return DType::f64;
+}
 template <>
-constexpr DType dtype_of<std::int32_t>() { return DType::i32; }
+constexpr DType dtype_of<std::int32_t>() {
+  return DType::i32;
+}
 template <>
-constexpr DType dtype_of<std::int64_t>() { return DType::i64; }
+constexpr DType dtype_of<std::int64_t>() {
+  return DType::i64;
+}
 
 /// Extents of a tensor, outermost first.
 using Shape = std::vector<std::int64_t>;
@@ -82,7 +90,9 @@ class Tensor {
   /// Number of elements.
   std::int64_t numel() const noexcept { return numel_; }
   /// Size in bytes.
-  std::size_t nbytes() const noexcept { return static_cast<std::size_t>(numel_) * dtype_size(dtype_); }
+  std::size_t nbytes() const noexcept {
+    return static_cast<std::size_t>(numel_) * dtype_size(dtype_);
+  }
   /// Where the data lives.
   Device device() const noexcept { return device_; }
   /// True on the host.

@@ -38,13 +38,11 @@ __global__ void __launch_bounds__(kBlockThreads)
     csr_aggregate_kernel(const std::int64_t* __restrict__ row_offsets,
                          const std::int32_t* __restrict__ col_indices,
                          const float* __restrict__ weights, const float* __restrict__ x,
-                         float* __restrict__ y, std::int64_t rows, std::int64_t width,
-                         int team) {
+                         float* __restrict__ y, std::int64_t rows, std::int64_t width, int team) {
   const int rows_per_block = kBlockThreads / team;
   const int t = threadIdx.x % team;
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * rows_per_block;
-  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * rows_per_block +
-                        threadIdx.x / team;
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * rows_per_block + threadIdx.x / team;
        i < rows; i += stride) {
     const std::int64_t begin = __ldg(row_offsets + i);
     const std::int64_t end = __ldg(row_offsets + i + 1);

@@ -16,9 +16,8 @@ constexpr Aggregation kAllAggs[] = {Aggregation::sum, Aggregation::mean, Aggrega
                                     Aggregation::min};
 
 void check_graph(const Csr& g_cpu, std::int64_t width, Aggregation agg, std::uint64_t seed) {
-  SCOPED_TRACE(testing::Message() << "rows=" << g_cpu.num_rows << " width=" << width
-                                  << " agg=" << aggregation_name(agg)
-                                  << " weighted=" << g_cpu.weighted());
+  SCOPED_TRACE(testing::Message() << "rows=" << g_cpu.num_rows << " width=" << width << " agg="
+                                  << aggregation_name(agg) << " weighted=" << g_cpu.weighted());
   const Tensor x_cpu = Tensor::from_vector(
       test::random_floats(static_cast<std::size_t>(g_cpu.num_cols * width), -1.f, 1.f, seed),
       {g_cpu.num_cols, width});

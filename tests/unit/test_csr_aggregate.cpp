@@ -15,7 +15,8 @@ constexpr Aggregation kAllAggs[] = {Aggregation::sum, Aggregation::mean, Aggrega
 
 void expect_matches_reference(const Csr& g, std::int64_t width, Aggregation agg,
                               std::uint64_t seed) {
-  const auto xv = test::random_floats(static_cast<std::size_t>(g.num_cols * width), -1.f, 1.f, seed);
+  const auto xv =
+      test::random_floats(static_cast<std::size_t>(g.num_cols * width), -1.f, 1.f, seed);
   const Tensor y = csr_aggregate(g, Tensor::from_vector(xv, {g.num_cols, width}), agg);
   ASSERT_EQ(y.shape(), (Shape{g.num_rows, width}));
   const auto got = y.to_vector<float>();
@@ -73,9 +74,9 @@ TEST(CsrAggregate, EmptyRowsGiveZeroForEveryAggregation) {
 
 TEST(CsrAggregate, GraphWithoutEdges) {
   const Csr g = test::make_csr(4, 4, {0, 0, 0, 0, 0}, {});
-  const auto y = csr_aggregate(g, Tensor::from_vector(std::vector<float>(8, 1.f), {4, 2}),
-                               Aggregation::max)
-                     .to_vector<float>();
+  const auto y =
+      csr_aggregate(g, Tensor::from_vector(std::vector<float>(8, 1.f), {4, 2}), Aggregation::max)
+          .to_vector<float>();
   for (float v : y) EXPECT_EQ(v, 0.f);
 }
 
@@ -114,9 +115,13 @@ TEST(CsrAggregate, RejectsBadArguments) {
     return ErrorCode::internal;
   };
   const Tensor x = Tensor::zeros({3, 4}, DType::f32);
-  EXPECT_EQ(code_of([&] { csr_aggregate(g, Tensor::zeros({2, 4}, DType::f32), Aggregation::sum); }),
+  EXPECT_EQ(code_of([&] {
+              csr_aggregate(g, Tensor::zeros({2, 4}, DType::f32), Aggregation::sum);
+            }),
             ErrorCode::shape_mismatch);
-  EXPECT_EQ(code_of([&] { csr_aggregate(g, Tensor::zeros({3, 4}, DType::f64), Aggregation::sum); }),
+  EXPECT_EQ(code_of([&] {
+              csr_aggregate(g, Tensor::zeros({3, 4}, DType::f64), Aggregation::sum);
+            }),
             ErrorCode::dtype_mismatch);
   Tensor y_bad = Tensor::zeros({2, 5}, DType::f32);
   EXPECT_EQ(code_of([&] { csr_aggregate(g, x, Aggregation::sum, y_bad); }),

@@ -19,8 +19,8 @@ void expect_matches_reference(std::int64_t B, std::int64_t I, std::int64_t J, bo
   for (std::size_t k = 0; k < got.size(); ++k) {
     ASSERT_FALSE(std::isnan(got[k])) << "at " << k;
     const double tol = 2e-6 * std::max(1.0, std::fabs(want[k])) + 1e-6 * std::log2(J + 2.0);
-    ASSERT_NEAR(got[k], want[k], tol) << "at " << k << " (B=" << B << " I=" << I << " J=" << J
-                                      << " shared=" << shared << ")";
+    ASSERT_NEAR(got[k], want[k], tol)
+        << "at " << k << " (B=" << B << " I=" << I << " J=" << J << " shared=" << shared << ")";
   }
 }
 
@@ -67,7 +67,7 @@ TEST(LseContract, LogZeroEntriesNeverMakeNaN) {
 
 TEST(LseContract, FullyMaskedRowGivesExactlyLogZero) {
   // Row 0 all masked in M; row 1 masked through x; row 2 has one live term.
-  const std::vector<float> M = {kLogZero, kLogZero, kLogZero, 0.f,      0.f,
+  const std::vector<float> M = {kLogZero, kLogZero, kLogZero, 0.f, 0.f,
                                 0.f,      kLogZero, kLogZero, 3.f};
   const std::vector<float> x = {kLogZero, kLogZero, 0.5f};
   const auto y = lse_contract(Tensor::from_vector(M, {3, 3}), Tensor::from_vector(x, {1, 3}))

@@ -28,7 +28,8 @@ struct AggregateOptions {
 };
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Pull-direction CSR: row i lists the sources of edges into i.
@@ -86,21 +87,26 @@ void run_aggregate(const AggregateOptions& opt) {
   const Csr g = host_graph.to(dev);
   const Tensor x = x_host.to(dev);
   nlohmann::json out;
-  out["graph"] = {{"path", opt.graph_path},       {"nodes", host_graph.num_rows},
-                  {"edges", host_graph.nnz()},    {"max_in_degree", max_deg},
+  out["graph"] = {{"path", opt.graph_path},
+                  {"nodes", host_graph.num_rows},
+                  {"edges", host_graph.nnz()},
+                  {"max_in_degree", max_deg},
                   {"empty_rows", empty_rows}};
   out["device"] = dev.str();
   out["width"] = opt.width;
   out["rounds"] = opt.rounds;
   if (!opt.json) {
-    fmt::print("graph {}: {} nodes, {} edges (in-degree mean {:.2f}, max {}, {} nodes without "
-               "in-edges)\n",
-               opt.graph_path, host_graph.num_rows, host_graph.nnz(),
-               host_graph.num_rows ? double(host_graph.nnz()) / host_graph.num_rows : 0.0,
-               max_deg, empty_rows);
+    fmt::print(
+        "graph {}: {} nodes, {} edges (in-degree mean {:.2f}, max {}, {} nodes without "
+        "in-edges)\n",
+        opt.graph_path, host_graph.num_rows, host_graph.nnz(),
+        host_graph.num_rows ? double(host_graph.nnz()) / host_graph.num_rows : 0.0, max_deg,
+        empty_rows);
     fmt::print("device {} ({}), {} rounds of y = AGG w*x over {}-wide random features\n\n",
                dev.str(), device_info(dev).name, opt.rounds, opt.width);
-    fmt::print("| aggregation | time/round | checksum (sum of |y|) | max |y_dev - y_cpu| / max |y_cpu| |\n");
+    fmt::print(
+        "| aggregation | time/round | checksum (sum of |y|) | max |y_dev - y_cpu| / max |y_cpu| "
+        "|\n");
     fmt::print("|---|---:|---:|---:|\n");
   }
   for (const std::string& name : opt.aggs) {
@@ -125,9 +131,9 @@ void run_aggregate(const AggregateOptions& opt) {
                               {"checksum", checksum},
                               {"max_rel_diff_vs_cpu", max_diff}});
     if (!opt.json) {
-      fmt::print("| {} | {:.3f} ms | {:.6g} | {} |\n", name, ms / opt.rounds, checksum,
-                 dev.kind == DeviceKind::cpu ? std::string("(cpu run)")
-                                             : fmt::format("{:.3g}", max_diff));
+      fmt::print(
+          "| {} | {:.3f} ms | {:.6g} | {} |\n", name, ms / opt.rounds, checksum,
+          dev.kind == DeviceKind::cpu ? std::string("(cpu run)") : fmt::format("{:.3g}", max_diff));
     }
   }
   if (opt.json) fmt::print("{}\n", out.dump(2));
@@ -148,7 +154,8 @@ void add_aggregate_command(CLI::App& app) {
   cmd->add_option("--agg", opt->aggs, "Aggregations to run (sum mean max min)")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--width", opt->width, "Feature width")->check(CLI::Range(1, 1 << 16))
+  cmd->add_option("--width", opt->width, "Feature width")
+      ->check(CLI::Range(1, 1 << 16))
       ->capture_default_str();
   cmd->add_option("--rounds", opt->rounds, "Aggregation rounds (output feeds the next round)")
       ->check(CLI::Range(1, 1000000))

@@ -35,14 +35,14 @@ void run_info(const InfoOptions& opt) {
     j["sanitizers"] = b.sanitizers;
     j["default_device"] = default_dev;
     for (const auto& d : devices) {
-      j["devices"].push_back({{"device", d.device.str()},
-                              {"name", d.name},
-                              {"total_memory", d.total_memory},
-                              {"free_memory", d.free_memory},
-                              {"multiprocessors", d.multiprocessors},
-                              {"compute_capability",
-                               fmt::format("{}.{}", d.compute_major, d.compute_minor)},
-                              {"peak_bandwidth_gbs", d.peak_bandwidth_gbs}});
+      j["devices"].push_back(
+          {{"device", d.device.str()},
+           {"name", d.name},
+           {"total_memory", d.total_memory},
+           {"free_memory", d.free_memory},
+           {"multiprocessors", d.multiprocessors},
+           {"compute_capability", fmt::format("{}.{}", d.compute_major, d.compute_minor)},
+           {"peak_bandwidth_gbs", d.peak_bandwidth_gbs}});
     }
     fmt::print("{}\n", j.dump(2));
     return;

@@ -7,8 +7,9 @@
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"mpe — message-passing inference engine (https://github.com/mpengine)\n"
-               "Runs mpengine's ops and models from files on the CPU or a CUDA GPU."};
+  CLI::App app{
+      "mpe — message-passing inference engine (https://github.com/mpengine)\n"
+      "Runs mpengine's ops and models from files on the CPU or a CUDA GPU."};
   app.require_subcommand(1);
   app.set_version_flag("--version", mpe::build_info().version);
   mpe::cli::add_info_command(app);
