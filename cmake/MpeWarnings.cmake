@@ -1,7 +1,7 @@
 # Warnings are errors in project code (not in third-party headers, which come in as SYSTEM).
 function(mpe_project_warnings target)
   set(_cxx -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align
-           -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough)
+           -Woverloaded-virtual -Wimplicit-fallthrough)
   if(MPE_WERROR)
     list(APPEND _cxx -Werror)
   endif()

@@ -45,7 +45,7 @@ Csr load_graph(const AggregateOptions& opt) {
   CsrBuildOptions build;
   build.symmetrize = opt.symmetrize;
   build.add_self_loops = opt.self_loops;
-  build.duplicates = Duplicates::sum;
+  build.duplicates = Duplicates::first;  // a repeated edge counts once
   return csr_from_coo(transposed(coo), build);
 }
 

@@ -1,0 +1,36 @@
+# Run by CTest (cli_*): drives the mpe program and checks its output and exit codes.
+function(run_mpe out_var rc_var)
+  execute_process(COMMAND ${MPE} ${ARGN} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+  set(${out_var} "${out}${err}" PARENT_SCOPE)
+  set(${rc_var} ${rc} PARENT_SCOPE)
+endfunction()
+# expect("<if() condition>" "message"): fails the test when the condition is false.
+macro(expect cond msg)
+  cmake_language(EVAL CODE "if(NOT (${cond}))\n message(FATAL_ERROR [==[${msg}]==])\nendif()")
+endmacro()
+
+# info --json is valid JSON naming the CPU device.
+run_mpe(out rc info --json)
+expect("rc EQUAL 0" "mpe info --json failed: ${out}")
+string(JSON first_device GET "${out}" devices 0 device)
+expect("first_device STREQUAL cpu" "first device is '${first_device}', expected cpu")
+
+# aggregate on a tiny graph: in-degrees c=2, a=1, b=1, d=1 (self-loop) -> 5 edges, max 2.
+run_mpe(out rc aggregate ${DATA}/tiny.edges --device cpu --json --rounds 1 --agg mean,max)
+expect("rc EQUAL 0" "mpe aggregate failed: ${out}")
+string(JSON nodes GET "${out}" graph nodes)
+string(JSON edges GET "${out}" graph edges)
+string(JSON maxdeg GET "${out}" graph max_in_degree)
+string(JSON n_results LENGTH "${out}" results)
+expect("nodes EQUAL 4 AND edges EQUAL 5 AND maxdeg EQUAL 2 AND n_results EQUAL 2"
+       "unexpected graph stats: ${out}")
+
+# Bad input: a clear error and exit code 2 (mpe::Error) or CLI11's usage error.
+run_mpe(out rc aggregate ${DATA}/tiny.edges --device cpu --agg median)
+expect("rc EQUAL 2" "bad aggregation gave rc=${rc}: ${out}")
+string(FIND "${out}" "unknown aggregation 'median'" pos)
+expect("pos GREATER -1" "message does not name the aggregation: ${out}")
+run_mpe(out rc aggregate ${DATA}/does-not-exist.mtx)
+expect("NOT rc EQUAL 0" "missing file accepted")
+run_mpe(out rc aggregate ${DATA}/tiny.edges --device tpu)
+expect("rc EQUAL 2" "bad device gave rc=${rc}: ${out}")
