@@ -1,0 +1,113 @@
+#include "cases.hpp"
+
+#include <random>
+
+#include <fmt/format.h>
+#include <mpe/ops.hpp>
+
+#include "graphs.hpp"
+
+namespace mpe::bench {
+
+namespace {
+std::int64_t param(const CasePoint& p, const char* name) { return std::stoll(p.params.at(name)); }
+
+Tensor random_tensor(const Shape& shape, float lo, float hi, std::uint64_t seed, Device device) {
+  std::int64_t n = 1;
+  for (auto d : shape) n *= d;
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(static_cast<std::size_t>(n));
+  for (auto& e : v) e = dist(rng);
+  return Tensor::from_vector(v, shape, device);
+}
+
+PreparedCase prepare_lse(const CasePoint& p, const Device& device, std::uint64_t seed) {
+  const std::int64_t B = param(p, "batch"), I = param(p, "rows"), J = param(p, "cols");
+  const bool shared = param(p, "shared") != 0;
+  const Shape m_shape = shared ? Shape{I, J} : Shape{B, I, J};
+  auto M = std::make_shared<Tensor>(random_tensor(m_shape, -8.f, 2.f, seed, device));
+  auto x = std::make_shared<Tensor>(random_tensor({B, J}, -5.f, 1.f, seed + 1, device));
+  auto y = std::make_shared<Tensor>(Tensor::empty({B, I}, DType::f32, device));
+  y->fill_bytes(0xFF);  // poison: NaN until written
+  PreparedCase c;
+  c.run = [M, x, y] { lse_contract(*M, *x, *y); };
+  c.bytes = 4.0 * (double(M->numel()) + double(B * J) + double(B * I));
+  c.flops = 0;  // exp-bound, not FLOP-bound
+  c.shape = fmt::format("B={} I={} J={} M={}", B, I, J, shared ? "shared" : "per-batch");
+  return c;
+}
+
+PreparedCase prepare_csr(const CasePoint& p, const Device& device, std::uint64_t seed,
+                         const std::string& mtx) {
+  const Csr& host = mtx.empty() ? synthetic_graph(p.params.at("graph"), param(p, "nodes"),
+                                                  param(p, "degree"), seed)
+                                : file_graph(mtx);
+  const std::int64_t F = param(p, "width");
+  const Aggregation agg = parse_aggregation(p.params.at("agg"));
+  auto g = std::make_shared<Csr>(host.to(device));
+  auto x = std::make_shared<Tensor>(random_tensor({host.num_cols, F}, -1.f, 1.f, seed, device));
+  auto y = std::make_shared<Tensor>(Tensor::empty({host.num_rows, F}, DType::f32, device));
+  y->fill_bytes(0xFF);
+  PreparedCase c;
+  c.run = [g, x, y, agg] { csr_aggregate(*g, *x, agg, *y); };
+  const double nnz = double(host.nnz());
+  c.bytes = 8.0 * double(host.num_rows + 1) + 4.0 * nnz + (host.weighted() ? 4.0 * nnz : 0.0) +
+            4.0 * double(host.num_cols * F) + 4.0 * double(host.num_rows * F);
+  c.flops = 2.0 * nnz * double(F);
+  c.nnz = host.nnz();
+  c.shape = fmt::format("{} n={} nnz={} F={} {}{}", mtx.empty() ? p.params.at("graph") : mtx,
+                        host.num_rows, host.nnz(), F, p.params.at("agg"),
+                        host.weighted() ? " weighted" : "");
+  return c;
+}
+}  // namespace
+
+std::vector<CasePoint> expand(const Grid& grid) {
+  std::vector<CasePoint> out;
+  for (const std::string& op : grid.ops) {
+    if (op == "lse_contract") {
+      for (auto b : grid.batch)
+        for (auto r : grid.rows)
+          for (auto c : grid.cols)
+            for (auto s : grid.shared) {
+              out.push_back({op,
+                             {{"batch", std::to_string(b)},
+                              {"rows", std::to_string(r)},
+                              {"cols", std::to_string(c)},
+                              {"shared", std::to_string(s)}}});
+            }
+    } else if (op == "csr_aggregate") {
+      const std::vector<std::string> graphs =
+          grid.mtx.empty() ? grid.graphs : std::vector<std::string>{"mtx"};
+      const std::vector<std::int64_t> nodes =
+          grid.mtx.empty() ? grid.nodes : std::vector<std::int64_t>{0};
+      const std::vector<std::int64_t> degrees =
+          grid.mtx.empty() ? grid.degree : std::vector<std::int64_t>{0};
+      for (const auto& gk : graphs)
+        for (auto n : nodes)
+          for (auto d : degrees)
+            for (auto w : grid.width)
+              for (const auto& a : grid.aggs) {
+                out.push_back({op,
+                               {{"graph", gk},
+                                {"nodes", std::to_string(n)},
+                                {"degree", std::to_string(d)},
+                                {"width", std::to_string(w)},
+                                {"agg", a}}});
+              }
+    } else {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("unknown op '{}' (lse_contract or csr_aggregate)", op));
+    }
+  }
+  return out;
+}
+
+PreparedCase prepare(const CasePoint& point, const Device& device, std::uint64_t seed,
+                     const std::string& mtx_path) {
+  if (point.op == "lse_contract") return prepare_lse(point, device, seed);
+  return prepare_csr(point, device, seed, mtx_path);
+}
+
+}  // namespace mpe::bench

@@ -1,0 +1,45 @@
+#pragma once
+// Benchmark cases: one op at one point of the parameter grid, set up on one device.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <mpe/device.hpp>
+
+namespace mpe::bench {
+
+// A prepared case: inputs on the device, an output poisoned before timing.
+struct PreparedCase {
+  std::function<void()> run;  // one launch of the op (queued on the device)
+  double bytes = 0;           // floor of bytes the op must move (see --help)
+  double flops = 0;           // useful floating-point operations, 0 when not meaningful
+  std::string shape;          // the shape in words, e.g. "B=64 I=192 J=192 shared"
+  std::int64_t nnz = 0;       // edges (csr_aggregate)
+};
+
+// One point of the grid: op name and its parameters (name -> value as text).
+struct CasePoint {
+  std::string op;
+  std::map<std::string, std::string> params;
+};
+
+struct Grid {
+  std::vector<std::string> ops;
+  std::vector<std::int64_t> batch, rows, cols, shared;  // lse_contract
+  std::vector<std::int64_t> nodes, degree, width;       // csr_aggregate
+  std::vector<std::string> aggs, graphs;                // csr_aggregate
+  std::string mtx;                                      // csr_aggregate from a file
+  std::uint64_t seed = 1;
+};
+
+// The cartesian product of the grid's parameters, op by op.
+std::vector<CasePoint> expand(const Grid& grid);
+
+// Builds the inputs of `point` on `device`. Throws mpe::Error for bad parameters.
+PreparedCase prepare(const CasePoint& point, const Device& device, std::uint64_t seed,
+                     const std::string& mtx_path);
+
+}  // namespace mpe::bench
