@@ -25,16 +25,18 @@ int cuda_device_count() noexcept {
 }
 
 namespace {
-Device cuda_or_throw(int index, const std::string& source) {
+// `what` names where the request came from, e.g. "device 'cuda'" or "MPE_DEVICE='cuda'".
+Device cuda_or_throw(int index, const std::string& what) {
   const Device d = Device::cuda(index);
   if (!cuda_built()) {
     throw Error(ErrorCode::device_unavailable,
-                fmt::format("{} asks for {}, but this build has no CUDA backend", source, d.str()));
+                fmt::format("{} asks for {}, but this build of mpengine has no CUDA backend", what,
+                            d.str()));
   }
   const int n = cuda_device_count();
   if (index >= n) {
     throw Error(ErrorCode::device_unavailable,
-                fmt::format("{} asks for {}, but {} CUDA device(s) answer", source, d.str(), n));
+                fmt::format("{} asks for {}, but {} CUDA device(s) answer", what, d.str(), n));
   }
   return d;
 }
@@ -42,14 +44,16 @@ Device cuda_or_throw(int index, const std::string& source) {
 Device auto_device() { return cuda_device_count() > 0 ? Device::cuda(0) : Device::cpu(); }
 
 Device parse_device_from(const std::string& text, const std::string& source) {
+  const std::string what = source == "MPE_DEVICE" ? fmt::format("MPE_DEVICE='{}'", text)
+                                                  : fmt::format("device '{}'", text);
   if (text == "cpu") return Device::cpu();
   if (text == "auto" || text.empty()) return auto_device();
-  if (text == "cuda" || text == "gpu") return cuda_or_throw(0, source);
+  if (text == "cuda" || text == "gpu") return cuda_or_throw(0, what);
   if (text.rfind("cuda:", 0) == 0) {
     const std::string num = text.substr(5);
     if (!num.empty() && num.find_first_not_of("0123456789") == std::string::npos &&
         num.size() < 6) {
-      return cuda_or_throw(std::stoi(num), source);
+      return cuda_or_throw(std::stoi(num), what);
     }
   }
   throw Error(

@@ -65,9 +65,16 @@ if step configure "$out/build.log" configure && step build "$out/build.log" buil
       "$build/tests/mpe_gpu_tests" --gtest_filter='GpuParity*:GpuDevice*:-GpuDevice.OutOfMemory*'
   }
   step "compute-sanitizer memcheck (gpu tests)" "$out/memcheck.log" memcheck
+  # The quick suite (CPU and GPU), then a GPU grid large enough to fill the device.
+  gpu_grid=(--device cuda --op lse_contract,csr_aggregate --batch 1,64,1024,16384 --rows 192
+            --cols 192 --shared 0,1 --nodes 1000000 --degree 16 --width 32,128
+            --graph uniform,rmat --agg sum,max)
   bench() {
     "$build/bench/mpe-bench" --quick -o md >"$out/bench.md" &&
-      "$build/bench/mpe-bench" --quick -o jsonl >"$out/bench.jsonl"
+      "$build/bench/mpe-bench" --quick -o jsonl >"$out/bench.jsonl" &&
+      echo >>"$out/bench.md" &&
+      "$build/bench/mpe-bench" "${gpu_grid[@]}" -o md >>"$out/bench.md" &&
+      "$build/bench/mpe-bench" "${gpu_grid[@]}" -o jsonl >>"$out/bench.jsonl"
   }
   step "mpe-bench --quick" "$out/bench.log" bench
   cat "$out/bench.log" >>"$out/ctest.log" 2>/dev/null; rm -f "$out/bench.log"

@@ -99,21 +99,24 @@ Csr csr_from_coo(const Coo& coo, const CsrBuildOptions& options) {
   std::vector<float> wts;
   cols.reserve(entries.size());
   wts.reserve(entries.size());
+  const bool merge = options.duplicates != Duplicates::keep;
+  std::vector<Entry> with_loop;  // scratch for a row that gains a self-loop
   for (std::size_t r = 0; r < rows; ++r) {
-    auto b = entries.begin() + start[r];
-    auto e = entries.begin() + start[r + 1];
-    std::vector<Entry> row(b, e);
-    if (options.add_self_loops && std::none_of(row.begin(), row.end(), [&](const Entry& x) {
-          return x.col == static_cast<std::int64_t>(r);
-        })) {
-      row.push_back(Entry{static_cast<std::int64_t>(r), options.self_loop_weight});
+    Entry* b = entries.data() + start[r];
+    Entry* e = entries.data() + start[r + 1];
+    if (options.add_self_loops &&
+        std::none_of(b, e, [&](const Entry& x) { return x.col == static_cast<std::int64_t>(r); })) {
+      with_loop.assign(b, e);
+      with_loop.push_back(Entry{static_cast<std::int64_t>(r), options.self_loop_weight});
+      b = with_loop.data();
+      e = b + with_loop.size();
     }
-    const bool merge = options.duplicates != Duplicates::keep;
     if (options.sort_columns || merge) {
-      std::stable_sort(row.begin(), row.end(),
-                       [](const Entry& x, const Entry& y) { return x.col < y.col; });
+      std::stable_sort(b, e, [](const Entry& x, const Entry& y) { return x.col < y.col; });
     }
-    for (std::size_t k = 0; k < row.size(); ++k) {
+    const std::size_t count = static_cast<std::size_t>(e - b);
+    const Entry* row = b;
+    for (std::size_t k = 0; k < count; ++k) {
       const bool repeat = merge && k > 0 && row[k].col == row[k - 1].col;
       if (!repeat) {
         cols.push_back(static_cast<std::int32_t>(row[k].col));
