@@ -6,3 +6,14 @@
 #else
 #define MPE_HD inline
 #endif
+
+// Full unrolling of short fixed-length loops, spelled for whichever compiler sees the code.
+#if defined(__CUDA_ARCH__)
+#define MPE_UNROLL _Pragma("unroll")
+#elif defined(__CUDACC__)  // nvcc's host pass: the host code of kernels is not hot
+#define MPE_UNROLL
+#elif defined(__GNUC__) && !defined(__clang__)
+#define MPE_UNROLL _Pragma("GCC unroll 16")
+#else
+#define MPE_UNROLL
+#endif

@@ -16,7 +16,7 @@ constexpr float kLogZeroHalf = kLogZero / 2;
 MPE_HD bool log_is_zero(float v) { return !(v > kLogZeroHalf); }  // NaN counts as zero too
 
 // log(p) for a probability, kLogZero for p <= 0, clamped below at log(1e-30) otherwise.
-MPE_HD float safe_log(float p) { return p > 0.0f ? logf(fmaxf(p, 1e-30f)) : kLogZero; }
+MPE_HD float safe_log(float p) { return p > 0.0f ? logf(p > 1e-30f ? p : 1e-30f) : kLogZero; }
 
 // Streaming log-sum-exp: max-shifted running sum that skips zero-probability terms.
 // m is the running maximum, s = Σ exp(v - m) over the terms pushed so far.
@@ -32,6 +32,22 @@ struct LseAcc {
     } else {
       s += expf(v - m);
     }
+  }
+  // Adds N terms at once: one max over the chunk, then one exp per term. Cheaper than N
+  // push() calls (no rescale per term) and branch-free, so GPU lanes never diverge. Pad unused
+  // slots with kLogZero.
+  template <int N>
+  MPE_HD void push_chunk(const float (&v)[N]) {
+    float cm = kLogZero;
+    MPE_UNROLL
+    for (int k = 0; k < N; ++k) cm = (v[k] > kLogZeroHalf && v[k] > cm) ? v[k] : cm;
+    if (!(cm > kLogZeroHalf)) return;  // every term is zero probability
+    const float nm = m > cm ? m : cm;  // not fmaxf: a libm call on x86 hosts
+    float add = 0.0f;
+    MPE_UNROLL
+    for (int k = 0; k < N; ++k) add += v[k] > kLogZeroHalf ? expf(v[k] - nm) : 0.0f;
+    s = s * expf(m - nm) + add;  // m - nm <= 0; an empty accumulator has s == 0
+    m = nm;
   }
   // Combines two partial accumulators (used for cross-thread reductions).
   MPE_HD void merge(float om, float os) {

@@ -13,6 +13,8 @@ void lse_contract_cpu(const LseContractArgs& a) {
     const std::int64_t i = r % a.rows;
     const float* m_row = a.M + ((a.shared_matrix ? 0 : b * a.rows) + i) * a.cols;
     const float* x_row = a.x + b * a.cols;
+    // push() per term: here the rescale branch is rare and well predicted; the GPU's chunked
+    // form (push_chunk) measured 1.6x slower on this path (scalar libm expf either way).
     LseAcc acc;
     for (std::int64_t j = 0; j < a.cols; ++j) acc.push(m_row[j] + x_row[j]);
     a.y[r] = acc.result();

@@ -1,6 +1,7 @@
 // CUDA batched log-space contraction. A group of G lanes (G = 4..32, a power of two chosen
 // from the row length) reduces one (b, i) row: each lane streams a strided slice of j through
-// an LseAcc, then the group merges partial (max, sum) pairs with shuffles. Deterministic: the
+// an LseAcc in chunks (one max, then one exp per term), then the group merges partial
+// (max, sum) pairs with shuffles. Deterministic: the
 // order of operations depends only on the shape.
 #include "common/logspace.hpp"
 #include "cuda/check.hpp"
@@ -10,6 +11,7 @@ namespace mpe::kernels {
 
 namespace {
 constexpr int kBlockThreads = 256;  // tuning: threads per block
+constexpr int kChunk = 8;           // tuning: terms per lane per LseAcc::push_chunk
 
 template <int G>
 __global__ void __launch_bounds__(kBlockThreads)
@@ -33,7 +35,16 @@ __global__ void __launch_bounds__(kBlockThreads)
       const std::int64_t i = r - b * rows;
       const float* m_row = M + ((shared_matrix ? 0 : b * rows) + i) * cols;
       const float* x_row = x + b * cols;
-      for (std::int64_t j = lane; j < cols; j += G) acc.push(__ldg(m_row + j) + __ldg(x_row + j));
+      // Each lane takes kChunk terms G apart (coalesced across the group) per step.
+      for (std::int64_t j0 = lane; j0 < cols; j0 += static_cast<std::int64_t>(G) * kChunk) {
+        float v[kChunk];
+#pragma unroll
+        for (int k = 0; k < kChunk; ++k) {
+          const std::int64_t j = j0 + static_cast<std::int64_t>(k) * G;
+          v[k] = j < cols ? __ldg(m_row + j) + __ldg(x_row + j) : kLogZero;
+        }
+        acc.push_chunk(v);
+      }
     }
 #pragma unroll
     for (int offset = G / 2; offset > 0; offset /= 2) {

@@ -26,6 +26,13 @@ TEST(LogSpace, AccumulatorMatchesFloat64InAnyPushOrder) {
     LseAcc a, b;  // split in two halves and merged, as the GPU's shuffles do
     for (std::size_t k = 0; k < v.size(); ++k) (k % 2 ? a : b).push(v[k]);
     a.merge(b.m, b.s);
+    LseAcc chunked;  // chunks of 4 padded with kLogZero, as both kernels feed it
+    for (std::size_t k = 0; k < v.size(); k += 4) {
+      float c[4];
+      for (std::size_t q = 0; q < 4; ++q) c[q] = k + q < v.size() ? v[k + q] : kLogZero;
+      chunked.push_chunk(c);
+    }
+    EXPECT_NEAR(chunked.result(), want, 1e-5 * std::max(1.0, std::fabs(want)));
     EXPECT_NEAR(fwd.result(), want, 1e-5 * std::max(1.0, std::fabs(want)));
     EXPECT_NEAR(a.result(), want, 1e-5 * std::max(1.0, std::fabs(want)));
   }
@@ -40,6 +47,13 @@ TEST(LogSpace, ZeroProbabilityRules) {
   EXPECT_EQ(acc.result(), kLogZero);
   acc.push(-3.0f);
   EXPECT_FLOAT_EQ(acc.result(), -3.0f);
+  const float masked[3] = {kLogZero, kLogZero * 0.7f, NAN};
+  LseAcc none;
+  none.push_chunk(masked);
+  EXPECT_EQ(none.result(), kLogZero);
+  const float one_live[3] = {kLogZero, 2.0f, kLogZero};
+  none.push_chunk(one_live);
+  EXPECT_FLOAT_EQ(none.result(), 2.0f);
   LseAcc empty;
   acc.merge(empty.m, empty.s);
   EXPECT_FLOAT_EQ(acc.result(), -3.0f);
