@@ -20,10 +20,13 @@ void aggregate_row(const CsrAggregateArgs& a, std::int64_t i, float* y_row) {
   for (std::int64_t f = 0; f < width; ++f) y_row[f] = agg_finish(K, y_row[f], end - begin);
 }
 
+// Below this much work (entries x width) one thread beats waking an OpenMP team.
+constexpr std::int64_t kParallelWork = std::int64_t(1) << 18;
+
 template <AggKind K>
 void aggregate_all(const CsrAggregateArgs& a) {
   const std::int64_t nnz = a.row_offsets[a.rows];
-#pragma omp parallel for schedule(dynamic, 64) if ((nnz + a.rows) * a.width > 65536)
+#pragma omp parallel for schedule(dynamic, 64) if ((nnz + a.rows) * a.width > kParallelWork)
   for (std::int64_t i = 0; i < a.rows; ++i) aggregate_row<K>(a, i, a.y + i * a.width);
 }
 }  // namespace

@@ -5,9 +5,13 @@
 
 namespace mpe::kernels {
 
+// Below this many terms one thread is faster than waking a team (waking sleeping OpenMP
+// threads cost milliseconds on the 16-vCPU GPU machine; see bench/NOTES.md).
+constexpr std::int64_t kParallelTerms = std::int64_t(1) << 18;
+
 void lse_contract_cpu(const LseContractArgs& a) {
   const std::int64_t total = a.batch * a.rows;
-#pragma omp parallel for schedule(static) if (total * a.cols > 32768)
+#pragma omp parallel for schedule(static) if (total * a.cols > kParallelTerms)
   for (std::int64_t r = 0; r < total; ++r) {
     const std::int64_t b = r / a.rows;
     const std::int64_t i = r % a.rows;

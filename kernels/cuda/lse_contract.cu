@@ -24,6 +24,8 @@ __global__ void __launch_bounds__(kBlockThreads)
   const int group_in_warp = (threadIdx.x % 32) / G;
   const std::int64_t grid_stride = static_cast<std::int64_t>(gridDim.x) * (kBlockThreads / G);
   // The loop bound is uniform across each warp, so every lane reaches the shuffles.
+  // 32-bit index math when it fits: 64-bit division is a long instruction sequence per row.
+  const bool narrow = total <= 0xffffffffll;
   for (std::int64_t warp_row = static_cast<std::int64_t>(blockIdx.x) * (kBlockThreads / G) +
                                (threadIdx.x / 32) * kGroupsPerWarp;
        warp_row < total; warp_row += grid_stride) {
@@ -31,7 +33,9 @@ __global__ void __launch_bounds__(kBlockThreads)
     const bool active = r < total;
     LseAcc acc;
     if (active) {
-      const std::int64_t b = r / rows;
+      const std::int64_t b = narrow ? static_cast<std::int64_t>(static_cast<std::uint32_t>(r) /
+                                                                static_cast<std::uint32_t>(rows))
+                                    : r / rows;
       const std::int64_t i = r - b * rows;
       const float* m_row = M + ((shared_matrix ? 0 : b * rows) + i) * cols;
       const float* x_row = x + b * cols;
@@ -70,15 +74,16 @@ void launch(const LseContractArgs& a, Stream stream) {
 
 void lse_contract_cuda(const LseContractArgs& a, Stream stream) {
   if (a.batch * a.rows == 0) return;
-  // Smallest group that keeps every lane busy; whole warps once rows reach 32 terms.
-  if (a.cols <= 4) {
-    launch<4>(a, stream);
-  } else if (a.cols <= 8) {
-    launch<8>(a, stream);
-  } else if (a.cols <= 16) {
-    launch<16>(a, stream);
-  } else {
+  // Group size: the largest power of two in [4, 32] that still gives every lane at least two
+  // chunks of terms, so the shuffle reduction is amortised over enough work.
+  if (a.cols >= 32 * 2 * kChunk) {
     launch<32>(a, stream);
+  } else if (a.cols >= 16 * 2 * kChunk) {
+    launch<16>(a, stream);
+  } else if (a.cols >= 8 * 2 * kChunk) {
+    launch<8>(a, stream);
+  } else {
+    launch<4>(a, stream);
   }
 }
 
