@@ -67,6 +67,7 @@ TEST(GpuParityLseContract, ShapesAndEdgeCases) {
       {2, 8, 32, false, 0.f},    {1, 65, 1000, false, 0.f}, {64, 192, 192, true, 0.f},
       {16, 640, 640, true, 0.f}, {1024, 48, 7, true, 0.f},  {5, 40, 40, false, 0.5f},
       {5, 40, 40, false, 1.0f},  {3, 12, 6, true, 0.9f},    {1, 3, 0, false, 0.f},
+      {6, 10, 300, false, 0.f},  {3, 11, 128, true, 0.f},   {2, 5, 511, false, 0.2f},
   };
   std::uint64_t seed = 1;
   for (const Case& c : cases) check_case(c, seed += 3);
