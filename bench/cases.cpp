@@ -61,6 +61,18 @@ PreparedCase prepare_csr(const CasePoint& p, const Device& device, std::uint64_t
                         host.weighted() ? " weighted" : "");
   return c;
 }
+// The reference every memory-bound figure is read against: one buffer copied to another on
+// the device (bytes counted as read + written).
+PreparedCase prepare_copy(const CasePoint& p, const Device& device, std::uint64_t seed) {
+  const std::int64_t n = param(p, "mib") * (std::int64_t(1) << 20) / 4;
+  auto src = std::make_shared<Tensor>(random_tensor({n}, -1.f, 1.f, seed, device));
+  auto dst = std::make_shared<Tensor>(Tensor::empty({n}, DType::f32, device));
+  PreparedCase c;
+  c.run = [src, dst] { dst->copy_from(*src); };
+  c.bytes = 2.0 * 4.0 * double(n);
+  c.shape = fmt::format("{} MiB", param(p, "mib"));
+  return c;
+}
 }  // namespace
 
 std::vector<CasePoint> expand(const Grid& grid) {
@@ -96,9 +108,11 @@ std::vector<CasePoint> expand(const Grid& grid) {
                                 {"width", std::to_string(w)},
                                 {"agg", a}}});
               }
+    } else if (op == "copy") {
+      for (auto m : grid.mib) out.push_back({op, {{"mib", std::to_string(m)}}});
     } else {
       throw Error(ErrorCode::invalid_argument,
-                  fmt::format("unknown op '{}' (lse_contract or csr_aggregate)", op));
+                  fmt::format("unknown op '{}' (lse_contract, csr_aggregate or copy)", op));
     }
   }
   return out;
@@ -107,6 +121,7 @@ std::vector<CasePoint> expand(const Grid& grid) {
 PreparedCase prepare(const CasePoint& point, const Device& device, std::uint64_t seed,
                      const std::string& mtx_path) {
   if (point.op == "lse_contract") return prepare_lse(point, device, seed);
+  if (point.op == "copy") return prepare_copy(point, device, seed);
   return prepare_csr(point, device, seed, mtx_path);
 }
 

@@ -32,6 +32,7 @@ struct Grid {
   std::vector<std::int64_t> nodes, degree, width;       // csr_aggregate
   std::vector<std::string> aggs, graphs;                // csr_aggregate
   std::string mtx;                                      // csr_aggregate from a file
+  std::vector<std::int64_t> mib;                        // copy: buffer size in MiB
   std::uint64_t seed = 1;
 };
 

@@ -36,6 +36,7 @@ void apply_quick(Options& o) {
   o.grid.width = {64};
   o.grid.aggs = {"sum", "max"};
   o.grid.graphs = {"uniform", "rmat"};
+  o.grid.mib = {64};
   o.reps = 5;
   o.warmup = 2;
 }
@@ -108,7 +109,7 @@ int run(const Options& opt) {
 
 int main(int argc, char** argv) {
   Options opt;
-  opt.grid.ops = {"lse_contract", "csr_aggregate"};
+  opt.grid.ops = {"copy", "lse_contract", "csr_aggregate"};
   opt.grid.batch = {1, 64, 1024};
   opt.grid.rows = {192};
   opt.grid.cols = {192};
@@ -118,6 +119,7 @@ int main(int argc, char** argv) {
   opt.grid.width = {64};
   opt.grid.aggs = {"sum"};
   opt.grid.graphs = {"rmat"};
+  opt.grid.mib = {1024};
 
   CLI::App app{
       "mpe-bench — benchmarks of mpengine's ops.\n\n"
@@ -130,9 +132,11 @@ int main(int argc, char** argv) {
       "  lse_contract:  M ((shared ? 1 : B)*I*J*4) + x (B*J*4) + y (B*I*4)\n"
       "  csr_aggregate: row offsets ((n+1)*8) + columns (nnz*4) + weights (nnz*4) + x (n*F*4)\n"
       "                 + y (n*F*4); GFLOP/s = 2*nnz*F / time\n"
+      "  copy:          source read + destination written (2*size)\n"
       "'of peak' divides by the device's nominal memory bandwidth.\n\n"
       "Example: mpe-bench --op csr_aggregate --graph rmat,uniform --width 32,128 --agg sum,max"};
-  app.add_option("--op", opt.grid.ops, "Ops: lse_contract, csr_aggregate")
+  app.add_option("--op", opt.grid.ops,
+                 "Ops: lse_contract, csr_aggregate, copy (device copy: the bandwidth reference)")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--device", opt.devices,
@@ -177,6 +181,9 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--graph", opt.grid.graphs, "csr_aggregate: uniform, rmat (seeded synthetic)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--mib", opt.grid.mib, "copy: buffer size in MiB")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--mtx", opt.grid.mtx, "csr_aggregate: a Matrix Market file instead")

@@ -66,7 +66,7 @@ if step configure "$out/build.log" configure && step build "$out/build.log" buil
   }
   step "compute-sanitizer memcheck (gpu tests)" "$out/memcheck.log" memcheck
   # The quick suite (CPU and GPU), then a GPU grid large enough to fill the device.
-  gpu_grid=(--device cuda --op lse_contract,csr_aggregate --batch 1,64,1024,16384 --rows 192
+  gpu_grid=(--device cuda --op copy,lse_contract,csr_aggregate --mib 1024 --batch 1,64,1024,16384 --rows 192
             --cols 192 --shared 0,1 --nodes 1000000 --degree 16 --width 32,128
             --graph uniform,rmat --agg sum,max)
   bench() {
