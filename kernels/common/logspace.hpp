@@ -18,6 +18,11 @@ MPE_HD bool log_is_zero(float v) { return !(v > kLogZeroHalf); }  // NaN counts 
 // log(p) for a probability, kLogZero for p <= 0, clamped below at log(1e-30) otherwise.
 MPE_HD float safe_log(float p) { return p > 0.0f ? logf(p > 1e-30f ? p : 1e-30f) : kLogZero; }
 
+// log(a / b) for log-values: a - b when both are live probabilities, else zero probability.
+MPE_HD float safe_div(float a, float b) {
+  return (a > kLogZeroHalf && b > kLogZeroHalf) ? a - b : kLogZero;
+}
+
 // Streaming log-sum-exp: max-shifted running sum that skips zero-probability terms.
 // m is the running maximum, s = Σ exp(v - m) over the terms pushed so far.
 struct LseAcc {

@@ -1,0 +1,153 @@
+// AIF-MP planning calls: check requests, lay out the batch, run it on the chosen backend.
+#include <cmath>
+
+#include <fmt/format.h>
+#include <mpe/aif.hpp>
+
+#include "aif_plan.hpp"
+#include "backend.hpp"
+
+namespace mpe::aif {
+
+namespace {
+[[noreturn]] void bad_request(std::size_t i, const std::string& what) {
+  throw Error(ErrorCode::invalid_argument, fmt::format("plan request {}: {}", i, what));
+}
+
+void check_distribution(const std::vector<float>& v, std::int64_t n, std::size_t i,
+                        const char* name) {
+  if (static_cast<std::int64_t>(v.size()) != n) {
+    bad_request(i, fmt::format("{} has {} entries, the model needs {}", name, v.size(), n));
+  }
+  double sum = 0;
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    if (!std::isfinite(v[k]) || v[k] < 0) {
+      bad_request(i, fmt::format("{}[{}] = {} is not a probability", name, k, v[k]));
+    }
+    sum += v[k];
+  }
+  if (std::fabs(sum - 1.0) > 1e-4) {
+    bad_request(i, fmt::format("{} sums to {:.6g}, expected 1 (within 1e-4)", name, sum));
+  }
+}
+
+void check_request(const Model& m, const PlanRequest& r, std::size_t i) {
+  check_distribution(r.q0, m.states(), i, "q0");
+  check_distribution(r.q_theta, m.thetas(), i, "q_theta");
+  if (r.horizon < 1 || r.horizon > 10000)
+    bad_request(i, fmt::format("horizon {} is not in [1, 10000]", r.horizon));
+  if (r.iterations < 1) bad_request(i, fmt::format("iterations {} is not >= 1", r.iterations));
+  if (!(r.damping > 0.0f && r.damping <= 1.0f)) {
+    bad_request(i, fmt::format("damping {} is not in (0, 1]", r.damping));
+  }
+  if (!(r.tolerance >= 0.0f)) bad_request(i, fmt::format("tolerance {} is negative", r.tolerance));
+}
+
+bool same_options(const PlanRequest& a, const PlanRequest& b) {
+  return a.horizon == b.horizon && a.iterations == b.iterations && a.damping == b.damping &&
+         a.method == b.method && a.observation_path == b.observation_path &&
+         a.damping_kind == b.damping_kind && a.tolerance == b.tolerance;
+}
+
+kernels::AifConfig config_of(const Model& m, const PlanRequest& r) {
+  kernels::AifConfig c;
+  c.S = m.states();
+  c.K = m.thetas();
+  c.A = m.actions();
+  c.F = m.modalities();
+  c.O = m.outcomes();
+  c.H = r.horizon;
+  c.I = r.iterations;
+  c.lambda = r.damping;
+  c.method = static_cast<int>(r.method);
+  c.dense_obs = r.observation_path == ObservationPath::dense;
+  c.geometric = r.damping_kind == DampingKind::geometric;
+  c.theta_goal = m.goal_kind() == GoalKind::theta;
+  c.tolerance = r.tolerance;
+  return c;
+}
+
+// Runs requests [begin, end) that share options on the CPU backend.
+void run_group(const std::vector<const Model*>& models, const std::vector<PlanRequest>& reqs,
+               std::size_t begin, std::size_t end, std::vector<Plan>& out) {
+  const Model& m0 = *models[begin];
+  const PlanRequest& r0 = reqs[begin];
+  const kernels::AifConfig cfg = config_of(m0, r0);
+  const std::int64_t S = cfg.S, A = cfg.A, H = cfg.H;
+  std::vector<kernels::AifProblem> problems(end - begin);
+  for (std::size_t i = begin; i < end; ++i) {
+    Plan& p = out[i];
+    p.q_u = Tensor::empty({H, A}, DType::f32);
+    p.log_r_x = Tensor::empty({H, S, S, A}, DType::f32);
+    if (cfg.dense_obs) p.log_r_c = Tensor::empty({H + 1, cfg.F, cfg.O, S, cfg.K}, DType::f32);
+    kernels::AifProblem& pr = problems[i - begin];
+    const Model& m = *models[i];
+    pr.T = m.T().data<float>();
+    pr.B = m.B().data<float>();
+    pr.pu = m.action_prior().data<float>();
+    pr.goal = m.goal().data<float>();
+    pr.q0 = reqs[i].q0.data();
+    pr.q_theta = reqs[i].q_theta.data();
+    pr.q_u = p.q_u.data<float>();
+    pr.r_x = p.log_r_x.data<float>();
+    pr.r_c = cfg.dense_obs ? p.log_r_c.data<float>() : nullptr;
+    pr.iterations_run = &p.iterations_run;
+    pr.max_change = &p.max_change;
+  }
+  kernels::aif_plan_cpu(cfg, problems.data(), static_cast<std::int64_t>(problems.size()));
+  for (std::size_t i = begin; i < end; ++i) {
+    const auto qu = out[i].q_u.to_vector<float>();
+    double z = 0;
+    for (std::int64_t u = 0; u < A; ++u) z += qu[static_cast<std::size_t>(u)];
+    out[i].action_dist.resize(static_cast<std::size_t>(A));
+    for (std::int64_t u = 0; u < A; ++u) {
+      out[i].action_dist[static_cast<std::size_t>(u)] =
+          static_cast<float>(qu[static_cast<std::size_t>(u)] / z);
+    }
+  }
+}
+
+std::vector<Plan> plan_all(const std::vector<const Model*>& models,
+                           const std::vector<PlanRequest>& requests, Device device) {
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (!models[i]->same_shape(*models[0])) {
+      throw Error(ErrorCode::shape_mismatch,
+                  fmt::format("plan: model {} differs in shape from model 0", i));
+    }
+    check_request(*models[i], requests[i], i);
+  }
+  (void)detail::backend_for(device);  // an unavailable device is an error even for CPU work
+  // The planner runs on the CPU backend; the CUDA planner is not written yet (issue 3).
+  std::vector<Plan> out(requests.size());
+  std::size_t begin = 0;
+  while (begin < requests.size()) {
+    std::size_t end = begin + 1;
+    while (end < requests.size() && same_options(requests[begin], requests[end])) ++end;
+    run_group(models, requests, begin, end, out);
+    begin = end;
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<Plan> plan(const Model& model, const std::vector<PlanRequest>& requests) {
+  return plan(model, requests, default_device());
+}
+
+std::vector<Plan> plan(const Model& model, const std::vector<PlanRequest>& requests,
+                       Device device) {
+  return plan_all(std::vector<const Model*>(requests.size(), &model), requests, device);
+}
+
+std::vector<Plan> plan(const std::vector<Model>& models, const std::vector<PlanRequest>& requests,
+                       Device device) {
+  if (models.size() != requests.size()) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("plan: {} models for {} requests", models.size(), requests.size()));
+  }
+  std::vector<const Model*> ptrs;
+  for (const auto& m : models) ptrs.push_back(&m);
+  return plan_all(ptrs, requests, device);
+}
+
+}  // namespace mpe::aif

@@ -1,0 +1,122 @@
+#pragma once
+/// @file aif.hpp
+/// AIF-MP: active-inference message passing for planning in discrete POMDPs (spec:
+/// aif-mp.md §1–5, 7, 8). A planning call runs I iterations of forward/backward message
+/// passing over a horizon of H steps with four families of channels (policy r_u, predictive
+/// dynamics r_x, observation r_c, marginal observation r_m) and returns the action
+/// distribution for the first step. θ (the unknown environment configuration) stays fixed at
+/// the request's belief q(θ) during planning.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <mpe/device.hpp>
+#include <mpe/tensor.hpp>
+
+namespace mpe::aif {
+
+/// Which channels a planning call updates (aif-mp.md §2).
+enum class Method {
+  bp,   ///< none: plain sum-product (marginal inference)
+  vbp,  ///< r_u: cross-entropy planning
+  rm,   ///< r_u and r_x: risk-minimising planning
+  aif   ///< r_u, r_x, r_c, r_m and message damping: full expected-free-energy planning
+};
+/// "bp", "vbp", "rm" or "aif".
+const char* method_name(Method m) noexcept;
+/// Parses a method name; throws Error(invalid_argument) otherwise.
+Method parse_method(const std::string& name);
+
+/// How the observation side is computed (aif-mp.md §4, notes).
+enum class ObservationPath {
+  dense,       ///< observation channels per time slice, updated inside every iteration
+  precomputed  ///< observation channels iterated alone first, then one local term for all t
+};
+
+/// How a channel moves toward its new value.
+enum class DampingKind {
+  geometric,  ///< (1-λ)·log old + λ·log new, renormalised (the reference code)
+  arithmetic  ///< (1-λ)·old + λ·new in probability space (the paper's text)
+};
+
+/// The kind of goal a model carries.
+enum class GoalKind {
+  terminal,  ///< preferred final state p̂(x_H), [S]
+  theta      ///< per-step preference C(x, θ), normalised over x for each θ, [S, K]
+};
+
+/// A generative model, validated on construction. All tensors are float32 on the host:
+/// - T [S_new, S_old, K, A]: p(x_new | x_old, θ, u), sums to 1 over S_new;
+/// - B [F, O, S, K]: p(y_f | x, θ), sums to 1 over O (pad unused outcomes with 0);
+/// - action prior [A]: non-negative weights (normalised internally);
+/// - goal: terminal [S] (sums to 1) or θ-goal C [S, K] (sums to 1 over S for each θ).
+/// Violations throw Error(invalid_argument / shape_mismatch) naming the tensor, the index and
+/// the sum found. Sums must be 1 within 1e-4.
+class Model {
+ public:
+  /// A model whose goal is a preferred final state.
+  static Model with_terminal_goal(const Tensor& T, const Tensor& B, const Tensor& action_prior,
+                                  const Tensor& goal);
+  /// A model whose goal is a per-step, θ-dependent state preference C[S, K].
+  static Model with_theta_goal(const Tensor& T, const Tensor& B, const Tensor& action_prior,
+                               const Tensor& C);
+
+  std::int64_t states() const { return S_; }          ///< S
+  std::int64_t thetas() const { return K_; }          ///< K
+  std::int64_t actions() const { return A_; }         ///< A
+  std::int64_t modalities() const { return F_; }      ///< F
+  std::int64_t outcomes() const { return O_; }        ///< O
+  GoalKind goal_kind() const { return goal_kind_; }   ///< terminal or θ-goal
+  const Tensor& T() const { return T_; }              ///< [S, S, K, A]
+  const Tensor& B() const { return B_; }              ///< [F, O, S, K]
+  const Tensor& action_prior() const { return pu_; }  ///< [A], normalised
+  const Tensor& goal() const { return goal_; }        ///< [S] or [S, K]
+  /// True when `other` has the same S, K, A, F, O and goal kind (can share a batch).
+  bool same_shape(const Model& other) const;
+
+ private:
+  Model() = default;
+  static Model make(const Tensor& T, const Tensor& B, const Tensor& action_prior,
+                    const Tensor& goal, GoalKind kind);
+  std::int64_t S_ = 0, K_ = 0, A_ = 0, F_ = 0, O_ = 0;
+  GoalKind goal_kind_ = GoalKind::terminal;
+  Tensor T_, B_, pu_, goal_;
+};
+
+/// One planning problem: beliefs and the options of the call.
+struct PlanRequest {
+  std::vector<float> q0;       ///< current state belief q(x), [S], sums to 1
+  std::vector<float> q_theta;  ///< current θ belief q(θ), [K], sums to 1
+  int horizon = 5;             ///< H ≥ 1 steps ahead
+  int iterations = 10;         ///< I ≥ 1 message-passing iterations
+  float damping = 0.5f;        ///< λ in (0, 1]
+  Method method = Method::aif;
+  ObservationPath observation_path = ObservationPath::dense;
+  DampingKind damping_kind = DampingKind::geometric;
+  /// Stop early once the largest change of any updated channel is below this, after at least
+  /// two iterations; 0 runs all iterations.
+  float tolerance = 0.0f;
+};
+
+/// What a planning call returns for one problem (host tensors, float32, log values are natural
+/// logarithms).
+struct Plan {
+  std::vector<float> action_dist;  ///< p(u_0), [A], sums to 1; act with its argmax
+  Tensor q_u;                      ///< action marginals for every step, [H, A]
+  Tensor log_r_x;                  ///< predictive dynamics channel, [H, S_old, S_new, A]
+  Tensor log_r_c;                  ///< observation channel, [H+1, F, O, S, K] (dense path only)
+  int iterations_run = 0;          ///< iterations performed (fewer with early stopping)
+  float max_change = 0.0f;         ///< largest channel change in the last iteration
+};
+
+/// Plans every request with one shared model; the device is the default (MPE_DEVICE / auto)
+/// unless given. Requests are checked first (sizes, sums, ranges); a bad one throws
+/// Error(invalid_argument) naming its index and field, and nothing is computed.
+std::vector<Plan> plan(const Model& model, const std::vector<PlanRequest>& requests);
+std::vector<Plan> plan(const Model& model, const std::vector<PlanRequest>& requests, Device device);
+/// Plans request i with model i; all models must have the same shape (Model::same_shape).
+std::vector<Plan> plan(const std::vector<Model>& models, const std::vector<PlanRequest>& requests,
+                       Device device);
+
+}  // namespace mpe::aif

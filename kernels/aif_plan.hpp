@@ -1,0 +1,39 @@
+#pragma once
+// Op: AIF-MP planning (aif-mp.md §4) for a batch of independent problems of one shape.
+// One call runs all iterations (a fused op: the iteration loop is the op).
+#include <cstdint>
+
+#include "stream.hpp"
+
+namespace mpe::kernels {
+
+struct AifConfig {
+  std::int64_t S = 0, K = 0, A = 0, F = 0, O = 0;
+  int H = 1;           // horizon
+  int I = 1;           // iterations
+  float lambda = 0.5f;
+  int method = 3;      // 0 bp, 1 vbp, 2 rm, 3 aif (mpe::aif::Method order)
+  bool dense_obs = true;
+  bool geometric = true;   // damping kind
+  bool theta_goal = false;  // goal is C[S, K] rather than a terminal [S]
+  float tolerance = 0.0f;
+};
+
+// Inputs and outputs of one problem (host or device pointers, matching the backend).
+struct AifProblem {
+  const float* T = nullptr;        // [S_new, S_old, K, A]
+  const float* B = nullptr;        // [F, O, S, K]
+  const float* pu = nullptr;       // [A], normalised
+  const float* goal = nullptr;     // [S] terminal, or [S, K] θ-goal
+  const float* q0 = nullptr;       // [S]
+  const float* q_theta = nullptr;  // [K]
+  float* q_u = nullptr;            // out [H, A]
+  float* r_x = nullptr;            // out [H, S_old, S_new, A] (log)
+  float* r_c = nullptr;            // out [H+1, F, O, S, K] (log), dense path only, may be null
+  int* iterations_run = nullptr;   // out
+  float* max_change = nullptr;     // out
+};
+
+void aif_plan_cpu(const AifConfig& cfg, const AifProblem* problems, std::int64_t count);
+
+}  // namespace mpe::kernels

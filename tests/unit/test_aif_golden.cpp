@@ -1,0 +1,120 @@
+// AIF-MP on the CPU against the golden fixtures of aif-mp.md §7.
+#include <cmath>
+
+#include <gtest/gtest.h>
+#include <mpe/aif.hpp>
+
+namespace mpe::aif {
+namespace {
+
+const std::vector<float> kT = {0.9f, 0.2f, 0.4f, 0.7f, 0.3f, 0.8f, 0.6f, 0.1f,
+                               0.1f, 0.8f, 0.6f, 0.3f, 0.7f, 0.2f, 0.4f, 0.9f};
+const std::vector<float> kB = {0.9f, 0.2f, 0.3f, 0.8f, 0.1f, 0.8f, 0.7f, 0.2f};
+
+Tensor sparse_T() {  // T[n,o,θ,u] = 1 when n = idx[(o·2 + u)·2 + θ]
+  const int idx[8] = {0, 1, 1, 0, 1, 0, 0, 1};
+  std::vector<float> t(16, 0.0f);
+  for (int o = 0; o < 2; ++o)
+    for (int u = 0; u < 2; ++u)
+      for (int th = 0; th < 2; ++th) {
+        const int n = idx[(o * 2 + u) * 2 + th];
+        t[static_cast<std::size_t>(((n * 2 + o) * 2 + th) * 2 + u)] = 1.0f;
+      }
+  return Tensor::from_vector(t, {2, 2, 2, 2});
+}
+
+Model fixture_model(bool theta_goal, const Tensor& T = Tensor::from_vector(kT, {2, 2, 2, 2}),
+                    std::vector<float> pu = {0.6f, 0.4f}) {
+  const Tensor B = Tensor::from_vector(kB, {1, 2, 2, 2});
+  const Tensor prior = Tensor::from_vector(pu, {2});
+  if (theta_goal) {
+    return Model::with_theta_goal(T, B, prior,
+                                  Tensor::from_vector<float>({0.15f, 0.75f, 0.85f, 0.25f}, {2, 2}));
+  }
+  return Model::with_terminal_goal(T, B, prior, Tensor::from_vector<float>({0.15f, 0.85f}, {2}));
+}
+
+PlanRequest fixture_request(ObservationPath path) {
+  PlanRequest r;
+  r.q0 = {0.65f, 0.35f};
+  r.q_theta = {0.55f, 0.45f};
+  r.horizon = 2;
+  r.iterations = 2;
+  r.damping = 0.5f;
+  r.method = Method::aif;
+  r.observation_path = path;
+  return r;
+}
+
+struct Golden {
+  float a0, a1, rx0000, rx1111, rc00000, rc20111;
+};
+
+void expect_golden(const Plan& p, const Golden& g, bool check_rc) {
+  constexpr float kTol = 1e-5f;
+  ASSERT_EQ(p.action_dist.size(), 2u);
+  EXPECT_NEAR(p.action_dist[0], g.a0, kTol);
+  EXPECT_NEAR(p.action_dist[1], g.a1, kTol);
+  const auto rx = p.log_r_x.to_vector<float>();  // [t,o,n,u], 2x2x2x2
+  EXPECT_NEAR(rx[0], g.rx0000, kTol);
+  EXPECT_NEAR(rx[15], g.rx1111, kTol);
+  if (check_rc) {
+    const auto rc = p.log_r_c.to_vector<float>();  // [t,f,y,x,θ], 3x1x2x2x2
+    EXPECT_NEAR(rc[0], g.rc00000, kTol);
+    EXPECT_NEAR(rc[2 * 8 + 0 * 8 + 1 * 4 + 1 * 2 + 1], g.rc20111, kTol);
+  }
+  EXPECT_EQ(p.iterations_run, 2);
+}
+
+TEST(AifGolden, DenseTerminalGoal) {
+  const auto plans = plan(fixture_model(false), {fixture_request(ObservationPath::dense)},
+                          Device::cpu());
+  expect_golden(plans[0], {0.64464676f, 0.35535327f, -0.49224865f, -0.38458693f, -0.06756467f,
+                           -1.87442505f},
+                true);
+}
+
+TEST(AifGolden, DenseThetaGoal) {
+  const auto plans = plan(fixture_model(true), {fixture_request(ObservationPath::dense)},
+                          Device::cpu());
+  expect_golden(plans[0], {0.6366111f, 0.3633889f, -0.5406195f, -0.6678637f, -0.06756467f,
+                           -1.87442505f},
+                true);
+}
+
+TEST(AifGolden, PrecomputedTerminalGoal) {
+  const auto plans = plan(fixture_model(false), {fixture_request(ObservationPath::precomputed)},
+                          Device::cpu());
+  expect_golden(plans[0], {0.65320015f, 0.34679985f, -0.47603077f, -0.39674857f, 0, 0}, false);
+  EXPECT_FALSE(plans[0].log_r_c.defined());
+}
+
+TEST(AifGolden, PrecomputedThetaGoal) {
+  const auto plans = plan(fixture_model(true), {fixture_request(ObservationPath::precomputed)},
+                          Device::cpu());
+  expect_golden(plans[0], {0.64426464f, 0.35573533f, -0.52189064f, -0.6863634f, 0, 0}, false);
+}
+
+TEST(AifGolden, SparseTransitionPrecomputedTerminal) {
+  const auto plans = plan(fixture_model(false, sparse_T()),
+                          {fixture_request(ObservationPath::precomputed)}, Device::cpu());
+  expect_golden(plans[0], {0.6509952f, 0.34900486f, -0.5683889f, -0.44133407f, 0, 0}, false);
+}
+
+TEST(AifGolden, ZeroPriorActionIsNeverChosen) {
+  const auto plans = plan(fixture_model(false, sparse_T(), {1.0f, 0.0f}),
+                          {fixture_request(ObservationPath::precomputed)}, Device::cpu());
+  EXPECT_NEAR(plans[0].action_dist[0], 1.0f, 1e-6);
+  EXPECT_LT(plans[0].action_dist[1], 1e-6f);
+}
+
+TEST(AifGolden, BatchOfIdenticalRequestsGivesIdenticalPlans) {
+  const auto plans = plan(fixture_model(false),
+                          std::vector<PlanRequest>(5, fixture_request(ObservationPath::dense)),
+                          Device::cpu());
+  ASSERT_EQ(plans.size(), 5u);
+  for (const auto& p : plans) EXPECT_EQ(p.action_dist, plans[0].action_dist);
+}
+
+}  // namespace
+}  // namespace mpe::aif
