@@ -94,8 +94,9 @@ struct PlanRequest {
   Method method = Method::aif;
   ObservationPath observation_path = ObservationPath::dense;
   DampingKind damping_kind = DampingKind::geometric;
-  /// Stop early once the largest change of any updated channel is below this, after at least
-  /// two iterations; 0 runs all iterations.
+  /// Stop early once the largest change of any updated channel entry, measured on
+  /// probabilities (|e^new - e^old|), is below this, after at least two iterations; 0 runs all
+  /// iterations.
   float tolerance = 0.0f;
 };
 
@@ -107,7 +108,7 @@ struct Plan {
   Tensor log_r_x;                  ///< predictive dynamics channel, [H, S_old, S_new, A]
   Tensor log_r_c;                  ///< observation channel, [H+1, F, O, S, K] (dense path only)
   int iterations_run = 0;          ///< iterations performed (fewer with early stopping)
-  float max_change = 0.0f;         ///< largest channel change in the last iteration
+  float max_change = 0.0f;         ///< largest channel change (probability) in the last iteration
 };
 
 /// Plans every request with one shared model; the device is the default (MPE_DEVICE / auto)

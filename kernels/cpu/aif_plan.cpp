@@ -33,11 +33,11 @@ float damp_slice(float* ch, const float* raw, std::int64_t n, std::int64_t strid
     ch[k * stride] = damp_mix(kind, ch[k * stride], raw[k * raw_stride], lambda);
   }
   log_normalize(ch, n, stride);
+  // Change measured on probabilities: log-values of vanishing entries keep moving while the
+  // distribution has long converged.
   for (std::int64_t k = 0; k < n; ++k) {
-    const float o = old[static_cast<std::size_t>(k)];
-    const float v = ch[k * stride];
-    const bool ol = !log_is_zero(o), vl = !log_is_zero(v);
-    const float d = (ol && vl) ? std::fabs(v - o) : (ol != vl ? 1.0f : 0.0f);
+    const float d =
+        std::fabs(std::exp(ch[k * stride]) - std::exp(old[static_cast<std::size_t>(k)]));
     change = d > change ? d : change;
   }
   return change;

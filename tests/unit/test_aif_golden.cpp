@@ -67,31 +67,31 @@ void expect_golden(const Plan& p, const Golden& g, bool check_rc) {
 }
 
 TEST(AifGolden, DenseTerminalGoal) {
-  const auto plans = plan(fixture_model(false), {fixture_request(ObservationPath::dense)},
-                          Device::cpu());
-  expect_golden(plans[0], {0.64464676f, 0.35535327f, -0.49224865f, -0.38458693f, -0.06756467f,
-                           -1.87442505f},
+  const auto plans =
+      plan(fixture_model(false), {fixture_request(ObservationPath::dense)}, Device::cpu());
+  expect_golden(plans[0],
+                {0.64464676f, 0.35535327f, -0.49224865f, -0.38458693f, -0.06756467f, -1.87442505f},
                 true);
 }
 
 TEST(AifGolden, DenseThetaGoal) {
-  const auto plans = plan(fixture_model(true), {fixture_request(ObservationPath::dense)},
-                          Device::cpu());
-  expect_golden(plans[0], {0.6366111f, 0.3633889f, -0.5406195f, -0.6678637f, -0.06756467f,
-                           -1.87442505f},
+  const auto plans =
+      plan(fixture_model(true), {fixture_request(ObservationPath::dense)}, Device::cpu());
+  expect_golden(plans[0],
+                {0.6366111f, 0.3633889f, -0.5406195f, -0.6678637f, -0.06756467f, -1.87442505f},
                 true);
 }
 
 TEST(AifGolden, PrecomputedTerminalGoal) {
-  const auto plans = plan(fixture_model(false), {fixture_request(ObservationPath::precomputed)},
-                          Device::cpu());
+  const auto plans =
+      plan(fixture_model(false), {fixture_request(ObservationPath::precomputed)}, Device::cpu());
   expect_golden(plans[0], {0.65320015f, 0.34679985f, -0.47603077f, -0.39674857f, 0, 0}, false);
   EXPECT_FALSE(plans[0].log_r_c.defined());
 }
 
 TEST(AifGolden, PrecomputedThetaGoal) {
-  const auto plans = plan(fixture_model(true), {fixture_request(ObservationPath::precomputed)},
-                          Device::cpu());
+  const auto plans =
+      plan(fixture_model(true), {fixture_request(ObservationPath::precomputed)}, Device::cpu());
   expect_golden(plans[0], {0.64426464f, 0.35573533f, -0.52189064f, -0.6863634f, 0, 0}, false);
 }
 
@@ -109,9 +109,9 @@ TEST(AifGolden, ZeroPriorActionIsNeverChosen) {
 }
 
 TEST(AifGolden, BatchOfIdenticalRequestsGivesIdenticalPlans) {
-  const auto plans = plan(fixture_model(false),
-                          std::vector<PlanRequest>(5, fixture_request(ObservationPath::dense)),
-                          Device::cpu());
+  const auto plans =
+      plan(fixture_model(false),
+           std::vector<PlanRequest>(5, fixture_request(ObservationPath::dense)), Device::cpu());
   ASSERT_EQ(plans.size(), 5u);
   for (const auto& p : plans) EXPECT_EQ(p.action_dist, plans[0].action_dist);
 }
