@@ -34,6 +34,12 @@ struct AifProblem {
   float* max_change = nullptr;     // out
 };
 
+// Floats of scratch one problem needs (the CUDA backend allocates count times this).
+std::int64_t aif_workspace_floats(const AifConfig& cfg);
+
 void aif_plan_cpu(const AifConfig& cfg, const AifProblem* problems, std::int64_t count);
+// problems: a device array of `count` problems; workspace: count * aif_workspace_floats floats.
+void aif_plan_cuda(const AifConfig& cfg, const AifProblem* problems, std::int64_t count,
+                   float* workspace, Stream stream);
 
 }  // namespace mpe::kernels
