@@ -7,6 +7,7 @@
 #include <mpe/device.hpp>
 #include <mpe/error.hpp>
 
+#include "aif_plan.hpp"
 #include "csr_aggregate.hpp"
 #include "lse_contract.hpp"
 
@@ -42,6 +43,10 @@ class Backend {
   // Ops: arguments are validated by engine/ops before they arrive here.
   virtual void lse_contract(int index, const kernels::LseContractArgs& args) = 0;
   virtual void csr_aggregate(int index, const kernels::CsrAggregateArgs& args) = 0;
+  // `problems` is a host array whose pointers point into this device's memory. Queued on the
+  // device's stream; outputs are complete when the device is synchronised.
+  virtual void aif_plan(int index, const kernels::AifConfig& cfg,
+                        const kernels::AifProblem* problems, std::int64_t count) = 0;
 };
 
 // The backend serving `device`; throws Error(device_unavailable) when it is not built or the

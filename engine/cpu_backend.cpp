@@ -65,6 +65,10 @@ class CpuBackend final : public Backend {
   void csr_aggregate(int, const kernels::CsrAggregateArgs& args) override {
     kernels::csr_aggregate_cpu(args);
   }
+  void aif_plan(int, const kernels::AifConfig& cfg, const kernels::AifProblem* problems,
+                std::int64_t count) override {
+    kernels::aif_plan_cpu(cfg, problems, count);
+  }
 };
 
 }  // namespace

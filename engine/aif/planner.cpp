@@ -1,5 +1,6 @@
 // AIF-MP planning calls: check requests, lay out the batch, run it on the chosen backend.
 #include <cmath>
+#include <map>
 
 #include <fmt/format.h>
 #include <mpe/aif.hpp>
@@ -67,12 +68,24 @@ kernels::AifConfig config_of(const Model& m, const PlanRequest& r) {
   return c;
 }
 
-// Runs requests [begin, end) that share options on the CPU backend.
-void run_group(const std::vector<const Model*>& models, const std::vector<PlanRequest>& reqs,
-               std::size_t begin, std::size_t end, std::vector<Plan>& out) {
-  const Model& m0 = *models[begin];
-  const PlanRequest& r0 = reqs[begin];
-  const kernels::AifConfig cfg = config_of(m0, r0);
+// Normalises q_u[0] into the action distribution of each plan.
+void fill_action_dists(std::vector<Plan>& out, std::size_t begin, std::size_t end, std::int64_t A) {
+  for (std::size_t i = begin; i < end; ++i) {
+    const auto qu = out[i].q_u.to_vector<float>();
+    double z = 0;
+    for (std::int64_t u = 0; u < A; ++u) z += qu[static_cast<std::size_t>(u)];
+    out[i].action_dist.resize(static_cast<std::size_t>(A));
+    for (std::int64_t u = 0; u < A; ++u) {
+      out[i].action_dist[static_cast<std::size_t>(u)] =
+          static_cast<float>(qu[static_cast<std::size_t>(u)] / z);
+    }
+  }
+}
+
+// Runs requests [begin, end) that share options on the CPU: outputs written in place.
+void run_group_cpu(const std::vector<const Model*>& models, const std::vector<PlanRequest>& reqs,
+                   std::size_t begin, std::size_t end, std::vector<Plan>& out) {
+  const kernels::AifConfig cfg = config_of(*models[begin], reqs[begin]);
   const std::int64_t S = cfg.S, A = cfg.A, H = cfg.H;
   std::vector<kernels::AifProblem> problems(end - begin);
   for (std::size_t i = begin; i < end; ++i) {
@@ -94,17 +107,76 @@ void run_group(const std::vector<const Model*>& models, const std::vector<PlanRe
     pr.iterations_run = &p.iterations_run;
     pr.max_change = &p.max_change;
   }
-  kernels::aif_plan_cpu(cfg, problems.data(), static_cast<std::int64_t>(problems.size()));
-  for (std::size_t i = begin; i < end; ++i) {
-    const auto qu = out[i].q_u.to_vector<float>();
-    double z = 0;
-    for (std::int64_t u = 0; u < A; ++u) z += qu[static_cast<std::size_t>(u)];
-    out[i].action_dist.resize(static_cast<std::size_t>(A));
-    for (std::int64_t u = 0; u < A; ++u) {
-      out[i].action_dist[static_cast<std::size_t>(u)] =
-          static_cast<float>(qu[static_cast<std::size_t>(u)] / z);
+  detail::cpu_backend().aif_plan(0, cfg, problems.data(),
+                                 static_cast<std::int64_t>(problems.size()));
+  fill_action_dists(out, begin, end, A);
+}
+
+// The same on a CUDA device: models uploaded once each, beliefs and outputs packed into one
+// device tensor per kind, results copied back and split per plan.
+void run_group_device(const std::vector<const Model*>& models, const std::vector<PlanRequest>& reqs,
+                      std::size_t begin, std::size_t end, std::vector<Plan>& out, Device dev) {
+  const kernels::AifConfig cfg = config_of(*models[begin], reqs[begin]);
+  const std::int64_t S = cfg.S, A = cfg.A, H = cfg.H, K = cfg.K;
+  const std::int64_t n = static_cast<std::int64_t>(end - begin);
+  const std::int64_t rc_size = (H + 1) * cfg.F * cfg.O * S * K;
+  struct DeviceModel {
+    Tensor T, B, pu, goal;
+  };
+  std::map<const Model*, DeviceModel> uploaded;
+  std::vector<float> q0(static_cast<std::size_t>(n * S)), qt(static_cast<std::size_t>(n * K));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const Model* m = models[begin + static_cast<std::size_t>(i)];
+    if (!uploaded.count(m)) {
+      uploaded[m] = {m->T().to(dev), m->B().to(dev), m->action_prior().to(dev), m->goal().to(dev)};
     }
+    const PlanRequest& r = reqs[begin + static_cast<std::size_t>(i)];
+    std::copy(r.q0.begin(), r.q0.end(), q0.begin() + i * S);
+    std::copy(r.q_theta.begin(), r.q_theta.end(), qt.begin() + i * K);
   }
+  const Tensor q0_dev = Tensor::from_vector(q0, {n, S}, dev);
+  const Tensor qt_dev = Tensor::from_vector(qt, {n, K}, dev);
+  Tensor q_u = Tensor::empty({n, H, A}, DType::f32, dev);
+  Tensor r_x = Tensor::empty({n, H, S, S, A}, DType::f32, dev);
+  Tensor r_c = Tensor::empty({cfg.dense_obs ? n * rc_size : 0}, DType::f32, dev);
+  Tensor iters = Tensor::empty({n}, DType::i32, dev);
+  Tensor change = Tensor::empty({n}, DType::f32, dev);
+  std::vector<kernels::AifProblem> problems(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const DeviceModel& m = uploaded[models[begin + static_cast<std::size_t>(i)]];
+    kernels::AifProblem& pr = problems[static_cast<std::size_t>(i)];
+    pr.T = m.T.data<float>();
+    pr.B = m.B.data<float>();
+    pr.pu = m.pu.data<float>();
+    pr.goal = m.goal.data<float>();
+    pr.q0 = q0_dev.data<float>() + i * S;
+    pr.q_theta = qt_dev.data<float>() + i * K;
+    pr.q_u = q_u.data<float>() + i * H * A;
+    pr.r_x = r_x.data<float>() + i * H * S * S * A;
+    pr.r_c = cfg.dense_obs ? r_c.data<float>() + i * rc_size : nullptr;
+    pr.iterations_run = iters.data<std::int32_t>() + i;
+    pr.max_change = change.data<float>() + i;
+  }
+  detail::backend_for(dev).aif_plan(dev.index, cfg, problems.data(), n);
+  const auto qu_h = q_u.to_vector<float>();
+  const auto rx_h = r_x.to_vector<float>();
+  const auto rc_h = r_c.to_vector<float>();
+  const auto it_h = iters.to_vector<std::int32_t>();
+  const auto ch_h = change.to_vector<float>();
+  auto slice = [](const std::vector<float>& all, std::int64_t i, std::int64_t size,
+                  const Shape& shape) {
+    return Tensor::from_host(all.data() + i * size, static_cast<std::size_t>(size), DType::f32,
+                             shape);
+  };
+  for (std::int64_t i = 0; i < n; ++i) {
+    Plan& p = out[begin + static_cast<std::size_t>(i)];
+    p.q_u = slice(qu_h, i, H * A, {H, A});
+    p.log_r_x = slice(rx_h, i, H * S * S * A, {H, S, S, A});
+    if (cfg.dense_obs) p.log_r_c = slice(rc_h, i, rc_size, {H + 1, cfg.F, cfg.O, S, K});
+    p.iterations_run = it_h[static_cast<std::size_t>(i)];
+    p.max_change = ch_h[static_cast<std::size_t>(i)];
+  }
+  fill_action_dists(out, begin, end, A);
 }
 
 std::vector<Plan> plan_all(const std::vector<const Model*>& models,
@@ -116,14 +188,17 @@ std::vector<Plan> plan_all(const std::vector<const Model*>& models,
     }
     check_request(*models[i], requests[i], i);
   }
-  (void)detail::backend_for(device);  // an unavailable device is an error even for CPU work
-  // The planner runs on the CPU backend; the CUDA planner is not written yet (issue 3).
+  (void)detail::backend_for(device);  // an unavailable device fails before any work
   std::vector<Plan> out(requests.size());
   std::size_t begin = 0;
   while (begin < requests.size()) {
     std::size_t end = begin + 1;
     while (end < requests.size() && same_options(requests[begin], requests[end])) ++end;
-    run_group(models, requests, begin, end, out);
+    if (device.kind == DeviceKind::cpu) {
+      run_group_cpu(models, requests, begin, end, out);
+    } else {
+      run_group_device(models, requests, begin, end, out, device);
+    }
     begin = end;
   }
   return out;

@@ -36,6 +36,21 @@ class CudaTimer final : public Timer {
   cudaEvent_t stop_ = nullptr;
 };
 
+// Scratch from the context's stream-ordered pool, returned on scope exit (stream-ordered, so
+// queued kernels that use it finish first).
+class PoolBuffer {
+ public:
+  PoolBuffer(CudaContext& ctx, std::size_t bytes) : ctx_(ctx), ptr_(ctx.allocate(bytes)) {}
+  ~PoolBuffer() { ctx_.deallocate(ptr_); }
+  PoolBuffer(const PoolBuffer&) = delete;
+  PoolBuffer& operator=(const PoolBuffer&) = delete;
+  void* get() const { return ptr_; }
+
+ private:
+  CudaContext& ctx_;
+  void* ptr_;
+};
+
 class CudaBackend final : public Backend {
  public:
   DeviceKind kind() const override { return DeviceKind::cuda; }
@@ -93,6 +108,22 @@ class CudaBackend final : public Backend {
   }
   void csr_aggregate(int index, const kernels::CsrAggregateArgs& args) override {
     kernels::csr_aggregate_cuda(args, enter(index).stream());
+  }
+  void aif_plan(int index, const kernels::AifConfig& cfg, const kernels::AifProblem* problems,
+                std::int64_t count) override {
+    if (count == 0) return;
+    CudaContext& ctx = enter(index);
+    const std::size_t problem_bytes = sizeof(kernels::AifProblem) * static_cast<std::size_t>(count);
+    const std::size_t ws_bytes = sizeof(float) * static_cast<std::size_t>(count) *
+                                 static_cast<std::size_t>(kernels::aif_workspace_floats(cfg));
+    PoolBuffer dev_problems(ctx, problem_bytes);
+    PoolBuffer workspace(ctx, ws_bytes);
+    MPE_CUDA_CHECK(cudaMemcpyAsync(dev_problems.get(), problems, problem_bytes,
+                                   cudaMemcpyHostToDevice, ctx.stream()));
+    kernels::aif_plan_cuda(cfg, static_cast<const kernels::AifProblem*>(dev_problems.get()), count,
+                           static_cast<float*>(workspace.get()), ctx.stream());
+    // The problem array is the caller's pageable memory: wait before returning.
+    MPE_CUDA_CHECK(cudaStreamSynchronize(ctx.stream()));
   }
 
  private:

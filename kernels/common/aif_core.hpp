@@ -85,7 +85,7 @@ class AifCore {
   MPE_HD AifCore(const AifConfig& c, const AifProblem& p, float* ws, const Exec& exec)
       : c_(c), p_(p), L_(c), w_(ws), ex_(exec) {}
 
-  MPE_HD void run() {
+  MPE_HD_FN void run() {
     prepare();
     const std::int64_t S = c_.S;
     const int H = c_.H;
@@ -158,7 +158,7 @@ class AifCore {
   }
   MPE_HD DampKind kind() const { return c_.geometric ? DampKind::geometric : DampKind::arithmetic; }
 
-  MPE_HD void prepare() {
+  MPE_HD_FN void prepare() {
     const std::int64_t S = c_.S, K = c_.K, A = c_.A, O = c_.O, H = c_.H;
     const std::int64_t slices = c_.dense_obs ? H + 1 : 1;
     ex_.for_each(K, [&](std::int64_t th) { at(L_.lq)[th] = safe_log(p_.q_theta[th]); });
@@ -201,7 +201,7 @@ class AifCore {
   }
 
   // kobs = log B + r_c + safe_div(r_c, r_m), one time slice.
-  MPE_HD void observation_kernel(const float* rc, const float* rm, float* k) {
+  MPE_HD_FN void observation_kernel(const float* rc, const float* rm, float* k) {
     const std::int64_t S = c_.S, K = c_.K;
     ex_.for_each(obs(), [&](std::int64_t i) {
       const float m = rm[i / K];  // r_m[f,y,x] for r_c[f,y,x,θ]
@@ -211,7 +211,7 @@ class AifCore {
   }
 
   // out[x] = norm_x(Σ_f logsumexp_{y,θ}(k + log qθ))
-  MPE_HD void observation_to_x(const float* k, float* out) {
+  MPE_HD_FN void observation_to_x(const float* k, float* out) {
     ex_.for_each(c_.S, [&](std::int64_t x) {
       float total = 0.0f;
       for (std::int64_t f = 0; f < c_.F; ++f) {
@@ -226,7 +226,7 @@ class AifCore {
   }
 
   // Damps r_c toward norm_y(k) and r_m toward norm_y(logsumexp_θ(k + log qθ)), one slice.
-  MPE_HD void observation_region(const float* k, float* rc, float* rm, float& mine) {
+  MPE_HD_FN void observation_region(const float* k, float* rc, float* rm, float& mine) {
     const std::int64_t S = c_.S, K = c_.K, O = c_.O, F = c_.F;
     const float lambda = c_.lambda;
     const DampKind dk = kind();
@@ -267,7 +267,7 @@ class AifCore {
   }
 
   // Kd[t,o,n,u] = r_x live ? base[o,n,u] - r_x + r_u[t,o,u] : LOG_ZERO
-  MPE_HD void dynamics_kernel() {
+  MPE_HD_FN void dynamics_kernel() {
     const std::int64_t S = c_.S, A = c_.A;
     ex_.for_each(c_.H * S * S * A, [&](std::int64_t i) {
       const std::int64_t u = i % A, o = (i / (A * S)) % S, t = i / (A * S * S);
@@ -278,7 +278,7 @@ class AifCore {
     });
   }
 
-  MPE_HD void forward() {
+  MPE_HD_FN void forward() {
     const std::int64_t S = c_.S, A = c_.A;
     const bool damped = c_.method == kAifAif;
     float* fwd = at(L_.fwd);
@@ -305,7 +305,7 @@ class AifCore {
     }
   }
 
-  MPE_HD void backward() {
+  MPE_HD_FN void backward() {
     const std::int64_t S = c_.S, A = c_.A;
     const bool damped = c_.method == kAifAif;
     float* bwd = at(L_.bwd);
@@ -358,7 +358,7 @@ class AifCore {
   }
 
   // Region beliefs J = Kd + Fo + Bn + log pu: raw r_x = J - logsumexp_n J, raw r_u = norm_u(P).
-  MPE_HD void dynamics_region(float& mine) {
+  MPE_HD_FN void dynamics_region(float& mine) {
     const std::int64_t S = c_.S, A = c_.A, H = c_.H;
     const float lambda = c_.lambda;
     const DampKind dk = kind();

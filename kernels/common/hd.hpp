@@ -3,8 +3,12 @@
 // g++ sees plain inline functions, so the CPU tests exercise the GPU's arithmetic.
 #if defined(__CUDACC__)
 #define MPE_HD __host__ __device__ __forceinline__
+// Larger shared routines: compiled as real functions on the device so that each gets its own
+// register allocation instead of one huge inlined kernel.
+#define MPE_HD_FN __host__ __device__ __noinline__
 #else
 #define MPE_HD inline
+#define MPE_HD_FN inline
 #endif
 
 // Full unrolling of short fixed-length loops, spelled for whichever compiler sees the code.
