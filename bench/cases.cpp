@@ -3,6 +3,7 @@
 #include <random>
 
 #include <fmt/format.h>
+#include <mpe/aif.hpp>
 #include <mpe/ops.hpp>
 
 #include "graphs.hpp"
@@ -73,6 +74,50 @@ PreparedCase prepare_copy(const CasePoint& p, const Device& device, std::uint64_
   c.shape = fmt::format("{} MiB", param(p, "mib"));
   return c;
 }
+// A random normalised tensor [outer, len, inner], normalised along len.
+std::vector<float> random_dist(std::mt19937_64& rng, std::int64_t outer, std::int64_t len,
+                               std::int64_t inner) {
+  std::uniform_real_distribution<float> d(0.05f, 1.0f);
+  std::vector<float> v(static_cast<std::size_t>(outer * len * inner));
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (std::int64_t i = 0; i < inner; ++i) {
+      double sum = 0;
+      for (std::int64_t k = 0; k < len; ++k)
+        sum += v[static_cast<std::size_t>((o * len + k) * inner + i)] = d(rng);
+      for (std::int64_t k = 0; k < len; ++k) {
+        v[static_cast<std::size_t>((o * len + k) * inner + i)] /= static_cast<float>(sum);
+      }
+    }
+  return v;
+}
+
+// AIF-MP planning (method aif, dense observations, K = 4 θ, F = 2 modalities of O = 2), N
+// problems sharing one model. Bytes: the spec's floor per iteration, r_x read twice and written
+// once (3·H·S²·A·4 per problem).
+PreparedCase prepare_aif(const CasePoint& p, const Device& device, std::uint64_t seed) {
+  const std::int64_t N = param(p, "problems"), S = param(p, "states"), A = param(p, "actions");
+  const int H = static_cast<int>(param(p, "horizon")), I = static_cast<int>(param(p, "iters"));
+  const std::int64_t K = 4, F = 2, O = 2;
+  std::mt19937_64 rng(seed);
+  auto model = std::make_shared<aif::Model>(aif::Model::with_terminal_goal(
+      Tensor::from_vector(random_dist(rng, 1, S, S * K * A), {S, S, K, A}),
+      Tensor::from_vector(random_dist(rng, F, O, S * K), {F, O, S, K}),
+      Tensor::from_vector(random_dist(rng, 1, A, 1), {A}),
+      Tensor::from_vector(random_dist(rng, 1, S, 1), {S})));
+  aif::PlanRequest r;
+  r.q0 = random_dist(rng, 1, S, 1);
+  r.q_theta = random_dist(rng, 1, K, 1);
+  r.horizon = H;
+  r.iterations = I;
+  r.damping = 0.9f;
+  auto reqs = std::make_shared<std::vector<aif::PlanRequest>>(static_cast<std::size_t>(N), r);
+  PreparedCase c;
+  c.run = [model, reqs, device] { (void)aif::plan(*model, *reqs, device); };
+  c.bytes = 3.0 * 4.0 * double(N) * I * H * double(S * S * A);
+  c.shape = fmt::format("N={} S={} A={} H={} I={} (K=4 F=2 O=2, aif, dense)", N, S, A, H, I);
+  c.items = double(N);
+  return c;
+}
 }  // namespace
 
 std::vector<CasePoint> expand(const Grid& grid) {
@@ -108,11 +153,25 @@ std::vector<CasePoint> expand(const Grid& grid) {
                                 {"width", std::to_string(w)},
                                 {"agg", a}}});
               }
+    } else if (op == "aif_plan") {
+      for (auto n : grid.problems)
+        for (auto st : grid.states)
+          for (auto a : grid.actions)
+            for (auto h : grid.horizon)
+              for (auto it : grid.iters) {
+                out.push_back({op,
+                               {{"problems", std::to_string(n)},
+                                {"states", std::to_string(st)},
+                                {"actions", std::to_string(a)},
+                                {"horizon", std::to_string(h)},
+                                {"iters", std::to_string(it)}}});
+              }
     } else if (op == "copy") {
       for (auto m : grid.mib) out.push_back({op, {{"mib", std::to_string(m)}}});
     } else {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("unknown op '{}' (lse_contract, csr_aggregate or copy)", op));
+      throw Error(
+          ErrorCode::invalid_argument,
+          fmt::format("unknown op '{}' (lse_contract, csr_aggregate, aif_plan or copy)", op));
     }
   }
   return out;
@@ -122,6 +181,7 @@ PreparedCase prepare(const CasePoint& point, const Device& device, std::uint64_t
                      const std::string& mtx_path) {
   if (point.op == "lse_contract") return prepare_lse(point, device, seed);
   if (point.op == "copy") return prepare_copy(point, device, seed);
+  if (point.op == "aif_plan") return prepare_aif(point, device, seed);
   return prepare_csr(point, device, seed, mtx_path);
 }
 

@@ -18,6 +18,7 @@ struct PreparedCase {
   double flops = 0;           // useful floating-point operations, 0 when not meaningful
   std::string shape;          // the shape in words, e.g. "B=64 I=192 J=192 shared"
   std::int64_t nnz = 0;       // edges (csr_aggregate)
+  double items = 0;           // independent results per run (plans for aif_plan), 0 if n/a
 };
 
 // One point of the grid: op name and its parameters (name -> value as text).
@@ -32,7 +33,9 @@ struct Grid {
   std::vector<std::int64_t> nodes, degree, width;       // csr_aggregate
   std::vector<std::string> aggs, graphs;                // csr_aggregate
   std::string mtx;                                      // csr_aggregate from a file
-  std::vector<std::int64_t> mib;                        // copy: buffer size in MiB
+  std::vector<std::int64_t> mib;
+  std::vector<std::int64_t> problems, states, actions, horizon,
+      iters;  // aif_plan                        // copy: buffer size in MiB
   std::uint64_t seed = 1;
 };
 

@@ -37,6 +37,11 @@ void apply_quick(Options& o) {
   o.grid.aggs = {"sum", "max"};
   o.grid.graphs = {"uniform", "rmat"};
   o.grid.mib = {64};
+  o.grid.problems = {1, 64};
+  o.grid.states = {32};
+  o.grid.actions = {5};
+  o.grid.horizon = {5};
+  o.grid.iters = {10};
   o.reps = 5;
   o.warmup = 2;
 }
@@ -94,6 +99,7 @@ int run(const Options& opt) {
       row.bytes = prepared.bytes;
       row.flops = prepared.flops;
       row.nnz = prepared.nnz;
+      row.items = prepared.items;
       row.reps = opt.reps;
       if (opt.output == "md") {
         mpe::bench::print_markdown_row(row);
@@ -109,7 +115,7 @@ int run(const Options& opt) {
 
 int main(int argc, char** argv) {
   Options opt;
-  opt.grid.ops = {"copy", "lse_contract", "csr_aggregate"};
+  opt.grid.ops = {"copy", "lse_contract", "csr_aggregate", "aif_plan"};
   opt.grid.batch = {1, 64, 1024};
   opt.grid.rows = {192};
   opt.grid.cols = {192};
@@ -120,6 +126,11 @@ int main(int argc, char** argv) {
   opt.grid.aggs = {"sum"};
   opt.grid.graphs = {"rmat"};
   opt.grid.mib = {1024};
+  opt.grid.problems = {1, 64, 1024};
+  opt.grid.states = {32, 64};
+  opt.grid.actions = {5};
+  opt.grid.horizon = {5};
+  opt.grid.iters = {10};
 
   CLI::App app{
       "mpe-bench — benchmarks of mpengine's ops.\n\n"
@@ -133,10 +144,13 @@ int main(int argc, char** argv) {
       "  csr_aggregate: row offsets ((n+1)*8) + columns (nnz*4) + weights (nnz*4) + x (n*F*4)\n"
       "                 + y (n*F*4); GFLOP/s = 2*nnz*F / time\n"
       "  copy:          source read + destination written (2*size)\n"
+      "  aif_plan:      r_x read twice and written once per iteration (3*N*I*H*S*S*A*4);\n"
+      "                 also plans/s (whole calls, host transfers included)\n"
       "'of peak' divides by the device's nominal memory bandwidth.\n\n"
       "Example: mpe-bench --op csr_aggregate --graph rmat,uniform --width 32,128 --agg sum,max"};
-  app.add_option("--op", opt.grid.ops,
-                 "Ops: lse_contract, csr_aggregate, copy (device copy: the bandwidth reference)")
+  app.add_option(
+         "--op", opt.grid.ops,
+         "Ops: lse_contract, csr_aggregate, aif_plan, copy (device copy: the bandwidth reference)")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--device", opt.devices,
@@ -181,6 +195,21 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--graph", opt.grid.graphs, "csr_aggregate: uniform, rmat (seeded synthetic)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--problems", opt.grid.problems, "aif_plan: problems per call N")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--states", opt.grid.states, "aif_plan: states S")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--actions", opt.grid.actions, "aif_plan: actions A")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--horizon", opt.grid.horizon, "aif_plan: horizon H")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--iters", opt.grid.iters, "aif_plan: iterations I")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--mib", opt.grid.mib, "copy: buffer size in MiB")

@@ -31,7 +31,8 @@ void print_markdown_header(const std::vector<DeviceInfo>& devices) {
                d.peak_bandwidth_gbs > 0 ? fmt::format(" ({:.0f} GB/s peak)", d.peak_bandwidth_gbs)
                                         : std::string());
   }
-  fmt::print("\n| op | device | shape | median | min | spread | GB/s | of peak | GFLOP/s |\n");
+  fmt::print(
+      "\n| op | device | shape | median | min | spread | GB/s | of peak | GFLOP/s or plans/s |\n");
   fmt::print("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
 }
 
@@ -40,7 +41,9 @@ void print_markdown_row(const Row& r) {
              r.device.device.str(), r.shape, readable_time(r.stats.median),
              readable_time(r.stats.min), 100.0 * r.stats.spread, r.gbs(),
              r.peak_fraction() >= 0 ? fmt::format("{:.0f}%", 100.0 * r.peak_fraction()) : "-",
-             r.flops > 0 ? fmt::format("{:.1f}", r.gflops()) : "-");
+             r.flops > 0   ? fmt::format("{:.1f}", r.gflops())
+             : r.items > 0 ? fmt::format("{:.4g} plans/s", r.items_per_s())
+                           : std::string("-"));
   std::fflush(stdout);
 }
 
@@ -65,6 +68,7 @@ void print_json_row(const Row& r) {
   j["peak_fraction"] = r.peak_fraction() >= 0 ? nlohmann::json(r.peak_fraction()) : nullptr;
   if (r.flops > 0) j["gflop_per_s"] = r.gflops();
   if (r.nnz > 0) j["nnz"] = r.nnz;
+  if (r.items > 0) j["plans_per_s"] = r.items_per_s();
   fmt::print("{}\n", j.dump());
   std::fflush(stdout);
 }

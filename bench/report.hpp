@@ -18,10 +18,12 @@ struct Row {
   double bytes = 0;
   double flops = 0;
   std::int64_t nnz = 0;
+  double items = 0;
   int reps = 0;
 
   double gbs() const { return stats.median > 0 ? bytes / (stats.median * 1e6) : 0; }
   double gflops() const { return stats.median > 0 ? flops / (stats.median * 1e6) : 0; }
+  double items_per_s() const { return stats.median > 0 ? items / (stats.median * 1e-3) : 0; }
   double peak_fraction() const {
     return device.peak_bandwidth_gbs > 0 ? gbs() / device.peak_bandwidth_gbs : -1;
   }

@@ -69,12 +69,16 @@ if step configure "$out/build.log" configure && step build "$out/build.log" buil
   gpu_grid=(--device cuda --op copy,lse_contract,csr_aggregate --mib 1024 --batch 1,64,1024,16384 --rows 192
             --cols 192 --shared 0,1 --nodes 1000000 --degree 16 --width 32,128
             --graph uniform,rmat --agg sum,max)
+  aif_grid=(--device cpu,cuda --op aif_plan --problems 1,64,1024 --states 32,64 --actions 5
+            --horizon 5 --iters 10 -r 3 --warmup 1)
   bench() {
     "$build/bench/mpe-bench" --quick -o md >"$out/bench.md" &&
       "$build/bench/mpe-bench" --quick -o jsonl >"$out/bench.jsonl" &&
       echo >>"$out/bench.md" &&
       "$build/bench/mpe-bench" "${gpu_grid[@]}" -o md >>"$out/bench.md" &&
-      "$build/bench/mpe-bench" "${gpu_grid[@]}" -o jsonl >>"$out/bench.jsonl"
+      "$build/bench/mpe-bench" "${gpu_grid[@]}" -o jsonl >>"$out/bench.jsonl" &&
+      echo >>"$out/bench.md" &&
+      "$build/bench/mpe-bench" "${aif_grid[@]}" -o md >>"$out/bench.md"
   }
   step "mpe-bench --quick" "$out/bench.log" bench
   cat "$out/bench.log" >>"$out/ctest.log" 2>/dev/null; rm -f "$out/bench.log"
