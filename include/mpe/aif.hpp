@@ -72,6 +72,11 @@ class Model {
   const Tensor& B() const { return B_; }              ///< [F, O, S, K]
   const Tensor& action_prior() const { return pu_; }  ///< [A], normalised
   const Tensor& goal() const { return goal_; }        ///< [S] or [S, K]
+  /// Reads a model from a JSON file (format: docs/aif-model-format.md). Throws
+  /// Error(io_error) when the file cannot be read and Error(parse_error) naming the file and
+  /// the field for malformed content; the tensors are then validated as above.
+  static Model load(const std::string& path);
+
   /// True when `other` has the same S, K, A, F, O and goal kind (can share a batch).
   bool same_shape(const Model& other) const;
 
@@ -110,6 +115,10 @@ struct Plan {
   int iterations_run = 0;          ///< iterations performed (fewer with early stopping)
   float max_change = 0.0f;         ///< largest channel change (probability) in the last iteration
 };
+
+/// Reads planning requests from a JSON file: one request object, or {"requests": [...]}
+/// (format: docs/aif-model-format.md). Fields left out keep PlanRequest's defaults.
+std::vector<PlanRequest> load_requests(const std::string& path);
 
 /// Plans every request with one shared model; the device is the default (MPE_DEVICE / auto)
 /// unless given. Requests are checked first (sizes, sums, ranges); a bad one throws

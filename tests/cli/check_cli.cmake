@@ -34,3 +34,16 @@ run_mpe(out rc aggregate ${DATA}/does-not-exist.mtx)
 expect("NOT rc EQUAL 0" "missing file accepted")
 run_mpe(out rc aggregate ${DATA}/tiny.edges --device tpu)
 expect("rc EQUAL 2" "bad device gave rc=${rc}: ${out}")
+
+# plan: the shipped golden fixture gives the spec's action distribution (aif-mp.md §7).
+run_mpe(out rc plan ${EXAMPLES}/aif/fixture_model.json ${EXAMPLES}/aif/fixture_request.json
+        --device cpu --json)
+expect("rc EQUAL 0" "mpe plan failed: ${out}")
+string(JSON p0 GET "${out}" plans 0 action_dist 0)
+string(JSON p1 GET "${out}" plans 1 action_dist 0)
+expect("p0 GREATER 0.644637 AND p0 LESS 0.644657" "dense fixture action_dist[0] = ${p0}")
+expect("p1 GREATER 0.653190 AND p1 LESS 0.653210" "precomputed fixture action_dist[0] = ${p1}")
+run_mpe(out rc plan ${EXAMPLES}/aif/fixture_request.json ${EXAMPLES}/aif/fixture_request.json)
+expect("rc EQUAL 2" "a request file used as a model gave rc=${rc}: ${out}")
+string(FIND "${out}" "missing field \"T\"" pos)
+expect("pos GREATER -1" "message does not name the missing field: ${out}")

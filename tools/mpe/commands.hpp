@@ -5,4 +5,5 @@
 namespace mpe::cli {
 void add_info_command(CLI::App& app);       // mpe info
 void add_aggregate_command(CLI::App& app);  // mpe aggregate GRAPH
+void add_plan_command(CLI::App& app);       // mpe plan MODEL REQUEST
 }  // namespace mpe::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", mpe::build_info().version);
   mpe::cli::add_info_command(app);
   mpe::cli::add_aggregate_command(app);
+  mpe::cli::add_plan_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
