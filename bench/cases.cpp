@@ -91,13 +91,13 @@ std::vector<float> random_dist(std::mt19937_64& rng, std::int64_t outer, std::in
   return v;
 }
 
-// AIF-MP planning (method aif, dense observations, K = 4 θ, F = 2 modalities of O = 2), N
-// problems sharing one model. Bytes: the spec's floor per iteration, r_x read twice and written
+// AIF-MP planning (method aif, dense observations, terminal goal), N problems sharing one
+// model. Bytes: the spec's floor per iteration, r_x read twice and written
 // once (3·H·S²·A·4 per problem).
 PreparedCase prepare_aif(const CasePoint& p, const Device& device, std::uint64_t seed) {
   const std::int64_t N = param(p, "problems"), S = param(p, "states"), A = param(p, "actions");
   const int H = static_cast<int>(param(p, "horizon")), I = static_cast<int>(param(p, "iters"));
-  const std::int64_t K = 4, F = 2, O = 2;
+  const std::int64_t K = param(p, "thetas"), F = param(p, "modalities"), O = param(p, "outcomes");
   std::mt19937_64 rng(seed);
   auto model = std::make_shared<aif::Model>(aif::Model::with_terminal_goal(
       Tensor::from_vector(random_dist(rng, 1, S, S * K * A), {S, S, K, A}),
@@ -114,7 +114,7 @@ PreparedCase prepare_aif(const CasePoint& p, const Device& device, std::uint64_t
   PreparedCase c;
   c.run = [model, reqs, device] { (void)aif::plan(*model, *reqs, device); };
   c.bytes = 3.0 * 4.0 * double(N) * I * H * double(S * S * A);
-  c.shape = fmt::format("N={} S={} A={} H={} I={} (K=4 F=2 O=2, aif, dense)", N, S, A, H, I);
+  c.shape = fmt::format("N={} S={} A={} H={} I={} K={} F={} O={}", N, S, A, H, I, K, F, O);
   c.items = double(N);
   return c;
 }
@@ -158,14 +158,20 @@ std::vector<CasePoint> expand(const Grid& grid) {
         for (auto st : grid.states)
           for (auto a : grid.actions)
             for (auto h : grid.horizon)
-              for (auto it : grid.iters) {
-                out.push_back({op,
-                               {{"problems", std::to_string(n)},
-                                {"states", std::to_string(st)},
-                                {"actions", std::to_string(a)},
-                                {"horizon", std::to_string(h)},
-                                {"iters", std::to_string(it)}}});
-              }
+              for (auto it : grid.iters)
+                for (auto k : grid.thetas)
+                  for (auto f : grid.modalities)
+                    for (auto o : grid.outcomes) {
+                      out.push_back({op,
+                                     {{"problems", std::to_string(n)},
+                                      {"states", std::to_string(st)},
+                                      {"actions", std::to_string(a)},
+                                      {"horizon", std::to_string(h)},
+                                      {"iters", std::to_string(it)},
+                                      {"thetas", std::to_string(k)},
+                                      {"modalities", std::to_string(f)},
+                                      {"outcomes", std::to_string(o)}}});
+                    }
     } else if (op == "copy") {
       for (auto m : grid.mib) out.push_back({op, {{"mib", std::to_string(m)}}});
     } else {

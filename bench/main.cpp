@@ -212,6 +212,15 @@ int main(int argc, char** argv) {
   app.add_option("--iters", opt.grid.iters, "aif_plan: iterations I")
       ->delimiter(',')
       ->capture_default_str();
+  app.add_option("--thetas", opt.grid.thetas, "aif_plan: θ configurations K")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--modalities", opt.grid.modalities, "aif_plan: observation modalities F")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--outcomes", opt.grid.outcomes, "aif_plan: outcomes per modality O")
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_option("--mib", opt.grid.mib, "copy: buffer size in MiB")
       ->delimiter(',')
       ->capture_default_str();

@@ -60,10 +60,11 @@ MPE_HD void aif_normalize(float* v, std::int64_t n, std::int64_t stride) {
 }
 
 // Damps channel entries ch[k * stride] toward raw(k) (§3), renormalises, and returns the
-// largest change measured on probabilities. Two passes, so no scratch is needed.
+// largest change measured on probabilities (only when `track`: it costs two exps per entry).
+// Two passes, so no scratch is needed.
 template <class Raw>
 MPE_HD float aif_damp(float* ch, std::int64_t n, std::int64_t stride, const Raw& raw, float lambda,
-                      DampKind kind) {
+                      DampKind kind, bool track) {
   LseAcc acc;
   for (std::int64_t k = 0; k < n; ++k) acc.push(damp_mix(kind, ch[k * stride], raw(k), lambda));
   const float z = acc.result();
@@ -72,8 +73,10 @@ MPE_HD float aif_damp(float* ch, std::int64_t n, std::int64_t stride, const Raw&
     const float old_v = ch[k * stride];
     const float d = damp_mix(kind, old_v, raw(k), lambda);
     const float v = z == kLogZero ? d : d - z;
-    const float delta = fabsf(expf(v) - expf(old_v));
-    change = delta > change ? delta : change;
+    if (track) {
+      const float delta = fabsf(expf(v) - expf(old_v));
+      change = delta > change ? delta : change;
+    }
     ch[k * stride] = v;
   }
   return change;
@@ -83,7 +86,7 @@ template <class Exec>
 class AifCore {
  public:
   MPE_HD AifCore(const AifConfig& c, const AifProblem& p, float* ws, const Exec& exec)
-      : c_(c), p_(p), L_(c), w_(ws), ex_(exec) {}
+      : c_(c), p_(p), L_(c), w_(ws), ex_(exec), track_(true) {}
 
   MPE_HD_FN void run() {
     prepare();
@@ -243,7 +246,7 @@ class AifCore {
           const float v = k[first + y * S * K];
           return z == kLogZero ? v : v - z;
         };
-        const float d = aif_damp(rc + first, O, S * K, raw, lambda, dk);
+        const float d = aif_damp(rc + first, O, S * K, raw, lambda, dk, track_);
         mine = d > mine ? d : mine;
       } else {
         const std::int64_t r = s - F * S * K;
@@ -253,14 +256,21 @@ class AifCore {
           for (std::int64_t th = 0; th < K; ++th) acc.push(k[ix_B(f, y, x, th)] + lq[th]);
           return acc.result();
         };
+        // Up to kCached outcomes keep their θ-mixture in registers; more are recomputed.
+        constexpr int kCached = 8;
+        float cached[kCached];
         LseAcc acc;
-        for (std::int64_t y = 0; y < O; ++y) acc.push(mix_theta(y));
+        for (std::int64_t y = 0; y < O; ++y) {
+          const float v = mix_theta(y);
+          if (y < kCached) cached[y] = v;
+          acc.push(v);
+        }
         const float z = acc.result();
         auto raw = [&](std::int64_t y) {
-          const float v = mix_theta(y);
+          const float v = y < kCached ? cached[y] : mix_theta(y);
           return z == kLogZero ? v : v - z;
         };
-        const float d = aif_damp(rm + f * O * S + x, O, S, raw, lambda, dk);
+        const float d = aif_damp(rm + f * O * S + x, O, S, raw, lambda, dk, track_);
         mine = d > mine ? d : mine;
       }
     });
@@ -380,7 +390,7 @@ class AifCore {
       P[s] = p;
       if (c_.method >= kAifRm) {
         auto raw = [&](std::int64_t n) { return safe_div(J(n), p); };
-        const float d = aif_damp(p_.r_x + ix_x(t, o, 0, u), S, A, raw, lambda, dk);
+        const float d = aif_damp(p_.r_x + ix_x(t, o, 0, u), S, A, raw, lambda, dk, track_);
         mine = d > mine ? d : mine;
       }
     });
@@ -391,7 +401,7 @@ class AifCore {
         for (std::int64_t u = 0; u < A; ++u) acc.push(Ps[u]);
         const float z = acc.result();
         auto raw = [&](std::int64_t u) { return z == kLogZero ? Ps[u] : Ps[u] - z; };
-        const float d = aif_damp(at(L_.r_u) + s * A, A, 1, raw, lambda, dk);
+        const float d = aif_damp(at(L_.r_u) + s * A, A, 1, raw, lambda, dk, track_);
         mine = d > mine ? d : mine;
       });
     }
@@ -402,6 +412,7 @@ class AifCore {
   AifLayout L_;
   float* w_;
   const Exec& ex_;
+  bool track_;  // measure channel changes (needed for early stopping and the last iteration)
 };
 
 }  // namespace mpe::kernels

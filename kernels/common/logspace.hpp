@@ -31,7 +31,10 @@ struct LseAcc {
 
   MPE_HD void push(float v) {
     if (log_is_zero(v)) return;
-    if (v > m) {
+    if (s == 0.0f) {  // first live term: no rescale (expf(kLogZero - v) would underflow slowly)
+      m = v;
+      s = 1.0f;
+    } else if (v > m) {
       s = s * expf(m - v) + 1.0f;
       m = v;
     } else {
@@ -51,7 +54,7 @@ struct LseAcc {
     float add = 0.0f;
     MPE_UNROLL
     for (int k = 0; k < N; ++k) add += v[k] > kLogZeroHalf ? expf(v[k] - nm) : 0.0f;
-    s = s * expf(m - nm) + add;  // m - nm <= 0; an empty accumulator has s == 0
+    s = (s == 0.0f ? 0.0f : s * expf(m - nm)) + add;  // m - nm <= 0
     m = nm;
   }
   // Combines two partial accumulators (used for cross-thread reductions).
