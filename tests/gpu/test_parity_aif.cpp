@@ -6,39 +6,17 @@
 #include <gtest/gtest.h>
 #include <mpe/aif.hpp>
 
+#include "support/aif_models.hpp"
 #include "support/gpu.hpp"
 
 namespace mpe::aif {
 namespace {
 
-std::vector<float> random_dist(std::mt19937_64& rng, std::int64_t outer, std::int64_t len,
-                               std::int64_t inner, float zero_fraction = 0.0f) {
-  std::uniform_real_distribution<float> d(0.05f, 1.0f), coin(0.0f, 1.0f);
-  std::vector<float> v(static_cast<std::size_t>(outer * len * inner));
-  for (std::int64_t o = 0; o < outer; ++o)
-    for (std::int64_t i = 0; i < inner; ++i) {
-      double sum = 0;
-      for (std::int64_t k = 0; k < len; ++k) {
-        float& e = v[static_cast<std::size_t>((o * len + k) * inner + i)];
-        e = (k > 0 && coin(rng) < zero_fraction) ? 0.0f : d(rng);
-        sum += e;
-      }
-      for (std::int64_t k = 0; k < len; ++k) {
-        v[static_cast<std::size_t>((o * len + k) * inner + i)] /= static_cast<float>(sum);
-      }
-    }
-  return v;
-}
+using test::random_dist;
 
 Model random_model(std::int64_t S, std::int64_t K, std::int64_t A, std::int64_t F, std::int64_t O,
                    std::mt19937_64& rng, bool theta_goal) {
-  const Tensor T = Tensor::from_vector(random_dist(rng, 1, S, S * K * A, 0.3f), {S, S, K, A});
-  const Tensor B = Tensor::from_vector(random_dist(rng, F, O, S * K), {F, O, S, K});
-  const Tensor pu = Tensor::from_vector(random_dist(rng, 1, A, 1), {A});
-  if (theta_goal) {
-    return Model::with_theta_goal(T, B, pu, Tensor::from_vector(random_dist(rng, 1, S, K), {S, K}));
-  }
-  return Model::with_terminal_goal(T, B, pu, Tensor::from_vector(random_dist(rng, 1, S, 1), {S}));
+  return test::random_aif_model({S, K, A, F, O}, rng, theta_goal, 0.3f);
 }
 
 void expect_same_plan(const Plan& gpu, const Plan& cpu) {
@@ -115,19 +93,8 @@ TEST(GpuParityAif, BatchOfModelsAndLargerStates) {
 
 TEST(GpuParityAif, GoldenFixtureOnTheGpu) {
   MPE_REQUIRE_CUDA_OR_SKIP();
-  const Tensor T = Tensor::from_vector<float>({0.9f, 0.2f, 0.4f, 0.7f, 0.3f, 0.8f, 0.6f, 0.1f, 0.1f,
-                                               0.8f, 0.6f, 0.3f, 0.7f, 0.2f, 0.4f, 0.9f},
-                                              {2, 2, 2, 2});
-  const Tensor B =
-      Tensor::from_vector<float>({0.9f, 0.2f, 0.3f, 0.8f, 0.1f, 0.8f, 0.7f, 0.2f}, {1, 2, 2, 2});
-  const Model m = Model::with_terminal_goal(T, B, Tensor::from_vector<float>({0.6f, 0.4f}, {2}),
-                                            Tensor::from_vector<float>({0.15f, 0.85f}, {2}));
-  PlanRequest r;
-  r.q0 = {0.65f, 0.35f};
-  r.q_theta = {0.55f, 0.45f};
-  r.horizon = 2;
-  r.iterations = 2;
-  r.damping = 0.5f;
+  const Model m = test::fixture_model(false);
+  const PlanRequest r = test::fixture_request(ObservationPath::dense);
   const Plan p = plan(m, {r}, Device::cuda(0))[0];
   EXPECT_NEAR(p.action_dist[0], 0.64464676f, 1e-5);
   const auto rx = p.log_r_x.to_vector<float>();

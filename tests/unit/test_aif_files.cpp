@@ -55,9 +55,10 @@ TEST(AifFiles, MalformedModelFiles) {
          "shape [2] needs 2 values, data has 1");
   expect(error_of(R"({"T": [[[["x"]]]], )" + ok_tail, false), "expected a number or a list");
   expect(error_of(R"({"T": [[[[0.5]]]], )" + ok_tail, false), "sums to 0.5 over S_new");
-  expect(error_of(R"({"T": [[[[1.0]]]], "B": [[[[1.0]], [[0.0]]]], "action_prior": [1], "goal": {}})",
-                  false),
-         "\"goal\" needs \"terminal\" or \"theta\"");
+  expect(
+      error_of(R"({"T": [[[[1.0]]]], "B": [[[[1.0]], [[0.0]]]], "action_prior": [1], "goal": {}})",
+               false),
+      "\"goal\" needs \"terminal\" or \"theta\"");
   EXPECT_EQ(error_of("", false).rfind("parse_error", 0), 0u);
 }
 

@@ -4,47 +4,13 @@
 #include <gtest/gtest.h>
 #include <mpe/aif.hpp>
 
+#include "support/aif_models.hpp"
+
 namespace mpe::aif {
 namespace {
 
-const std::vector<float> kT = {0.9f, 0.2f, 0.4f, 0.7f, 0.3f, 0.8f, 0.6f, 0.1f,
-                               0.1f, 0.8f, 0.6f, 0.3f, 0.7f, 0.2f, 0.4f, 0.9f};
-const std::vector<float> kB = {0.9f, 0.2f, 0.3f, 0.8f, 0.1f, 0.8f, 0.7f, 0.2f};
-
-Tensor sparse_T() {  // T[n,o,θ,u] = 1 when n = idx[(o·2 + u)·2 + θ]
-  const int idx[8] = {0, 1, 1, 0, 1, 0, 0, 1};
-  std::vector<float> t(16, 0.0f);
-  for (int o = 0; o < 2; ++o)
-    for (int u = 0; u < 2; ++u)
-      for (int th = 0; th < 2; ++th) {
-        const int n = idx[(o * 2 + u) * 2 + th];
-        t[static_cast<std::size_t>(((n * 2 + o) * 2 + th) * 2 + u)] = 1.0f;
-      }
-  return Tensor::from_vector(t, {2, 2, 2, 2});
-}
-
-Model fixture_model(bool theta_goal, const Tensor& T = Tensor::from_vector(kT, {2, 2, 2, 2}),
-                    std::vector<float> pu = {0.6f, 0.4f}) {
-  const Tensor B = Tensor::from_vector(kB, {1, 2, 2, 2});
-  const Tensor prior = Tensor::from_vector(pu, {2});
-  if (theta_goal) {
-    return Model::with_theta_goal(T, B, prior,
-                                  Tensor::from_vector<float>({0.15f, 0.75f, 0.85f, 0.25f}, {2, 2}));
-  }
-  return Model::with_terminal_goal(T, B, prior, Tensor::from_vector<float>({0.15f, 0.85f}, {2}));
-}
-
-PlanRequest fixture_request(ObservationPath path) {
-  PlanRequest r;
-  r.q0 = {0.65f, 0.35f};
-  r.q_theta = {0.55f, 0.45f};
-  r.horizon = 2;
-  r.iterations = 2;
-  r.damping = 0.5f;
-  r.method = Method::aif;
-  r.observation_path = path;
-  return r;
-}
+using test::fixture_model;
+using test::fixture_request;
 
 struct Golden {
   float a0, a1, rx0000, rx1111, rc00000, rc20111;
@@ -96,13 +62,13 @@ TEST(AifGolden, PrecomputedThetaGoal) {
 }
 
 TEST(AifGolden, SparseTransitionPrecomputedTerminal) {
-  const auto plans = plan(fixture_model(false, sparse_T()),
+  const auto plans = plan(fixture_model(false, true),
                           {fixture_request(ObservationPath::precomputed)}, Device::cpu());
   expect_golden(plans[0], {0.6509952f, 0.34900486f, -0.5683889f, -0.44133407f, 0, 0}, false);
 }
 
 TEST(AifGolden, ZeroPriorActionIsNeverChosen) {
-  const auto plans = plan(fixture_model(false, sparse_T(), {1.0f, 0.0f}),
+  const auto plans = plan(fixture_model(false, true, {1.0f, 0.0f}),
                           {fixture_request(ObservationPath::precomputed)}, Device::cpu());
   EXPECT_NEAR(plans[0].action_dist[0], 1.0f, 1e-6);
   EXPECT_LT(plans[0].action_dist[1], 1e-6f);

@@ -7,52 +7,20 @@
 #include <gtest/gtest.h>
 #include <mpe/aif.hpp>
 
+#include "support/aif_models.hpp"
+
 namespace mpe::aif {
 namespace {
 
-struct Sizes {
-  std::int64_t S, K, A, F, O;
-};
-
-// Random normalised tensors; `zero_fraction` of T entries become structural zeros.
-std::vector<float> random_dist(std::mt19937_64& rng, std::int64_t outer, std::int64_t len,
-                               std::int64_t inner, float zero_fraction = 0.0f) {
-  std::uniform_real_distribution<float> d(0.05f, 1.0f), coin(0.0f, 1.0f);
-  std::vector<float> v(static_cast<std::size_t>(outer * len * inner));
-  for (std::int64_t o = 0; o < outer; ++o)
-    for (std::int64_t i = 0; i < inner; ++i) {
-      double sum = 0;
-      for (std::int64_t k = 0; k < len; ++k) {
-        float& e = v[static_cast<std::size_t>((o * len + k) * inner + i)];
-        e = (k > 0 && coin(rng) < zero_fraction) ? 0.0f : d(rng);
-        sum += e;
-      }
-      for (std::int64_t k = 0; k < len; ++k) {
-        v[static_cast<std::size_t>((o * len + k) * inner + i)] /= static_cast<float>(sum);
-      }
-    }
-  return v;
-}
+using Sizes = test::AifSizes;
+using test::random_dist;
 
 Model random_model(const Sizes& z, std::mt19937_64& rng, bool theta_goal, float zeros = 0.0f) {
-  const Tensor T =
-      Tensor::from_vector(random_dist(rng, 1, z.S, z.S * z.K * z.A, zeros), {z.S, z.S, z.K, z.A});
-  const Tensor B = Tensor::from_vector(random_dist(rng, z.F, z.O, z.S * z.K), {z.F, z.O, z.S, z.K});
-  const Tensor pu = Tensor::from_vector(random_dist(rng, 1, z.A, 1), {z.A});
-  if (theta_goal) {
-    return Model::with_theta_goal(T, B, pu,
-                                  Tensor::from_vector(random_dist(rng, 1, z.S, z.K), {z.S, z.K}));
-  }
-  return Model::with_terminal_goal(T, B, pu,
-                                   Tensor::from_vector(random_dist(rng, 1, z.S, 1), {z.S}));
+  return test::random_aif_model(z, rng, theta_goal, zeros);
 }
 
 PlanRequest random_request(const Sizes& z, std::mt19937_64& rng, int H) {
-  PlanRequest r;
-  r.q0 = random_dist(rng, 1, z.S, 1);
-  r.q_theta = random_dist(rng, 1, z.K, 1);
-  r.horizon = H;
-  return r;
+  return test::random_aif_request(z, rng, H);
 }
 
 // Marginals of u_t in the chain q0(x_0) Π_t pu(u_t) T̄(x_{t+1} | x_t, u_t) Π_t e^{pref(x_t)}

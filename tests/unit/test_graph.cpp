@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <mpe/graph.hpp>
 
+#include "support/errors.hpp"
 #include "support/reference.hpp"
 
 namespace mpe {
@@ -41,14 +42,9 @@ Coo random_coo(std::int64_t n, std::size_t entries, std::uint64_t seed) {
   return coo;
 }
 
-Error error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no mpe::Error thrown";
-  return Error(ErrorCode::internal, "none");
+template <class Fn>
+Error error_of(Fn&& fn) {
+  return test::catch_error(fn);
 }
 
 std::string temp_path(const std::string& name) { return ::testing::TempDir() + "mpe_" + name; }

@@ -4,19 +4,12 @@
 #include <gtest/gtest.h>
 #include <mpe/mpe.hpp>
 
+#include "support/errors.hpp"
+
 namespace mpe {
 namespace {
 
-template <class Fn>
-Error catch_error(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no mpe::Error thrown";
-  return Error(ErrorCode::internal, "none");
-}
+using test::catch_error;
 
 TEST(Tensor, ShapesSizesAndDtypes) {
   const Tensor t = Tensor::zeros({2, 3, 4}, DType::f64);
