@@ -9,14 +9,17 @@ namespace mpe::kernels {
 
 struct AifConfig {
   std::int64_t S = 0, K = 0, A = 0, F = 0, O = 0;
-  int H = 1;           // horizon
-  int I = 1;           // iterations
+  int H = 1;  // horizon
+  int I = 1;  // iterations
   float lambda = 0.5f;
-  int method = 3;      // 0 bp, 1 vbp, 2 rm, 3 aif (mpe::aif::Method order)
+  int method = 3;  // 0 bp, 1 vbp, 2 rm, 3 aif (mpe::aif::Method order)
   bool dense_obs = true;
-  bool geometric = true;   // damping kind
+  bool geometric = true;    // damping kind
   bool theta_goal = false;  // goal is C[S, K] rather than a terminal [S]
   float tolerance = 0.0f;
+  // Sparse dynamics: base, r_x and Kd only on the support of T (see AifProblem::sp_*).
+  bool sparse = false;
+  std::int64_t nnz = 0;  // largest support size in the batch (sizes the workspace)
 };
 
 // Inputs and outputs of one problem (host or device pointers, matching the backend).
@@ -32,6 +35,14 @@ struct AifProblem {
   float* r_c = nullptr;            // out [H+1, F, O, S, K] (log), dense path only, may be null
   int* iterations_run = nullptr;   // out
   float* max_change = nullptr;     // out
+  // Support of T (sparse dynamics only): entries e of (o, u) are sp_off[o*A+u] ..
+  // sp_off[o*A+u+1], with target state sp_n[e] and sp_ou[e] = o*A+u; in_e[in_off[n] ..
+  // in_off[n+1]] lists the entries whose target is n, in increasing e.
+  const std::int32_t* sp_off = nullptr;  // [S*A + 1]
+  const std::int32_t* sp_n = nullptr;    // [nnz]
+  const std::int32_t* sp_ou = nullptr;   // [nnz]
+  const std::int32_t* in_off = nullptr;  // [S + 1]
+  const std::int32_t* in_e = nullptr;    // [nnz]
 };
 
 // Floats of scratch one problem needs (the CUDA backend allocates count times this).

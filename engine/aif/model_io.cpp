@@ -128,6 +128,14 @@ PlanRequest request_from(const json& j, const std::string& where) {
                   fmt::format("\"damping_kind\" is '{}', expected geometric or arithmetic", damp));
     }
     r.damping_kind = damp == "geometric" ? DampingKind::geometric : DampingKind::arithmetic;
+    const std::string dyn = j.value("dynamics", std::string("auto"));
+    if (dyn != "auto" && dyn != "dense" && dyn != "sparse") {
+      throw Error(ErrorCode::parse_error,
+                  fmt::format("\"dynamics\" is '{}', expected auto, dense or sparse", dyn));
+    }
+    r.dynamics = dyn == "auto"    ? DynamicsLayout::automatic
+                 : dyn == "dense" ? DynamicsLayout::dense
+                                  : DynamicsLayout::sparse;
   } catch (const json::exception& e) {
     throw Error(ErrorCode::parse_error, fmt::format("{}: {}", where, e.what()));
   } catch (const Error& e) {

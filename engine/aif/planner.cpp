@@ -1,4 +1,5 @@
 // AIF-MP planning calls: check requests, lay out the batch, run it on the chosen backend.
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -47,7 +48,70 @@ void check_request(const Model& m, const PlanRequest& r, std::size_t i) {
 bool same_options(const PlanRequest& a, const PlanRequest& b) {
   return a.horizon == b.horizon && a.iterations == b.iterations && a.damping == b.damping &&
          a.method == b.method && a.observation_path == b.observation_path &&
-         a.damping_kind == b.damping_kind && a.tolerance == b.tolerance;
+         a.damping_kind == b.damping_kind && a.tolerance == b.tolerance && a.dynamics == b.dynamics;
+}
+
+// The support of T as CSR over (x_old, u) -> x_new, plus its transpose by target state.
+struct Support {
+  std::vector<std::int32_t> off, n, ou, in_off, in_e;
+  std::int64_t nnz() const { return static_cast<std::int64_t>(n.size()); }
+};
+
+Support support_of(const Model& m) {
+  const std::int64_t S = m.states(), K = m.thetas(), A = m.actions();
+  const float* T = m.T().data<float>();
+  Support sp;
+  sp.off.push_back(0);
+  for (std::int64_t o = 0; o < S; ++o)
+    for (std::int64_t u = 0; u < A; ++u) {
+      for (std::int64_t n = 0; n < S; ++n) {
+        bool live = false;
+        for (std::int64_t th = 0; th < K && !live; ++th)
+          live = T[((n * S + o) * K + th) * A + u] > 0;
+        if (live) {
+          sp.n.push_back(static_cast<std::int32_t>(n));
+          sp.ou.push_back(static_cast<std::int32_t>(o * A + u));
+        }
+      }
+      sp.off.push_back(static_cast<std::int32_t>(sp.n.size()));
+    }
+  sp.in_off.assign(static_cast<std::size_t>(S + 1), 0);
+  for (std::int32_t t : sp.n) ++sp.in_off[static_cast<std::size_t>(t) + 1];
+  for (std::size_t x = 0; x < static_cast<std::size_t>(S); ++x) sp.in_off[x + 1] += sp.in_off[x];
+  sp.in_e.resize(sp.n.size());
+  std::vector<std::int32_t> fill(sp.in_off.begin(), sp.in_off.end() - 1);
+  for (std::size_t e = 0; e < sp.n.size(); ++e) {
+    sp.in_e[static_cast<std::size_t>(fill[static_cast<std::size_t>(sp.n[e])]++)] =
+        static_cast<std::int32_t>(e);
+  }
+  return sp;
+}
+
+constexpr double kSparseDensity = 0.25;  // automatic layout: sparse at or below this density
+
+// Supports of the group's models (one per distinct model) and whether to use them.
+struct Layout {
+  std::map<const Model*, Support> supports;
+  bool sparse = false;
+  std::int64_t max_nnz = 0;
+};
+
+Layout choose_layout(const std::vector<const Model*>& models, const PlanRequest& r,
+                     std::size_t begin, std::size_t end) {
+  Layout l;
+  if (r.dynamics == DynamicsLayout::dense) return l;
+  bool all_sparse_enough = true;
+  for (std::size_t i = begin; i < end; ++i) {
+    const Model* m = models[i];
+    if (l.supports.count(m)) continue;
+    Support sp = support_of(*m);
+    const double density = double(sp.nnz()) / double(m->states() * m->states() * m->actions());
+    all_sparse_enough = all_sparse_enough && density <= kSparseDensity;
+    l.max_nnz = std::max(l.max_nnz, sp.nnz());
+    l.supports.emplace(m, std::move(sp));
+  }
+  l.sparse = r.dynamics == DynamicsLayout::sparse || all_sparse_enough;
+  return l;
 }
 
 kernels::AifConfig config_of(const Model& m, const PlanRequest& r) {
@@ -85,7 +149,10 @@ void fill_action_dists(std::vector<Plan>& out, std::size_t begin, std::size_t en
 // Runs requests [begin, end) that share options on the CPU: outputs written in place.
 void run_group_cpu(const std::vector<const Model*>& models, const std::vector<PlanRequest>& reqs,
                    std::size_t begin, std::size_t end, std::vector<Plan>& out) {
-  const kernels::AifConfig cfg = config_of(*models[begin], reqs[begin]);
+  kernels::AifConfig cfg = config_of(*models[begin], reqs[begin]);
+  const Layout layout = choose_layout(models, reqs[begin], begin, end);
+  cfg.sparse = layout.sparse;
+  cfg.nnz = layout.max_nnz;
   const std::int64_t S = cfg.S, A = cfg.A, H = cfg.H;
   std::vector<kernels::AifProblem> problems(end - begin);
   for (std::size_t i = begin; i < end; ++i) {
@@ -106,6 +173,15 @@ void run_group_cpu(const std::vector<const Model*>& models, const std::vector<Pl
     pr.r_c = cfg.dense_obs ? p.log_r_c.data<float>() : nullptr;
     pr.iterations_run = &p.iterations_run;
     pr.max_change = &p.max_change;
+    p.sparse_dynamics = cfg.sparse;
+    if (cfg.sparse) {
+      const Support& sp = layout.supports.at(&m);
+      pr.sp_off = sp.off.data();
+      pr.sp_n = sp.n.data();
+      pr.sp_ou = sp.ou.data();
+      pr.in_off = sp.in_off.data();
+      pr.in_e = sp.in_e.data();
+    }
   }
   detail::cpu_backend().aif_plan(0, cfg, problems.data(),
                                  static_cast<std::int64_t>(problems.size()));
@@ -116,19 +192,43 @@ void run_group_cpu(const std::vector<const Model*>& models, const std::vector<Pl
 // device tensor per kind, results copied back and split per plan.
 void run_group_device(const std::vector<const Model*>& models, const std::vector<PlanRequest>& reqs,
                       std::size_t begin, std::size_t end, std::vector<Plan>& out, Device dev) {
-  const kernels::AifConfig cfg = config_of(*models[begin], reqs[begin]);
+  kernels::AifConfig cfg = config_of(*models[begin], reqs[begin]);
+  const Layout layout = choose_layout(models, reqs[begin], begin, end);
+  cfg.sparse = layout.sparse;
+  cfg.nnz = layout.max_nnz;
   const std::int64_t S = cfg.S, A = cfg.A, H = cfg.H, K = cfg.K;
   const std::int64_t n = static_cast<std::int64_t>(end - begin);
   const std::int64_t rc_size = (H + 1) * cfg.F * cfg.O * S * K;
   struct DeviceModel {
     Tensor T, B, pu, goal;
+    Tensor sp_off, sp_n, sp_ou, in_off, in_e;  // sparse layout only
+  };
+  auto upload_ints = [&dev](const std::vector<std::int32_t>& v) {
+    return Tensor::from_vector(v, {static_cast<std::int64_t>(v.size())}, dev);
   };
   std::map<const Model*, DeviceModel> uploaded;
   std::vector<float> q0(static_cast<std::size_t>(n * S)), qt(static_cast<std::size_t>(n * K));
   for (std::int64_t i = 0; i < n; ++i) {
     const Model* m = models[begin + static_cast<std::size_t>(i)];
     if (!uploaded.count(m)) {
-      uploaded[m] = {m->T().to(dev), m->B().to(dev), m->action_prior().to(dev), m->goal().to(dev)};
+      DeviceModel dm{m->T().to(dev),
+                     m->B().to(dev),
+                     m->action_prior().to(dev),
+                     m->goal().to(dev),
+                     {},
+                     {},
+                     {},
+                     {},
+                     {}};
+      if (cfg.sparse) {
+        const Support& sp = layout.supports.at(m);
+        dm.sp_off = upload_ints(sp.off);
+        dm.sp_n = upload_ints(sp.n);
+        dm.sp_ou = upload_ints(sp.ou);
+        dm.in_off = upload_ints(sp.in_off);
+        dm.in_e = upload_ints(sp.in_e);
+      }
+      uploaded[m] = std::move(dm);
     }
     const PlanRequest& r = reqs[begin + static_cast<std::size_t>(i)];
     std::copy(r.q0.begin(), r.q0.end(), q0.begin() + i * S);
@@ -156,6 +256,13 @@ void run_group_device(const std::vector<const Model*>& models, const std::vector
     pr.r_c = cfg.dense_obs ? r_c.data<float>() + i * rc_size : nullptr;
     pr.iterations_run = iters.data<std::int32_t>() + i;
     pr.max_change = change.data<float>() + i;
+    if (cfg.sparse) {
+      pr.sp_off = m.sp_off.data<std::int32_t>();
+      pr.sp_n = m.sp_n.data<std::int32_t>();
+      pr.sp_ou = m.sp_ou.data<std::int32_t>();
+      pr.in_off = m.in_off.data<std::int32_t>();
+      pr.in_e = m.in_e.data<std::int32_t>();
+    }
   }
   detail::backend_for(dev).aif_plan(dev.index, cfg, problems.data(), n);
   const auto qu_h = q_u.to_vector<float>();
@@ -174,6 +281,7 @@ void run_group_device(const std::vector<const Model*>& models, const std::vector
     p.log_r_x = slice(rx_h, i, H * S * S * A, {H, S, S, A});
     if (cfg.dense_obs) p.log_r_c = slice(rc_h, i, rc_size, {H + 1, cfg.F, cfg.O, S, K});
     p.iterations_run = it_h[static_cast<std::size_t>(i)];
+    p.sparse_dynamics = cfg.sparse;
     p.max_change = ch_h[static_cast<std::size_t>(i)];
   }
   fill_action_dists(out, begin, end, A);

@@ -40,6 +40,13 @@ enum class DampingKind {
   arithmetic  ///< (1-λ)·old + λ·new in probability space (the paper's text)
 };
 
+/// How the dynamics side is stored (aif-mp.md §4 cost note; issue 3's sparse path).
+enum class DynamicsLayout {
+  automatic,  ///< sparse when at most a quarter of T's (x_old, x_new, u) entries are non-zero
+  dense,      ///< base, r_x and the dynamics kernel over all S·S·A entries
+  sparse      ///< the same only on the support of T; same numbers, O(H·nnz·I) work
+};
+
 /// The kind of goal a model carries.
 enum class GoalKind {
   terminal,  ///< preferred final state p̂(x_H), [S]
@@ -99,6 +106,7 @@ struct PlanRequest {
   Method method = Method::aif;
   ObservationPath observation_path = ObservationPath::dense;
   DampingKind damping_kind = DampingKind::geometric;
+  DynamicsLayout dynamics = DynamicsLayout::automatic;
   /// Stop early once the largest change of any updated channel entry, measured on
   /// probabilities (|e^new - e^old|), is below this, after at least two iterations; 0 runs all
   /// iterations.
@@ -111,8 +119,10 @@ struct Plan {
   std::vector<float> action_dist;  ///< p(u_0), [A], sums to 1; act with its argmax
   Tensor q_u;                      ///< action marginals for every step, [H, A]
   Tensor log_r_x;                  ///< predictive dynamics channel, [H, S_old, S_new, A]
+                                   ///< (sparse layout: LOG_ZERO off the support of T)
   Tensor log_r_c;                  ///< observation channel, [H+1, F, O, S, K] (dense path only)
   int iterations_run = 0;          ///< iterations performed (fewer with early stopping)
+  bool sparse_dynamics = false;    ///< whether the sparse layout was used
   float max_change = 0.0f;         ///< largest channel change (probability) in the last iteration
 };
 

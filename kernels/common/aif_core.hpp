@@ -16,7 +16,7 @@ enum AifMethod : int { kAifBp = 0, kAifVbp = 1, kAifRm = 2, kAifAif = 3 };
 // Offsets (in floats) of every array in one problem's workspace.
 struct AifLayout {
   std::int64_t lq, lpu, logB, base, lgoal, pref, r_u, r_c, r_m, kobs, loc, kd, fwd, bwd, fwd_prev,
-      bwd_prev, msg, P, total;
+      bwd_prev, msg, P, r_x_sparse, total;
 
   MPE_HD explicit AifLayout(const AifConfig& c) {
     const std::int64_t S = c.S, A = c.A, H = c.H;
@@ -31,7 +31,8 @@ struct AifLayout {
     lq = take(c.K);
     lpu = take(A);
     logB = take(obs);
-    base = take(S * S * A);
+    const std::int64_t dyn = c.sparse ? c.nnz : S * S * A;  // dynamics entries per step
+    base = take(dyn);
     lgoal = take(S);
     pref = take(S);
     r_u = take(H * S * A);
@@ -39,13 +40,14 @@ struct AifLayout {
     r_m = take(slices * marg);
     kobs = take(slices * obs);
     loc = take((H + 1) * S);
-    kd = take(H * S * S * A);
+    kd = take(H * dyn);
     fwd = take((H + 1) * S);
     bwd = take((H + 1) * S);
     fwd_prev = take((H + 1) * S);
     bwd_prev = take((H + 1) * S);
     msg = take(S);
     P = take(H * S * A);
+    r_x_sparse = take(c.sparse ? H * c.nnz : 0);
     total = at;
   }
 };
@@ -120,10 +122,17 @@ class AifCore {
         }
         ex_.for_each((H + 1) * S, [&](std::int64_t i) { at(L_.loc)[i] += at(L_.pref)[i % S]; });
       }
-      dynamics_kernel();                           // (b)
-      forward();                                   // (c)
-      backward();                                  // (d)
-      dynamics_region(mine);                       // (e) + (g) for r_u, r_x
+      if (c_.sparse) {
+        dynamics_kernel_sparse();
+        forward_sparse();
+        backward_sparse();
+        dynamics_region_sparse(mine);
+      } else {
+        dynamics_kernel();      // (b)
+        forward();              // (c)
+        backward();             // (d)
+        dynamics_region(mine);  // (e) + (g) for r_u, r_x
+      }
       if (c_.dense_obs && c_.method == kAifAif) {  // (f) + (g) for r_c, r_m
         for (int t = 0; t <= H; ++t) {
           observation_region(at(L_.kobs) + t * obs(), at(L_.r_c) + t * obs(),
@@ -140,6 +149,14 @@ class AifCore {
         break;
       }
     }
+    if (c_.sparse) {  // r_x out: the support's values, LOG_ZERO elsewhere
+      ex_.for_each(H * S * S * c_.A, [&](std::int64_t i) { p_.r_x[i] = kLogZero; });
+      ex_.for_each(H * nnz(), [&](std::int64_t i) {
+        const std::int64_t t = i / nnz(), e = i % nnz();
+        const std::int64_t ou = p_.sp_ou[e];
+        p_.r_x[ix_x(t, ou / c_.A, p_.sp_n[e], ou % c_.A)] = at(L_.r_x_sparse)[i];
+      });
+    }
     if (p_.r_c && c_.dense_obs) {
       ex_.for_each((H + 1) * obs(), [&](std::int64_t i) { p_.r_c[i] = at(L_.r_c)[i]; });
     }
@@ -153,6 +170,7 @@ class AifCore {
   MPE_HD float* at(std::int64_t offset) const { return w_ + offset; }
   MPE_HD std::int64_t obs() const { return c_.F * c_.O * c_.S * c_.K; }
   MPE_HD std::int64_t marg() const { return c_.F * c_.O * c_.S; }
+  MPE_HD std::int64_t nnz() const { return p_.sp_off[c_.S * c_.A]; }  // this problem's support
   MPE_HD std::int64_t ix_x(std::int64_t t, std::int64_t o, std::int64_t n, std::int64_t u) const {
     return ((t * c_.S + o) * c_.S + n) * c_.A + u;
   }
@@ -167,9 +185,14 @@ class AifCore {
     ex_.for_each(K, [&](std::int64_t th) { at(L_.lq)[th] = safe_log(p_.q_theta[th]); });
     ex_.for_each(A, [&](std::int64_t u) { at(L_.lpu)[u] = safe_log(p_.pu[u]); });
     ex_.for_each(obs(), [&](std::int64_t i) { at(L_.logB)[i] = safe_log(p_.B[i]); });
-    // base[o,n,u] = logsumexp_θ(log T[n,o,θ,u] + log qθ[θ])
-    ex_.for_each(S * S * A, [&](std::int64_t i) {
-      const std::int64_t u = i % A, n = (i / A) % S, o = i / (A * S);
+    // base[o,n,u] = logsumexp_θ(log T[n,o,θ,u] + log qθ[θ]), dense or on the support
+    ex_.for_each(c_.sparse ? nnz() : S * S * A, [&](std::int64_t i) {
+      std::int64_t u = i % A, n = (i / A) % S, o = i / (A * S);
+      if (c_.sparse) {
+        u = p_.sp_ou[i] % A;
+        o = p_.sp_ou[i] / A;
+        n = p_.sp_n[i];
+      }
       LseAcc acc;
       for (std::int64_t th = 0; th < K; ++th) {
         acc.push(safe_log(p_.T[((n * S + o) * K + th) * A + u]) + at(L_.lq)[th]);
@@ -193,7 +216,11 @@ class AifCore {
     const float lu = -logf(static_cast<float>(A)), lx = -logf(static_cast<float>(S));
     const float lo = -logf(static_cast<float>(O));
     ex_.for_each(H * S * A, [&](std::int64_t i) { at(L_.r_u)[i] = lu; });
-    ex_.for_each(H * S * S * A, [&](std::int64_t i) { p_.r_x[i] = lx; });
+    if (c_.sparse) {
+      ex_.for_each(H * nnz(), [&](std::int64_t i) { at(L_.r_x_sparse)[i] = lx; });
+    } else {
+      ex_.for_each(H * S * S * A, [&](std::int64_t i) { p_.r_x[i] = lx; });
+    }
     ex_.for_each(slices * obs(), [&](std::int64_t i) { at(L_.r_c)[i] = lo; });
     ex_.for_each(slices * marg(), [&](std::int64_t i) { at(L_.r_m)[i] = lo; });
     ex_.for_each((H + 1) * S, [&](std::int64_t i) {
@@ -394,17 +421,152 @@ class AifCore {
         mine = d > mine ? d : mine;
       }
     });
-    if (c_.method >= kAifVbp) {
-      ex_.for_each(H * S, [&](std::int64_t s) {
-        const float* Ps = P + s * A;
+    if (c_.method >= kAifVbp) update_policy(mine);
+  }
+
+  // ---- sparse dynamics: the same steps over the support of T only. Every term left out is a
+  // structural zero, which the dense path skips as zero probability, so both give the same
+  // numbers (forward and the action marginals even sum in the same order).
+
+  MPE_HD_FN void dynamics_kernel_sparse() {
+    const std::int64_t S = c_.S, A = c_.A, E = nnz();
+    ex_.for_each(c_.H * E, [&](std::int64_t i) {
+      const std::int64_t t = i / E, e = i % E;
+      const std::int64_t ou = p_.sp_ou[e];
+      const float rx = at(L_.r_x_sparse)[i];
+      at(L_.kd)[i] =
+          log_is_zero(rx) ? kLogZero : at(L_.base)[e] - rx + at(L_.r_u)[(t * S) * A + ou];
+    });
+  }
+
+  MPE_HD_FN void forward_sparse() {
+    const std::int64_t S = c_.S, A = c_.A, E = nnz();
+    const bool damped = c_.method == kAifAif;
+    float* fwd = at(L_.fwd);
+    float* msg = at(L_.msg);
+    ex_.for_each(S, [&](std::int64_t x) { fwd[x] = safe_log(p_.q0[x]); });
+    for (int t = 0; t < c_.H; ++t) {
+      ex_.for_each(S, [&](std::int64_t n) {
         LseAcc acc;
-        for (std::int64_t u = 0; u < A; ++u) acc.push(Ps[u]);
-        const float z = acc.result();
-        auto raw = [&](std::int64_t u) { return z == kLogZero ? Ps[u] : Ps[u] - z; };
-        const float d = aif_damp(at(L_.r_u) + s * A, A, 1, raw, lambda, dk, track_);
-        mine = d > mine ? d : mine;
+        for (std::int32_t k = p_.in_off[n]; k < p_.in_off[n + 1]; ++k) {
+          const std::int64_t e = p_.in_e[k];
+          const std::int64_t o = p_.sp_ou[e] / A, u = p_.sp_ou[e] % A;
+          acc.push(at(L_.kd)[t * E + e] + fwd[t * S + o] + at(L_.loc)[t * S + o] + at(L_.lpu)[u]);
+        }
+        msg[n] = acc.result();
       });
+      ex_.for_each(1, [&](std::int64_t) { aif_normalize(msg, S, 1); });
+      float* out = fwd + (t + 1) * S;
+      ex_.for_each(S, [&](std::int64_t n) {
+        out[n] = damped ? damp_mix(DampKind::geometric, at(L_.fwd_prev)[(t + 1) * S + n], msg[n],
+                                   c_.lambda)
+                        : msg[n];
+      });
+      if (damped) ex_.for_each(1, [&](std::int64_t) { aif_normalize(out, S, 1); });
     }
+  }
+
+  MPE_HD_FN void backward_sparse() {
+    const std::int64_t S = c_.S, A = c_.A, E = nnz();
+    const bool damped = c_.method == kAifAif;
+    float* bwd = at(L_.bwd);
+    float* msg = at(L_.msg);
+    const float* loc = at(L_.loc);
+    const float* kd = at(L_.kd);
+    const float* lpu = at(L_.lpu);
+    ex_.for_each(S, [&](std::int64_t x) { bwd[c_.H * S + x] = at(L_.lgoal)[x]; });
+    for (int t = c_.H - 1; t >= 0; --t) {
+      const float* Bn = bwd + (t + 1) * S;
+      const float* Ln = loc + (t + 1) * S;
+      const float* kdt = kd + t * E;
+      ex_.for_each(S + A, [&](std::int64_t i) {
+        LseAcc acc;
+        if (i < S) {  // m[o] over (u, n in support)
+          const std::int64_t o = i;
+          for (std::int64_t u = 0; u < A; ++u)
+            for (std::int32_t e = p_.sp_off[o * A + u]; e < p_.sp_off[o * A + u + 1]; ++e) {
+              acc.push(kdt[e] + Bn[p_.sp_n[e]] + Ln[p_.sp_n[e]] + lpu[u]);
+            }
+          msg[o] = acc.result();
+        } else {  // action marginal over (o, n in support)
+          const std::int64_t u = i - S;
+          for (std::int64_t o = 0; o < S; ++o) {
+            const float fo = at(L_.fwd)[t * S + o] + loc[t * S + o];
+            for (std::int32_t e = p_.sp_off[o * A + u]; e < p_.sp_off[o * A + u + 1]; ++e) {
+              acc.push(kdt[e] + Bn[p_.sp_n[e]] + Ln[p_.sp_n[e]] + fo);
+            }
+          }
+          p_.q_u[t * A + u] = acc.result() + lpu[u];
+        }
+      });
+      ex_.for_each(2, [&](std::int64_t which) {
+        if (which == 0) {
+          aif_normalize(msg, S, 1);
+        } else {  // softmax over u
+          float* q = p_.q_u + t * A;
+          LseAcc z;
+          for (std::int64_t u = 0; u < A; ++u) z.push(q[u]);
+          const float lz = z.result();
+          for (std::int64_t u = 0; u < A; ++u) q[u] = expf(q[u] - lz);
+        }
+      });
+      float* out = bwd + t * S;
+      ex_.for_each(S, [&](std::int64_t o) {
+        out[o] = damped
+                     ? damp_mix(DampKind::geometric, at(L_.bwd_prev)[t * S + o], msg[o], c_.lambda)
+                     : msg[o];
+      });
+      if (damped) ex_.for_each(1, [&](std::int64_t) { aif_normalize(out, S, 1); });
+    }
+  }
+
+  MPE_HD_FN void dynamics_region_sparse(float& mine) {
+    const std::int64_t S = c_.S, A = c_.A, H = c_.H, E = nnz();
+    const float lambda = c_.lambda;
+    const DampKind dk = kind();
+    const float* fwd = at(L_.fwd);
+    const float* bwd = at(L_.bwd);
+    const float* loc = at(L_.loc);
+    const float* kd = at(L_.kd);
+    const float* lpu = at(L_.lpu);
+    float* P = at(L_.P);
+    ex_.for_each(H * S * A, [&](std::int64_t s) {
+      const std::int64_t u = s % A, o = (s / A) % S, t = s / (A * S);
+      const float fo = fwd[t * S + o] + loc[t * S + o];
+      const std::int32_t first = p_.sp_off[o * A + u], last = p_.sp_off[o * A + u + 1];
+      auto J = [&](std::int64_t k) {
+        const std::int64_t e = first + k, n = p_.sp_n[e];
+        return kd[t * E + e] + fo + bwd[(t + 1) * S + n] + loc[(t + 1) * S + n] + lpu[u];
+      };
+      LseAcc acc;
+      for (std::int64_t k = 0; k < last - first; ++k) acc.push(J(k));
+      const float p = acc.result();
+      P[s] = p;
+      if (c_.method >= kAifRm && last > first) {
+        auto raw = [&](std::int64_t k) { return safe_div(J(k), p); };
+        const float d =
+            aif_damp(at(L_.r_x_sparse) + t * E + first, last - first, 1, raw, lambda, dk, track_);
+        mine = d > mine ? d : mine;
+      }
+    });
+    if (c_.method >= kAifVbp) update_policy(mine);
+  }
+
+  // r_u toward norm_u(P), shared by both dynamics layouts.
+  MPE_HD_FN void update_policy(float& mine) {
+    const std::int64_t A = c_.A;
+    const float* P = at(L_.P);
+    const float lambda = c_.lambda;
+    const DampKind dk = kind();
+    ex_.for_each(c_.H * c_.S, [&](std::int64_t s) {
+      const float* Ps = P + s * A;
+      LseAcc acc;
+      for (std::int64_t u = 0; u < A; ++u) acc.push(Ps[u]);
+      const float z = acc.result();
+      auto raw = [&](std::int64_t u) { return z == kLogZero ? Ps[u] : Ps[u] - z; };
+      const float d = aif_damp(at(L_.r_u) + s * A, A, 1, raw, lambda, dk, track_);
+      mine = d > mine ? d : mine;
+    });
   }
 
   const AifConfig& c_;

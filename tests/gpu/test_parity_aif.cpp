@@ -91,6 +91,30 @@ TEST(GpuParityAif, BatchOfModelsAndLargerStates) {
   for (std::size_t i = 0; i < reqs.size(); ++i) expect_same_plan(gpu[i], cpu[i]);
 }
 
+TEST(GpuParityAif, SparseDynamics) {
+  MPE_REQUIRE_CUDA_OR_SKIP();
+  std::mt19937_64 rng(17);
+  for (Method method : {Method::vbp, Method::aif})
+    for (bool theta_goal : {false, true}) {
+      const Model m = test::deterministic_aif_model(40, 3, 5, rng, theta_goal);
+      std::vector<PlanRequest> reqs;
+      for (int i = 0; i < 9; ++i) {
+        PlanRequest r = test::random_aif_request({40, 3, 5, 2, 3}, rng, 4);
+        r.method = method;
+        r.iterations = 5;
+        r.damping = 0.8f;
+        r.dynamics = DynamicsLayout::sparse;
+        reqs.push_back(r);
+      }
+      const auto cpu = plan(m, reqs, Device::cpu());
+      const auto gpu = plan(m, reqs, Device::cuda(0));
+      for (std::size_t i = 0; i < reqs.size(); ++i) {
+        EXPECT_TRUE(gpu[i].sparse_dynamics);
+        expect_same_plan(gpu[i], cpu[i]);
+      }
+    }
+}
+
 TEST(GpuParityAif, GoldenFixtureOnTheGpu) {
   MPE_REQUIRE_CUDA_OR_SKIP();
   const Model m = test::fixture_model(false);

@@ -34,6 +34,27 @@ aif::Model random_aif_model(const AifSizes& z, std::mt19937_64& rng, bool theta_
                                         Tensor::from_vector(random_dist(rng, 1, z.S, 1), {z.S}));
 }
 
+aif::Model deterministic_aif_model(std::int64_t S, std::int64_t K, std::int64_t A,
+                                   std::mt19937_64& rng, bool theta_goal) {
+  std::uniform_int_distribution<std::int64_t> pick(0, S - 1);
+  std::vector<float> T(static_cast<std::size_t>(S * S * K * A), 0.0f);
+  for (std::int64_t o = 0; o < S; ++o)
+    for (std::int64_t th = 0; th < K; ++th)
+      for (std::int64_t u = 0; u < A; ++u) {
+        T[static_cast<std::size_t>(((pick(rng) * S + o) * K + th) * A + u)] = 1.0f;
+      }
+  const std::int64_t F = 2, O = 3;
+  const Tensor B = Tensor::from_vector(random_dist(rng, F, O, S * K), {F, O, S, K});
+  const Tensor pu = Tensor::from_vector(random_dist(rng, 1, A, 1), {A});
+  const Tensor Tt = Tensor::from_vector(T, {S, S, K, A});
+  if (theta_goal) {
+    return aif::Model::with_theta_goal(Tt, B, pu,
+                                       Tensor::from_vector(random_dist(rng, 1, S, K), {S, K}));
+  }
+  return aif::Model::with_terminal_goal(Tt, B, pu,
+                                        Tensor::from_vector(random_dist(rng, 1, S, 1), {S}));
+}
+
 aif::PlanRequest random_aif_request(const AifSizes& z, std::mt19937_64& rng, int H) {
   aif::PlanRequest r;
   r.q0 = random_dist(rng, 1, z.S, 1);

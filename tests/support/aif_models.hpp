@@ -23,6 +23,11 @@ std::vector<float> random_dist(std::mt19937_64& rng, std::int64_t outer, std::in
 aif::Model random_aif_model(const AifSizes& z, std::mt19937_64& rng, bool theta_goal,
                             float zeros = 0.0f);
 
+// A model whose transitions are deterministic per θ (at most K successors per (x_old, u)),
+// with F = 2 modalities of O = 3 outcomes: sparse dynamics.
+aif::Model deterministic_aif_model(std::int64_t S, std::int64_t K, std::int64_t A,
+                                   std::mt19937_64& rng, bool theta_goal);
+
 // A request with random beliefs and horizon H (other fields at their defaults).
 aif::PlanRequest random_aif_request(const AifSizes& z, std::mt19937_64& rng, int H);
 
