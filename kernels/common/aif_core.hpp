@@ -317,7 +317,6 @@ class AifCore {
 
   MPE_HD_FN void forward() {
     const std::int64_t S = c_.S, A = c_.A;
-    const bool damped = c_.method == kAifAif;
     float* fwd = at(L_.fwd);
     float* msg = at(L_.msg);
     ex_.for_each(S, [&](std::int64_t x) { fwd[x] = safe_log(p_.q0[x]); });
@@ -331,20 +330,12 @@ class AifCore {
         }
         msg[n] = acc.result();
       });
-      ex_.for_each(1, [&](std::int64_t) { aif_normalize(msg, S, 1); });
-      float* out = fwd + (t + 1) * S;
-      ex_.for_each(S, [&](std::int64_t n) {
-        out[n] = damped ? damp_mix(DampKind::geometric, at(L_.fwd_prev)[(t + 1) * S + n], msg[n],
-                                   c_.lambda)
-                        : msg[n];
-      });
-      if (damped) ex_.for_each(1, [&](std::int64_t) { aif_normalize(out, S, 1); });
+      finish_message(fwd + (t + 1) * S, at(L_.fwd_prev) + (t + 1) * S);
     }
   }
 
   MPE_HD_FN void backward() {
     const std::int64_t S = c_.S, A = c_.A;
-    const bool damped = c_.method == kAifAif;
     float* bwd = at(L_.bwd);
     float* msg = at(L_.msg);
     const float* loc = at(L_.loc);
@@ -373,24 +364,7 @@ class AifCore {
           p_.q_u[t * A + u] = acc.result() + lpu[u];
         }
       });
-      ex_.for_each(2, [&](std::int64_t which) {
-        if (which == 0) {
-          aif_normalize(msg, S, 1);
-        } else {  // softmax over u
-          float* q = p_.q_u + t * A;
-          LseAcc z;
-          for (std::int64_t u = 0; u < A; ++u) z.push(q[u]);
-          const float lz = z.result();
-          for (std::int64_t u = 0; u < A; ++u) q[u] = expf(q[u] - lz);
-        }
-      });
-      float* out = bwd + t * S;
-      ex_.for_each(S, [&](std::int64_t o) {
-        out[o] = damped
-                     ? damp_mix(DampKind::geometric, at(L_.bwd_prev)[t * S + o], msg[o], c_.lambda)
-                     : msg[o];
-      });
-      if (damped) ex_.for_each(1, [&](std::int64_t) { aif_normalize(out, S, 1); });
+      finish_backward_step(t);
     }
   }
 
@@ -441,7 +415,6 @@ class AifCore {
 
   MPE_HD_FN void forward_sparse() {
     const std::int64_t S = c_.S, A = c_.A, E = nnz();
-    const bool damped = c_.method == kAifAif;
     float* fwd = at(L_.fwd);
     float* msg = at(L_.msg);
     ex_.for_each(S, [&](std::int64_t x) { fwd[x] = safe_log(p_.q0[x]); });
@@ -455,20 +428,12 @@ class AifCore {
         }
         msg[n] = acc.result();
       });
-      ex_.for_each(1, [&](std::int64_t) { aif_normalize(msg, S, 1); });
-      float* out = fwd + (t + 1) * S;
-      ex_.for_each(S, [&](std::int64_t n) {
-        out[n] = damped ? damp_mix(DampKind::geometric, at(L_.fwd_prev)[(t + 1) * S + n], msg[n],
-                                   c_.lambda)
-                        : msg[n];
-      });
-      if (damped) ex_.for_each(1, [&](std::int64_t) { aif_normalize(out, S, 1); });
+      finish_message(fwd + (t + 1) * S, at(L_.fwd_prev) + (t + 1) * S);
     }
   }
 
   MPE_HD_FN void backward_sparse() {
     const std::int64_t S = c_.S, A = c_.A, E = nnz();
-    const bool damped = c_.method == kAifAif;
     float* bwd = at(L_.bwd);
     float* msg = at(L_.msg);
     const float* loc = at(L_.loc);
@@ -499,24 +464,7 @@ class AifCore {
           p_.q_u[t * A + u] = acc.result() + lpu[u];
         }
       });
-      ex_.for_each(2, [&](std::int64_t which) {
-        if (which == 0) {
-          aif_normalize(msg, S, 1);
-        } else {  // softmax over u
-          float* q = p_.q_u + t * A;
-          LseAcc z;
-          for (std::int64_t u = 0; u < A; ++u) z.push(q[u]);
-          const float lz = z.result();
-          for (std::int64_t u = 0; u < A; ++u) q[u] = expf(q[u] - lz);
-        }
-      });
-      float* out = bwd + t * S;
-      ex_.for_each(S, [&](std::int64_t o) {
-        out[o] = damped
-                     ? damp_mix(DampKind::geometric, at(L_.bwd_prev)[t * S + o], msg[o], c_.lambda)
-                     : msg[o];
-      });
-      if (damped) ex_.for_each(1, [&](std::int64_t) { aif_normalize(out, S, 1); });
+      finish_backward_step(t);
     }
   }
 
@@ -567,6 +515,31 @@ class AifCore {
       const float d = aif_damp(at(L_.r_u) + s * A, A, 1, raw, lambda, dk, track_);
       mine = d > mine ? d : mine;
     });
+  }
+
+  // Normalises the fresh message in msg and stores it (damped toward prev for aif) in out.
+  MPE_HD_FN void finish_message(float* out, const float* prev) {
+    const std::int64_t S = c_.S;
+    float* msg = at(L_.msg);
+    const bool damped = c_.method == kAifAif;
+    ex_.for_each(1, [&](std::int64_t) { aif_normalize(msg, S, 1); });
+    ex_.for_each(S, [&](std::int64_t n) {
+      out[n] = damped ? damp_mix(DampKind::geometric, prev[n], msg[n], c_.lambda) : msg[n];
+    });
+    if (damped) ex_.for_each(1, [&](std::int64_t) { aif_normalize(out, S, 1); });
+  }
+
+  // After a backward step's sums: softmax of the action marginal q_u[t], then the message.
+  MPE_HD_FN void finish_backward_step(int t) {
+    const std::int64_t A = c_.A, S = c_.S;
+    ex_.for_each(1, [&](std::int64_t) {
+      float* q = p_.q_u + t * A;
+      LseAcc z;
+      for (std::int64_t u = 0; u < A; ++u) z.push(q[u]);
+      const float lz = z.result();
+      for (std::int64_t u = 0; u < A; ++u) q[u] = expf(q[u] - lz);
+    });
+    finish_message(at(L_.bwd) + t * S, at(L_.bwd_prev) + t * S);
   }
 
   const AifConfig& c_;
