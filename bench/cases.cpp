@@ -98,9 +98,21 @@ PreparedCase prepare_aif(const CasePoint& p, const Device& device, std::uint64_t
   const std::int64_t N = param(p, "problems"), S = param(p, "states"), A = param(p, "actions");
   const int H = static_cast<int>(param(p, "horizon")), I = static_cast<int>(param(p, "iters"));
   const std::int64_t K = param(p, "thetas"), F = param(p, "modalities"), O = param(p, "outcomes");
+  const std::int64_t succ = param(p, "successors");
   std::mt19937_64 rng(seed);
+  std::vector<float> T;
+  if (succ == 0) {
+    T = random_dist(rng, 1, S, S * K * A);
+  } else {  // `succ` random successors per (x_old, θ, u): sparse dynamics
+    T.assign(static_cast<std::size_t>(S * S * K * A), 0.0f);
+    std::uniform_int_distribution<std::int64_t> pick(0, S - 1);
+    for (std::int64_t i = 0; i < S * K * A; ++i)
+      for (std::int64_t k = 0; k < succ; ++k) {
+        T[static_cast<std::size_t>(pick(rng) * S * K * A + i)] += 1.0f / static_cast<float>(succ);
+      }
+  }
   auto model = std::make_shared<aif::Model>(aif::Model::with_terminal_goal(
-      Tensor::from_vector(random_dist(rng, 1, S, S * K * A), {S, S, K, A}),
+      Tensor::from_vector(T, {S, S, K, A}),
       Tensor::from_vector(random_dist(rng, F, O, S * K), {F, O, S, K}),
       Tensor::from_vector(random_dist(rng, 1, A, 1), {A}),
       Tensor::from_vector(random_dist(rng, 1, S, 1), {S})));
@@ -114,7 +126,11 @@ PreparedCase prepare_aif(const CasePoint& p, const Device& device, std::uint64_t
   PreparedCase c;
   c.run = [model, reqs, device] { (void)aif::plan(*model, *reqs, device); };
   c.bytes = 3.0 * 4.0 * double(N) * I * H * double(S * S * A);
-  c.shape = fmt::format("N={} S={} A={} H={} I={} K={} F={} O={}", N, S, A, H, I, K, F, O);
+  c.shape = fmt::format("N={} S={} A={} H={} I={} K={} F={} O={}{}", N, S, A, H, I, K, F, O,
+                        succ ? fmt::format(" T: {} succ. (sparse path)", succ) : std::string());
+  if (succ) {  // the sparse floor: r_x only on the support (≤ succ·K entries per (x, u))
+    c.bytes = 3.0 * 4.0 * double(N) * I * H * double(S * A * std::min(S, succ * K));
+  }
   c.items = double(N);
   return c;
 }
@@ -161,17 +177,19 @@ std::vector<CasePoint> expand(const Grid& grid) {
               for (auto it : grid.iters)
                 for (auto k : grid.thetas)
                   for (auto f : grid.modalities)
-                    for (auto o : grid.outcomes) {
-                      out.push_back({op,
-                                     {{"problems", std::to_string(n)},
-                                      {"states", std::to_string(st)},
-                                      {"actions", std::to_string(a)},
-                                      {"horizon", std::to_string(h)},
-                                      {"iters", std::to_string(it)},
-                                      {"thetas", std::to_string(k)},
-                                      {"modalities", std::to_string(f)},
-                                      {"outcomes", std::to_string(o)}}});
-                    }
+                    for (auto o : grid.outcomes)
+                      for (auto sc : grid.successors) {
+                        out.push_back({op,
+                                       {{"problems", std::to_string(n)},
+                                        {"states", std::to_string(st)},
+                                        {"actions", std::to_string(a)},
+                                        {"horizon", std::to_string(h)},
+                                        {"iters", std::to_string(it)},
+                                        {"thetas", std::to_string(k)},
+                                        {"modalities", std::to_string(f)},
+                                        {"outcomes", std::to_string(o)},
+                                        {"successors", std::to_string(sc)}}});
+                      }
     } else if (op == "copy") {
       for (auto m : grid.mib) out.push_back({op, {{"mib", std::to_string(m)}}});
     } else {

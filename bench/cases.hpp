@@ -29,14 +29,15 @@ struct CasePoint {
 
 struct Grid {
   std::vector<std::string> ops;
-  std::vector<std::int64_t> batch, rows, cols, shared;  // lse_contract
-  std::vector<std::int64_t> nodes, degree, width;       // csr_aggregate
-  std::vector<std::string> aggs, graphs;                // csr_aggregate
-  std::string mtx;                                      // csr_aggregate from a file
-  std::vector<std::int64_t> mib;                        // copy: buffer size in MiB
-  std::vector<std::int64_t> problems, states, actions;  // aif_plan
-  std::vector<std::int64_t> horizon, iters;             // aif_plan
+  std::vector<std::int64_t> batch, rows, cols, shared;              // lse_contract
+  std::vector<std::int64_t> nodes, degree, width;                   // csr_aggregate
+  std::vector<std::string> aggs, graphs;                            // csr_aggregate
+  std::string mtx;                                                  // csr_aggregate from a file
+  std::vector<std::int64_t> mib;                                    // copy: buffer size in MiB
+  std::vector<std::int64_t> problems, states, actions;              // aif_plan
+  std::vector<std::int64_t> horizon, iters;                         // aif_plan
   std::vector<std::int64_t> thetas{4}, modalities{2}, outcomes{2};  // aif_plan
+  std::vector<std::int64_t> successors{0};  // aif_plan: successors per (x, θ, u); 0 = dense T
   std::uint64_t seed = 1;
 };
 

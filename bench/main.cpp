@@ -221,6 +221,10 @@ int main(int argc, char** argv) {
   app.add_option("--outcomes", opt.grid.outcomes, "aif_plan: outcomes per modality O")
       ->delimiter(',')
       ->capture_default_str();
+  app.add_option("--successors", opt.grid.successors,
+                 "aif_plan: successors per (x, θ, u); 0 = dense random T, else sparse (auto path)")
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_option("--mib", opt.grid.mib, "copy: buffer size in MiB")
       ->delimiter(',')
       ->capture_default_str();
