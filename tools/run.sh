@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main job: install dependencies, build, show the devices, then run message passing over
-# the Cora citation graph on the best device found (a GPU when one answers, else the CPU), and
-# the quick benchmark suite.
+# The main job: install dependencies, build, show the devices, run message passing over the
+# Cora citation graph and AIF-MP planning on the spec's fixture on the best device found (a GPU
+# when one answers, else the CPU), then the quick benchmark suite.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/tools/install_deps.sh"
@@ -11,5 +11,7 @@ echo
 "$mpe" info
 echo
 "$mpe" aggregate "$root/data/cora/cora.cites" --symmetrize --self-loops --width 64 --rounds 20
+echo
+"$mpe" plan "$root/examples/aif/fixture_model.json" "$root/examples/aif/fixture_request.json"
 echo
 "$root/build/bench/mpe-bench" --quick
