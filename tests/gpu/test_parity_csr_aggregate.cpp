@@ -1,5 +1,6 @@
 // csr_aggregate: CUDA against the CPU twin, with guard bytes around the output.
 #include <cstring>
+#include <random>
 
 #include <gtest/gtest.h>
 #include <mpe/ops.hpp>
@@ -79,6 +80,34 @@ TEST(GpuParityCsrAggregate, EdgeCases) {
     check_graph(test::make_csr(64, 64, off, idx), 16, agg, 3);
     check_graph(test::make_csr(64, 64, off, idx), 1, agg, 4);
   }
+}
+
+TEST(GpuParityCsrAggregate, LongRowsMixedWithShortOnes) {
+  MPE_REQUIRE_CUDA_OR_SKIP();
+  // Degrees around the long-row threshold (512) and far above it, between short and empty rows.
+  const std::vector<std::int64_t> degrees = {600, 3, 0, 511, 512, 20000, 1, 7000, 0, 513, 50};
+  std::vector<std::int64_t> off{0};
+  std::vector<std::int32_t> idx;
+  std::vector<float> w;
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<std::int32_t> col(0, 999);
+  std::uniform_real_distribution<float> wd(-2.f, 2.f);
+  for (std::int64_t d : degrees) {
+    for (std::int64_t k = 0; k < d; ++k) {
+      idx.push_back(col(rng));
+      w.push_back(wd(rng));
+    }
+    off.push_back(static_cast<std::int64_t>(idx.size()));
+  }
+  const auto rows = static_cast<std::int64_t>(degrees.size());
+  const Csr weighted = test::make_csr(rows, 1000, off, idx, w);
+  const Csr plain = test::make_csr(rows, 1000, off, idx);
+  std::uint64_t seed = 40;
+  for (std::int64_t width : {1, 4, 33, 130, 256})
+    for (Aggregation agg : kAllAggs) {
+      check_graph(weighted, width, agg, seed++);
+      check_graph(plain, width, agg, seed++);
+    }
 }
 
 TEST(GpuParityCsrAggregate, LargeGraph) {
