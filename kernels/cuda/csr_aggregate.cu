@@ -101,10 +101,10 @@ __global__ void __launch_bounds__(kBlockThreads)
   }
 }
 
-// One block per long row (blocks stride over all rows and skip the short ones: no row list to
-// build). Warp w reduces the w-th of kWarps equal edge slices; lane l owns VEC features of a
-// 32·VEC-wide feature window; partials meet in shared memory and warp 0 combines them in warp
-// order.
+// One block per long row. Blocks take 256-row chunks; the threads test the chunk's rows at once
+// and the block then walks the long ones in row order (no row list to build beforehand). Warp w
+// reduces the w-th of kWarps equal edge slices; lane l owns VEC features of a 32·VEC-wide
+// feature window; partials meet in shared memory and warp 0 combines them in warp order.
 template <AggKind K, int VEC>
 __global__ void __launch_bounds__(kBlockThreads)
     long_rows_kernel(const std::int64_t* __restrict__ row_offsets,
@@ -112,41 +112,52 @@ __global__ void __launch_bounds__(kBlockThreads)
                      const float* __restrict__ weights, const float* __restrict__ x,
                      float* __restrict__ y, std::int64_t rows, std::int64_t width) {
   __shared__ float partial[kWarps][32 * VEC];
+  __shared__ int is_long[kBlockThreads];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  for (std::int64_t i = blockIdx.x; i < rows; i += gridDim.x) {
-    const std::int64_t begin = __ldg(row_offsets + i);
-    const std::int64_t end = __ldg(row_offsets + i + 1);
-    const std::int64_t degree = end - begin;
-    if (degree < kLongRow) continue;  // uniform across the block
-    const std::int64_t slice = (degree + kWarps - 1) / kWarps;
-    const std::int64_t my_begin = begin + warp * slice;
-    const std::int64_t my_end = my_begin + slice < end ? my_begin + slice : end;
-    for (std::int64_t window = 0; window < width; window += 32 * VEC) {
-      const std::int64_t f0 = window + static_cast<std::int64_t>(lane) * VEC;
-      float acc[VEC];
+  for (std::int64_t base = static_cast<std::int64_t>(blockIdx.x) * kBlockThreads; base < rows;
+       base += static_cast<std::int64_t>(gridDim.x) * kBlockThreads) {
+    const std::int64_t r = base + threadIdx.x;
+    is_long[threadIdx.x] =
+        r < rows && __ldg(row_offsets + r + 1) - __ldg(row_offsets + r) >= kLongRow;
+    __syncthreads();
+    for (int j = 0; j < kBlockThreads; ++j) {
+      if (!is_long[j]) continue;  // uniform across the block
+      const std::int64_t i = base + j;
+      const std::int64_t begin = __ldg(row_offsets + i);
+      const std::int64_t end = __ldg(row_offsets + i + 1);
+      const std::int64_t degree = end - begin;
+      const std::int64_t slice = (degree + kWarps - 1) / kWarps;
+      const std::int64_t my_begin = begin + warp * slice;
+      const std::int64_t my_end = my_begin + slice < end ? my_begin + slice : end;
+      for (std::int64_t window = 0; window < width; window += 32 * VEC) {
+        const std::int64_t f0 = window + static_cast<std::int64_t>(lane) * VEC;
+        float acc[VEC];
 #pragma unroll
-      for (int v = 0; v < VEC; ++v) acc[v] = agg_init(K);
-      if (f0 < width && my_begin < my_end) {
-        reduce_edges<K, VEC>(col_indices, weights, x, width, f0, my_begin, my_end, acc);
-      }
-#pragma unroll
-      for (int v = 0; v < VEC; ++v) partial[warp][lane * VEC + v] = acc[v];
-      __syncthreads();
-      if (warp == 0 && f0 < width) {
-        float total[VEC];
-#pragma unroll
-        for (int v = 0; v < VEC; ++v) total[v] = partial[0][lane * VEC + v];
-        for (int w = 1; w < kWarps; ++w) {
-#pragma unroll
-          for (int v = 0; v < VEC; ++v)
-            total[v] = agg_step(K, total[v], partial[w][lane * VEC + v]);
+        for (int v = 0; v < VEC; ++v) acc[v] = agg_init(K);
+        if (f0 < width && my_begin < my_end) {
+          reduce_edges<K, VEC>(col_indices, weights, x, width, f0, my_begin, my_end, acc);
         }
 #pragma unroll
-        for (int v = 0; v < VEC; ++v) total[v] = agg_finish(K, total[v], degree);
-        store_vec<VEC>(y + i * width + f0, total);
+        for (int v = 0; v < VEC; ++v) partial[warp][lane * VEC + v] = acc[v];
+        __syncthreads();
+        if (warp == 0 && f0 < width) {
+          float total[VEC];
+#pragma unroll
+          for (int v = 0; v < VEC; ++v) total[v] = partial[0][lane * VEC + v];
+          for (int w = 1; w < kWarps; ++w) {
+#pragma unroll
+            for (int v = 0; v < VEC; ++v) {
+              total[v] = agg_step(K, total[v], partial[w][lane * VEC + v]);
+            }
+          }
+#pragma unroll
+          for (int v = 0; v < VEC; ++v) total[v] = agg_finish(K, total[v], degree);
+          store_vec<VEC>(y + i * width + f0, total);
+        }
+        __syncthreads();
       }
-      __syncthreads();
     }
+    __syncthreads();  // is_long is rewritten for the next chunk
   }
 }
 
@@ -165,7 +176,8 @@ void launch_both(const CsrAggregateArgs& a, Stream stream) {
   short_rows_kernel<K, VEC><<<blocks, kBlockThreads, 0, stream>>>(
       a.row_offsets, a.col_indices, a.weights, a.x, a.y, a.rows, a.width, team);
   MPE_CUDA_CHECK_LAUNCH();
-  const int long_blocks = static_cast<int>(a.rows < kLongRowBlocks ? a.rows : kLongRowBlocks);
+  const std::int64_t chunks = (a.rows + kBlockThreads - 1) / kBlockThreads;
+  const int long_blocks = static_cast<int>(chunks < kLongRowBlocks ? chunks : kLongRowBlocks);
   long_rows_kernel<K, VEC><<<long_blocks, kBlockThreads, 0, stream>>>(
       a.row_offsets, a.col_indices, a.weights, a.x, a.y, a.rows, a.width);
   MPE_CUDA_CHECK_LAUNCH();
