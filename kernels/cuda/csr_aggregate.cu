@@ -101,8 +101,8 @@ __global__ void __launch_bounds__(kBlockThreads)
   }
 }
 
-// One block per long row. Blocks take 256-row chunks; the threads test the chunk's rows at once
-// and the block then walks the long ones in row order (no row list to build beforehand). Warp w
+// One block per long row. Each block tests 256 of its rows at once and then walks the long ones
+// in order (no row list to build beforehand). Warp w
 // reduces the w-th of kWarps equal edge slices; lane l owns VEC features of a 32·VEC-wide
 // feature window; partials meet in shared memory and warp 0 combines them in warp order.
 template <AggKind K, int VEC>
@@ -114,15 +114,17 @@ __global__ void __launch_bounds__(kBlockThreads)
   __shared__ float partial[kWarps][32 * VEC];
   __shared__ int is_long[kBlockThreads];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  for (std::int64_t base = static_cast<std::int64_t>(blockIdx.x) * kBlockThreads; base < rows;
-       base += static_cast<std::int64_t>(gridDim.x) * kBlockThreads) {
-    const std::int64_t r = base + threadIdx.x;
+  // Block b owns rows b, b + G, b + 2G, ... (G = gridDim.x), tested 256 at a time: hub rows
+  // that sit next to each other (R-MAT puts them at small indices) land on different blocks.
+  const std::int64_t G = gridDim.x;
+  for (std::int64_t base = blockIdx.x; base < rows; base += G * kBlockThreads) {
+    const std::int64_t r = base + threadIdx.x * G;
     is_long[threadIdx.x] =
         r < rows && __ldg(row_offsets + r + 1) - __ldg(row_offsets + r) >= kLongRow;
     __syncthreads();
     for (int j = 0; j < kBlockThreads; ++j) {
       if (!is_long[j]) continue;  // uniform across the block
-      const std::int64_t i = base + j;
+      const std::int64_t i = base + j * G;
       const std::int64_t begin = __ldg(row_offsets + i);
       const std::int64_t end = __ldg(row_offsets + i + 1);
       const std::int64_t degree = end - begin;
