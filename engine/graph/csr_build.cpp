@@ -155,18 +155,28 @@ Coo transposed(const Coo& coo) {
 }
 
 std::vector<std::int64_t> row_degrees(const Csr& csr) {
-  const auto off = csr.row_offsets.to_vector<std::int64_t>();
+  const Tensor& ro = csr.row_offsets;
+  if (csr.num_rows < 0 || !ro.defined() || ro.dtype() != DType::i64 ||
+      ro.numel() != csr.num_rows + 1) {
+    throw Error(ErrorCode::invalid_graph,
+                fmt::format("row_degrees: row_offsets must be int64 [{}], got {}", csr.num_rows + 1,
+                            ro.str()));
+  }
+  const auto off = ro.to_vector<std::int64_t>();
   std::vector<std::int64_t> deg(static_cast<std::size_t>(csr.num_rows));
   for (std::size_t i = 0; i < deg.size(); ++i) deg[i] = off[i + 1] - off[i];
   return deg;
 }
 
 Coo csr_to_coo(const Csr& csr) {
+  validate(csr);  // the loops below index by row_offsets
   Coo coo;
   coo.num_rows = csr.num_rows;
   coo.num_cols = csr.num_cols;
   const auto off = csr.row_offsets.to_vector<std::int64_t>();
   const auto cols = csr.col_indices.to_vector<std::int32_t>();
+  coo.rows.reserve(cols.size());
+  coo.cols.reserve(cols.size());
   for (std::int64_t i = 0; i < csr.num_rows; ++i) {
     for (std::int64_t e = off[i]; e < off[i + 1]; ++e) {
       coo.rows.push_back(i);

@@ -29,6 +29,12 @@ void validate(const Csr& csr) {
   const std::int64_t nnz = csr.col_indices.numel();
   check_array(csr.col_indices, DType::i32, nnz, "col_indices");
   if (csr.weights.defined()) check_array(csr.weights, DType::f32, nnz, "weights");
+  const Device dev = csr.row_offsets.device();
+  if (csr.col_indices.device() != dev || (csr.weights.defined() && csr.weights.device() != dev)) {
+    fail(fmt::format("CSR arrays are on different devices: row_offsets on {}, col_indices on {}{}",
+                     dev.str(), csr.col_indices.device().str(),
+                     csr.weights.defined() ? ", weights on " + csr.weights.device().str() : ""));
+  }
 
   const auto off = csr.row_offsets.to_vector<std::int64_t>();
   if (off[0] != 0) fail(fmt::format("row_offsets[0] = {}, expected 0", off[0]));

@@ -11,29 +11,41 @@
 namespace mpe {
 
 namespace {
-std::vector<std::string> split_fields(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool in_token = false;
-  for (char ch : line) {
-    if (ch == ',' || ch == ' ' || ch == '\t') {
-      if (in_token || ch == ',') {
-        if (in_token || !cur.empty() || ch == ',') out.push_back(cur);
-        cur.clear();
-        in_token = false;
-      }
-    } else {
-      cur.push_back(ch);
-      in_token = true;
+bool is_space(char ch) { return ch == ' ' || ch == '\t'; }
+
+// The line without its comment: a field starting with '#' or '%' runs to the end of the line.
+std::string strip_comment(const std::string& line) {
+  for (std::size_t p = 0; p < line.size(); ++p) {
+    if ((line[p] == '#' || line[p] == '%') &&
+        (p == 0 || is_space(line[p - 1]) || line[p - 1] == ',')) {
+      return line.substr(0, p);
     }
   }
-  if (in_token) out.push_back(cur);
-  return out;
+  return line;
 }
 
-bool skip_line(const std::string& line) {
-  const auto p = line.find_first_not_of(" \t");
-  return p == std::string::npos || line[p] == '#' || line[p] == '%';
+// Fields of a line: split on commas when it has any (fields trimmed, so "1, 2" and "1 , 2" are
+// two fields and "1,,2" has an empty one), otherwise on runs of spaces and tabs. Empty for a
+// blank line.
+std::vector<std::string> split_fields(const std::string& line) {
+  std::vector<std::string> out;
+  const bool commas = line.find(',') != std::string::npos;
+  std::string cur;
+  bool any = false;  // the current field has a character
+  for (std::size_t p = 0; p < line.size(); ++p) {
+    const char ch = line[p];
+    if (commas ? ch == ',' : is_space(ch)) {
+      if (commas || any) out.push_back(cur);
+      cur.clear();
+      any = false;
+    } else if (!is_space(ch)) {
+      if (any && is_space(line[p - 1])) cur.push_back(' ');  // "a b, c": the field "a b"
+      cur.push_back(ch);
+      any = true;
+    }
+  }
+  if (commas || any) out.push_back(cur);
+  return out;
 }
 }  // namespace
 
@@ -63,12 +75,12 @@ EdgeList read_edge_list(const std::string& path, const EdgeListOptions& options)
   };
   std::string line;
   while (in.next(line)) {
-    if (skip_line(line)) continue;
+    const auto f = split_fields(strip_comment(line));
+    if (f.empty()) continue;  // blank or comment
     if (header_pending) {
       header_pending = false;
       continue;
     }
-    const auto f = split_fields(line);
     if (f.size() != 2 && f.size() != 3) {
       in.fail(fmt::format("expected 'src dst' or 'src dst weight', got {} fields", f.size()));
     }
@@ -97,8 +109,7 @@ EdgeList read_edge_list(const std::string& path, const EdgeListOptions& options)
 }
 
 void write_edge_list_csv(const std::string& path, const Csr& csr) {
-  validate(csr);
-  const Coo coo = csr_to_coo(csr);
+  const Coo coo = csr_to_coo(csr);  // validates, before anything is written
   const bool weighted = !coo.weights.empty();
   detail::write_atomically(path, [&](std::ostream& out) {
     out << (weighted ? "src,dst,weight\n" : "src,dst\n");

@@ -26,6 +26,15 @@ std::string lower(std::string s) {
   return s;
 }
 
+// A value of a real or integer field; integers must be written as integers.
+bool parse_value(const std::string& token, bool integer, float& value) {
+  if (!integer) return detail::parse_float(token, value);
+  std::int64_t v = 0;
+  if (!detail::parse_int64(token, v)) return false;
+  value = static_cast<float>(v);
+  return true;
+}
+
 bool blank_or_comment(const std::string& line) {
   const auto p = line.find_first_not_of(" \t");
   return p == std::string::npos || line[p] == '%';
@@ -35,7 +44,10 @@ bool blank_or_comment(const std::string& line) {
 Coo read_matrix_market(const std::string& path) {
   detail::LineReader in(path);
   std::string line;
-  if (!in.next(line)) in.fail("empty file, expected a '%%MatrixMarket' banner");
+  if (!in.next(line)) {
+    throw Error(ErrorCode::parse_error,
+                fmt::format("{}:1: empty file, expected a '%%MatrixMarket' banner", path));
+  }
   const auto banner = split_ws(line);
   if (banner.size() != 5 || lower(banner[0]) != "%%matrixmarket") {
     in.fail("expected '%%MatrixMarket matrix coordinate <field> <symmetry>'");
@@ -54,7 +66,11 @@ Coo read_matrix_market(const std::string& path) {
     in.fail(fmt::format("symmetry '{}' is not supported (general, symmetric, skew-symmetric)",
                         symmetry));
   }
+  if (field == "pattern" && symmetry == "skew-symmetric") {
+    in.fail("a pattern matrix cannot be skew-symmetric");
+  }
   const bool pattern = field == "pattern";
+  const bool integer = field == "integer";
 
   do {
     if (!in.next(line)) in.fail("missing the size line 'rows cols entries'");
@@ -86,14 +102,20 @@ Coo read_matrix_market(const std::string& path) {
     std::int64_t r = 0, c = 0;
     float w = 1.0f;
     if (tok.size() != want_tokens || !detail::parse_int64(tok[0], r) ||
-        !detail::parse_int64(tok[1], c) || (!pattern && !detail::parse_float(tok[2], w))) {
-      in.fail(pattern ? "expected 'row col' (two integers)" : "expected 'row col value'");
+        !detail::parse_int64(tok[1], c) || (!pattern && !parse_value(tok[2], integer, w))) {
+      in.fail(pattern   ? "expected 'row col' (two integers)"
+              : integer ? "expected 'row col value' (three integers)"
+                        : "expected 'row col value' (two integers and a number)");
     }
     if (r < 1 || r > rows || c < 1 || c > cols) {
       in.fail(
           fmt::format("entry ({}, {}) is outside the 1-based {} x {} matrix", r, c, rows, cols));
     }
     if (!std::isfinite(w)) in.fail(fmt::format("value '{}' is not finite", tok[2]));
+    if (symmetry == "skew-symmetric" && r == c && w != 0.0f) {
+      in.fail(fmt::format("diagonal entry ({}, {}) = {} in a skew-symmetric matrix (must be 0)", r,
+                          c, tok[2]));
+    }
     coo.rows.push_back(r - 1);
     coo.cols.push_back(c - 1);
     if (!pattern) coo.weights.push_back(w);
@@ -111,8 +133,7 @@ Coo read_matrix_market(const std::string& path) {
 }
 
 void write_matrix_market(const std::string& path, const Csr& csr) {
-  validate(csr);
-  const Coo coo = csr_to_coo(csr);
+  const Coo coo = csr_to_coo(csr);  // validates, before anything is written
   const bool weighted = !coo.weights.empty();
   detail::write_atomically(path, [&](std::ostream& out) {
     out << "%%MatrixMarket matrix coordinate " << (weighted ? "real" : "pattern") << " general\n";

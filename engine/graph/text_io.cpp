@@ -1,9 +1,12 @@
 #include "graph/text_io.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -12,9 +15,14 @@
 namespace mpe::detail {
 
 LineReader::LineReader(const std::string& path) : path_(path), in_(path) {
+  const int open_errno = errno;
   if (!in_) {
     throw Error(ErrorCode::io_error,
-                fmt::format("cannot open '{}' for reading: {}", path, std::strerror(errno)));
+                fmt::format("cannot open '{}' for reading: {}", path, std::strerror(open_errno)));
+  }
+  std::error_code ec;  // a directory opens but reads as nothing: say so instead
+  if (std::filesystem::is_directory(path, ec)) {
+    throw Error(ErrorCode::io_error, fmt::format("cannot read '{}': it is a directory", path));
   }
 }
 
@@ -45,15 +53,19 @@ bool parse_int64(const std::string& token, std::int64_t& value) {
 bool parse_float(const std::string& token, float& value) {
   if (token.empty()) return false;
   char* end = nullptr;
-  errno = 0;
+  // Range errors are not parse errors: overflow gives +-inf (callers reject non-finite values
+  // by name) and underflow gives a value at or near zero, which is what the file says.
   const double v = std::strtod(token.c_str(), &end);
-  if (errno != 0 || end != token.c_str() + token.size()) return false;
+  if (end != token.c_str() + token.size()) return false;
   value = static_cast<float>(v);
   return true;
 }
 
 void write_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
-  const std::string tmp = fmt::format("{}.tmp.{}", path, static_cast<long>(getpid()));
+  // Unique per process and per call, so concurrent writers never share a temporary file.
+  static std::atomic<unsigned long> counter{0};
+  const std::string tmp =
+      fmt::format("{}.tmp.{}.{}", path, static_cast<long>(getpid()), counter.fetch_add(1));
   {
     std::ofstream out(tmp, std::ios::trunc);
     if (!out) {
@@ -62,13 +74,13 @@ void write_atomically(const std::string& path, const std::function<void(std::ost
     }
     try {
       write(out);
-      out.flush();
+      out.close();  // flushes; a failure here (disk full) sets failbit
     } catch (...) {
       out.close();
       std::remove(tmp.c_str());
       throw;
     }
-    if (!out) {
+    if (out.fail()) {
       std::remove(tmp.c_str());
       throw Error(ErrorCode::io_error, fmt::format("writing '{}' failed", path));
     }

@@ -25,12 +25,13 @@ class LineReader {
   int line_ = 0;
 };
 
-// Whole-token parses; false when the token is not entirely a number of that kind.
+// Whole-token parses; false when the token is not entirely a number of that kind. A float
+// out of range parses to +-inf or (near) zero; callers reject non-finite values themselves.
 bool parse_int64(const std::string& token, std::int64_t& value);
 bool parse_float(const std::string& token, float& value);
 
-// Writes a file through `write` into "<path>.tmp.<pid>" and renames it over `path`, so that a
-// failure leaves no partial file. Throws Error(io_error).
+// Writes a file through `write` into "<path>.tmp.<pid>.<n>" (same directory) and renames it
+// over `path`, so that a failure leaves no partial file. Throws Error(io_error).
 void write_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 
 }  // namespace mpe::detail

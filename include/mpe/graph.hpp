@@ -68,13 +68,15 @@ Csr csr_from_coo(const Coo& coo, const CsrBuildOptions& options = {});
 /// range, weights finite. Throws Error(invalid_graph) naming the first offending index.
 void validate(const Csr& csr);
 
-/// Degree (entries per row) of every row, on the host.
+/// Degree (entries per row) of every row, on the host. Throws Error(invalid_graph) when
+/// row_offsets is not int64 [num_rows + 1].
 std::vector<std::int64_t> row_degrees(const Csr& csr);
 
 /// The same entries with rows and columns swapped (edge directions reversed).
 Coo transposed(const Coo& coo);
 
-/// Converts a CSR back to COO on the host, in row-major order.
+/// Converts a CSR back to COO on the host, in row-major order. The CSR is validated first
+/// (Error(invalid_graph) for a broken one).
 Coo csr_to_coo(const Csr& csr);
 
 // ---------------------------------------------------------------- files
