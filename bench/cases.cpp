@@ -1,6 +1,7 @@
 #include "cases.hpp"
 
 #include <random>
+#include <utility>
 
 #include <fmt/format.h>
 #include <mpe/aif.hpp>
@@ -134,9 +135,62 @@ PreparedCase prepare_aif(const CasePoint& p, const Device& device, std::uint64_t
   c.items = double(N);
   return c;
 }
+// Every value of a size parameter must be at least `min` (0 or 1).
+void check_at_least(const char* flag, const std::vector<std::int64_t>& values, std::int64_t min) {
+  for (auto v : values) {
+    if (v < min) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("--{} {} is out of range (must be >= {})", flag, v, min));
+    }
+  }
+}
+
+// Checks the parameters of the grid's ops before anything runs or prints, so a bad value is
+// reported once instead of after part of the table.
+void validate(const Grid& g) {
+  for (const std::string& op : g.ops) {
+    if (op == "lse_contract") {
+      check_at_least("batch", g.batch, 1);
+      check_at_least("rows", g.rows, 1);
+      check_at_least("cols", g.cols, 1);
+      for (auto s : g.shared) {
+        if (s != 0 && s != 1) {
+          throw Error(ErrorCode::invalid_argument,
+                      fmt::format("--shared {} is out of range (0 or 1)", s));
+        }
+      }
+    } else if (op == "csr_aggregate") {
+      if (g.mtx.empty()) {
+        check_at_least("nodes", g.nodes, 1);
+        check_at_least("degree", g.degree, 0);
+        for (const auto& k : g.graphs) {
+          if (!known_graph_kind(k)) {
+            throw Error(ErrorCode::invalid_argument,
+                        fmt::format("unknown graph kind '{}' (uniform or rmat)", k));
+          }
+        }
+      }
+      check_at_least("width", g.width, 1);
+      for (const auto& a : g.aggs) (void)parse_aggregation(a);  // throws for unknown names
+    } else if (op == "aif_plan") {
+      check_at_least("problems", g.problems, 1);
+      check_at_least("states", g.states, 1);
+      check_at_least("actions", g.actions, 1);
+      check_at_least("horizon", g.horizon, 1);
+      check_at_least("iters", g.iters, 1);
+      check_at_least("thetas", g.thetas, 1);
+      check_at_least("modalities", g.modalities, 1);
+      check_at_least("outcomes", g.outcomes, 1);
+      check_at_least("successors", g.successors, 0);
+    } else if (op == "copy") {
+      check_at_least("mib", g.mib, 1);
+    }
+  }
+}
 }  // namespace
 
 std::vector<CasePoint> expand(const Grid& grid) {
+  validate(grid);
   std::vector<CasePoint> out;
   for (const std::string& op : grid.ops) {
     if (op == "lse_contract") {
@@ -162,12 +216,14 @@ std::vector<CasePoint> expand(const Grid& grid) {
           for (auto d : degrees)
             for (auto w : grid.width)
               for (const auto& a : grid.aggs) {
-                out.push_back({op,
-                               {{"graph", gk},
-                                {"nodes", std::to_string(n)},
-                                {"degree", std::to_string(d)},
-                                {"width", std::to_string(w)},
-                                {"agg", a}}});
+                CasePoint point{op, {{"graph", gk}, {"width", std::to_string(w)}, {"agg", a}}};
+                if (grid.mtx.empty()) {
+                  point.params["nodes"] = std::to_string(n);
+                  point.params["degree"] = std::to_string(d);
+                } else {  // the file fixes the graph's size
+                  point.params["mtx"] = grid.mtx;
+                }
+                out.push_back(std::move(point));
               }
     } else if (op == "aif_plan") {
       for (auto n : grid.problems)

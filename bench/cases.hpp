@@ -41,7 +41,8 @@ struct Grid {
   std::uint64_t seed = 1;
 };
 
-// The cartesian product of the grid's parameters, op by op.
+// The cartesian product of the grid's parameters, op by op. Throws mpe::Error for an unknown
+// op, graph kind or aggregation, or a size out of range, before building anything.
 std::vector<CasePoint> expand(const Grid& grid);
 
 // Builds the inputs of `point` on `device`. Throws mpe::Error for bad parameters.

@@ -58,6 +58,8 @@ Coo generate(const std::string& kind, std::int64_t nodes, std::int64_t avg_degre
 }
 }  // namespace
 
+bool known_graph_kind(const std::string& kind) { return kind == "uniform" || kind == "rmat"; }
+
 const Csr& synthetic_graph(const std::string& kind, std::int64_t nodes, std::int64_t avg_degree,
                            std::uint64_t seed) {
   const std::string key = fmt::format("{}:{}:{}:{}", kind, nodes, avg_degree, seed);

@@ -7,6 +7,9 @@
 
 namespace mpe::bench {
 
+// True for the kinds synthetic_graph knows ("uniform", "rmat").
+bool known_graph_kind(const std::string& kind);
+
 // "uniform": every edge's endpoints uniform at random. "rmat": R-MAT (a=0.57, b=c=0.19),
 // power-law degrees like real social/web graphs. About nodes * avg_degree edges, weighted
 // with random weights in [0.5, 1.5). Cached, so grids that vary other parameters reuse it.

@@ -25,25 +25,38 @@ struct Options {
   bool progress = false;
 };
 
-// Small enough for 2 CPU cores in well under a minute; a few seconds on a GPU.
-void apply_quick(Options& o) {
-  o.grid.batch = {1, 256};
-  o.grid.rows = {192};
-  o.grid.cols = {192};
-  o.grid.shared = {1};
-  o.grid.nodes = {100000};
-  o.grid.degree = {16};
-  o.grid.width = {64};
-  o.grid.aggs = {"sum", "max"};
-  o.grid.graphs = {"uniform", "rmat"};
-  o.grid.mib = {64};
-  o.grid.problems = {1, 64};
-  o.grid.states = {32};
-  o.grid.actions = {5};
-  o.grid.horizon = {5};
-  o.grid.iters = {10};
-  o.reps = 5;
-  o.warmup = 2;
+// Small enough for 2 CPU cores in well under a minute; a few seconds on a GPU. Flags given
+// on the command line win over the preset (`--quick --device cuda -r 20`).
+void apply_quick(Options& o, const CLI::App& app) {
+  const auto preset = [&app](const char* flag, auto& field, auto value) {
+    if (app.count(flag) == 0) field = value;
+  };
+  using I = std::vector<std::int64_t>;
+  using S = std::vector<std::string>;
+  preset("--batch", o.grid.batch, I{1, 256});
+  preset("--rows", o.grid.rows, I{192});
+  preset("--cols", o.grid.cols, I{192});
+  preset("--shared", o.grid.shared, I{1});
+  preset("--nodes", o.grid.nodes, I{100000});
+  preset("--degree", o.grid.degree, I{16});
+  preset("--width", o.grid.width, I{64});
+  preset("--agg", o.grid.aggs, S{"sum", "max"});
+  preset("--graph", o.grid.graphs, S{"uniform", "rmat"});
+  preset("--mib", o.grid.mib, I{64});
+  preset("--problems", o.grid.problems, I{1, 64});
+  preset("--states", o.grid.states, I{32});
+  preset("--actions", o.grid.actions, I{5});
+  preset("--horizon", o.grid.horizon, I{5});
+  preset("--iters", o.grid.iters, I{10});
+  preset("--reps", o.reps, 5);
+  preset("--warmup", o.warmup, 2);
+}
+
+// "lse_contract batch=1 cols=192 ...": a grid point in words, for --list and progress lines.
+std::string describe(const mpe::bench::CasePoint& p) {
+  std::string s = p.op;
+  for (const auto& [k, v] : p.params) s += fmt::format(" {}={}", k, v);
+  return s;
 }
 
 std::vector<mpe::Device> resolve_devices(const std::vector<std::string>& names) {
@@ -62,11 +75,7 @@ int run(const Options& opt) {
   const auto points = mpe::bench::expand(opt.grid);
   if (opt.list) {
     for (const auto& d : devices)
-      for (const auto& p : points) {
-        std::string params;
-        for (const auto& [k, v] : p.params) params += fmt::format(" {}={}", k, v);
-        fmt::print("{} {}{}\n", d.str(), p.op, params);
-      }
+      for (const auto& p : points) fmt::print("{} {}\n", d.str(), describe(p));
     return 0;
   }
   std::vector<mpe::DeviceInfo> infos;
@@ -80,7 +89,9 @@ int run(const Options& opt) {
     auto& backend = mpe::detail::backend_for(dev);
     for (const auto& point : points) {
       ++done;
-      if (show_progress) fmt::print(stderr, "[{}/{}] {} on {}\n", done, total, point.op, dev.str());
+      if (show_progress) {
+        fmt::print(stderr, "[{}/{}] {} on {}\n", done, total, describe(point), dev.str());
+      }
       const auto prepared = mpe::bench::prepare(point, dev, opt.grid.seed, opt.grid.mtx);
       for (int w = 0; w < opt.warmup; ++w) prepared.run();
       mpe::synchronize(dev);
@@ -165,7 +176,9 @@ int main(int argc, char** argv) {
   app.add_option("-o,--output", opt.output, "md (markdown table) or jsonl (one JSON per row)")
       ->check(CLI::IsMember({"md", "jsonl"}))
       ->capture_default_str();
-  app.add_flag("--quick", opt.quick, "Small preset for checks (overrides the shape parameters)");
+  app.add_flag("--quick", opt.quick,
+               "Small preset for checks (small shapes, -r 5 --warmup 2); flags given "
+               "explicitly keep their values");
   app.add_flag("--list", opt.list, "Print the grid without running it");
   app.add_flag("--progress", opt.progress, "Progress lines on stderr (default: when a TTY)");
   app.add_option("--seed", opt.grid.seed, "Seed of the random inputs")->capture_default_str();
@@ -231,7 +244,7 @@ int main(int argc, char** argv) {
   app.add_option("--mtx", opt.grid.mtx, "csr_aggregate: a Matrix Market file instead")
       ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
-  if (opt.quick) apply_quick(opt);
+  if (opt.quick) apply_quick(opt, app);
   try {
     return run(opt);
   } catch (const mpe::Error& e) {

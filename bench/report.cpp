@@ -1,7 +1,9 @@
 #include "report.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <ctime>
+#include <system_error>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -51,7 +53,12 @@ void print_json_row(const Row& r) {
   nlohmann::json j;
   const BuildInfo b = build_info();
   j["op"] = r.point.op;
-  j["params"] = r.point.params;
+  for (const auto& [k, v] : r.point.params) {  // integers as JSON numbers, names as strings
+    long long n = 0;
+    const char* end = v.data() + v.size();
+    const auto [ptr, ec] = std::from_chars(v.data(), end, n);
+    j["params"][k] = ec == std::errc() && ptr == end ? nlohmann::json(n) : nlohmann::json(v);
+  }
   j["shape"] = r.shape;
   j["device"] = r.device.device.str();
   j["device_name"] = r.device.name;
