@@ -18,13 +18,7 @@ namespace {
 
 using Row = std::vector<std::pair<std::int64_t, float>>;  // (col, weight) in stored order
 
-template <class Fn>
-void expect_error(Fn&& fn, ErrorCode code, const std::string& needle) {
-  const Error e = test::catch_error(fn);
-  EXPECT_EQ(e.code(), code) << e.what();
-  EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)
-      << "'" << e.what() << "' lacks '" << needle << "'";
-}
+using test::expect_error;
 
 // Entries with many repeats (a small column range for every third entry), self-loops, and
 // weights that are sometimes exactly 1.

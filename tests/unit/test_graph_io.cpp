@@ -23,13 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-template <class Fn>
-void expect_error(Fn&& fn, ErrorCode code, const std::string& needle) {
-  const Error e = test::catch_error(fn);
-  EXPECT_EQ(e.code(), code) << e.what();
-  EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)
-      << "'" << e.what() << "' lacks '" << needle << "'";
-}
+using test::expect_error;
 
 // Each test gets a fresh directory of its own and removes it afterwards.
 class GraphFileTest : public ::testing::Test {
