@@ -96,6 +96,18 @@ Method parse_method(const std::string& name) {
               fmt::format("unknown planning method '{}' (expected bp, vbp, rm or aif)", name));
 }
 
+const char* theta_mode_name(ThetaMode m) noexcept {
+  return m == ThetaMode::fixed ? "fixed" : m == ThetaMode::loopy ? "loopy" : "unknown";
+}
+
+ThetaMode parse_theta_mode(const std::string& name) {
+  for (ThetaMode m : {ThetaMode::fixed, ThetaMode::loopy}) {
+    if (name == theta_mode_name(m)) return m;
+  }
+  throw Error(ErrorCode::invalid_argument,
+              fmt::format("unknown theta mode '{}' (expected fixed or loopy)", name));
+}
+
 Model Model::make(const Tensor& T, const Tensor& B, const Tensor& action_prior, const Tensor& goal,
                   GoalKind kind) {
   require_host_f32(T, "T", 4);

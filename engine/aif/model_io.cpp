@@ -116,6 +116,8 @@ PlanRequest request_from(const json& j, const std::string& where) {
     r.damping = j.value("damping", r.damping);
     r.tolerance = j.value("tolerance", r.tolerance);
     r.method = parse_method(j.value("method", std::string(method_name(r.method))));
+    r.theta = parse_theta_mode(j.value("theta", std::string(theta_mode_name(r.theta))));
+    r.return_channels = j.value("return_channels", r.return_channels);
     const std::string obs = j.value("observation_path", std::string("dense"));
     if (obs != "dense" && obs != "precomputed") {
       throw Error(ErrorCode::parse_error,

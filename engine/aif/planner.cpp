@@ -7,6 +7,7 @@
 #include <mpe/aif.hpp>
 
 #include "aif_plan.hpp"
+#include "aif/loopy_planner.hpp"
 #include "backend.hpp"
 
 namespace mpe::aif {
@@ -43,12 +44,16 @@ void check_request(const Model& m, const PlanRequest& r, std::size_t i) {
     bad_request(i, fmt::format("damping {} is not in (0, 1]", r.damping));
   }
   if (!(r.tolerance >= 0.0f)) bad_request(i, fmt::format("tolerance {} is negative", r.tolerance));
+  if (r.theta == ThetaMode::loopy && r.method == Method::aif) {
+    bad_request(i, "theta 'loopy' is for the baselines bp, vbp and rm; aif holds theta fixed");
+  }
 }
 
 bool same_options(const PlanRequest& a, const PlanRequest& b) {
   return a.horizon == b.horizon && a.iterations == b.iterations && a.damping == b.damping &&
          a.method == b.method && a.observation_path == b.observation_path &&
-         a.damping_kind == b.damping_kind && a.tolerance == b.tolerance && a.dynamics == b.dynamics;
+         a.damping_kind == b.damping_kind && a.tolerance == b.tolerance && a.dynamics == b.dynamics &&
+         a.theta == b.theta && a.return_channels == b.return_channels;
 }
 
 // The support of T as CSR over (x_old, u) -> x_new, plus its transpose by target state.
@@ -302,7 +307,9 @@ std::vector<Plan> plan_all(const std::vector<const Model*>& models,
   while (begin < requests.size()) {
     std::size_t end = begin + 1;
     while (end < requests.size() && same_options(requests[begin], requests[end])) ++end;
-    if (device.kind == DeviceKind::cpu) {
+    if (requests[begin].theta == ThetaMode::loopy) {
+      loopy::plan_group(models, requests, begin, end, out, device);
+    } else if (device.kind == DeviceKind::cpu) {
       run_group_cpu(models, requests, begin, end, out);
     } else {
       run_group_device(models, requests, begin, end, out, device);

@@ -47,6 +47,19 @@ enum class DynamicsLayout {
   sparse      ///< the same only on the support of T; same numbers, O(H·nnz·I) work
 };
 
+/// How θ (the unknown environment configuration) enters a planning call.
+enum class ThetaMode {
+  fixed,  ///< θ held at the request's q(θ) (aif-mp.md §4; the only mode of `aif`)
+  loopy   ///< θ a loopy variable with cavity messages: `bp`, `vbp`, `rm` as published
+          ///< (aif-mp-baselines.md)
+};
+
+/// "fixed" or "loopy".
+const char* theta_mode_name(ThetaMode m) noexcept;
+
+/// Parses a θ mode name; throws Error(invalid_argument) otherwise.
+ThetaMode parse_theta_mode(const std::string& name);
+
 /// The kind of goal a model carries.
 enum class GoalKind {
   terminal,  ///< preferred final state p̂(x_H), [S]
@@ -111,10 +124,15 @@ struct PlanRequest {
   /// probabilities (|e^new - e^old|), is below this, after at least two iterations; 0 runs all
   /// iterations.
   float tolerance = 0.0f;
+  /// θ fixed at q_theta (any method) or loopy (bp, vbp, rm only).
+  ThetaMode theta = ThetaMode::fixed;
+  /// Fill Plan::log_r_x and Plan::log_r_c. They hold H·S²·A and (H+1)·F·O·S·K floats per
+  /// problem; agents that only act on action_dist turn this off.
+  bool return_channels = true;
 };
 
 /// What a planning call returns for one problem (host tensors, float32, log values are natural
-/// logarithms).
+/// logarithms). log_r_x and log_r_c stay empty when the request's return_channels is false.
 struct Plan {
   std::vector<float> action_dist;  ///< p(u_0), [A], sums to 1; act with its argmax
   Tensor q_u;                      ///< action marginals for every step, [H, A]
