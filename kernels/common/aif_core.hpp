@@ -4,6 +4,7 @@
 // the GPU (one problem per block). Every reduction is done by one thread in a fixed order, so
 // both backends sum the same terms in the same order.
 #include <cstdint>
+#include <type_traits>
 
 #include "aif_plan.hpp"
 #include "common/damping.hpp"
@@ -13,10 +14,13 @@ namespace mpe::kernels {
 
 enum AifMethod : int { kAifBp = 0, kAifVbp = 1, kAifRm = 2, kAifAif = 3 };
 
-// Offsets (in floats) of every array in one problem's workspace.
+// Offsets (in floats) of every array in one problem's workspace. The dynamics arrays (base,
+// r_x) are laid out [o][u][n] per step in the dense layout, so that each (x_old, u) row over
+// x_new is contiguous (rows are what the backward pass and the r_x update walk), and per
+// support entry in the sparse layout.
 struct AifLayout {
   std::int64_t lq, lpu, logB, base, lgoal, pref, r_u, r_c, r_m, kobs, loc, kd, fwd, bwd, fwd_prev,
-      bwd_prev, msg, P, r_x_sparse, total;
+      bwd_prev, msg, bn, q, fx, col, oscr, vmix, P, rx, total;
 
   MPE_HD explicit AifLayout(const AifConfig& c) {
     const std::int64_t S = c.S, A = c.A, H = c.H;
@@ -40,14 +44,20 @@ struct AifLayout {
     r_m = take(slices * marg);
     kobs = take(slices * obs);
     loc = take((H + 1) * S);
-    kd = take(H * dyn);
+    kd = take(c.sparse ? H * c.nnz : 0);  // sparse only: the dense kernel is formed on the fly
     fwd = take((H + 1) * S);
     bwd = take((H + 1) * S);
     fwd_prev = take((H + 1) * S);
     bwd_prev = take((H + 1) * S);
     msg = take(S);
-    P = take(H * S * A);
-    r_x_sparse = take(c.sparse ? H * c.nnz : 0);
+    bn = take(S);          // bwd[t+1] + loc[t+1] of the current backward step
+    q = take(S * A);       // logsumexp over x_new of one step's rows (+ log p(u))
+    fx = take(c.F * S);    // per-modality observation messages of one slice
+    col = take(2 * S);     // column log-sum-exp scratch (host)
+    oscr = take(3 * S * c.K);  // observation-slice scratch (damp_slices)
+    vmix = take(slices * marg);  // θ-mixtures of kobs
+    P = take(H * S * A);   // region log-weights per (t, x_old, u)
+    rx = take(H * dyn);    // r_x, the predictive dynamics channel
     total = at;
   }
 };
@@ -84,11 +94,25 @@ MPE_HD float aif_damp(float* ch, std::int64_t n, std::int64_t stride, const Raw&
   return change;
 }
 
+// log(sum) after a max-shifted sum: kLogZero when no term was live.
+MPE_HD float aif_lse_finish(float m, float sum) {
+  const float l = m + lse_log(sum);  // computed unconditionally: selects vectorise, branches not
+  return (m > kLogZeroHalf && sum > 0.0f) ? l : kLogZero;
+}
+
+// Exec supplies the loops (see kernels/cpu/aif_plan.cpp and kernels/cuda/aif_plan.cu):
+//   for_each(n, f)             f(i) for i < n, then a barrier;
+//   max_all(v)                 the largest v over the problem's threads;
+//   for_each_row(rows, len, body)   body(row, r) for every row r; `row` offers max(f) and
+//                              sum(f) over f(k), k < len (same result on every lane of a row),
+//                              each(f) and once(f) for side effects;
+//   column_lse(rows, cols, rowc, term, out, scratch)
+//                              out[n] = logsumexp_r term(r, n, rowc(r)), n < cols.
 template <class Exec>
 class AifCore {
  public:
   MPE_HD AifCore(const AifConfig& c, const AifProblem& p, float* ws, const Exec& exec)
-      : c_(c), p_(p), L_(c), w_(ws), ex_(exec), track_(true) {}
+      : c_(c), p_(p), L_(c), w_(ws), ex_(exec), track_(false) {}
 
   MPE_HD_FN void run() {
     prepare();
@@ -100,25 +124,27 @@ class AifCore {
       float* k = at(L_.kobs);
       if (c_.method == kAifAif) {
         for (int i = 0; i < c_.I; ++i) {
-          observation_kernel(rc, rm, k);
+          observation_kernel(rc, rm, k, at(L_.vmix));
           float unused = 0.0f;
-          observation_region(k, rc, rm, unused);
+          observation_region(k, at(L_.vmix), rc, rm, unused);
         }
       }
-      observation_kernel(rc, rm, k);
-      observation_to_x(k, at(L_.msg));
+      observation_kernel(rc, rm, k, at(L_.vmix));
+      observation_to_x(at(L_.vmix), at(L_.msg));
       ex_.for_each((H + 1) * S,
                    [&](std::int64_t i) { at(L_.loc)[i] = at(L_.msg)[i % S] + at(L_.pref)[i % S]; });
     }
     int it = 0;
     float change = 0.0f;
     for (; it < c_.I; ++it) {
+      // Channel changes cost two exps per entry: measured only where they are used.
+      track_ = c_.tolerance > 0.0f || it == c_.I - 1;
       float mine = 0.0f;   // this thread's largest channel change
       if (c_.dense_obs) {  // (a)
         for (int t = 0; t <= H; ++t) {
           observation_kernel(at(L_.r_c) + t * obs(), at(L_.r_m) + t * marg(),
-                             at(L_.kobs) + t * obs());
-          observation_to_x(at(L_.kobs) + t * obs(), at(L_.loc) + t * S);
+                             at(L_.kobs) + t * obs(), at(L_.vmix) + t * marg());
+          observation_to_x(at(L_.vmix) + t * marg(), at(L_.loc) + t * S);
         }
         ex_.for_each((H + 1) * S, [&](std::int64_t i) { at(L_.loc)[i] += at(L_.pref)[i % S]; });
       }
@@ -128,14 +154,14 @@ class AifCore {
         backward_sparse();
         dynamics_region_sparse(mine);
       } else {
-        dynamics_kernel();      // (b)
-        forward();              // (c)
-        backward();             // (d)
-        dynamics_region(mine);  // (e) + (g) for r_u, r_x
+        forward();           // (b) + (c): the kernel is formed on the fly from base, r_x, r_u
+        backward(mine);      // (d) fused with (e) + (g) for r_x
       }
+      if (c_.method >= kAifVbp) update_policy(mine);  // (g) for r_u
       if (c_.dense_obs && c_.method == kAifAif) {  // (f) + (g) for r_c, r_m
         for (int t = 0; t <= H; ++t) {
-          observation_region(at(L_.kobs) + t * obs(), at(L_.r_c) + t * obs(),
+          observation_region(at(L_.kobs) + t * obs(), at(L_.vmix) + t * marg(),
+                             at(L_.r_c) + t * obs(),
                              at(L_.r_m) + t * marg(), mine);
         }
       }
@@ -149,21 +175,7 @@ class AifCore {
         break;
       }
     }
-    if (c_.sparse) {  // r_x out: the support's values, LOG_ZERO elsewhere
-      ex_.for_each(H * S * S * c_.A, [&](std::int64_t i) { p_.r_x[i] = kLogZero; });
-      ex_.for_each(H * nnz(), [&](std::int64_t i) {
-        const std::int64_t t = i / nnz(), e = i % nnz();
-        const std::int64_t ou = p_.sp_ou[e];
-        p_.r_x[ix_x(t, ou / c_.A, p_.sp_n[e], ou % c_.A)] = at(L_.r_x_sparse)[i];
-      });
-    }
-    if (p_.r_c && c_.dense_obs) {
-      ex_.for_each((H + 1) * obs(), [&](std::int64_t i) { p_.r_c[i] = at(L_.r_c)[i]; });
-    }
-    ex_.for_each(1, [&](std::int64_t) {
-      if (p_.iterations_run) *p_.iterations_run = it;
-      if (p_.max_change) *p_.max_change = change;
-    });
+    write_outputs(it, change);
   }
 
  private:
@@ -171,6 +183,7 @@ class AifCore {
   MPE_HD std::int64_t obs() const { return c_.F * c_.O * c_.S * c_.K; }
   MPE_HD std::int64_t marg() const { return c_.F * c_.O * c_.S; }
   MPE_HD std::int64_t nnz() const { return p_.sp_off[c_.S * c_.A]; }  // this problem's support
+  // r_x as reported: [t, o, n, u]
   MPE_HD std::int64_t ix_x(std::int64_t t, std::int64_t o, std::int64_t n, std::int64_t u) const {
     return ((t * c_.S + o) * c_.S + n) * c_.A + u;
   }
@@ -185,19 +198,19 @@ class AifCore {
     ex_.for_each(K, [&](std::int64_t th) { at(L_.lq)[th] = safe_log(p_.q_theta[th]); });
     ex_.for_each(A, [&](std::int64_t u) { at(L_.lpu)[u] = safe_log(p_.pu[u]); });
     ex_.for_each(obs(), [&](std::int64_t i) { at(L_.logB)[i] = safe_log(p_.B[i]); });
-    // base[o,n,u] = logsumexp_θ(log T[n,o,θ,u] + log qθ[θ]), dense or on the support
+    // base = log Σ_θ T[n,o,θ,u] qθ[θ] (a mixture of probabilities: no log-space sum needed):
+    // dense [o][u][n], or on the support
     ex_.for_each(c_.sparse ? nnz() : S * S * A, [&](std::int64_t i) {
-      std::int64_t u = i % A, n = (i / A) % S, o = i / (A * S);
+      std::int64_t n = i % S, u = (i / S) % A, o = i / (A * S);
       if (c_.sparse) {
         u = p_.sp_ou[i] % A;
         o = p_.sp_ou[i] / A;
         n = p_.sp_n[i];
       }
-      LseAcc acc;
-      for (std::int64_t th = 0; th < K; ++th) {
-        acc.push(safe_log(p_.T[((n * S + o) * K + th) * A + u]) + at(L_.lq)[th]);
-      }
-      at(L_.base)[i] = acc.result();
+      const float* Tk = p_.T + (n * S + o) * K * A + u;
+      float mix = 0.0f;
+      for (std::int64_t th = 0; th < K; ++th) mix += Tk[th * A] * p_.q_theta[th];
+      at(L_.base)[i] = safe_log(mix);
     });
     ex_.for_each(S, [&](std::int64_t x) {
       if (c_.theta_goal) {
@@ -216,11 +229,7 @@ class AifCore {
     const float lu = -logf(static_cast<float>(A)), lx = -logf(static_cast<float>(S));
     const float lo = -logf(static_cast<float>(O));
     ex_.for_each(H * S * A, [&](std::int64_t i) { at(L_.r_u)[i] = lu; });
-    if (c_.sparse) {
-      ex_.for_each(H * nnz(), [&](std::int64_t i) { at(L_.r_x_sparse)[i] = lx; });
-    } else {
-      ex_.for_each(H * S * S * A, [&](std::int64_t i) { p_.r_x[i] = lx; });
-    }
+    ex_.for_each(H * (c_.sparse ? nnz() : S * S * A), [&](std::int64_t i) { at(L_.rx)[i] = lx; });
     ex_.for_each(slices * obs(), [&](std::int64_t i) { at(L_.r_c)[i] = lo; });
     ex_.for_each(slices * marg(), [&](std::int64_t i) { at(L_.r_m)[i] = lo; });
     ex_.for_each((H + 1) * S, [&](std::int64_t i) {
@@ -230,184 +239,314 @@ class AifCore {
     });
   }
 
-  // kobs = log B + r_c + safe_div(r_c, r_m), one time slice.
-  MPE_HD_FN void observation_kernel(const float* rc, const float* rm, float* k) {
-    const std::int64_t S = c_.S, K = c_.K;
-    ex_.for_each(obs(), [&](std::int64_t i) {
-      const float m = rm[i / K];  // r_m[f,y,x] for r_c[f,y,x,θ]
-      (void)S;
-      k[i] = at(L_.logB)[i] + rc[i] + safe_div(rc[i], m);
+  // Results: r_x in the reported layout (LOG_ZERO off the support when sparse), r_c, counts.
+  MPE_HD_FN void write_outputs(int it, float change) {
+    const std::int64_t S = c_.S, A = c_.A, H = c_.H;
+    if (p_.r_x && c_.sparse) {
+      ex_.for_each(H * S * S * A, [&](std::int64_t i) { p_.r_x[i] = kLogZero; });
+      ex_.for_each(H * nnz(), [&](std::int64_t i) {
+        const std::int64_t t = i / nnz(), e = i % nnz();
+        const std::int64_t ou = p_.sp_ou[e];
+        p_.r_x[ix_x(t, ou / A, p_.sp_n[e], ou % A)] = at(L_.rx)[i];
+      });
+    } else if (p_.r_x) {  // [t][o][u][n] -> [t][o][n][u]
+      ex_.for_each(H * S * S * A, [&](std::int64_t i) {
+        const std::int64_t u = i % A, n = (i / A) % S, to = i / (A * S);
+        p_.r_x[i] = at(L_.rx)[(to * A + u) * S + n];
+      });
+    }
+    if (p_.r_c && c_.dense_obs) {
+      ex_.for_each((H + 1) * obs(), [&](std::int64_t i) { p_.r_c[i] = at(L_.r_c)[i]; });
+    }
+    ex_.for_each(1, [&](std::int64_t) {
+      if (p_.iterations_run) *p_.iterations_run = it;
+      if (p_.max_change) *p_.max_change = change;
     });
   }
 
-  // out[x] = norm_x(Σ_f logsumexp_{y,θ}(k + log qθ))
-  MPE_HD_FN void observation_to_x(const float* k, float* out) {
-    ex_.for_each(c_.S, [&](std::int64_t x) {
+  // kobs = log B + r_c + safe_div(r_c, r_m), one time slice, and its θ-mixture
+  // vm[f,y,x] = logsumexp_θ(kobs[f,y,x,θ] + log qθ), which both the observation message and
+  // the r_m update use.
+  MPE_HD_FN void observation_kernel(const float* rc, const float* rm, float* k, float* vm) {
+    const std::int64_t K = c_.K;
+    const float* logB = at(L_.logB);
+    ex_.for_each_simd(obs(), [&](std::int64_t i) {
+      k[i] = logB[i] + rc[i] + safe_div(rc[i], rm[i / K]);  // r_m[f,y,x] for r_c[f,y,x,θ]
+    });
+    const float* lq = at(L_.lq);
+    ex_.for_each(marg(), [&](std::int64_t r) { vm[r] = theta_mixture_lse(k + r * K, lq); });
+  }
+
+  // out[x] = norm_x(Σ_f logsumexp_y vm[f,y,x]).
+  MPE_HD_FN void observation_to_x(const float* vm, float* out) {
+    const std::int64_t S = c_.S, O = c_.O, F = c_.F;
+    float* fx = at(L_.fx);
+    ex_.for_each(F * S, [&](std::int64_t r) {
+      const std::int64_t f = r / S, x = r % S;
+      LseAcc acc;
+      for (std::int64_t y = 0; y < O; ++y) acc.push(vm[(f * O + y) * S + x]);
+      fx[r] = acc.result();
+    });
+    ex_.for_each(S, [&](std::int64_t x) {
       float total = 0.0f;
-      for (std::int64_t f = 0; f < c_.F; ++f) {
-        LseAcc acc;
-        for (std::int64_t y = 0; y < c_.O; ++y)
-          for (std::int64_t th = 0; th < c_.K; ++th) acc.push(k[ix_B(f, y, x, th)] + at(L_.lq)[th]);
-        total += acc.result();
-      }
+      for (std::int64_t f = 0; f < F; ++f) total += fx[f * S + x];
       out[x] = total;
     });
-    ex_.for_each(1, [&](std::int64_t) { aif_normalize(out, c_.S, 1); });
+    ex_.for_each(1, [&](std::int64_t) { aif_normalize(out, S, 1); });
+  }
+
+  // logsumexp over θ < K of k[θ] + lq[θ], two passes (max, then sum).
+  MPE_HD float theta_mixture_lse(const float* k, const float* lq) const {
+    const std::int64_t K = c_.K;
+    float m = kLogZero;
+    MPE_SIMD_MAX(m)
+    for (std::int64_t th = 0; th < K; ++th) {
+      const float e = k[th] + lq[th];
+      m = e > m ? e : m;
+    }
+    float sum = 0.0f;
+    MPE_SIMD_SUM(sum)
+    for (std::int64_t th = 0; th < K; ++th) {
+      const float e = k[th] + lq[th];
+      const float ex = lse_exp(e - m);
+      sum += e > kLogZeroHalf ? ex : 0.0f;
+    }
+    return aif_lse_finish(m, sum);
   }
 
   // Damps r_c toward norm_y(k) and r_m toward norm_y(logsumexp_θ(k + log qθ)), one slice.
-  MPE_HD_FN void observation_region(const float* k, float* rc, float* rm, float& mine) {
-    const std::int64_t S = c_.S, K = c_.K, O = c_.O, F = c_.F;
-    const float lambda = c_.lambda;
-    const DampKind dk = kind();
-    const float* lq = at(L_.lq);
-    // r_c slices (f, x, θ) along y, then r_m slices (f, x) along y.
-    ex_.for_each(F * S * K + F * S, [&](std::int64_t s) {
-      if (s < F * S * K) {
-        const std::int64_t th = s % K, x = (s / K) % S, f = s / (K * S);
-        const std::int64_t first = ix_B(f, 0, x, th);
-        LseAcc acc;
-        for (std::int64_t y = 0; y < O; ++y) acc.push(k[first + y * S * K]);
-        const float z = acc.result();
-        auto raw = [&](std::int64_t y) {
-          const float v = k[first + y * S * K];
-          return z == kLogZero ? v : v - z;
-        };
-        const float d = aif_damp(rc + first, O, S * K, raw, lambda, dk, track_);
+  MPE_HD_FN void observation_region(const float* k, const float* vm, float* rc, float* rm,
+                                    float& mine) {
+    const std::int64_t S = c_.S, K = c_.K, O = c_.O, F = c_.F, SK = S * K;
+    if (track_) {  // slice by slice, measuring changes
+      ex_.for_each(F * SK, [&](std::int64_t i) {
+        const std::int64_t first = (i / SK) * O * SK + i % SK;
+        const float d = damp_slice(rc + first, SK, [&](std::int64_t y) { return k[first + y * SK]; });
         mine = d > mine ? d : mine;
-      } else {
-        const std::int64_t r = s - F * S * K;
-        const std::int64_t x = r % S, f = r / S;
-        auto mix_theta = [&](std::int64_t y) {
-          LseAcc acc;
-          for (std::int64_t th = 0; th < K; ++th) acc.push(k[ix_B(f, y, x, th)] + lq[th]);
-          return acc.result();
-        };
-        // Up to kCached outcomes keep their θ-mixture in registers; more are recomputed.
-        constexpr int kCached = 8;
-        float cached[kCached];
-        LseAcc acc;
-        for (std::int64_t y = 0; y < O; ++y) {
-          const float v = mix_theta(y);
-          if (y < kCached) cached[y] = v;
-          acc.push(v);
-        }
-        const float z = acc.result();
-        auto raw = [&](std::int64_t y) {
-          const float v = y < kCached ? cached[y] : mix_theta(y);
-          return z == kLogZero ? v : v - z;
-        };
-        const float d = aif_damp(rm + f * O * S + x, O, S, raw, lambda, dk, track_);
-        mine = d > mine ? d : mine;
+      });
+    } else {
+      for (std::int64_t f = 0; f < F; ++f) {
+        damp_slices(rc + f * O * SK, k + f * O * SK, SK);
       }
+    }
+    // r_m slices (f, x) along y.
+    ex_.for_each(F * S, [&](std::int64_t r) {
+      const std::int64_t x = r % S, f = r / S;
+      const float d = damp_slice(rm + f * O * S + x, S,
+                                 [&](std::int64_t y) { return vm[(f * O + y) * S + x]; });
+      mine = d > mine ? d : mine;
     });
   }
 
-  // Kd[t,o,n,u] = r_x live ? base[o,n,u] - r_x + r_u[t,o,u] : LOG_ZERO
-  MPE_HD_FN void dynamics_kernel() {
-    const std::int64_t S = c_.S, A = c_.A;
-    ex_.for_each(c_.H * S * S * A, [&](std::int64_t i) {
-      const std::int64_t u = i % A, o = (i / (A * S)) % S, t = i / (A * S * S);
-      const std::int64_t on_u = i % (S * S * A);  // [o,n,u] within the step
-      const float rx = p_.r_x[i];
-      at(L_.kd)[i] =
-          log_is_zero(rx) ? kLogZero : at(L_.base)[on_u] - rx + at(L_.r_u)[(t * S + o) * A + u];
-    });
+  // One channel slice ch[y * stride], y < O: damped toward norm_y(v(y)) and renormalised
+  // (aif-mp.md §3). Returns the largest change in probability when tracking.
+  template <class V>
+  MPE_HD float damp_slice(float* ch, std::int64_t stride, const V& v) const {
+    constexpr int kCached = 8;  // outcomes whose value is kept; more are recomputed
+    float cached[kCached];
+    LseAcc acc;
+    for (std::int64_t y = 0; y < c_.O; ++y) {
+      const float e = v(y);
+      if (y < kCached) cached[y] = e;
+      acc.push(e);
+    }
+    const float z = acc.result();
+    auto raw = [&](std::int64_t y) {
+      const float e = y < kCached ? cached[y] : v(y);
+      return z == kLogZero ? e : e - z;
+    };
+    return aif_damp(ch, c_.O, stride, raw, c_.lambda, kind(), track_);
   }
 
+  // The same for n consecutive slices at once (ch[y * n + i], k[y * n + i]), as passes over
+  // contiguous arrays that the host compiler vectorises; no change tracking.
+  MPE_HD_FN void damp_slices(float* ch, const float* k, std::int64_t n) {
+    const std::int64_t O = c_.O;
+    const float lambda = c_.lambda;
+    const bool geometric = c_.geometric;
+    float* m = at(L_.oscr);
+    float* sum = m + n;
+    float* z = sum + n;
+    ex_.for_each_simd(n, [&](std::int64_t i) {
+      m[i] = kLogZero;
+      sum[i] = 0.0f;
+    });
+    for (std::int64_t y = 0; y < O; ++y) {
+      const float* ky = k + y * n;
+      ex_.for_each_simd(n, [&](std::int64_t i) { m[i] = ky[i] > m[i] ? ky[i] : m[i]; });
+    }
+    for (std::int64_t y = 0; y < O; ++y) {
+      const float* ky = k + y * n;
+      ex_.for_each_simd(n, [&](std::int64_t i) {
+        const float ex = lse_exp(ky[i] - m[i]);
+        sum[i] += ky[i] > kLogZeroHalf ? ex : 0.0f;
+      });
+    }
+    ex_.for_each_simd(n, [&](std::int64_t i) {
+      z[i] = aif_lse_finish(m[i], sum[i]);
+      m[i] = kLogZero;
+      sum[i] = 0.0f;
+    });
+    // ch <- damped (not yet renormalised); m <- its max along y
+    for (std::int64_t y = 0; y < O; ++y) {
+      const float* ky = k + y * n;
+      float* cy = ch + y * n;
+      auto mix = [&](std::int64_t i) {
+        const float raw = z[i] == kLogZero ? ky[i] : ky[i] - z[i];
+        const float old_v = cy[i];
+        const bool live = old_v > kLogZeroHalf || raw > kLogZeroHalf;
+        const float geo = live ? (1.0f - lambda) * old_v + lambda * raw : kLogZero;
+        cy[i] = geo;
+        m[i] = geo > m[i] ? geo : m[i];
+      };
+      if (geometric) {
+        ex_.for_each_simd(n, mix);
+      } else {
+        ex_.for_each(n, [&](std::int64_t i) {
+          const float raw = z[i] == kLogZero ? ky[i] : ky[i] - z[i];
+          const float d = damp_mix(DampKind::arithmetic, cy[i], raw, lambda);
+          cy[i] = d;
+          m[i] = d > m[i] ? d : m[i];
+        });
+      }
+    }
+    for (std::int64_t y = 0; y < O; ++y) {
+      const float* cy = ch + y * n;
+      ex_.for_each_simd(n, [&](std::int64_t i) {
+        const float ex = lse_exp(cy[i] - m[i]);
+        sum[i] += cy[i] > kLogZeroHalf ? ex : 0.0f;
+      });
+    }
+    ex_.for_each_simd(n, [&](std::int64_t i) { z[i] = aif_lse_finish(m[i], sum[i]); });
+    for (std::int64_t y = 0; y < O; ++y) {
+      float* cy = ch + y * n;
+      ex_.for_each_simd(n, [&](std::int64_t i) { cy[i] = z[i] == kLogZero ? cy[i] : cy[i] - z[i]; });
+    }
+  }
+
+  // ---- dense dynamics. Kd[t,o,u,n] = r_x live ? base[o,u,n] - r_x + r_u[t,o,u] : LOG_ZERO is
+  // formed where it is used, so r_x is read once by the forward pass and read and written once
+  // by the fused backward pass (aif-mp.md §5).
+
+  // fwd[t+1][n] = norm(logsumexp_{o,u}(Kd[t,o,u,n] + fwd[t,o] + loc[t,o] + log pu[u]))
   MPE_HD_FN void forward() {
     const std::int64_t S = c_.S, A = c_.A;
     float* fwd = at(L_.fwd);
-    float* msg = at(L_.msg);
+    const float* loc = at(L_.loc);
+    const float* lpu = at(L_.lpu);
+    const float* base = at(L_.base);
     ex_.for_each(S, [&](std::int64_t x) { fwd[x] = safe_log(p_.q0[x]); });
     for (int t = 0; t < c_.H; ++t) {
-      ex_.for_each(S, [&](std::int64_t n) {
-        LseAcc acc;
-        for (std::int64_t o = 0; o < S; ++o) {
-          const float f = fwd[t * S + o] + at(L_.loc)[t * S + o];
-          for (std::int64_t u = 0; u < A; ++u)
-            acc.push(at(L_.kd)[ix_x(t, o, n, u)] + f + at(L_.lpu)[u]);
-        }
-        msg[n] = acc.result();
-      });
+      const float* rx = at(L_.rx) + t * S * A * S;
+      const float* ru = at(L_.r_u) + t * S * A;
+      auto rowc = [&](std::int64_t r) {  // r = o * A + u
+        const std::int64_t o = r / A;
+        return ru[r] + fwd[t * S + o] + loc[t * S + o] + lpu[r % A];
+      };
+      auto term = [&](std::int64_t r, std::int64_t n, float c) {
+        const float x = rx[r * S + n];
+        return x > kLogZeroHalf ? base[r * S + n] - x + c : kLogZero;
+      };
+      ex_.column_lse(S * A, S, rowc, term, at(L_.msg), at(L_.col));
       finish_message(fwd + (t + 1) * S, at(L_.fwd_prev) + (t + 1) * S);
     }
   }
 
-  MPE_HD_FN void backward() {
+  // For t = H-1..0, one pass over the rows (o, u) of step t: the row's logsumexp over n of
+  // J = Kd + bwd[t+1] + loc[t+1] gives the backward message, the action marginal and the
+  // region weight P; for rm and aif the same pass damps r_x toward J - logsumexp_n J.
+  MPE_HD_FN void backward(float& mine) {
     const std::int64_t S = c_.S, A = c_.A;
     float* bwd = at(L_.bwd);
     float* msg = at(L_.msg);
+    float* bn = at(L_.bn);
+    float* q = at(L_.q);
+    float* P = at(L_.P);
+    const float* fwd = at(L_.fwd);
     const float* loc = at(L_.loc);
-    const float* kd = at(L_.kd);
     const float* lpu = at(L_.lpu);
+    const float* base = at(L_.base);
+    const bool update_rx = c_.method >= kAifRm;
+    const bool track = track_;
+    const float lambda = c_.lambda;
+    const DampKind dk = kind();
     ex_.for_each(S, [&](std::int64_t x) { bwd[c_.H * S + x] = at(L_.lgoal)[x]; });
     for (int t = c_.H - 1; t >= 0; --t) {
-      const float* Bn = bwd + (t + 1) * S;
-      const float* Ln = loc + (t + 1) * S;
-      // m[o] over (n, u) and the action marginal's log-weights over (o, n).
+      float* rx = at(L_.rx) + t * S * A * S;
+      const float* ru = at(L_.r_u) + t * S * A;
+      ex_.for_each(S, [&](std::int64_t n) { bn[n] = bwd[(t + 1) * S + n] + loc[(t + 1) * S + n]; });
+      ex_.for_each_row(S * A, S, [&](auto& row, std::int64_t r) {
+        const std::int64_t o = r / A, u = r % A;
+        float* x_row = rx + r * S;
+        const float* b_row = base + r * S;
+        const float c = ru[r];
+        auto J = [&](std::int64_t n) {
+          const float x = x_row[n];
+          return x > kLogZeroHalf ? b_row[n] - x + c + bn[n] : kLogZero;
+        };
+        const float mj = row.max(J);
+        const float sj = row.sum([&](std::int64_t n) {
+          const float v = J(n);
+          return v > kLogZeroHalf ? lse_exp(v - mj) : 0.0f;
+        });
+        const float lse_j = aif_lse_finish(mj, sj);
+        const float fo = fwd[t * S + o] + loc[t * S + o];
+        const float p_raw = lse_j + fo + lpu[u];
+        const float p = log_is_zero(p_raw) ? kLogZero : p_raw;
+        row.once([&] {
+          q[r] = lse_j + lpu[u];
+          P[t * S * A + r] = p;
+        });
+        if (!update_rx) return;
+        // raw r_x = J + fo + log pu - P = J - lse_j; damped and renormalised over n.
+        auto d = [&](std::int64_t n) {
+          const float v = J(n);
+          const float raw = (v > kLogZeroHalf && p > kLogZeroHalf) ? v - lse_j : kLogZero;
+          return damp_mix(dk, x_row[n], raw, lambda);
+        };
+        const float md = row.max(d);
+        const float sd = row.sum([&](std::int64_t n) {
+          const float v = d(n);
+          return v > kLogZeroHalf ? lse_exp(v - md) : 0.0f;
+        });
+        const float z = aif_lse_finish(md, sd);
+        row.each([&](std::int64_t n) {
+          const float old_v = x_row[n];
+          const float dv = d(n);
+          const float v = z == kLogZero ? dv : dv - z;
+          if (track) {
+            const float delta = fabsf(expf(v) - expf(old_v));
+            mine = delta > mine ? delta : mine;
+          }
+          x_row[n] = v;
+        });
+      });
+      // bwd message m[o] = logsumexp_u q[o,u]; action marginal q_u[t,u] = logsumexp_o P[t,o,u].
       ex_.for_each(S + A, [&](std::int64_t i) {
         LseAcc acc;
         if (i < S) {
-          const std::int64_t o = i;
-          for (std::int64_t n = 0; n < S; ++n)
-            for (std::int64_t u = 0; u < A; ++u)
-              acc.push(kd[ix_x(t, o, n, u)] + Bn[n] + Ln[n] + lpu[u]);
-          msg[o] = acc.result();
+          for (std::int64_t u = 0; u < A; ++u) acc.push(q[i * A + u]);
+          msg[i] = acc.result();
         } else {
           const std::int64_t u = i - S;
-          for (std::int64_t o = 0; o < S; ++o) {
-            const float fo = at(L_.fwd)[t * S + o] + loc[t * S + o];
-            for (std::int64_t n = 0; n < S; ++n)
-              acc.push(kd[ix_x(t, o, n, u)] + Bn[n] + Ln[n] + fo);
-          }
-          p_.q_u[t * A + u] = acc.result() + lpu[u];
+          for (std::int64_t o = 0; o < S; ++o) acc.push(P[(t * S + o) * A + u]);
+          p_.q_u[t * A + u] = acc.result();
         }
       });
       finish_backward_step(t);
     }
   }
 
-  // Region beliefs J = Kd + Fo + Bn + log pu: raw r_x = J - logsumexp_n J, raw r_u = norm_u(P).
-  MPE_HD_FN void dynamics_region(float& mine) {
-    const std::int64_t S = c_.S, A = c_.A, H = c_.H;
-    const float lambda = c_.lambda;
-    const DampKind dk = kind();
-    const float* fwd = at(L_.fwd);
-    const float* bwd = at(L_.bwd);
-    const float* loc = at(L_.loc);
-    const float* kd = at(L_.kd);
-    const float* lpu = at(L_.lpu);
-    float* P = at(L_.P);
-    ex_.for_each(H * S * A, [&](std::int64_t s) {
-      const std::int64_t u = s % A, o = (s / A) % S, t = s / (A * S);
-      const float fo = fwd[t * S + o] + loc[t * S + o];
-      auto J = [&](std::int64_t n) {
-        return kd[ix_x(t, o, n, u)] + fo + bwd[(t + 1) * S + n] + loc[(t + 1) * S + n] + lpu[u];
-      };
-      LseAcc acc;
-      for (std::int64_t n = 0; n < S; ++n) acc.push(J(n));
-      const float p = acc.result();
-      P[s] = p;
-      if (c_.method >= kAifRm) {
-        auto raw = [&](std::int64_t n) { return safe_div(J(n), p); };
-        const float d = aif_damp(p_.r_x + ix_x(t, o, 0, u), S, A, raw, lambda, dk, track_);
-        mine = d > mine ? d : mine;
-      }
-    });
-    if (c_.method >= kAifVbp) update_policy(mine);
-  }
-
   // ---- sparse dynamics: the same steps over the support of T only. Every term left out is a
   // structural zero, which the dense path skips as zero probability, so both give the same
-  // numbers (forward and the action marginals even sum in the same order).
+  // numbers.
 
   MPE_HD_FN void dynamics_kernel_sparse() {
     const std::int64_t S = c_.S, A = c_.A, E = nnz();
     ex_.for_each(c_.H * E, [&](std::int64_t i) {
       const std::int64_t t = i / E, e = i % E;
       const std::int64_t ou = p_.sp_ou[e];
-      const float rx = at(L_.r_x_sparse)[i];
+      const float rx = at(L_.rx)[i];
       at(L_.kd)[i] =
           log_is_zero(rx) ? kLogZero : at(L_.base)[e] - rx + at(L_.r_u)[(t * S) * A + ou];
     });
@@ -478,6 +617,7 @@ class AifCore {
     const float* kd = at(L_.kd);
     const float* lpu = at(L_.lpu);
     float* P = at(L_.P);
+    const bool track = track_;
     ex_.for_each(H * S * A, [&](std::int64_t s) {
       const std::int64_t u = s % A, o = (s / A) % S, t = s / (A * S);
       const float fo = fwd[t * S + o] + loc[t * S + o];
@@ -493,11 +633,10 @@ class AifCore {
       if (c_.method >= kAifRm && last > first) {
         auto raw = [&](std::int64_t k) { return safe_div(J(k), p); };
         const float d =
-            aif_damp(at(L_.r_x_sparse) + t * E + first, last - first, 1, raw, lambda, dk, track_);
+            aif_damp(at(L_.rx) + t * E + first, last - first, 1, raw, lambda, dk, track);
         mine = d > mine ? d : mine;
       }
     });
-    if (c_.method >= kAifVbp) update_policy(mine);
   }
 
   // r_u toward norm_u(P), shared by both dynamics layouts.
@@ -506,13 +645,14 @@ class AifCore {
     const float* P = at(L_.P);
     const float lambda = c_.lambda;
     const DampKind dk = kind();
+    const bool track = track_;
     ex_.for_each(c_.H * c_.S, [&](std::int64_t s) {
       const float* Ps = P + s * A;
       LseAcc acc;
       for (std::int64_t u = 0; u < A; ++u) acc.push(Ps[u]);
       const float z = acc.result();
       auto raw = [&](std::int64_t u) { return z == kLogZero ? Ps[u] : Ps[u] - z; };
-      const float d = aif_damp(at(L_.r_u) + s * A, A, 1, raw, lambda, dk, track_);
+      const float d = aif_damp(at(L_.r_u) + s * A, A, 1, raw, lambda, dk, track);
       mine = d > mine ? d : mine;
     });
   }
@@ -533,11 +673,11 @@ class AifCore {
   MPE_HD_FN void finish_backward_step(int t) {
     const std::int64_t A = c_.A, S = c_.S;
     ex_.for_each(1, [&](std::int64_t) {
-      float* q = p_.q_u + t * A;
+      float* qu = p_.q_u + t * A;
       LseAcc z;
-      for (std::int64_t u = 0; u < A; ++u) z.push(q[u]);
+      for (std::int64_t u = 0; u < A; ++u) z.push(qu[u]);
       const float lz = z.result();
-      for (std::int64_t u = 0; u < A; ++u) q[u] = expf(q[u] - lz);
+      for (std::int64_t u = 0; u < A; ++u) qu[u] = expf(qu[u] - lz);
     });
     finish_message(at(L_.bwd) + t * S, at(L_.bwd_prev) + t * S);
   }
@@ -547,7 +687,7 @@ class AifCore {
   AifLayout L_;
   float* w_;
   const Exec& ex_;
-  bool track_;  // measure channel changes (needed for early stopping and the last iteration)
+  bool track_;  // measure channel changes (early stopping, and the last iteration's report)
 };
 
 }  // namespace mpe::kernels

@@ -21,3 +21,15 @@
 #else
 #define MPE_UNROLL
 #endif
+
+// Reductions the host compiler may reorder to vectorise (OpenMP SIMD; ignored elsewhere).
+#if defined(_OPENMP) && !defined(__CUDA_ARCH__) && !defined(__CUDACC__)
+#define MPE_PRAGMA(text) _Pragma(#text)
+#define MPE_SIMD_SUM(var) MPE_PRAGMA(omp simd reduction(+ : var))
+#define MPE_SIMD_MAX(var) MPE_PRAGMA(omp simd reduction(max : var))
+#define MPE_SIMD _Pragma("omp simd")
+#else
+#define MPE_SIMD_SUM(var)
+#define MPE_SIMD_MAX(var)
+#define MPE_SIMD
+#endif

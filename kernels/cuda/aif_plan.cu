@@ -1,6 +1,6 @@
 // CUDA AIF-MP planning: the shared core (kernels/common/aif_core.hpp) run by one block per
-// problem, the whole planning call (all iterations) in one launch. Suits small and medium S
-// (the block walks S·S·A work per step); a tiled contraction for large S is future work.
+// problem, the whole planning call (all iterations) in one launch. Rows of the dynamics
+// (x_old, u) over x_new go to warps; column sums over x_old go to threads.
 #include "aif_plan.hpp"
 #include "common/aif_core.hpp"
 #include "cuda/check.hpp"
@@ -10,10 +10,57 @@ namespace mpe::kernels {
 namespace {
 constexpr int kThreads = 256;  // tuning: threads per problem (block)
 
+constexpr unsigned kFullMask = 0xffffffffu;
+
+// A row walked by one warp: lanes take every 32nd entry, butterfly shuffles combine them, so
+// every lane ends with the row's result. Host bodies: see BlockExec.
+struct WarpRow {
+  std::int64_t len;
+  int lane;
+
+  template <class F>
+  __host__ __device__ float max(const F& f) const {
+    float m = kLogZero;
+#ifdef __CUDA_ARCH__
+    for (std::int64_t k = lane; k < len; k += 32) {
+      const float v = f(k);
+      m = v > m ? v : m;
+    }
+    for (int off = 16; off > 0; off /= 2) {
+      const float o = __shfl_xor_sync(kFullMask, m, off);
+      m = o > m ? o : m;
+    }
+#else
+    (void)f;
+#endif
+    return m;
+  }
+  template <class F>
+  __host__ __device__ float sum(const F& f) const {
+    float s = 0.0f;
+#ifdef __CUDA_ARCH__
+    for (std::int64_t k = lane; k < len; k += 32) s += f(k);
+    for (int off = 16; off > 0; off /= 2) s += __shfl_xor_sync(kFullMask, s, off);
+#else
+    (void)f;
+#endif
+    return s;
+  }
+  template <class F>
+  __host__ __device__ void each(const F& f) const {
+    for (std::int64_t k = lane; k < len; k += 32) f(k);
+  }
+  template <class F>
+  __host__ __device__ void once(const F& f) const {
+    if (lane == 0) f();
+  }
+};
+
 // Loops spread over the block's threads, each followed by a barrier. The host bodies exist
 // only so that the shared __host__ __device__ core type-checks; they never run.
 struct BlockExec {
-  float* reduce;  // kThreads floats of shared memory
+  float* reduce;   // kThreads floats of shared memory
+  float* reduce2;  // another kThreads
 
   template <class F>
   __host__ __device__ void for_each(std::int64_t n, const F& f) const {
@@ -23,6 +70,76 @@ struct BlockExec {
 #else
     (void)n;
     (void)f;
+#endif
+  }
+
+  template <class F>
+  __host__ __device__ void for_each_simd(std::int64_t n, const F& f) const {
+    for_each(n, f);
+  }
+
+  // One warp per row (rows dealt round-robin to the block's warps).
+  template <class Body>
+  __host__ __device__ void for_each_row(std::int64_t rows, std::int64_t len,
+                                        const Body& body) const {
+#ifdef __CUDA_ARCH__
+    const int warps = static_cast<int>(blockDim.x) / 32;
+    WarpRow row{len, static_cast<int>(threadIdx.x) % 32};
+    for (std::int64_t r = threadIdx.x / 32; r < rows; r += warps) body(row, r);
+    __syncthreads();
+#else
+    (void)rows;
+    (void)len;
+    (void)body;
+#endif
+  }
+
+  // Columns n over threads; when there are fewer columns than threads, `groups` threads share
+  // a column (each takes every groups-th row) and their partial sums merge in shared memory.
+  template <class RowC, class Term>
+  __host__ __device__ void column_lse(std::int64_t rows, std::int64_t cols, const RowC& rowc,
+                                      const Term& term, float* out, float*) const {
+#ifdef __CUDA_ARCH__
+    const std::int64_t nt = blockDim.x, tid = threadIdx.x;
+    auto partial = [&](std::int64_t n, std::int64_t first, std::int64_t step, float& m,
+                       float& s) {
+      m = kLogZero;
+      s = 0.0f;
+      for (std::int64_t r = first; r < rows; r += step) {
+        const float v = term(r, n, rowc(r));
+        m = v > m ? v : m;
+      }
+      for (std::int64_t r = first; r < rows; r += step) {
+        const float v = term(r, n, rowc(r));
+        s += v > kLogZeroHalf ? expf(v - m) : 0.0f;
+      }
+    };
+    if (cols <= nt) {
+      const std::int64_t groups = nt / cols, g = tid / cols, n = tid % cols;
+      float m = kLogZero, s = 0.0f;
+      if (g < groups) partial(n, g, groups, m, s);
+      reduce[tid] = m;
+      reduce2[tid] = s;
+      __syncthreads();
+      if (tid < cols) {
+        LseAcc acc;
+        for (std::int64_t k = 0; k < groups; ++k) acc.merge(reduce[k * cols + tid], reduce2[k * cols + tid]);
+        out[tid] = acc.result();
+      }
+    } else {
+      for (std::int64_t n = tid; n < cols; n += nt) {
+        float m, s;
+        partial(n, 0, 1, m, s);
+        out[n] = aif_lse_finish(m, s);
+      }
+    }
+    __syncthreads();
+#else
+    (void)rows;
+    (void)cols;
+    (void)rowc;
+    (void)term;
+    (void)out;
 #endif
   }
 
@@ -45,12 +162,13 @@ struct BlockExec {
   }
 };
 
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kThreads, 1)
     aif_plan_kernel(AifConfig cfg, const AifProblem* problems, float* workspace,
                     std::int64_t workspace_floats) {
   __shared__ float reduce[kThreads];
+  __shared__ float reduce2[kThreads];
   const AifProblem p = problems[blockIdx.x];
-  const BlockExec exec{reduce};
+  const BlockExec exec{reduce, reduce2};
   AifCore<BlockExec>(cfg, p, workspace + blockIdx.x * workspace_floats, exec).run();
 }
 }  // namespace
