@@ -93,7 +93,7 @@ std::vector<float> random_dist(std::mt19937_64& rng, std::int64_t outer, std::in
 }
 
 // AIF-MP planning (method aif, dense observations, terminal goal), N problems sharing one
-// model. Bytes: the spec's floor per iteration, r_x read twice and written
+// model; only the action marginals come back (return_channels off, as agents call it). Bytes: the spec's floor per iteration, r_x read twice and written
 // once (3·H·S²·A·4 per problem).
 PreparedCase prepare_aif(const CasePoint& p, const Device& device, std::uint64_t seed) {
   const std::int64_t N = param(p, "problems"), S = param(p, "states"), A = param(p, "actions");
@@ -123,6 +123,7 @@ PreparedCase prepare_aif(const CasePoint& p, const Device& device, std::uint64_t
   r.horizon = H;
   r.iterations = I;
   r.damping = 0.9f;
+  r.return_channels = false;
   auto reqs = std::make_shared<std::vector<aif::PlanRequest>>(static_cast<std::size_t>(N), r);
   PreparedCase c;
   c.run = [model, reqs, device] { (void)aif::plan(*model, *reqs, device); };

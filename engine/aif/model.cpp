@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <mpe/aif.hpp>
 
+#include "aif/model_support.hpp"
+
 namespace mpe::aif {
 
 namespace {
@@ -160,6 +162,23 @@ Model Model::make(const Tensor& T, const Tensor& B, const Tensor& action_prior, 
   m.T_ = T.to(Device::cpu());
   m.B_ = B.to(Device::cpu());
   m.pu_ = Tensor::from_vector(pv, {m.A_});
+  m.goal_ = goal.to(Device::cpu());
+  m.support_ = std::make_shared<ModelSupport>();
+  return m;
+}
+
+Model Model::with_goal(const Tensor& goal) const {
+  const char* name = goal_kind_ == GoalKind::terminal ? "goal" : "C";
+  require_host_f32(goal, name, goal_kind_ == GoalKind::terminal ? 1 : 2);
+  const Shape g_shape = goal_kind_ == GoalKind::terminal ? Shape{S_} : Shape{S_, K_};
+  if (goal.shape() != g_shape) {
+    bad(ErrorCode::shape_mismatch, fmt::format("with_goal: {} must be {}, got {}", name,
+                                               shape_str(g_shape), shape_str(goal.shape())));
+  }
+  const auto gv = goal.to_vector<float>();
+  require_probabilities(gv, g_shape, name);
+  require_normalised(gv, g_shape, 0, name, "S");
+  Model m = *this;
   m.goal_ = goal.to(Device::cpu());
   return m;
 }

@@ -8,6 +8,7 @@
 
 #include "aif_plan.hpp"
 #include "aif/loopy_planner.hpp"
+#include "aif/model_support.hpp"
 #include "backend.hpp"
 
 namespace mpe::aif {
@@ -56,47 +57,10 @@ bool same_options(const PlanRequest& a, const PlanRequest& b) {
          a.theta == b.theta && a.return_channels == b.return_channels;
 }
 
-// The support of T as CSR over (x_old, u) -> x_new, plus its transpose by target state.
-struct Support {
-  std::vector<std::int32_t> off, n, ou, in_off, in_e;
-  std::int64_t nnz() const { return static_cast<std::int64_t>(n.size()); }
-};
-
-Support support_of(const Model& m) {
-  const std::int64_t S = m.states(), K = m.thetas(), A = m.actions();
-  const float* T = m.T().data<float>();
-  Support sp;
-  sp.off.push_back(0);
-  for (std::int64_t o = 0; o < S; ++o)
-    for (std::int64_t u = 0; u < A; ++u) {
-      for (std::int64_t n = 0; n < S; ++n) {
-        bool live = false;
-        for (std::int64_t th = 0; th < K && !live; ++th)
-          live = T[((n * S + o) * K + th) * A + u] > 0;
-        if (live) {
-          sp.n.push_back(static_cast<std::int32_t>(n));
-          sp.ou.push_back(static_cast<std::int32_t>(o * A + u));
-        }
-      }
-      sp.off.push_back(static_cast<std::int32_t>(sp.n.size()));
-    }
-  sp.in_off.assign(static_cast<std::size_t>(S + 1), 0);
-  for (std::int32_t t : sp.n) ++sp.in_off[static_cast<std::size_t>(t) + 1];
-  for (std::size_t x = 0; x < static_cast<std::size_t>(S); ++x) sp.in_off[x + 1] += sp.in_off[x];
-  sp.in_e.resize(sp.n.size());
-  std::vector<std::int32_t> fill(sp.in_off.begin(), sp.in_off.end() - 1);
-  for (std::size_t e = 0; e < sp.n.size(); ++e) {
-    sp.in_e[static_cast<std::size_t>(fill[static_cast<std::size_t>(sp.n[e])]++)] =
-        static_cast<std::int32_t>(e);
-  }
-  return sp;
-}
-
 constexpr double kSparseDensity = 0.25;  // automatic layout: sparse at or below this density
 
-// Supports of the group's models (one per distinct model) and whether to use them.
+// Whether a group runs on T's support, and the largest support among its models.
 struct Layout {
-  std::map<const Model*, Support> supports;
   bool sparse = false;
   std::int64_t max_nnz = 0;
 };
@@ -106,14 +70,13 @@ Layout choose_layout(const std::vector<const Model*>& models, const PlanRequest&
   Layout l;
   if (r.dynamics == DynamicsLayout::dense) return l;
   bool all_sparse_enough = true;
+  const ModelSupport* last = nullptr;
   for (std::size_t i = begin; i < end; ++i) {
-    const Model* m = models[i];
-    if (l.supports.count(m)) continue;
-    Support sp = support_of(*m);
-    const double density = double(sp.nnz()) / double(m->states() * m->states() * m->actions());
-    all_sparse_enough = all_sparse_enough && density <= kSparseDensity;
+    const ModelSupport& sp = model_support(*models[i]);
+    if (&sp == last) continue;  // models made with with_goal share one support
+    last = &sp;
+    all_sparse_enough = all_sparse_enough && sp.density <= kSparseDensity;
     l.max_nnz = std::max(l.max_nnz, sp.nnz());
-    l.supports.emplace(m, std::move(sp));
   }
   l.sparse = r.dynamics == DynamicsLayout::sparse || all_sparse_enough;
   return l;
@@ -162,9 +125,12 @@ void run_group_cpu(const std::vector<const Model*>& models, const std::vector<Pl
   std::vector<kernels::AifProblem> problems(end - begin);
   for (std::size_t i = begin; i < end; ++i) {
     Plan& p = out[i];
+    const bool channels = reqs[i].return_channels;
     p.q_u = Tensor::empty({H, A}, DType::f32);
-    p.log_r_x = Tensor::empty({H, S, S, A}, DType::f32);
-    if (cfg.dense_obs) p.log_r_c = Tensor::empty({H + 1, cfg.F, cfg.O, S, cfg.K}, DType::f32);
+    if (channels) p.log_r_x = Tensor::empty({H, S, S, A}, DType::f32);
+    if (channels && cfg.dense_obs) {
+      p.log_r_c = Tensor::empty({H + 1, cfg.F, cfg.O, S, cfg.K}, DType::f32);
+    }
     kernels::AifProblem& pr = problems[i - begin];
     const Model& m = *models[i];
     pr.T = m.T().data<float>();
@@ -174,13 +140,13 @@ void run_group_cpu(const std::vector<const Model*>& models, const std::vector<Pl
     pr.q0 = reqs[i].q0.data();
     pr.q_theta = reqs[i].q_theta.data();
     pr.q_u = p.q_u.data<float>();
-    pr.r_x = p.log_r_x.data<float>();
-    pr.r_c = cfg.dense_obs ? p.log_r_c.data<float>() : nullptr;
+    pr.r_x = channels ? p.log_r_x.data<float>() : nullptr;
+    pr.r_c = channels && cfg.dense_obs ? p.log_r_c.data<float>() : nullptr;
     pr.iterations_run = &p.iterations_run;
     pr.max_change = &p.max_change;
     p.sparse_dynamics = cfg.sparse;
     if (cfg.sparse) {
-      const Support& sp = layout.supports.at(&m);
+      const ModelSupport& sp = model_support(m);
       pr.sp_off = sp.off.data();
       pr.sp_n = sp.n.data();
       pr.sp_ou = sp.ou.data();
@@ -193,8 +159,9 @@ void run_group_cpu(const std::vector<const Model*>& models, const std::vector<Pl
   fill_action_dists(out, begin, end, A);
 }
 
-// The same on a CUDA device: models uploaded once each, beliefs and outputs packed into one
-// device tensor per kind, results copied back and split per plan.
+// The same on a CUDA device: T, B, the action prior and T's support uploaded once per distinct
+// T (models made with with_goal share them), goals once per model; beliefs and outputs packed
+// into one device tensor per kind, results copied back and split per plan.
 void run_group_device(const std::vector<const Model*>& models, const std::vector<PlanRequest>& reqs,
                       std::size_t begin, std::size_t end, std::vector<Plan>& out, Device dev) {
   kernels::AifConfig cfg = config_of(*models[begin], reqs[begin]);
@@ -204,37 +171,35 @@ void run_group_device(const std::vector<const Model*>& models, const std::vector
   const std::int64_t S = cfg.S, A = cfg.A, H = cfg.H, K = cfg.K;
   const std::int64_t n = static_cast<std::int64_t>(end - begin);
   const std::int64_t rc_size = (H + 1) * cfg.F * cfg.O * S * K;
-  struct DeviceModel {
-    Tensor T, B, pu, goal;
+  const bool channels = reqs[begin].return_channels;  // same for the whole group
+  struct DeviceDynamics {
+    Tensor T, B, pu;
     Tensor sp_off, sp_n, sp_ou, in_off, in_e;  // sparse layout only
   };
   auto upload_ints = [&dev](const std::vector<std::int32_t>& v) {
     return Tensor::from_vector(v, {static_cast<std::int64_t>(v.size())}, dev);
   };
-  std::map<const Model*, DeviceModel> uploaded;
+  std::map<const float*, DeviceDynamics> dynamics;  // by T's host storage
+  std::map<const float*, Tensor> goals;             // by the goal's host storage
   std::vector<float> q0(static_cast<std::size_t>(n * S)), qt(static_cast<std::size_t>(n * K));
   for (std::int64_t i = 0; i < n; ++i) {
     const Model* m = models[begin + static_cast<std::size_t>(i)];
-    if (!uploaded.count(m)) {
-      DeviceModel dm{m->T().to(dev),
-                     m->B().to(dev),
-                     m->action_prior().to(dev),
-                     m->goal().to(dev),
-                     {},
-                     {},
-                     {},
-                     {},
-                     {}};
+    const float* t_key = m->T().data<float>();
+    if (!dynamics.count(t_key)) {
+      DeviceDynamics dd{m->T().to(dev), m->B().to(dev), m->action_prior().to(dev), {}, {}, {},
+                        {}, {}};
       if (cfg.sparse) {
-        const Support& sp = layout.supports.at(m);
-        dm.sp_off = upload_ints(sp.off);
-        dm.sp_n = upload_ints(sp.n);
-        dm.sp_ou = upload_ints(sp.ou);
-        dm.in_off = upload_ints(sp.in_off);
-        dm.in_e = upload_ints(sp.in_e);
+        const ModelSupport& sp = model_support(*m);
+        dd.sp_off = upload_ints(sp.off);
+        dd.sp_n = upload_ints(sp.n);
+        dd.sp_ou = upload_ints(sp.ou);
+        dd.in_off = upload_ints(sp.in_off);
+        dd.in_e = upload_ints(sp.in_e);
       }
-      uploaded[m] = std::move(dm);
+      dynamics.emplace(t_key, std::move(dd));
     }
+    const float* g_key = m->goal().data<float>();
+    if (!goals.count(g_key)) goals.emplace(g_key, m->goal().to(dev));
     const PlanRequest& r = reqs[begin + static_cast<std::size_t>(i)];
     std::copy(r.q0.begin(), r.q0.end(), q0.begin() + i * S);
     std::copy(r.q_theta.begin(), r.q_theta.end(), qt.begin() + i * K);
@@ -242,23 +207,24 @@ void run_group_device(const std::vector<const Model*>& models, const std::vector
   const Tensor q0_dev = Tensor::from_vector(q0, {n, S}, dev);
   const Tensor qt_dev = Tensor::from_vector(qt, {n, K}, dev);
   Tensor q_u = Tensor::empty({n, H, A}, DType::f32, dev);
-  Tensor r_x = Tensor::empty({n, H, S, S, A}, DType::f32, dev);
-  Tensor r_c = Tensor::empty({cfg.dense_obs ? n * rc_size : 0}, DType::f32, dev);
+  Tensor r_x = Tensor::empty({channels ? n * H * S * S * A : 0}, DType::f32, dev);
+  Tensor r_c = Tensor::empty({channels && cfg.dense_obs ? n * rc_size : 0}, DType::f32, dev);
   Tensor iters = Tensor::empty({n}, DType::i32, dev);
   Tensor change = Tensor::empty({n}, DType::f32, dev);
   std::vector<kernels::AifProblem> problems(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) {
-    const DeviceModel& m = uploaded[models[begin + static_cast<std::size_t>(i)]];
+    const Model* model = models[begin + static_cast<std::size_t>(i)];
+    const DeviceDynamics& m = dynamics.at(model->T().data<float>());
     kernels::AifProblem& pr = problems[static_cast<std::size_t>(i)];
     pr.T = m.T.data<float>();
     pr.B = m.B.data<float>();
     pr.pu = m.pu.data<float>();
-    pr.goal = m.goal.data<float>();
+    pr.goal = goals.at(model->goal().data<float>()).data<float>();
     pr.q0 = q0_dev.data<float>() + i * S;
     pr.q_theta = qt_dev.data<float>() + i * K;
     pr.q_u = q_u.data<float>() + i * H * A;
-    pr.r_x = r_x.data<float>() + i * H * S * S * A;
-    pr.r_c = cfg.dense_obs ? r_c.data<float>() + i * rc_size : nullptr;
+    pr.r_x = channels ? r_x.data<float>() + i * H * S * S * A : nullptr;
+    pr.r_c = channels && cfg.dense_obs ? r_c.data<float>() + i * rc_size : nullptr;
     pr.iterations_run = iters.data<std::int32_t>() + i;
     pr.max_change = change.data<float>() + i;
     if (cfg.sparse) {
@@ -271,10 +237,13 @@ void run_group_device(const std::vector<const Model*>& models, const std::vector
   }
   detail::backend_for(dev).aif_plan(dev.index, cfg, problems.data(), n);
   const auto qu_h = q_u.to_vector<float>();
-  const auto rx_h = r_x.to_vector<float>();
-  const auto rc_h = r_c.to_vector<float>();
   const auto it_h = iters.to_vector<std::int32_t>();
   const auto ch_h = change.to_vector<float>();
+  std::vector<float> rx_h, rc_h;
+  if (channels) {
+    rx_h = r_x.to_vector<float>();
+    rc_h = r_c.to_vector<float>();
+  }
   auto slice = [](const std::vector<float>& all, std::int64_t i, std::int64_t size,
                   const Shape& shape) {
     return Tensor::from_host(all.data() + i * size, static_cast<std::size_t>(size), DType::f32,
@@ -283,8 +252,10 @@ void run_group_device(const std::vector<const Model*>& models, const std::vector
   for (std::int64_t i = 0; i < n; ++i) {
     Plan& p = out[begin + static_cast<std::size_t>(i)];
     p.q_u = slice(qu_h, i, H * A, {H, A});
-    p.log_r_x = slice(rx_h, i, H * S * S * A, {H, S, S, A});
-    if (cfg.dense_obs) p.log_r_c = slice(rc_h, i, rc_size, {H + 1, cfg.F, cfg.O, S, K});
+    if (channels) {
+      p.log_r_x = slice(rx_h, i, H * S * S * A, {H, S, S, A});
+      if (cfg.dense_obs) p.log_r_c = slice(rc_h, i, rc_size, {H + 1, cfg.F, cfg.O, S, K});
+    }
     p.iterations_run = it_h[static_cast<std::size_t>(i)];
     p.sparse_dynamics = cfg.sparse;
     p.max_change = ch_h[static_cast<std::size_t>(i)];

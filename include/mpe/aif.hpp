@@ -8,6 +8,7 @@
 /// the request's belief q(θ) during planning.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,9 @@ const char* theta_mode_name(ThetaMode m) noexcept;
 /// Parses a θ mode name; throws Error(invalid_argument) otherwise.
 ThetaMode parse_theta_mode(const std::string& name);
 
+/// What the planner derives from T once (its support as a sparse structure); internal.
+struct ModelSupport;
+
 /// The kind of goal a model carries.
 enum class GoalKind {
   terminal,  ///< preferred final state p̂(x_H), [S]
@@ -100,13 +104,21 @@ class Model {
   /// True when `other` has the same S, K, A, F, O and goal kind (can share a batch).
   bool same_shape(const Model& other) const;
 
+  /// This model with another goal of the same kind and shape (validated like the original).
+  /// T, B and the action prior are shared, not copied or checked again, and so is everything
+  /// derived from T (its sparsity structure; one device upload per planning call). Agents whose
+  /// goal follows their belief make one such model per episode.
+  Model with_goal(const Tensor& goal) const;
+
  private:
+  friend const ModelSupport& model_support(const Model& m);
   Model() = default;
   static Model make(const Tensor& T, const Tensor& B, const Tensor& action_prior,
                     const Tensor& goal, GoalKind kind);
   std::int64_t S_ = 0, K_ = 0, A_ = 0, F_ = 0, O_ = 0;
   GoalKind goal_kind_ = GoalKind::terminal;
   Tensor T_, B_, pu_, goal_;
+  std::shared_ptr<ModelSupport> support_;  // derived from T, computed on first use
 };
 
 /// One planning problem: beliefs and the options of the call.

@@ -198,20 +198,25 @@ class AifCore {
     ex_.for_each(K, [&](std::int64_t th) { at(L_.lq)[th] = safe_log(p_.q_theta[th]); });
     ex_.for_each(A, [&](std::int64_t u) { at(L_.lpu)[u] = safe_log(p_.pu[u]); });
     ex_.for_each(obs(), [&](std::int64_t i) { at(L_.logB)[i] = safe_log(p_.B[i]); });
-    // base = log Σ_θ T[n,o,θ,u] qθ[θ] (a mixture of probabilities: no log-space sum needed):
-    // dense [o][u][n], or on the support
-    ex_.for_each(c_.sparse ? nnz() : S * S * A, [&](std::int64_t i) {
-      std::int64_t n = i % S, u = (i / S) % A, o = i / (A * S);
-      if (c_.sparse) {
-        u = p_.sp_ou[i] % A;
-        o = p_.sp_ou[i] / A;
-        n = p_.sp_n[i];
-      }
+    // base = log Σ_θ T[n,o,θ,u] qθ[θ] (a mixture of probabilities: no log-space sum needed),
+    // dense [o][u][n] (one (o, n) pair per work item, reading T's K·A block once) or on the
+    // support.
+    auto mix = [&](std::int64_t n, std::int64_t o, std::int64_t u) {
       const float* Tk = p_.T + (n * S + o) * K * A + u;
-      float mix = 0.0f;
-      for (std::int64_t th = 0; th < K; ++th) mix += Tk[th * A] * p_.q_theta[th];
-      at(L_.base)[i] = safe_log(mix);
-    });
+      float sum = 0.0f;
+      for (std::int64_t th = 0; th < K; ++th) sum += Tk[th * A] * p_.q_theta[th];
+      return safe_log(sum);
+    };
+    if (c_.sparse) {
+      ex_.for_each(nnz(), [&](std::int64_t e) {
+        at(L_.base)[e] = mix(p_.sp_n[e], p_.sp_ou[e] / A, p_.sp_ou[e] % A);
+      });
+    } else {
+      ex_.for_each(S * S, [&](std::int64_t i) {
+        const std::int64_t o = i / S, n = i % S;
+        for (std::int64_t u = 0; u < A; ++u) at(L_.base)[(o * A + u) * S + n] = mix(n, o, u);
+      });
+    }
     ex_.for_each(S, [&](std::int64_t x) {
       if (c_.theta_goal) {
         LseAcc acc;
@@ -445,7 +450,8 @@ class AifCore {
       };
       auto term = [&](std::int64_t r, std::int64_t n, float c) {
         const float x = rx[r * S + n];
-        return x > kLogZeroHalf ? base[r * S + n] - x + c : kLogZero;
+        const float v = base[r * S + n] - x + c;
+        return x > kLogZeroHalf ? v : kLogZero;
       };
       ex_.column_lse(S * A, S, rowc, term, at(L_.msg), at(L_.col));
       finish_message(fwd + (t + 1) * S, at(L_.fwd_prev) + (t + 1) * S);
@@ -475,19 +481,23 @@ class AifCore {
       float* rx = at(L_.rx) + t * S * A * S;
       const float* ru = at(L_.r_u) + t * S * A;
       ex_.for_each(S, [&](std::int64_t n) { bn[n] = bwd[(t + 1) * S + n] + loc[(t + 1) * S + n]; });
+      // geo: std::true_type for geometric damping (branch-free, vectorised on the host)
+      auto rows = [&](auto geo) {
       ex_.for_each_row(S * A, S, [&](auto& row, std::int64_t r) {
         const std::int64_t o = r / A, u = r % A;
         float* x_row = rx + r * S;
         const float* b_row = base + r * S;
         const float c = ru[r];
-        auto J = [&](std::int64_t n) {
+        auto J = [&](std::int64_t n) {  // loads outside the select, so the host vectorises it
           const float x = x_row[n];
-          return x > kLogZeroHalf ? b_row[n] - x + c + bn[n] : kLogZero;
+          const float v = b_row[n] - x + c + bn[n];
+          return x > kLogZeroHalf ? v : kLogZero;
         };
         const float mj = row.max(J);
         const float sj = row.sum([&](std::int64_t n) {
           const float v = J(n);
-          return v > kLogZeroHalf ? lse_exp(v - mj) : 0.0f;
+          const float ex = lse_exp(v - mj);  // unconditional: a select vectorises, a branch not
+          return v > kLogZeroHalf ? ex : 0.0f;
         });
         const float lse_j = aif_lse_finish(mj, sj);
         const float fo = fwd[t * S + o] + loc[t * S + o];
@@ -502,25 +512,44 @@ class AifCore {
         auto d = [&](std::int64_t n) {
           const float v = J(n);
           const float raw = (v > kLogZeroHalf && p > kLogZeroHalf) ? v - lse_j : kLogZero;
-          return damp_mix(dk, x_row[n], raw, lambda);
+          const float old_v = x_row[n];
+          if constexpr (decltype(geo)::value) {
+            const bool live = old_v > kLogZeroHalf || raw > kLogZeroHalf;
+            const float mixed = (1.0f - lambda) * old_v + lambda * raw;
+            return live ? mixed : kLogZero;
+          } else {
+            return damp_mix(dk, old_v, raw, lambda);
+          }
         };
         const float md = row.max(d);
         const float sd = row.sum([&](std::int64_t n) {
           const float v = d(n);
-          return v > kLogZeroHalf ? lse_exp(v - md) : 0.0f;
+          const float ex = lse_exp(v - md);
+          return v > kLogZeroHalf ? ex : 0.0f;
         });
         const float z = aif_lse_finish(md, sd);
-        row.each([&](std::int64_t n) {
-          const float old_v = x_row[n];
-          const float dv = d(n);
-          const float v = z == kLogZero ? dv : dv - z;
-          if (track) {
+        if (track) {
+          row.each([&](std::int64_t n) {
+            const float old_v = x_row[n];
+            const float dv = d(n);
+            const float v = z == kLogZero ? dv : dv - z;
             const float delta = fabsf(expf(v) - expf(old_v));
             mine = delta > mine ? delta : mine;
-          }
-          x_row[n] = v;
-        });
+            x_row[n] = v;
+          });
+        } else {
+          row.each([&](std::int64_t n) {
+            const float dv = d(n);
+            x_row[n] = z == kLogZero ? dv : dv - z;
+          });
+        }
       });
+      };
+      if (c_.geometric) {
+        rows(std::true_type{});
+      } else {
+        rows(std::false_type{});
+      }
       // bwd message m[o] = logsumexp_u q[o,u]; action marginal q_u[t,u] = logsumexp_o P[t,o,u].
       ex_.for_each(S + A, [&](std::int64_t i) {
         LseAcc acc;

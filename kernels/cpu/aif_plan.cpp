@@ -81,7 +81,8 @@ struct SerialExec {
 #pragma omp simd
       for (std::int64_t n = 0; n < cols; ++n) {
         const float v = term(r, n, c);
-        sm[n] += v > kLogZeroHalf ? lse_exp(v - mx[n]) : 0.0f;
+        const float ex = lse_exp(v - mx[n]);  // unconditional: a select vectorises
+        sm[n] += v > kLogZeroHalf ? ex : 0.0f;
       }
     }
     for (std::int64_t n = 0; n < cols; ++n) out[n] = aif_lse_finish(mx[n], sm[n]);
