@@ -97,7 +97,7 @@ MPE_HD float aif_damp(float* ch, std::int64_t n, std::int64_t stride, const Raw&
 // log(sum) after a max-shifted sum: kLogZero when no term was live.
 MPE_HD float aif_lse_finish(float m, float sum) {
   const float l = m + lse_log(sum);  // computed unconditionally: selects vectorise, branches not
-  return (m > kLogZeroHalf && sum > 0.0f) ? l : kLogZero;
+  return ((m > kLogZeroHalf) & (sum > 0.0f)) ? l : kLogZero;
 }
 
 // Exec supplies the loops (see kernels/cpu/aif_plan.cpp and kernels/cuda/aif_plan.cu):
@@ -399,7 +399,7 @@ class AifCore {
       auto mix = [&](std::int64_t i) {
         const float raw = z[i] == kLogZero ? ky[i] : ky[i] - z[i];
         const float old_v = cy[i];
-        const bool live = old_v > kLogZeroHalf || raw > kLogZeroHalf;
+        const bool live = (old_v > kLogZeroHalf) | (raw > kLogZeroHalf);
         const float geo = live ? (1.0f - lambda) * old_v + lambda * raw : kLogZero;
         cy[i] = geo;
         m[i] = geo > m[i] ? geo : m[i];
@@ -511,10 +511,10 @@ class AifCore {
         // raw r_x = J + fo + log pu - P = J - lse_j; damped and renormalised over n.
         auto d = [&](std::int64_t n) {
           const float v = J(n);
-          const float raw = (v > kLogZeroHalf && p > kLogZeroHalf) ? v - lse_j : kLogZero;
+          const float raw = ((v > kLogZeroHalf) & (p > kLogZeroHalf)) ? v - lse_j : kLogZero;
           const float old_v = x_row[n];
           if constexpr (decltype(geo)::value) {
-            const bool live = old_v > kLogZeroHalf || raw > kLogZeroHalf;
+            const bool live = (old_v > kLogZeroHalf) | (raw > kLogZeroHalf);
             const float mixed = (1.0f - lambda) * old_v + lambda * raw;
             return live ? mixed : kLogZero;
           } else {

@@ -22,7 +22,7 @@ MPE_HD float safe_log(float p) { return p > 0.0f ? logf(p > 1e-30f ? p : 1e-30f)
 
 // log(a / b) for log-values: a - b when both are live probabilities, else zero probability.
 MPE_HD float safe_div(float a, float b) {
-  return (a > kLogZeroHalf && b > kLogZeroHalf) ? a - b : kLogZero;
+  return ((a > kLogZeroHalf) & (b > kLogZeroHalf)) ? a - b : kLogZero;
 }
 
 // e^x for the terms of a log-sum-exp after the max shift (x <= 0; x below -87 gives ~1e-38).
