@@ -7,7 +7,9 @@ function(mpe_project_warnings target)
   endif()
   target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:${_cxx}>)
   if(MPE_HAVE_CUDA)
-    set(_cu -Xcompiler=-Wall,-Wextra -Xptxas=-warn-spills)
+    # ptxas spill warnings are set per kernel file (engine/CMakeLists.txt), so that a kernel
+    # measured to run faster with a few spills can be exempted by name.
+    set(_cu -Xcompiler=-Wall,-Wextra)
     if(MPE_WERROR)
       list(APPEND _cu -Werror=all-warnings)
     endif()

@@ -20,7 +20,7 @@ enum AifMethod : int { kAifBp = 0, kAifVbp = 1, kAifRm = 2, kAifAif = 3 };
 // support entry in the sparse layout.
 struct AifLayout {
   std::int64_t lq, lpu, logB, base, lgoal, pref, r_u, r_c, r_m, kobs, loc, kd, fwd, bwd, fwd_prev,
-      bwd_prev, msg, bn, q, fx, col, oscr, vmix, P, rx, total;
+      bwd_prev, msg, bn, q, crow, fx, col, oscr, vmix, P, rx, total;
 
   MPE_HD explicit AifLayout(const AifConfig& c) {
     const std::int64_t S = c.S, A = c.A, H = c.H;
@@ -52,6 +52,7 @@ struct AifLayout {
     msg = take(S);
     bn = take(S);          // bwd[t+1] + loc[t+1] of the current backward step
     q = take(S * A);       // logsumexp over x_new of one step's rows (+ log p(u))
+    crow = take(S * A);    // forward: the constant part of each row's terms
     fx = take(c.F * S);    // per-modality observation messages of one slice
     col = take(2 * S);     // column log-sum-exp scratch (host)
     oscr = take(3 * S * c.K);  // observation-slice scratch (damp_slices)
@@ -444,10 +445,12 @@ class AifCore {
     for (int t = 0; t < c_.H; ++t) {
       const float* rx = at(L_.rx) + t * S * A * S;
       const float* ru = at(L_.r_u) + t * S * A;
-      auto rowc = [&](std::int64_t r) {  // r = o * A + u
+      float* crow = at(L_.crow);  // per-row constants, so the column pass does no division
+      ex_.for_each(S * A, [&](std::int64_t r) {  // r = o * A + u
         const std::int64_t o = r / A;
-        return ru[r] + fwd[t * S + o] + loc[t * S + o] + lpu[r % A];
-      };
+        crow[r] = ru[r] + fwd[t * S + o] + loc[t * S + o] + lpu[r % A];
+      });
+      auto rowc = [crow](std::int64_t r) { return crow[r]; };
       auto term = [&](std::int64_t r, std::int64_t n, float c) {
         const float x = rx[r * S + n];
         const float v = base[r * S + n] - x + c;

@@ -162,7 +162,9 @@ struct BlockExec {
   }
 };
 
-__global__ void __launch_bounds__(kThreads, 1)
+// Four blocks per SM (64 registers): occupancy beats the few spills this costs (engine/
+// CMakeLists.txt exempts this file from the spill check; numbers in bench/NOTES.md).
+__global__ void __launch_bounds__(kThreads, 4)
     aif_plan_kernel(AifConfig cfg, const AifProblem* problems, float* workspace,
                     std::int64_t workspace_floats) {
   __shared__ float reduce[kThreads];
