@@ -55,7 +55,7 @@ struct AifLayout {
     crow = take(S * A);    // forward: the constant part of each row's terms
     fx = take(c.F * S);    // per-modality observation messages of one slice
     col = take(2 * S);     // column log-sum-exp scratch (host)
-    oscr = take(3 * S * c.K);  // observation-slice scratch (damp_slices)
+    oscr = take((3 + c.O) * S * c.K);  // observation-slice scratch (damp_slices)
     vmix = take(slices * marg);  // θ-mixtures of kobs
     P = take(H * S * A);   // region log-weights per (t, x_old, u)
     rx = take(H * dyn);    // r_x, the predictive dynamics channel
@@ -324,16 +324,9 @@ class AifCore {
   MPE_HD_FN void observation_region(const float* k, const float* vm, float* rc, float* rm,
                                     float& mine) {
     const std::int64_t S = c_.S, K = c_.K, O = c_.O, F = c_.F, SK = S * K;
-    if (track_) {  // slice by slice, measuring changes
-      ex_.for_each(F * SK, [&](std::int64_t i) {
-        const std::int64_t first = (i / SK) * O * SK + i % SK;
-        const float d = damp_slice(rc + first, SK, [&](std::int64_t y) { return k[first + y * SK]; });
-        mine = d > mine ? d : mine;
-      });
-    } else {
-      for (std::int64_t f = 0; f < F; ++f) {
-        damp_slices(rc + f * O * SK, k + f * O * SK, SK);
-      }
+    for (std::int64_t f = 0; f < F; ++f) {
+      const float d = damp_slices(rc + f * O * SK, k + f * O * SK, SK);
+      mine = d > mine ? d : mine;
     }
     // r_m slices (f, x) along y.
     ex_.for_each(F * S, [&](std::int64_t r) {
@@ -365,14 +358,17 @@ class AifCore {
   }
 
   // The same for n consecutive slices at once (ch[y * n + i], k[y * n + i]), as passes over
-  // contiguous arrays that the host compiler vectorises; no change tracking.
-  MPE_HD_FN void damp_slices(float* ch, const float* k, std::int64_t n) {
+  // contiguous arrays that the host compiler vectorises. Returns this thread's largest change
+  // when tracking (measured from a copy, so tracked and untracked passes give equal values).
+  MPE_HD_FN float damp_slices(float* ch, const float* k, std::int64_t n) {
     const std::int64_t O = c_.O;
     const float lambda = c_.lambda;
     const bool geometric = c_.geometric;
     float* m = at(L_.oscr);
     float* sum = m + n;
     float* z = sum + n;
+    float* old = z + n;  // O·n, tracking only
+    if (track_) ex_.for_each_simd(O * n, [&](std::int64_t i) { old[i] = ch[i]; });
     ex_.for_each_simd(n, [&](std::int64_t i) {
       m[i] = kLogZero;
       sum[i] = 0.0f;
@@ -428,6 +424,14 @@ class AifCore {
       float* cy = ch + y * n;
       ex_.for_each_simd(n, [&](std::int64_t i) { cy[i] = z[i] == kLogZero ? cy[i] : cy[i] - z[i]; });
     }
+    float change = 0.0f;
+    if (track_) {
+      ex_.for_each(O * n, [&](std::int64_t i) {
+        const float delta = fabsf(expf(ch[i]) - expf(old[i]));
+        change = delta > change ? delta : change;
+      });
+    }
+    return change;
   }
 
   // ---- dense dynamics. Kd[t,o,u,n] = r_x live ? base[o,u,n] - r_x + r_u[t,o,u] : LOG_ZERO is
