@@ -276,11 +276,17 @@ class AifCore {
   MPE_HD_FN void observation_kernel(const float* rc, const float* rm, float* k, float* vm) {
     const std::int64_t K = c_.K;
     const float* logB = at(L_.logB);
-    ex_.for_each_simd(obs(), [&](std::int64_t i) {
-      k[i] = logB[i] + rc[i] + safe_div(rc[i], rm[i / K]);  // r_m[f,y,x] for r_c[f,y,x,θ]
-    });
     const float* lq = at(L_.lq);
-    ex_.for_each(marg(), [&](std::int64_t r) { vm[r] = theta_mixture_lse(k + r * K, lq); });
+    ex_.for_each(marg(), [&](std::int64_t r) {  // r = (f, y, x); θ contiguous
+      const float m = rm[r];
+      const std::int64_t first = r * K;
+      MPE_SIMD
+      for (std::int64_t th = 0; th < K; ++th) {
+        const float c = rc[first + th];
+        k[first + th] = logB[first + th] + c + safe_div(c, m);
+      }
+      vm[r] = theta_mixture_lse(k + first, lq);
+    });
   }
 
   // out[x] = norm_x(Σ_f logsumexp_y vm[f,y,x]).
