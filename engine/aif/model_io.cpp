@@ -1,10 +1,12 @@
 // AIF-MP models and requests from JSON files (docs/aif-model-format.md).
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
 #include <fmt/format.h>
 #include <mpe/aif.hpp>
+#include <mpe/npy.hpp>
 #include <nlohmann/json.hpp>
 
 namespace mpe::aif {
@@ -55,10 +57,20 @@ void flatten(const json& j, std::size_t depth, Shape& shape, std::vector<float>&
   }
 }
 
-// A tensor from nested lists, or from {"shape": [...], "data": [flat]}.
+// A tensor from nested lists, from {"shape": [...], "data": [flat]}, or from a .npy file named
+// by a string (relative to the JSON file's folder).
 Tensor tensor_field(const json& obj, const char* name, const std::string& path) {
   if (!obj.contains(name)) fail(path, fmt::format("missing field \"{}\"", name));
   const json& j = obj.at(name);
+  if (j.is_string()) {
+    const std::filesystem::path npy =
+        std::filesystem::path(path).parent_path() / j.get<std::string>();
+    try {
+      return read_npy_f32(npy.string());
+    } catch (const Error& e) {
+      throw Error(e.code(), fmt::format("{}: \"{}\": {}", path, name, e.message()));
+    }
+  }
   Shape shape;
   std::vector<float> data;
   if (j.is_object()) {
@@ -148,6 +160,23 @@ PlanRequest request_from(const json& j, const std::string& where) {
 }  // namespace
 
 Model Model::load(const std::string& path) {
+  if (std::filesystem::is_directory(path)) {  // T.npy, B.npy, action_prior.npy, goal.npy | C.npy
+    const std::filesystem::path dir(path);
+    auto npy = [&dir](const char* name) { return read_npy_f32((dir / name).string()); };
+    const bool terminal = std::filesystem::exists(dir / "goal.npy");
+    if (!terminal && !std::filesystem::exists(dir / "C.npy")) {
+      fail(path, "a model folder needs goal.npy (terminal goal) or C.npy (θ-goal)");
+    }
+    try {
+      return terminal ? with_terminal_goal(npy("T.npy"), npy("B.npy"), npy("action_prior.npy"),
+                                           npy("goal.npy"))
+                      : with_theta_goal(npy("T.npy"), npy("B.npy"), npy("action_prior.npy"),
+                                        npy("C.npy"));
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::parse_error || e.code() == ErrorCode::io_error) throw;
+      throw Error(e.code(), fmt::format("{}: {}", path, e.message()));
+    }
+  }
   const json j = read_json(path);
   if (!j.is_object()) fail(path, "expected a JSON object at the top level");
   const Tensor T = tensor_field(j, "T", path);

@@ -96,7 +96,9 @@ class Model {
   const Tensor& B() const { return B_; }              ///< [F, O, S, K]
   const Tensor& action_prior() const { return pu_; }  ///< [A], normalised
   const Tensor& goal() const { return goal_; }        ///< [S] or [S, K]
-  /// Reads a model from a JSON file (format: docs/aif-model-format.md). Throws
+  /// Reads a model from a JSON file (format: docs/aif-model-format.md; any tensor may be the
+  /// name of a .npy file instead of nested lists), or from a folder holding T.npy, B.npy,
+  /// action_prior.npy and goal.npy (terminal goal) or C.npy (θ-goal). Throws
   /// Error(io_error) when the file cannot be read and Error(parse_error) naming the file and
   /// the field for malformed content; the tensors are then validated as above.
   static Model load(const std::string& path);

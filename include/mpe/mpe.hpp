@@ -6,5 +6,6 @@
 #include <mpe/device.hpp>
 #include <mpe/error.hpp>
 #include <mpe/graph.hpp>
+#include <mpe/npy.hpp>
 #include <mpe/ops.hpp>
 #include <mpe/tensor.hpp>
