@@ -87,9 +87,11 @@ void add_plan_command(CLI::App& app) {
   auto opt = std::make_shared<PlanOptions>();
   CLI::App* cmd = app.add_subcommand(
       "plan", "Plan with AIF-MP: a model file and a request file (JSON, docs/aif-model-format.md)");
-  cmd->add_option("model", opt->model_path, "Model JSON (T, B, action_prior, goal)")
+  cmd->add_option("model", opt->model_path,
+                  "Model JSON (T, B, action_prior, goal), or a folder of T.npy, B.npy, "
+                  "action_prior.npy and goal.npy or C.npy")
       ->required()
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingPath);
   cmd->add_option("request", opt->request_path,
                   "Request JSON (q0, q_theta, horizon, iterations, damping, method, ...)")
       ->required()
