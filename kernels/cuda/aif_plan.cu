@@ -101,18 +101,14 @@ struct BlockExec {
                                       const Term& term, float* out, float*) const {
 #ifdef __CUDA_ARCH__
     const std::int64_t nt = blockDim.x, tid = threadIdx.x;
+    // One streaming pass (running max with rescaling): the step's rows are read from memory
+    // once; the extra exps are cheap next to a second pass over HBM.
     auto partial = [&](std::int64_t n, std::int64_t first, std::int64_t step, float& m,
                        float& s) {
-      m = kLogZero;
-      s = 0.0f;
-      for (std::int64_t r = first; r < rows; r += step) {
-        const float v = term(r, n, rowc(r));
-        m = v > m ? v : m;
-      }
-      for (std::int64_t r = first; r < rows; r += step) {
-        const float v = term(r, n, rowc(r));
-        s += v > kLogZeroHalf ? expf(v - m) : 0.0f;
-      }
+      LseAcc acc;
+      for (std::int64_t r = first; r < rows; r += step) acc.push(term(r, n, rowc(r)));
+      m = acc.m;
+      s = acc.s;
     };
     if (cols <= nt) {
       const std::int64_t groups = nt / cols, g = tid / cols, n = tid % cols;
