@@ -23,3 +23,12 @@ if(MPE_SANITIZE)
                       $<$<COMPILE_LANGUAGE:CXX>:-fno-sanitize-recover=undefined>)
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+if(MPE_TSAN)
+  if(MPE_SANITIZE)
+    message(FATAL_ERROR "MPE_TSAN and MPE_SANITIZE cannot be combined")
+  endif()
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsanitize=thread>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fno-omit-frame-pointer>)
+  add_link_options(-fsanitize=thread)
+endif()

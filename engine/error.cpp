@@ -15,6 +15,8 @@ const char* error_code_name(ErrorCode code) noexcept {
     case ErrorCode::device_unavailable: return "device_unavailable";
     case ErrorCode::device_error: return "device_error";
     case ErrorCode::not_supported: return "not_supported";
+    case ErrorCode::cancelled: return "cancelled";
+    case ErrorCode::busy: return "busy";
     case ErrorCode::internal: return "internal";
   }
   return "unknown";

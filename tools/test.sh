@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test job (CI runs this): install dependencies, build with CUDA when nvcc is present
 # (sm_90 by default), run every test in parallel (GPU tests skip visibly without a device),
-# then build the CPU path with ASan + UBSan and run the unit tests under the sanitizers.
+# then build the CPU path with ASan + UBSan and run the unit tests under the sanitizers, and
+# the scheduler's tests under ThreadSanitizer.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jobs="${MPE_JOBS:-$(nproc)}"
@@ -19,4 +20,13 @@ echo "== tests (ASan + UBSan) =="
 export ASAN_OPTIONS="allocator_may_return_null=1:detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 (cd "$root/build-asan" && ctest -j "$jobs" --output-on-failure --timeout 600 -L unit -LE install)
+
+echo "== build (ThreadSanitizer, CPU backend: the scheduler) =="
+cmake -S "$root" -B "$root/build-tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPE_CUDA=OFF \
+  -DMPE_TSAN=ON -DMPE_BUILD_TOOLS=OFF >/dev/null
+cmake --build "$root/build-tsan" -j "$jobs" --target mpe_unit_tests
+echo "== tests (ThreadSanitizer) =="
+# One OpenMP thread: libgomp is not instrumented, so its own synchronisation would be reported.
+(cd "$root/build-tsan" && OMP_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
+  ./tests/mpe_unit_tests --gtest_filter='Engine*')
 echo "== all tests passed =="

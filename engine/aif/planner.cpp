@@ -14,7 +14,10 @@
 namespace mpe::aif {
 
 namespace {
+constexpr std::size_t kNoIndex = static_cast<std::size_t>(-1);  // a request checked on its own
+
 [[noreturn]] void bad_request(std::size_t i, const std::string& what) {
+  if (i == kNoIndex) throw Error(ErrorCode::invalid_argument, "plan request: " + what);
   throw Error(ErrorCode::invalid_argument, fmt::format("plan request {}: {}", i, what));
 }
 
@@ -50,12 +53,20 @@ void check_request(const Model& m, const PlanRequest& r, std::size_t i) {
   }
 }
 
+}  // namespace
+
 bool same_options(const PlanRequest& a, const PlanRequest& b) {
   return a.horizon == b.horizon && a.iterations == b.iterations && a.damping == b.damping &&
          a.method == b.method && a.observation_path == b.observation_path &&
          a.damping_kind == b.damping_kind && a.tolerance == b.tolerance && a.dynamics == b.dynamics &&
          a.theta == b.theta && a.return_channels == b.return_channels;
 }
+
+void validate_request(const Model& model, const PlanRequest& request) {
+  check_request(model, request, kNoIndex);
+}
+
+namespace {
 
 constexpr double kSparseDensity = 0.25;  // automatic layout: sparse at or below this density
 

@@ -158,6 +158,14 @@ struct Plan {
   float max_change = 0.0f;         ///< largest channel change (probability) in the last iteration
 };
 
+/// Checks one request against a model (sizes, sums, ranges) as plan() does; throws
+/// Error(invalid_argument) naming the field.
+void validate_request(const Model& model, const PlanRequest& request);
+
+/// True when two requests can be planned in one call (equal horizon, iterations, damping,
+/// method, paths, tolerance, θ mode and outputs).
+bool same_options(const PlanRequest& a, const PlanRequest& b);
+
 /// Reads planning requests from a JSON file: one request object, or {"requests": [...]}
 /// (format: docs/aif-model-format.md). Fields left out keep PlanRequest's defaults.
 std::vector<PlanRequest> load_requests(const std::string& path);

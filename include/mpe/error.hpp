@@ -20,6 +20,8 @@ enum class ErrorCode {
   device_unavailable,  ///< a device was asked for but none answers (or CUDA is not built)
   device_error,        ///< a CUDA/cuBLAS call failed (message names the call and CUDA's error)
   not_supported,       ///< a valid request this build or backend does not implement
+  cancelled,           ///< a queued request was cancelled, or the engine shut down first
+  busy,                ///< the engine's queue is full (back-pressure) or it is shutting down
   internal,            ///< a broken invariant inside mpengine (please report it)
 };
 

@@ -4,6 +4,7 @@
 
 #include <mpe/aif.hpp>
 #include <mpe/device.hpp>
+#include <mpe/engine.hpp>
 #include <mpe/error.hpp>
 #include <mpe/graph.hpp>
 #include <mpe/npy.hpp>
