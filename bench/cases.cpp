@@ -1,10 +1,14 @@
 #include "cases.hpp"
 
+#include <chrono>
+#include <future>
 #include <random>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
 #include <mpe/aif.hpp>
+#include <mpe/engine.hpp>
 #include <mpe/ops.hpp>
 
 #include "graphs.hpp"
@@ -95,6 +99,13 @@ std::vector<float> random_dist(std::mt19937_64& rng, std::int64_t outer, std::in
 // AIF-MP planning (method aif, dense observations, terminal goal), N problems sharing one
 // model; only the action marginals come back (return_channels off, as agents call it). Bytes: the spec's floor per iteration, r_x read twice and written
 // once (3·H·S²·A·4 per problem).
+struct AifSetup {
+  std::shared_ptr<aif::Model> model;
+  aif::PlanRequest request;
+};
+
+AifSetup make_aif(const CasePoint& p, std::uint64_t seed);
+
 PreparedCase prepare_aif(const CasePoint& p, const Device& device, std::uint64_t seed) {
   const std::int64_t N = param(p, "problems"), S = param(p, "states"), A = param(p, "actions");
   const int H = static_cast<int>(param(p, "horizon")), I = static_cast<int>(param(p, "iters"));
@@ -134,6 +145,63 @@ PreparedCase prepare_aif(const CasePoint& p, const Device& device, std::uint64_t
     c.bytes = 3.0 * 4.0 * double(N) * I * H * double(S * A * std::min(S, succ * K));
   }
   c.items = double(N);
+  return c;
+}
+
+// The model and request of an aif_plan point (the same as prepare_aif builds).
+AifSetup make_aif(const CasePoint& p, std::uint64_t seed) {
+  CasePoint one = p;
+  one.params["problems"] = "1";
+  AifSetup out;
+  std::mt19937_64 rng(seed);
+  const std::int64_t S = param(p, "states"), A = param(p, "actions"), K = param(p, "thetas");
+  const std::int64_t F = param(p, "modalities"), O = param(p, "outcomes");
+  out.model = std::make_shared<aif::Model>(aif::Model::with_terminal_goal(
+      Tensor::from_vector(random_dist(rng, 1, S, S * K * A), {S, S, K, A}),
+      Tensor::from_vector(random_dist(rng, F, O, S * K), {F, O, S, K}),
+      Tensor::from_vector(random_dist(rng, 1, A, 1), {A}),
+      Tensor::from_vector(random_dist(rng, 1, S, 1), {S})));
+  out.request.q0 = random_dist(rng, 1, S, 1);
+  out.request.q_theta = random_dist(rng, 1, K, 1);
+  out.request.horizon = static_cast<int>(param(p, "horizon"));
+  out.request.iterations = static_cast<int>(param(p, "iters"));
+  out.request.damping = 0.9f;
+  out.request.return_channels = false;
+  return out;
+}
+
+// AIF-MP requests through mpe::Engine: `problems` single-request submissions per run from
+// `clients` threads (each waits for its own futures), batches of at most `engine_batch`
+// (1 = no batching). Items: requests. After the runs: the engine's counters and latencies.
+PreparedCase prepare_aif_engine(const CasePoint& p, const Device& device, std::uint64_t seed) {
+  const std::int64_t N = param(p, "problems"), C = param(p, "clients");
+  const std::int64_t batch = param(p, "engine_batch");
+  AifSetup setup = make_aif(p, seed);
+  EngineOptions o;
+  o.device = device.str();
+  o.max_batch = static_cast<std::size_t>(batch);
+  o.max_delay = std::chrono::microseconds(batch > 1 ? 1000 : 0);
+  auto engine = std::make_shared<Engine>(o);
+  std::shared_ptr<const aif::Model> model = setup.model;
+  const aif::PlanRequest request = setup.request;
+  PreparedCase c;
+  c.run = [engine, model, request, N, C] {
+    std::vector<std::thread> clients;
+    for (std::int64_t k = 0; k < C; ++k) {
+      clients.emplace_back([&, k] {
+        std::vector<std::future<aif::Plan>> mine;
+        for (std::int64_t i = k; i < N; i += C) mine.push_back(engine->submit(model, request).result);
+        for (auto& f : mine) f.get();
+      });
+    }
+    for (auto& t : clients) t.join();
+  };
+  const std::int64_t S = param(p, "states"), A = param(p, "actions");
+  c.bytes = 3.0 * 4.0 * double(N) * double(request.iterations) * request.horizon * double(S * S * A);
+  c.shape = fmt::format("requests={} clients={} max_batch={} S={} A={} H={} I={} K={}", N, C,
+                        batch, S, A, request.horizon, request.iterations, param(p, "thetas"));
+  c.items = double(N);
+  c.after = [engine] { return engine->stats().str(); };
   return c;
 }
 // Every value of a size parameter must be at least `min` (0 or 1).
@@ -183,6 +251,14 @@ void validate(const Grid& g) {
       check_at_least("modalities", g.modalities, 1);
       check_at_least("outcomes", g.outcomes, 1);
       check_at_least("successors", g.successors, 0);
+    } else if (op == "aif_engine") {
+      check_at_least("problems", g.problems, 1);
+      check_at_least("clients", g.clients, 1);
+      check_at_least("engine_batch", g.engine_batch, 1);
+      check_at_least("states", g.states, 1);
+      check_at_least("actions", g.actions, 1);
+      check_at_least("horizon", g.horizon, 1);
+      check_at_least("iters", g.iters, 1);
     } else if (op == "copy") {
       check_at_least("mib", g.mib, 1);
     }
@@ -247,12 +323,33 @@ std::vector<CasePoint> expand(const Grid& grid) {
                                         {"outcomes", std::to_string(o)},
                                         {"successors", std::to_string(sc)}}});
                       }
+    } else if (op == "aif_engine") {
+      for (auto n : grid.problems)
+        for (auto cl : grid.clients)
+          for (auto eb : grid.engine_batch)
+            for (auto st : grid.states)
+              for (auto a : grid.actions)
+                for (auto h : grid.horizon)
+                  for (auto it : grid.iters) {
+                    out.push_back({op,
+                                   {{"problems", std::to_string(n)},
+                                    {"clients", std::to_string(cl)},
+                                    {"engine_batch", std::to_string(eb)},
+                                    {"states", std::to_string(st)},
+                                    {"actions", std::to_string(a)},
+                                    {"horizon", std::to_string(h)},
+                                    {"iters", std::to_string(it)},
+                                    {"thetas", std::to_string(grid.thetas.front())},
+                                    {"modalities", std::to_string(grid.modalities.front())},
+                                    {"outcomes", std::to_string(grid.outcomes.front())}}});
+                  }
     } else if (op == "copy") {
       for (auto m : grid.mib) out.push_back({op, {{"mib", std::to_string(m)}}});
     } else {
       throw Error(
           ErrorCode::invalid_argument,
-          fmt::format("unknown op '{}' (lse_contract, csr_aggregate, aif_plan or copy)", op));
+          fmt::format("unknown op '{}' (lse_contract, csr_aggregate, aif_plan, aif_engine or copy)",
+                      op));
     }
   }
   return out;
@@ -263,6 +360,7 @@ PreparedCase prepare(const CasePoint& point, const Device& device, std::uint64_t
   if (point.op == "lse_contract") return prepare_lse(point, device, seed);
   if (point.op == "copy") return prepare_copy(point, device, seed);
   if (point.op == "aif_plan") return prepare_aif(point, device, seed);
+  if (point.op == "aif_engine") return prepare_aif_engine(point, device, seed);
   return prepare_csr(point, device, seed, mtx_path);
 }
 

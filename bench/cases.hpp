@@ -19,6 +19,7 @@ struct PreparedCase {
   std::string shape;          // the shape in words, e.g. "B=64 I=192 J=192 shared"
   std::int64_t nnz = 0;       // edges (csr_aggregate)
   double items = 0;           // independent results per run (plans for aif_plan), 0 if n/a
+  std::function<std::string()> after;  // a line to print after the timed runs (may be empty)
 };
 
 // One point of the grid: op name and its parameters (name -> value as text).
@@ -38,6 +39,7 @@ struct Grid {
   std::vector<std::int64_t> horizon, iters;                         // aif_plan
   std::vector<std::int64_t> thetas{4}, modalities{2}, outcomes{2};  // aif_plan
   std::vector<std::int64_t> successors{0};  // aif_plan: successors per (x, θ, u); 0 = dense T
+  std::vector<std::int64_t> clients{16}, engine_batch{1, 256};  // aif_engine
   std::uint64_t seed = 1;
 };
 

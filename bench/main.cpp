@@ -117,6 +117,7 @@ int run(const Options& opt) {
       } else {
         mpe::bench::print_json_row(row);
       }
+      if (prepared.after) fmt::print(stderr, "  {}\n", prepared.after());
     }
   }
   return 0;
@@ -156,12 +157,14 @@ int main(int argc, char** argv) {
       "                 + y (n*F*4); GFLOP/s = 2*nnz*F / time\n"
       "  copy:          source read + destination written (2*size)\n"
       "  aif_plan:      r_x read twice and written once per iteration (3*N*I*H*S*S*A*4);\n"
+      "  aif_engine:    as aif_plan, N = requests per run\n"
       "                 also plans/s (whole calls, host transfers included)\n"
       "'of peak' divides by the device's nominal memory bandwidth.\n\n"
       "Example: mpe-bench --op csr_aggregate --graph rmat,uniform --width 32,128 --agg sum,max"};
   app.add_option(
          "--op", opt.grid.ops,
-         "Ops: lse_contract, csr_aggregate, aif_plan, copy (device copy: the bandwidth reference)")
+         "Ops: lse_contract, csr_aggregate, aif_plan, aif_engine (requests through mpe::Engine "
+         "from many threads), copy (device copy: the bandwidth reference)")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--device", opt.devices,
@@ -236,6 +239,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--successors", opt.grid.successors,
                  "aif_plan: successors per (x, θ, u); 0 = dense random T, else sparse (auto path)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--clients", opt.grid.clients, "aif_engine: client threads submitting requests")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--engine-batch", opt.grid.engine_batch,
+                 "aif_engine: the engine's max_batch (1 = no batching)")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--mib", opt.grid.mib, "copy: buffer size in MiB")
