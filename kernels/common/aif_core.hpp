@@ -585,13 +585,15 @@ class AifCore {
 
   MPE_HD_FN void dynamics_kernel_sparse() {
     const std::int64_t S = c_.S, A = c_.A, E = nnz();
-    ex_.for_each(c_.H * E, [&](std::int64_t i) {
-      const std::int64_t t = i / E, e = i % E;
-      const std::int64_t ou = p_.sp_ou[e];
-      const float rx = at(L_.rx)[i];
-      at(L_.kd)[i] =
-          log_is_zero(rx) ? kLogZero : at(L_.base)[e] - rx + at(L_.r_u)[(t * S) * A + ou];
-    });
+    for (std::int64_t t = 0; t < c_.H; ++t) {  // per step: no division per entry
+      const float* rx = at(L_.rx) + t * E;
+      const float* ru = at(L_.r_u) + t * S * A;
+      float* kd = at(L_.kd) + t * E;
+      ex_.for_each(E, [&](std::int64_t e) {
+        const float x = rx[e];
+        kd[e] = log_is_zero(x) ? kLogZero : at(L_.base)[e] - x + ru[p_.sp_ou[e]];
+      });
+    }
   }
 
   MPE_HD_FN void forward_sparse() {
@@ -599,13 +601,18 @@ class AifCore {
     float* fwd = at(L_.fwd);
     float* msg = at(L_.msg);
     ex_.for_each(S, [&](std::int64_t x) { fwd[x] = safe_log(p_.q0[x]); });
+    float* crow = at(L_.crow);
     for (int t = 0; t < c_.H; ++t) {
+      ex_.for_each(S * A, [&](std::int64_t r) {  // r = o * A + u: no division per entry below
+        const std::int64_t o = r / A;
+        crow[r] = fwd[t * S + o] + at(L_.loc)[t * S + o] + at(L_.lpu)[r % A];
+      });
+      const float* kd = at(L_.kd) + t * E;
       ex_.for_each(S, [&](std::int64_t n) {
         LseAcc acc;
         for (std::int32_t k = p_.in_off[n]; k < p_.in_off[n + 1]; ++k) {
-          const std::int64_t e = p_.in_e[k];
-          const std::int64_t o = p_.sp_ou[e] / A, u = p_.sp_ou[e] % A;
-          acc.push(at(L_.kd)[t * E + e] + fwd[t * S + o] + at(L_.loc)[t * S + o] + at(L_.lpu)[u]);
+          const std::int32_t e = p_.in_e[k];
+          acc.push(kd[e] + crow[p_.sp_ou[e]]);
         }
         msg[n] = acc.result();
       });
