@@ -45,4 +45,30 @@ const ModelSupport& model_support(const Model& m) {
   return sp;
 }
 
+const DeviceDynamics& device_dynamics(const Model& m, Device dev, bool sparse) {
+  const ModelSupport& sp = sparse ? model_support(m) : *m.support_;
+  ModelSupport& cache = *m.support_;
+  std::lock_guard<std::mutex> lock(cache.device_mu);
+  auto it = cache.on_device.find(dev.index);
+  if (it == cache.on_device.end()) {
+    DeviceDynamics d;
+    d.T = m.T().to(dev);
+    d.B = m.B().to(dev);
+    d.pu = m.action_prior().to(dev);
+    it = cache.on_device.emplace(dev.index, std::move(d)).first;
+  }
+  DeviceDynamics& d = it->second;
+  if (sparse && !d.sp_off.defined()) {
+    auto up = [&dev](const std::vector<std::int32_t>& v) {
+      return Tensor::from_vector(v, {static_cast<std::int64_t>(v.size())}, dev);
+    };
+    d.sp_off = up(sp.off);
+    d.sp_n = up(sp.n);
+    d.sp_ou = up(sp.ou);
+    d.in_off = up(sp.in_off);
+    d.in_e = up(sp.in_e);
+  }
+  return d;
+}
+
 }  // namespace mpe::aif

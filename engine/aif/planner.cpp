@@ -170,9 +170,8 @@ void run_group_cpu(const std::vector<const Model*>& models, const std::vector<Pl
   fill_action_dists(out, begin, end, A);
 }
 
-// The same on a CUDA device: T, B, the action prior and T's support uploaded once per distinct
-// T (models made with with_goal share them), goals once per model; beliefs and outputs packed
-// into one device tensor per kind, results copied back and split per plan.
+// The same on a CUDA device: the models' tensors from their device caches, beliefs and outputs
+// packed into one device tensor per kind, results copied back and split per plan.
 void run_group_device(const std::vector<const Model*>& models, const std::vector<PlanRequest>& reqs,
                       std::size_t begin, std::size_t end, std::vector<Plan>& out, Device dev) {
   kernels::AifConfig cfg = config_of(*models[begin], reqs[begin]);
@@ -183,32 +182,12 @@ void run_group_device(const std::vector<const Model*>& models, const std::vector
   const std::int64_t n = static_cast<std::int64_t>(end - begin);
   const std::int64_t rc_size = (H + 1) * cfg.F * cfg.O * S * K;
   const bool channels = reqs[begin].return_channels;  // same for the whole group
-  struct DeviceDynamics {
-    Tensor T, B, pu;
-    Tensor sp_off, sp_n, sp_ou, in_off, in_e;  // sparse layout only
-  };
-  auto upload_ints = [&dev](const std::vector<std::int32_t>& v) {
-    return Tensor::from_vector(v, {static_cast<std::int64_t>(v.size())}, dev);
-  };
-  std::map<const float*, DeviceDynamics> dynamics;  // by T's host storage
-  std::map<const float*, Tensor> goals;             // by the goal's host storage
+  // T, B, the action prior and T's support come from the model's per-device cache (uploaded
+  // once for the model and all its with_goal copies); goals are uploaded per call.
+  std::map<const float*, Tensor> goals;  // by the goal's host storage
   std::vector<float> q0(static_cast<std::size_t>(n * S)), qt(static_cast<std::size_t>(n * K));
   for (std::int64_t i = 0; i < n; ++i) {
     const Model* m = models[begin + static_cast<std::size_t>(i)];
-    const float* t_key = m->T().data<float>();
-    if (!dynamics.count(t_key)) {
-      DeviceDynamics dd{m->T().to(dev), m->B().to(dev), m->action_prior().to(dev), {}, {}, {},
-                        {}, {}};
-      if (cfg.sparse) {
-        const ModelSupport& sp = model_support(*m);
-        dd.sp_off = upload_ints(sp.off);
-        dd.sp_n = upload_ints(sp.n);
-        dd.sp_ou = upload_ints(sp.ou);
-        dd.in_off = upload_ints(sp.in_off);
-        dd.in_e = upload_ints(sp.in_e);
-      }
-      dynamics.emplace(t_key, std::move(dd));
-    }
     const float* g_key = m->goal().data<float>();
     if (!goals.count(g_key)) goals.emplace(g_key, m->goal().to(dev));
     const PlanRequest& r = reqs[begin + static_cast<std::size_t>(i)];
@@ -225,7 +204,7 @@ void run_group_device(const std::vector<const Model*>& models, const std::vector
   std::vector<kernels::AifProblem> problems(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) {
     const Model* model = models[begin + static_cast<std::size_t>(i)];
-    const DeviceDynamics& m = dynamics.at(model->T().data<float>());
+    const DeviceDynamics& m = device_dynamics(*model, dev, cfg.sparse);
     kernels::AifProblem& pr = problems[static_cast<std::size_t>(i)];
     pr.T = m.T.data<float>();
     pr.B = m.B.data<float>();

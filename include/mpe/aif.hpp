@@ -63,6 +63,8 @@ ThetaMode parse_theta_mode(const std::string& name);
 
 /// What the planner derives from T once (its support as a sparse structure); internal.
 struct ModelSupport;
+/// A model's tensors uploaded to one device, cached with the model; internal.
+struct DeviceDynamics;
 
 /// The kind of goal a model carries.
 enum class GoalKind {
@@ -108,12 +110,13 @@ class Model {
 
   /// This model with another goal of the same kind and shape (validated like the original).
   /// T, B and the action prior are shared, not copied or checked again, and so is everything
-  /// derived from T (its sparsity structure; one device upload per planning call). Agents whose
+  /// derived from T (its sparsity structure, its copies on each CUDA device). Agents whose
   /// goal follows their belief make one such model per episode.
   Model with_goal(const Tensor& goal) const;
 
  private:
   friend const ModelSupport& model_support(const Model& m);
+  friend const DeviceDynamics& device_dynamics(const Model& m, Device dev, bool sparse);
   Model() = default;
   static Model make(const Tensor& T, const Tensor& B, const Tensor& action_prior,
                     const Tensor& goal, GoalKind kind);
@@ -171,7 +174,9 @@ bool same_options(const PlanRequest& a, const PlanRequest& b);
 std::vector<PlanRequest> load_requests(const std::string& path);
 
 /// Plans every request with one shared model; the device is the default (MPE_DEVICE / auto)
-/// unless given. Requests are checked first (sizes, sums, ranges); a bad one throws
+/// unless given. On a CUDA device a model's T, B and action prior are uploaded on first use and
+/// kept with the model (and its with_goal copies) until the last copy is destroyed. Requests are
+/// checked first (sizes, sums, ranges); a bad one throws
 /// Error(invalid_argument) naming its index and field, and nothing is computed.
 std::vector<Plan> plan(const Model& model, const std::vector<PlanRequest>& requests);
 std::vector<Plan> plan(const Model& model, const std::vector<PlanRequest>& requests, Device device);
