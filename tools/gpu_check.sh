@@ -71,6 +71,9 @@ if step configure "$out/build.log" configure && step build "$out/build.log" buil
             --graph uniform,rmat --agg sum,max)
   aif_grid=(--device cpu,cuda --op aif_plan --problems 1,64,1024 --states 32,64 --actions 5
             --horizon 5 --iters 10 -r 3 --warmup 1)
+  # The scheduler: 1024 requests from 16 threads, without and with batching.
+  engine_grid=(--device cuda --op aif_engine --problems 1024 --clients 16 --engine-batch 1,64,1024
+               --states 64 --actions 5 --horizon 5 --iters 10 -r 1 --warmup 1)
   bench() {
     "$build/bench/mpe-bench" --quick -o md >"$out/bench.md" &&
       "$build/bench/mpe-bench" --quick -o jsonl >"$out/bench.jsonl" &&
@@ -78,7 +81,9 @@ if step configure "$out/build.log" configure && step build "$out/build.log" buil
       "$build/bench/mpe-bench" "${gpu_grid[@]}" -o md >>"$out/bench.md" &&
       "$build/bench/mpe-bench" "${gpu_grid[@]}" -o jsonl >>"$out/bench.jsonl" &&
       echo >>"$out/bench.md" &&
-      "$build/bench/mpe-bench" "${aif_grid[@]}" -o md >>"$out/bench.md"
+      "$build/bench/mpe-bench" "${aif_grid[@]}" -o md >>"$out/bench.md" &&
+      echo >>"$out/bench.md" &&
+      "$build/bench/mpe-bench" "${engine_grid[@]}" -o md >>"$out/bench.md" 2>>"$out/bench.md"
   }
   step "mpe-bench --quick" "$out/bench.log" bench
   cat "$out/bench.log" >>"$out/ctest.log" 2>/dev/null; rm -f "$out/bench.log"
