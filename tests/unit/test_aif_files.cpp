@@ -1,5 +1,7 @@
 // AIF-MP model and request files: the shipped fixture reproduces the golden numbers, and
 // malformed files give parse errors that name the file and the field.
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 
@@ -24,7 +26,9 @@ TEST(AifFiles, FixtureFilesReproduceTheGoldenNumbers) {
 }
 
 std::string error_of(const std::string& text, bool request) {
-  const std::string path = ::testing::TempDir() + "mpe_aif_bad.json";
+  // Unique per process: the planner tests also run in a second process (baseline CPU build).
+  const std::string path =
+      ::testing::TempDir() + "mpe_aif_bad_" + std::to_string(::getpid()) + ".json";
   std::ofstream(path) << text;
   try {
     if (request) {
