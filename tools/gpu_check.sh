@@ -62,7 +62,7 @@ if step configure "$out/build.log" configure && step build "$out/build.log" buil
   step "ctest (MPE_REQUIRE_CUDA=1)" "$out/ctest.log" run_tests
   memcheck() {
     compute-sanitizer --tool memcheck --error-exitcode 99 --leak-check full \
-      "$build/tests/mpe_gpu_tests" --gtest_filter='GpuParity*:GpuDevice*:-GpuDevice.OutOfMemory*'
+      "$build/tests/mpe_gpu_tests" --gtest_filter='GpuParity*:GpuDevice*:GpuEngine*:-GpuDevice.OutOfMemory*'
   }
   step "compute-sanitizer memcheck (gpu tests)" "$out/memcheck.log" memcheck
   # The quick suite (CPU and GPU), then a GPU grid large enough to fill the device.

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cuda/check.hpp"
+#include "stream_slot.hpp"
 
 namespace mpe::detail {
 
@@ -87,11 +88,15 @@ cublasHandle_t CudaContext::cublas() {
   return cublas_;
 }
 
+cudaStream_t CudaContext::stream() const {
+  return streams_[static_cast<std::size_t>(thread_stream_slot() % kStreams)];
+}
+
 void* CudaContext::allocate(std::size_t bytes) {
   if (bytes == 0) return nullptr;
   use_device(device_);
   void* p = nullptr;
-  const cudaError_t err = cudaMallocAsync(&p, bytes, streams_[0]);
+  const cudaError_t err = cudaMallocAsync(&p, bytes, stream());
   if (err == cudaErrorMemoryAllocation) {
     (void)cudaGetLastError();
     throw Error(ErrorCode::out_of_memory,
@@ -104,7 +109,7 @@ void* CudaContext::allocate(std::size_t bytes) {
 
 void CudaContext::deallocate(void* ptr) noexcept {
   if (!ptr) return;
-  if (cudaSetDevice(device_) != cudaSuccess || cudaFreeAsync(ptr, streams_[0]) != cudaSuccess) {
+  if (cudaSetDevice(device_) != cudaSuccess || cudaFreeAsync(ptr, stream()) != cudaSuccess) {
     (void)cudaGetLastError();  // nothing sensible to do in a destructor path
   }
 }

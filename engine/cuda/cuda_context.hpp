@@ -15,19 +15,23 @@ namespace mpe::detail {
 
 class CudaContext {
  public:
-  static constexpr int kStreams = 4;  // stream 0 carries ops and copies; others for the scheduler
+  static constexpr int kStreams = 4;  // threads pick one by their slot (stream_slot.hpp)
 
   explicit CudaContext(int device);
   CudaContext(const CudaContext&) = delete;
   CudaContext& operator=(const CudaContext&) = delete;
 
   int device() const { return device_; }
-  cudaStream_t stream(int i = 0) const { return streams_.at(static_cast<std::size_t>(i)); }
+  // The calling thread's stream (its slot modulo kStreams; slot 0 unless the scheduler set it).
+  // Every op, copy and pool allocation of the thread goes there and is synchronised before the
+  // public call returns, so memory may be freed from any thread.
+  cudaStream_t stream() const;
   const DeviceInfo& info() const { return info_; }
   // The cuBLAS handle bound to stream 0.
   cublasHandle_t cublas();
 
-  // Stream-ordered allocation from the device pool, on stream 0. Throws Error(out_of_memory).
+  // Stream-ordered allocation from the device pool, on the thread's stream. Throws
+  // Error(out_of_memory).
   void* allocate(std::size_t bytes);
   void deallocate(void* ptr) noexcept;
 

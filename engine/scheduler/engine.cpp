@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 #include <mpe/error.hpp>
 
+#include "stream_slot.hpp"
+
 namespace mpe {
 
 namespace {
@@ -102,7 +104,7 @@ struct Engine::State {
   double batch_sizes = 0;
   Window queue_us, run_us;
 
-  void worker(Device device);
+  void worker(Device device, int slot);
   std::vector<EntryPtr> next_batch(std::unique_lock<std::mutex>& lock);
   void run(std::vector<EntryPtr> batch, Device device, int attempt);
   void finish(const std::vector<EntryPtr>& batch, Clock::time_point start, std::size_t completed,
@@ -126,7 +128,7 @@ Engine::Engine(EngineOptions options) : state_(std::make_unique<State>()) {
   s.devices = resolve_devices(s.opt);
   for (const Device& d : s.devices) {
     const int n = d.kind == DeviceKind::cpu ? s.opt.cpu_workers : s.opt.workers_per_device;
-    for (int i = 0; i < n; ++i) s.workers.emplace_back([&s, d] { s.worker(d); });
+    for (int i = 0; i < n; ++i) s.workers.emplace_back([&s, d, i] { s.worker(d, i); });
   }
 }
 
@@ -304,7 +306,8 @@ std::vector<EntryPtr> Engine::State::next_batch(std::unique_lock<std::mutex>& lo
   }
 }
 
-void Engine::State::worker(Device device) {
+void Engine::State::worker(Device device, int slot) {
+  detail::set_thread_stream_slot(slot);  // a device's workers queue on different CUDA streams
   for (;;) {
     std::vector<EntryPtr> batch;
     {

@@ -43,7 +43,9 @@ struct EngineOptions {
   /// CUDA devices to spread batches over (empty: every visible device when `device` is auto or
   /// cuda, the named one for cuda:N).
   std::vector<int> device_ids;
-  int workers_per_device = 1;  ///< batches in flight per CUDA device
+  /// Batches in flight per CUDA device, each worker on its own CUDA stream (so one batch's
+  /// copies and host work overlap another's kernels).
+  int workers_per_device = 2;
   int cpu_workers = 1;         ///< CPU batches in flight (each is parallel inside, OpenMP)
   std::size_t max_batch = 256;                             ///< requests per batch, >= 1
   std::chrono::microseconds max_delay{2000};               ///< queueing delay of a partial batch
