@@ -2,6 +2,7 @@
 /// @file mpe.hpp
 /// Umbrella header: everything in mpengine's public API.
 
+#include <mpe/agents.hpp>
 #include <mpe/aif.hpp>
 #include <mpe/device.hpp>
 #include <mpe/engine.hpp>

@@ -47,3 +47,17 @@ run_mpe(out rc plan ${EXAMPLES}/aif/fixture_request.json ${EXAMPLES}/aif/fixture
 expect("rc EQUAL 2" "a request file used as a model gave rc=${rc}: ${out}")
 string(FIND "${out}" "missing field \"T\"" pos)
 expect("pos GREATER -1" "message does not name the missing field: ${out}")
+
+# agent: a short Frozen Lake run prints parseable JSON with rates in [0, 1]; bad options fail.
+run_mpe(out rc agent --env frozen_lake --episodes 2 --iterations 5 --horizon 3 --device cpu
+        --seed 3 --json --quiet)
+expect("rc EQUAL 0" "mpe agent failed: ${out}")
+string(JSON rate GET "${out}" success_rate)
+string(JSON n GET "${out}" episodes)
+string(JSON steps GET "${out}" mean_steps)
+expect("n EQUAL 2 AND rate GREATER_EQUAL 0 AND rate LESS_EQUAL 1 AND steps GREATER 0"
+       "unexpected agent results: ${out}")
+run_mpe(out rc agent --env chess)
+expect("NOT rc EQUAL 0" "unknown environment accepted: ${out}")
+run_mpe(out rc agent --method aif --theta loopy --episodes 1 --iterations 2 --device cpu --quiet)
+expect("rc EQUAL 2" "aif with loopy theta gave rc=${rc}: ${out}")

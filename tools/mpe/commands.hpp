@@ -6,4 +6,5 @@ namespace mpe::cli {
 void add_info_command(CLI::App& app);       // mpe info
 void add_aggregate_command(CLI::App& app);  // mpe aggregate GRAPH
 void add_plan_command(CLI::App& app);       // mpe plan MODEL REQUEST
+void add_agent_command(CLI::App& app);      // mpe agent --env ...
 }  // namespace mpe::cli
