@@ -8,6 +8,8 @@
 #include <mpe/agents.hpp>
 #include <mpe/error.hpp>
 
+#include "agents/environments.hpp"
+
 namespace mpe::agents {
 
 namespace {
@@ -215,12 +217,18 @@ std::vector<std::vector<int>> frozen_lake_layouts(std::uint64_t seed) {
   return chosen;
 }
 
-std::unique_ptr<Environment> make_environment(const std::string& name, std::uint64_t seed) {
-  if (name == "frozen_lake") return std::make_unique<FrozenLake>(seed);
-  throw Error(ErrorCode::invalid_argument,
-              fmt::format("unknown environment '{}' (available: frozen_lake)", name));
+std::unique_ptr<Environment> make_frozen_lake(std::uint64_t seed) {
+  return std::make_unique<FrozenLake>(seed);
 }
 
-std::vector<std::string> environment_names() { return {"frozen_lake"}; }
+std::unique_ptr<Environment> make_environment(const std::string& name, std::uint64_t seed) {
+  if (name == "frozen_lake") return make_frozen_lake(seed);
+  if (name == "rocksample") return make_rocksample(seed);
+  if (name == "wumpus") return make_wumpus(seed);
+  throw Error(ErrorCode::invalid_argument,
+              fmt::format("unknown environment '{}' (frozen_lake, rocksample or wumpus)", name));
+}
+
+std::vector<std::string> environment_names() { return {"frozen_lake", "rocksample", "wumpus"}; }
 
 }  // namespace mpe::agents

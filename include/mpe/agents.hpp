@@ -97,7 +97,7 @@ class Environment {
   std::vector<std::int64_t> planning_channels_;
 };
 
-/// "frozen_lake" (§6.2). The seed chooses the θ configurations (e.g. Frozen Lake's hole
+/// "frozen_lake" (§6.2), "rocksample" (§6.3) or "wumpus" (§6.4). The seed chooses the θ configurations (e.g. Frozen Lake's hole
 /// layouts). Throws Error(invalid_argument) for an unknown name.
 std::unique_ptr<Environment> make_environment(const std::string& name, std::uint64_t seed);
 

@@ -1,6 +1,7 @@
 // Agents (aif-mp.md §6): Frozen Lake's dynamics, observations and layouts against hand-computed
 // values, filtering against a direct enumeration, lock-step runs against episodes run alone.
 #include <cmath>
+#include <algorithm>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -214,6 +215,133 @@ TEST(AgentEval, FixedSeedSmokeRun) {
   EvalOptions bad = o;
   bad.episodes = 0;
   test::expect_error([&] { evaluate(*env, bad); }, ErrorCode::invalid_argument, "episodes");
+}
+
+}  // namespace
+}  // namespace mpe::agents
+
+namespace mpe::agents {
+namespace {
+
+// The next state under a deterministic T (the one entry with probability 1).
+std::int64_t det_next(const Environment& env, std::int64_t x, std::int64_t u, std::int64_t th = 0) {
+  for (std::int64_t n = 0; n < env.states(); ++n) {
+    if (T_at(env, n, x, th, u) == 1.0f) return n;
+  }
+  return -1;
+}
+
+TEST(RockSample, DynamicsObservationsRewardsByHand) {
+  const auto env = make_environment("rocksample", 4);
+  ASSERT_EQ(env->states(), 640);
+  ASSERT_EQ(env->thetas(), 8);
+  ASSERT_EQ(env->actions(), 8);
+  const std::int64_t start = env->start_state();
+  EXPECT_EQ(start, 8);                        // row 2, col 0, mask 0, event 0
+  EXPECT_EQ(det_next(*env, start, 2), 9);     // R
+  EXPECT_EQ(det_next(*env, start, 0), 8);     // L into the wall
+  EXPECT_EQ(det_next(*env, start, 5), 8 + 128 * 2);  // CHECK_1: event 2
+  EXPECT_EQ(det_next(*env, 3, 7), 3);                // the exit column absorbs
+  // Find the rocks: SAMPLE from (pos, mask 0) leads to event 4.
+  std::vector<std::int64_t> rocks;
+  for (std::int64_t pos = 0; pos < 16; ++pos) {
+    const std::int64_t n = det_next(*env, pos, 7);
+    if (n / 128 == 4) rocks.push_back(pos);
+  }
+  ASSERT_EQ(rocks.size(), 3u);
+  for (auto p : rocks) {
+    EXPECT_NE(p, 8);
+    EXPECT_NE(p % 4, 3);
+  }
+  // The same for every θ; sampling sets the rock's bit.
+  const std::int64_t n0 = det_next(*env, rocks[0], 7, 0);
+  EXPECT_EQ(det_next(*env, rocks[0], 7, 5), n0);
+  const int bit = static_cast<int>((n0 / 16) % 8);
+  EXPECT_EQ(__builtin_popcount(static_cast<unsigned>(bit)), 1);
+  // Rock channel of that rock right after CHECK from the start: α = ½ + ½·2^(−d/2).
+  const int r = __builtin_ctz(static_cast<unsigned>(bit));
+  const std::int64_t checked = det_next(*env, start, 4 + r);
+  const std::int64_t d = std::max(std::abs(8 / 4 - rocks[0] / 4), std::abs(8 % 4 - rocks[0] % 4));
+  const double alpha = std::clamp(0.5 + 0.5 * std::pow(2.0, -d / 2.0), 0.01, 0.99);
+  const std::int64_t good_theta = 1 << r;  // only rock r good
+  EXPECT_NEAR(B_at(*env, 16 + r, 1, checked, good_theta), alpha, 1e-6);
+  EXPECT_NEAR(B_at(*env, 16 + r, 0, checked, good_theta), 1 - alpha, 1e-6);
+  EXPECT_EQ(B_at(*env, 16 + r, 2, start, good_theta), 1.0f);  // no check: "none"
+  EXPECT_NEAR(B_at(*env, 16 + r, 1, n0, good_theta), 0.999f, 1e-6);  // just sampled
+  EXPECT_NEAR(B_at(*env, 8, 1, start, 0), 0.9f, 1e-6);   // position channel on the cell
+  EXPECT_NEAR(B_at(*env, 9, 1, start, 0), 0.01f, 1e-6);
+  // Rewards: +2 for a good rock, −3 for a bad one, +1 on reaching the exit column.
+  Rng rng(1);
+  EXPECT_EQ(env->step(rocks[0], 7, good_theta, rng).reward, 2.0);
+  EXPECT_EQ(env->step(rocks[0], 7, 0, rng).reward, -3.0);
+  const StepResult out = env->step(2, 2, 0, rng);  // R from col 2 into the exit column
+  EXPECT_EQ(out.reward, 1.0);
+  EXPECT_TRUE(out.terminated);
+  // The goal follows q(θ): a belief sure of a bad rock r makes sampling it worse than not.
+  std::vector<float> sure_bad(8, 0.0f);
+  sure_bad[0] = 1.0f;
+  const aif::Model m = env->planning_model(sure_bad);
+  const float* g = m.goal().data<float>();
+  EXPECT_LT(g[3 + 16 * bit], g[3]);  // exit with rock r sampled < exit without
+  EXPECT_EQ(m.modalities(), 3);
+}
+
+TEST(Wumpus, ConfigurationsDynamicsAndObservations) {
+  const auto env = make_environment("wumpus", 2);
+  ASSERT_EQ(env->states(), 50);
+  ASSERT_EQ(env->thetas(), 25);
+  // SENSE sets the flag; a move clears it (0.99 intended).
+  EXPECT_EQ(T_at(*env, 25, 0, 0, 4), 1.0f);
+  // Find θ 0's gold and pits from the simulator's rewards.
+  Rng rng(5);
+  std::int64_t gold = -1, pit = -1;
+  for (std::int64_t cell = 1; cell < 25; ++cell) {
+    // step into `cell` from a neighbour with no slip chance mattering: look at the reward.
+    const std::int64_t from = cell % 5 > 0 ? cell - 1 : cell - 5;
+    if (from < 0) continue;
+    for (int tries = 0; tries < 50; ++tries) {
+      const StepResult s = env->step(from, cell % 5 > 0 ? 2 : 1, 0, rng);
+      if (s.next_state == cell) {
+        if (s.reward > 0) gold = cell;
+        if (s.reward < 0 && pit < 0) pit = cell;
+        break;
+      }
+    }
+  }
+  ASSERT_GE(gold, 1);
+  ASSERT_GE(pit, 1);
+  for (std::int64_t u = 0; u < 5; ++u) EXPECT_EQ(T_at(*env, pit, pit, 0, u), 1.0f);  // self-loop
+  EXPECT_LT(T_at(*env, gold, gold, 0, 0), 1.0f);  // the gold does not self-loop
+  EXPECT_NEAR(T_at(*env, 1, 25, 0, 2) + T_at(*env, 26, 25, 0, 2), 0.99f, 1e-6);
+  EXPECT_EQ(T_at(*env, 26, 25, 0, 2), 0.0f);  // moving clears the flag
+  // Glitter: 0.5 unsensed; sensed 0.9 on the gold, 0.01 elsewhere. Position 0.95 / 0.005.
+  EXPECT_NEAR(B_at(*env, 2, 1, gold, 0), 0.5f, 1e-7);
+  EXPECT_NEAR(B_at(*env, 2, 1, gold + 25, 0), 0.9f, 1e-7);
+  EXPECT_NEAR(B_at(*env, 2, 1, 25, 0), 0.01f, 1e-7);
+  EXPECT_NEAR(B_at(*env, 3 + 7, 1, 7, 0), 0.95f, 1e-7);
+  EXPECT_NEAR(B_at(*env, 3 + 8, 1, 7 + 25, 0), 0.005f, 1e-7);
+  EXPECT_EQ(env->planning_channels().size(), 28u);
+}
+
+TEST(AgentEval, EveryEnvironmentRunsShort) {
+  for (const std::string name : {"rocksample", "wumpus"}) {
+    const auto env = make_environment(name, 1);
+    EvalOptions o;
+    o.episodes = 2;
+    o.seed = 3;
+    o.iterations = 4;
+    o.horizon = 3;
+    const EvalResult r = evaluate(*env, o);
+    EXPECT_EQ(r.episodes, 2) << name;
+    for (const auto& acts : r.actions) {
+      EXPECT_GE(acts.size(), 1u);
+      EXPECT_LE(acts.size(), static_cast<std::size_t>(env->max_steps()));
+    }
+    if (name == "rocksample") {
+      EXPECT_GE(r.retrieval, -1.0);
+      EXPECT_LE(r.retrieval, 1.0);
+    }
+  }
 }
 
 }  // namespace

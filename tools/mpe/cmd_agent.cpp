@@ -90,7 +90,7 @@ void add_agent_command(CLI::App& app) {
       "Run active-inference agents (aif-mp.md §6) on an environment: all episodes in lock-step, "
       "one batched filter and planning call per step. The spec's evaluation is 1000 episodes: "
       "--episodes 1000 (on a GPU, minutes; on 2 CPU cores, hours at the spec's 400 iterations)");
-  cmd->add_option("--env", opt->env, "frozen_lake")
+  cmd->add_option("--env", opt->env, "frozen_lake, rocksample or wumpus")
       ->capture_default_str()
       ->check(CLI::IsMember(agents::environment_names()));
   cmd->add_option("--method", opt->method, "bp, vbp, rm or aif")
