@@ -43,6 +43,27 @@ std::int64_t Rng::below(std::int64_t n) {
   return static_cast<std::int64_t>(uniform() * static_cast<double>(n));
 }
 
+void Environment::index_transitions() {
+  const std::int64_t S = states(), K = thetas(), A = actions();
+  const float* T = T_.data<float>();
+  std::vector<std::vector<std::int64_t>> by_from(static_cast<std::size_t>(S));
+  for (std::int64_t n = 0; n < S; ++n)
+    for (std::int64_t o = 0; o < S; ++o)
+      for (std::int64_t i = 0; i < K * A; ++i)
+        if (T[(n * S + o) * K * A + i] > 0) by_from[static_cast<std::size_t>(o)].push_back(n * K * A + i);
+  from_off_.assign(1, 0);
+  for (std::int64_t o = 0; o < S; ++o) {
+    for (std::int64_t key : by_from[static_cast<std::size_t>(o)]) {
+      const std::int64_t n = key / (K * A), th = (key / A) % K, u = key % A;
+      from_next_.push_back(static_cast<std::int32_t>(n));
+      from_theta_.push_back(static_cast<std::int32_t>(th));
+      from_action_.push_back(static_cast<std::int32_t>(u));
+      from_prob_.push_back(T[((n * S + o) * K + th) * A + u]);
+    }
+    from_off_.push_back(static_cast<std::int64_t>(from_next_.size()));
+  }
+}
+
 std::vector<std::int32_t> Environment::observe(std::int64_t state, std::int64_t theta,
                                                Rng& rng) const {
   const std::int64_t F = B_.dim(0), O = B_.dim(1), S = states(), K = thetas();
@@ -82,28 +103,21 @@ void filter(const Environment& env, std::int64_t action, const std::vector<std::
                             "fit S={}, K={}, F={}, A={}",
                             q_x.size(), q_theta.size(), y.size(), action, S, K, F, A));
   }
-  const float* T = env.T().data<float>();
   const float* B = env.B().data<float>();
-  // predicted(x') = Σ_{x,θ,u} T(x'|x,θ,u) q(x) q(θ) a(u)
+  // predicted(x') = Σ_{x,θ,u} T(x'|x,θ,u) q(x) q(θ) a(u), over T's non-zero entries
   std::vector<double> pred(static_cast<std::size_t>(S), 0.0);
-  for (std::int64_t n = 0; n < S; ++n) {
-    double sum = 0;
-    for (std::int64_t o = 0; o < S; ++o) {
-      const double qo = q_x[static_cast<std::size_t>(o)];
-      if (qo == 0) continue;
-      for (std::int64_t th = 0; th < K; ++th) {
-        const float* t = T + ((n * S + o) * K + th) * A;
-        double mix = 0;
-        if (action < 0) {
-          for (std::int64_t u = 0; u < A; ++u) mix += t[u];
-          mix /= static_cast<double>(A);
-        } else {
-          mix = t[action];
-        }
-        sum += mix * qo * q_theta[static_cast<std::size_t>(th)];
-      }
+  const auto& off = env.from_offsets();
+  for (std::int64_t o = 0; o < S; ++o) {
+    const double qo = q_x[static_cast<std::size_t>(o)];
+    if (qo == 0) continue;
+    for (std::int64_t e = off[static_cast<std::size_t>(o)]; e < off[static_cast<std::size_t>(o) + 1]; ++e) {
+      const auto i = static_cast<std::size_t>(e);
+      const std::int64_t u = env.from_action()[i];
+      const double a = action < 0 ? 1.0 / static_cast<double>(A) : (u == action ? 1.0 : 0.0);
+      pred[static_cast<std::size_t>(env.from_next()[i])] +=
+          static_cast<double>(env.from_prob()[i]) * qo *
+          q_theta[static_cast<std::size_t>(env.from_theta()[i])] * a;
     }
-    pred[static_cast<std::size_t>(n)] = sum;
   }
   double z = 1e-12;
   for (double p : pred) z += p;

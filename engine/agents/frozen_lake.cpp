@@ -64,6 +64,7 @@ class FrozenLake final : public Environment {
         for (std::int64_t u = 0; u < A; ++u)
           for (const auto& [n, p] : transitions(static_cast<int>(x), static_cast<int>(th), static_cast<int>(u))) at(n, x, th, u) += static_cast<float>(p);
     T_ = Tensor::from_vector(T, {S, S, K, A});
+    index_transitions();
     // B[f, y, x, θ]: channels 0..31 the state, 32 + c "hole at cell c"
     const std::int64_t F = 48;
     std::vector<float> B(static_cast<std::size_t>(F * 2 * S * K));

@@ -51,6 +51,7 @@ class RockSample final : public Environment {
         }
       }
     T_ = Tensor::from_vector(T, {S, S, K, A});
+    index_transitions();
     const std::int64_t F = kPos + kRocks, O = 3;
     std::vector<float> B(static_cast<std::size_t>(F * O * S * K), 0.0f);
     auto b = [&](std::int64_t f, std::int64_t y, std::int64_t x, std::int64_t th) -> float& {

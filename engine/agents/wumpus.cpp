@@ -63,6 +63,7 @@ class Wumpus final : public Environment {
             T[static_cast<std::size_t>(((n * S + x) * K + th) * A + u)] += static_cast<float>(p);
           }
     T_ = Tensor::from_vector(T, {S, S, K, A});
+    index_transitions();
     const std::int64_t F = 28;
     std::vector<float> B(static_cast<std::size_t>(F * 2 * S * K));
     for (std::int64_t f = 0; f < F; ++f)

@@ -92,9 +92,25 @@ class Environment {
   /// A text picture of `state` (grid, agent) for --render.
   virtual std::string render(std::int64_t state, std::int64_t theta) const = 0;
 
+ /// T's non-zero entries from state o: [from_offsets()[o], from_offsets()[o+1]) index into
+  /// the arrays below (next state, θ, action, probability); the filter walks only these.
+  const std::vector<std::int64_t>& from_offsets() const { return from_off_; }
+  const std::vector<std::int32_t>& from_next() const { return from_next_; }
+  const std::vector<std::int32_t>& from_theta() const { return from_theta_; }
+  const std::vector<std::int32_t>& from_action() const { return from_action_; }
+  const std::vector<float>& from_prob() const { return from_prob_; }
+
  protected:
+  /// Derived constructors call this once T_ is set.
+  void index_transitions();
+
   Tensor T_, B_;
   std::vector<std::int64_t> planning_channels_;
+
+ private:
+  std::vector<std::int64_t> from_off_;
+  std::vector<std::int32_t> from_next_, from_theta_, from_action_;
+  std::vector<float> from_prob_;
 };
 
 /// "frozen_lake" (§6.2), "rocksample" (§6.3) or "wumpus" (§6.4). The seed chooses the θ configurations (e.g. Frozen Lake's hole
