@@ -232,7 +232,19 @@ EvalResult evaluate(const Environment& env, const EvalOptions& opt) {
       models.push_back(env.planning_model(ep.q_theta));
     }
     // (3) plan, one call for all running episodes
-    const std::vector<aif::Plan> plans = aif::plan(models, requests, opt.device);
+    std::vector<aif::Plan> plans;
+    if (opt.engine) {
+      std::vector<std::future<aif::Plan>> pending;
+      for (std::size_t i = 0; i < requests.size(); ++i) {
+        pending.push_back(
+            opt.engine->submit(std::make_shared<const aif::Model>(std::move(models[i])),
+                               std::move(requests[i]))
+                .result);
+      }
+      for (auto& f : pending) plans.push_back(f.get());
+    } else {
+      plans = aif::plan(models, requests, opt.device);
+    }
     // (4) act and (5) step
     for (std::size_t i = 0; i < running.size(); ++i) {
       Episode& ep = eps[running[i]];

@@ -18,6 +18,7 @@
 
 #include <mpe/aif.hpp>
 #include <mpe/device.hpp>
+#include <mpe/engine.hpp>
 #include <mpe/tensor.hpp>
 
 namespace mpe::agents {
@@ -136,6 +137,9 @@ struct EvalOptions {
   std::uint64_t seed = 1;  ///< episode e draws its θ* and its randomness from (seed, e)
   int first_episode = 0;   ///< run episodes first_episode .. first_episode + episodes - 1
   Device device = Device::cpu();
+  /// Plan through this scheduler (its devices and batching) instead of direct calls on `device`;
+  /// each step's requests are submitted together and batched by the engine.
+  Engine* engine = nullptr;
   int iterations = 0;      ///< 0: the environment's (§6)
   int horizon = 0;         ///< 0: the environment's (§6)
   /// Called after every lock-step time step with (steps taken, episodes still running).

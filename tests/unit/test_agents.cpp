@@ -187,6 +187,15 @@ TEST(AgentEval, LockStepEqualsEpisodesRunAlone) {
     EXPECT_EQ(alone.actions[0], together.actions[static_cast<std::size_t>(e)]) << "episode " << e;
     EXPECT_EQ(alone.successes[0], together.successes[static_cast<std::size_t>(e)]);
   }
+  // Through the scheduler: the same actions.
+  EngineOptions eo;
+  eo.device = "cpu";
+  eo.max_batch = 2;  // forces several batches per step
+  Engine engine(eo);
+  EvalOptions via = o;
+  via.engine = &engine;
+  EXPECT_EQ(evaluate(*env, via).actions, together.actions);
+  EXPECT_GT(engine.stats().completed, 3u);
 }
 
 TEST(AgentEval, FixedSeedSmokeRun) {

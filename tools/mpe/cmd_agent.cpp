@@ -23,6 +23,7 @@ struct AgentOptions {
   int render = -1;
   bool json = false;
   bool quiet = false;
+  bool direct = false;
 };
 
 void run_agent(const AgentOptions& o) {
@@ -33,6 +34,13 @@ void run_agent(const AgentOptions& o) {
   e.episodes = o.episodes;
   e.seed = o.seed;
   e.device = parse_device(o.device);
+  // Planning goes through the scheduler: each step's requests are batched on the device(s).
+  EngineOptions eo;
+  eo.device = e.device.str();
+  eo.max_batch = 256;
+  eo.max_delay = std::chrono::microseconds(200);
+  Engine engine(eo);
+  if (!o.direct) e.engine = &engine;
   e.iterations = o.iterations;
   e.horizon = o.horizon;
   if (!o.quiet) {
@@ -50,6 +58,9 @@ void run_agent(const AgentOptions& o) {
   const int I = o.iterations > 0 ? o.iterations : env->iterations();
   const int H = o.horizon > 0 ? o.horizon : env->horizon();
   const agents::EvalResult r = agents::evaluate(*env, e);
+  if (!o.quiet && !o.direct) {
+    std::fprintf(stderr, "[mpe agent] engine: %s\n", engine.stats().str().c_str());
+  }
   if (o.json) {
     nlohmann::json j;
     j["env"] = o.env;
@@ -116,6 +127,8 @@ void add_agent_command(CLI::App& app) {
   cmd->add_option("--render", opt->render, "draw episode N step by step on stderr");
   cmd->add_flag("--json", opt->json, "print the results as JSON");
   cmd->add_flag("--quiet", opt->quiet, "no progress line");
+  cmd->add_flag("--direct", opt->direct,
+                "plan with one direct batched call per step instead of through mpe::Engine");
   cmd->callback([opt] { run_agent(*opt); });
 }
 
