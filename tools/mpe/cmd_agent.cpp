@@ -14,7 +14,7 @@ namespace {
 struct AgentOptions {
   std::string env = "frozen_lake";
   std::string method = "aif";
-  std::string theta = "fixed";
+  std::string theta = "auto";
   int episodes = 20;
   std::uint64_t seed = 1;
   std::string device = "auto";
@@ -30,7 +30,9 @@ void run_agent(const AgentOptions& o) {
   const auto env = agents::make_environment(o.env, o.seed);
   agents::EvalOptions e;
   e.method = aif::parse_method(o.method);
-  e.theta = aif::parse_theta_mode(o.theta);
+  // auto: the published forms — the baselines with θ loopy, aif with θ fixed.
+  const std::string theta = o.theta != "auto" ? o.theta : (o.method == "aif" ? "fixed" : "loopy");
+  e.theta = aif::parse_theta_mode(theta);
   e.episodes = o.episodes;
   e.seed = o.seed;
   e.device = parse_device(o.device);
@@ -65,7 +67,7 @@ void run_agent(const AgentOptions& o) {
     nlohmann::json j;
     j["env"] = o.env;
     j["method"] = o.method;
-    j["theta"] = o.theta;
+    j["theta"] = theta;
     j["episodes"] = r.episodes;
     j["seed"] = o.seed;
     j["device"] = e.device.str();
@@ -83,7 +85,7 @@ void run_agent(const AgentOptions& o) {
     return;
   }
   std::printf("%s, method %s (θ %s), %d episodes, seed %llu, %s, H=%d, I=%d\n", o.env.c_str(),
-              o.method.c_str(), o.theta.c_str(), r.episodes,
+              o.method.c_str(), theta.c_str(), r.episodes,
               static_cast<unsigned long long>(o.seed), e.device.str().c_str(), H, I);
   std::printf("  success rate   %.3f ± %.3f (95%%)\n", r.success_rate, r.success_ci95);
   std::printf("  mean reward    %.3f ± %.3f\n", r.mean_reward, r.reward_ci95);
@@ -108,9 +110,10 @@ void add_agent_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"bp", "vbp", "rm", "aif"}));
   cmd->add_option("--theta", opt->theta,
-                  "fixed (θ held at the belief) or loopy (published baselines; bp/vbp/rm)")
+                  "auto (loopy for bp/vbp/rm as published, fixed for aif), fixed (θ held at the "
+                  "belief) or loopy (bp/vbp/rm only)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"fixed", "loopy"}));
+      ->check(CLI::IsMember({"auto", "fixed", "loopy"}));
   cmd->add_option("--episodes", opt->episodes, "episodes (each with its own seed)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
