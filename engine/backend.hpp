@@ -8,6 +8,7 @@
 #include <mpe/error.hpp>
 
 #include "aif_plan.hpp"
+#include "attention.hpp"
 #include "csr_aggregate.hpp"
 #include "lse_contract.hpp"
 
@@ -47,6 +48,8 @@ class Backend {
   // device's stream; outputs are complete when the device is synchronised.
   virtual void aif_plan(int index, const kernels::AifConfig& cfg,
                         const kernels::AifProblem* problems, std::int64_t count) = 0;
+  // Dense attention forward (attention.hpp): queued on the device's stream.
+  virtual void attention(int index, const kernels::AttentionArgs& args) = 0;
 };
 
 // The backend serving `device`; throws Error(device_unavailable) when it is not built or the

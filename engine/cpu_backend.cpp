@@ -69,6 +69,9 @@ class CpuBackend final : public Backend {
                 std::int64_t count) override {
     kernels::aif_plan_cpu(cfg, problems, count);
   }
+  void attention(int, const kernels::AttentionArgs& args) override {
+    kernels::attention_cpu(args);
+  }
 };
 
 }  // namespace

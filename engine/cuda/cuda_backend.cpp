@@ -125,6 +125,9 @@ class CudaBackend final : public Backend {
     // The problem array is the caller's pageable memory: wait before returning.
     MPE_CUDA_CHECK(cudaStreamSynchronize(ctx.stream()));
   }
+  void attention(int index, const kernels::AttentionArgs& args) override {
+    kernels::attention_cuda(args, enter(index).stream());
+  }
 
  private:
   static CudaContext& enter(int index) {

@@ -4,6 +4,7 @@
 
 #include <mpe/agents.hpp>
 #include <mpe/aif.hpp>
+#include <mpe/attention.hpp>
 #include <mpe/device.hpp>
 #include <mpe/engine.hpp>
 #include <mpe/error.hpp>

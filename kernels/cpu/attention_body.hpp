@@ -1,0 +1,226 @@
+#pragma once
+// CPU attention forward, blocked online softmax. Included by kernels/cpu/attention.cpp (baseline
+// build) and by kernels/cpu/isa/attention_x86_64_v*.cpp (AVX2 / AVX-512 builds, `kernels`
+// renamed), so every function here is compiled once per instruction-set level.
+//
+// One task = (batch, head, block of kRows query rows). Per key block of kKeys keys the task
+// copies K transposed and V zero-padded into its scratch, computes the scores with a register
+// tile, updates each row's (m, l) and rescales its accumulator, and adds P·V. Memory per task:
+// O(kRows·D + kKeys·D), never the Nq × Nk matrix. Loops are fixed-shape and branch-free so that
+// GCC vectorises them (masks are 0/1 multipliers, invisible scores a finite sentinel).
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "attention.hpp"
+#include "common/attention_math.hpp"
+#include "common/logspace.hpp"
+
+namespace mpe::kernels {
+namespace attn_cpu {
+
+// Tuning constants of the CPU kernel (one place).
+constexpr int kRows = 32;  // query rows per task
+constexpr int kKeys = 64;  // keys per block
+#if defined(__AVX512F__)
+constexpr int kQkRows = 4;   // register tile of the score product: rows ...
+constexpr int kQkCols = 64;  // ... x key columns (16 zmm accumulators)
+constexpr int kPvRows = 4;   // register tile of P·V: rows ...
+constexpr int kPvCols = 64;  // ... x head-dim columns
+#elif defined(__AVX2__)
+constexpr int kQkRows = 3;  // 12 ymm accumulators
+constexpr int kQkCols = 32;
+constexpr int kPvRows = 3;
+constexpr int kPvCols = 32;
+#else
+constexpr int kQkRows = 2;  // 8 xmm accumulators
+constexpr int kQkCols = 16;
+constexpr int kPvRows = 2;
+constexpr int kPvCols = 16;
+#endif
+// Below this many multiply-adds one thread does the whole call (waking a team costs more).
+constexpr double kParallelWork = 1 << 20;
+
+// s[r][c] (row stride kKeys) = Σ_d qs[r][d] · kt[d][c] for RG rows and NC columns.
+template <int RG, int NC>
+inline void qk_tile(const float* __restrict qs, std::int64_t D, const float* __restrict kt,
+                    float* __restrict s) {
+  float acc[RG][NC];
+  MPE_UNROLL
+  for (int r = 0; r < RG; ++r)
+    for (int c = 0; c < NC; ++c) acc[r][c] = 0.0f;
+  for (std::int64_t d = 0; d < D; ++d) {
+    const float* __restrict kr = kt + d * kKeys;
+    MPE_UNROLL
+    for (int r = 0; r < RG; ++r) {
+      const float qv = qs[r * D + d];
+      for (int c = 0; c < NC; ++c) acc[r][c] += qv * kr[c];
+    }
+  }
+  MPE_UNROLL
+  for (int r = 0; r < RG; ++r)
+    for (int c = 0; c < NC; ++c) s[r * kKeys + c] = acc[r][c];
+}
+
+// o[r][d0 .. d0+NC) (row stride Dp) += Σ_c p[r][c] · vb[c][d0 ..] for RG rows.
+template <int RG, int NC>
+inline void pv_tile(const float* __restrict p, const float* __restrict vb, std::int64_t Dp,
+                    float* __restrict o) {
+  float acc[RG][NC];
+  MPE_UNROLL
+  for (int r = 0; r < RG; ++r)
+    for (int c = 0; c < NC; ++c) acc[r][c] = o[r * Dp + c];
+  for (int j = 0; j < kKeys; ++j) {
+    const float* __restrict vr = vb + j * Dp;
+    MPE_UNROLL
+    for (int r = 0; r < RG; ++r) {
+      const float pv = p[r * kKeys + j];
+      for (int c = 0; c < NC; ++c) acc[r][c] += pv * vr[c];
+    }
+  }
+  MPE_UNROLL
+  for (int r = 0; r < RG; ++r)
+    for (int c = 0; c < NC; ++c) o[r * Dp + c] = acc[r][c];
+}
+
+struct Scratch {
+  std::int64_t Dp = 0;     // head dim rounded up to kPvCols
+  std::vector<float> qs;   // [kRows][D] scaled queries
+  std::vector<float> kt;   // [D][kKeys] keys of the block, transposed, zero-padded
+  std::vector<float> vb;   // [kKeys][Dp] values of the block, zero-padded
+  std::vector<float> s;    // [kRows][kKeys] scores, then weights
+  std::vector<float> o;    // [kRows][Dp] unnormalised output
+  std::vector<float> vis;  // [kKeys] 1 for a key inside the block and not padded, else 0
+  float m[kRows], l[kRows], alpha[kRows];
+
+  explicit Scratch(std::int64_t D)
+      : Dp((D + kPvCols - 1) / kPvCols * kPvCols),
+        qs(static_cast<std::size_t>(kRows * D)),
+        kt(static_cast<std::size_t>(D * kKeys)),
+        vb(static_cast<std::size_t>(kKeys * Dp)),
+        s(static_cast<std::size_t>(kRows * kKeys)),
+        o(static_cast<std::size_t>(kRows * Dp)),
+        vis(kKeys) {}
+};
+
+inline void run_task(const AttentionArgs& a, std::int64_t task, Scratch& w) {
+  const std::int64_t D = a.head_dim, Dp = w.Dp, Nq = a.q_len, Nk = a.k_len;
+  const std::int64_t q_blocks = (Nq + kRows - 1) / kRows;
+  const std::int64_t bh = task / q_blocks;
+  const std::int64_t q0 = (task % q_blocks) * kRows;
+  const std::int64_t b = bh / a.q_heads, h = bh % a.q_heads;
+  const std::int64_t kvh = h / (a.q_heads / a.kv_heads);
+  const int nr = static_cast<int>(std::min<std::int64_t>(kRows, Nq - q0));
+  const std::int64_t diag = Nk - Nq;
+  const float* q = a.q + (bh * Nq + q0) * D;
+  const float* k = a.k + (b * a.kv_heads + kvh) * Nk * D;
+  const float* v = a.v + (b * a.kv_heads + kvh) * Nk * D;
+  const std::int32_t* mask = a.key_mask ? a.key_mask + b * Nk : nullptr;
+
+  for (std::int64_t e = 0; e < nr * D; ++e) w.qs[e] = q[e] * a.scale;
+  std::fill(w.o.begin(), w.o.end(), 0.0f);
+  for (int r = 0; r < kRows; ++r) {
+    w.m[r] = kAttnNoScore;
+    w.l[r] = 0.0f;
+  }
+  // Keys past the causal limit of the block's last row are invisible to every row.
+  const std::int64_t kv_end = a.causal ? attn_causal_limit(q0 + nr - 1, Nk, diag) : Nk;
+  for (std::int64_t kb = 0; kb < kv_end; kb += kKeys) {
+    const int jn = static_cast<int>(std::min<std::int64_t>(kKeys, kv_end - kb));
+    for (std::int64_t d = 0; d < D; ++d) {
+      float* kr = w.kt.data() + d * kKeys;
+      for (int c = 0; c < jn; ++c) kr[c] = k[(kb + c) * D + d];
+      for (int c = jn; c < kKeys; ++c) kr[c] = 0.0f;
+    }
+    for (int c = 0; c < kKeys; ++c) {
+      float* vr = w.vb.data() + c * Dp;
+      if (c < jn) {
+        std::copy(v + (kb + c) * D, v + (kb + c + 1) * D, vr);
+        std::fill(vr + D, vr + Dp, 0.0f);
+      } else {
+        std::fill(vr, vr + Dp, 0.0f);
+      }
+      w.vis[c] = (c < jn && (!mask || mask[kb + c] != 0)) ? 1.0f : 0.0f;
+    }
+    // Scores.
+    int r = 0;
+    for (; r + kQkRows <= nr; r += kQkRows) {
+      for (int c0 = 0; c0 < kKeys; c0 += kQkCols) {
+        qk_tile<kQkRows, kQkCols>(w.qs.data() + r * D, D, w.kt.data() + c0,
+                                  w.s.data() + r * kKeys + c0);
+      }
+    }
+    for (; r < nr; ++r) {
+      for (int c0 = 0; c0 < kKeys; c0 += kQkCols) {
+        qk_tile<1, kQkCols>(w.qs.data() + r * D, D, w.kt.data() + c0,
+                            w.s.data() + r * kKeys + c0);
+      }
+    }
+    // Online softmax update per row: weights into s, rescale factor into alpha.
+    for (r = 0; r < nr; ++r) {
+      float* sr = w.s.data() + r * kKeys;
+      const std::int64_t lim = a.causal ? attn_causal_limit(q0 + r, Nk, diag) - kb : kKeys;
+      float bmax = kAttnNoScore;
+      MPE_SIMD_MAX(bmax)
+      for (int c = 0; c < kKeys; ++c) {
+        const float visible = (c < lim) ? w.vis[c] : 0.0f;
+        const float sc = visible > 0.0f ? sr[c] : kAttnNoScore;
+        sr[c] = sc;
+        bmax = bmax > sc ? bmax : sc;
+      }
+      const float mn = attn_new_max(w.m[r], bmax);
+      float sum = 0.0f;
+      MPE_SIMD_SUM(sum)
+      for (int c = 0; c < kKeys; ++c) {
+        const float visible = (c < lim) ? w.vis[c] : 0.0f;
+        const float p = lse_exp(sr[c] - mn) * visible;
+        sr[c] = p;
+        sum += p;
+      }
+      const float alpha = lse_exp(w.m[r] - mn);
+      w.l[r] = w.l[r] * alpha + sum;
+      w.m[r] = mn;
+      float* orow = w.o.data() + r * Dp;
+      for (std::int64_t d = 0; d < Dp; ++d) orow[d] *= alpha;
+    }
+    // O += P · V.
+    for (r = 0; r + kPvRows <= nr; r += kPvRows) {
+      for (std::int64_t d0 = 0; d0 < Dp; d0 += kPvCols) {
+        pv_tile<kPvRows, kPvCols>(w.s.data() + r * kKeys, w.vb.data() + d0, Dp,
+                                  w.o.data() + r * Dp + d0);
+      }
+    }
+    for (; r < nr; ++r) {
+      for (std::int64_t d0 = 0; d0 < Dp; d0 += kPvCols) {
+        pv_tile<1, kPvCols>(w.s.data() + r * kKeys, w.vb.data() + d0, Dp,
+                            w.o.data() + r * Dp + d0);
+      }
+    }
+  }
+  float* out = a.out + (bh * Nq + q0) * D;
+  for (int r = 0; r < nr; ++r) {
+    const float inv = attn_inv_denominator(w.l[r]);
+    const float* orow = w.o.data() + r * Dp;
+    for (std::int64_t d = 0; d < D; ++d) out[r * D + d] = orow[d] * inv;
+    if (a.lse) a.lse[bh * Nq + q0 + r] = attn_row_lse(w.m[r], w.l[r]);
+  }
+}
+
+}  // namespace attn_cpu
+
+inline void attention_cpu_body(const AttentionArgs& a) {
+  using namespace attn_cpu;
+  const std::int64_t q_blocks = (a.q_len + kRows - 1) / kRows;
+  const std::int64_t tasks = a.batch * a.q_heads * q_blocks;
+  if (tasks == 0) return;
+  const double work = static_cast<double>(a.batch * a.q_heads) * static_cast<double>(a.q_len) *
+                      static_cast<double>(a.k_len) * static_cast<double>(a.head_dim + 1);
+#pragma omp parallel if (work > kParallelWork && tasks > 1)
+  {
+    Scratch w(a.head_dim);
+#pragma omp for schedule(dynamic, 1)
+    for (std::int64_t t = 0; t < tasks; ++t) run_task(a, t, w);
+  }
+}
+
+}  // namespace mpe::kernels
