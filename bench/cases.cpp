@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <mpe/aif.hpp>
+#include <mpe/attention.hpp>
 #include <mpe/engine.hpp>
 #include <mpe/ops.hpp>
 
@@ -204,6 +205,34 @@ PreparedCase prepare_aif_engine(const CasePoint& p, const Device& device, std::u
   c.after = [engine] { return engine->stats().str(); };
   return c;
 }
+// Attention forward, float32: q [B, H, N, D], k and v [B, Hkv, N, D]. FLOPs 4·B·H·N²·D (half
+// when causal); bytes q, k, v read and O, lse written once.
+PreparedCase prepare_attention(const CasePoint& p, const Device& device, std::uint64_t seed) {
+  const std::int64_t B = param(p, "attn_batch"), H = param(p, "heads"), N = param(p, "seq"),
+                     D = param(p, "head_dim");
+  const std::int64_t Hkv = param(p, "kv_heads") == 0 ? H : param(p, "kv_heads");
+  const bool causal = param(p, "causal") != 0;
+  if (H % Hkv != 0) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("--kv-heads {} must divide --heads {}", Hkv, H));
+  }
+  auto q = std::make_shared<Tensor>(random_tensor({B, H, N, D}, -1.f, 1.f, seed, device));
+  auto k = std::make_shared<Tensor>(random_tensor({B, Hkv, N, D}, -1.f, 1.f, seed + 1, device));
+  auto v = std::make_shared<Tensor>(random_tensor({B, Hkv, N, D}, -1.f, 1.f, seed + 2, device));
+  auto o = std::make_shared<Tensor>(Tensor::empty({B, H, N, D}, DType::f32, device));
+  auto lse = std::make_shared<Tensor>(Tensor::empty({B, H, N}, DType::f32, device));
+  o->fill_bytes(0xFF);
+  lse->fill_bytes(0xFF);
+  AttentionOptions opt;
+  opt.causal = causal;
+  PreparedCase c;
+  c.run = [q, k, v, o, lse, opt] { attention(*q, *k, *v, Tensor(), opt, *o, *lse); };
+  c.flops = attention_flops(B, H, N, N, D, causal);
+  c.bytes = 4.0 * (2.0 * double(B * H * N * D) + 2.0 * double(B * Hkv * N * D) + double(B * H * N));
+  c.shape = fmt::format("B={} H={} Hkv={} N={} D={}{}", B, H, Hkv, N, D, causal ? " causal" : "");
+  return c;
+}
+
 // Every value of a size parameter must be at least `min` (0 or 1).
 void check_at_least(const char* flag, const std::vector<std::int64_t>& values, std::int64_t min) {
   for (auto v : values) {
@@ -261,6 +290,13 @@ void validate(const Grid& g) {
       check_at_least("iters", g.iters, 1);
     } else if (op == "copy") {
       check_at_least("mib", g.mib, 1);
+    } else if (op == "attention") {
+      check_at_least("attn-batch", g.attn_batch, 1);
+      check_at_least("heads", g.heads, 1);
+      check_at_least("kv-heads", g.kv_heads, 0);
+      check_at_least("seq", g.seq, 1);
+      check_at_least("head-dim", g.head_dim, 1);
+      check_at_least("causal", g.causal, 0);
     }
   }
 }
@@ -345,10 +381,25 @@ std::vector<CasePoint> expand(const Grid& grid) {
                   }
     } else if (op == "copy") {
       for (auto m : grid.mib) out.push_back({op, {{"mib", std::to_string(m)}}});
+    } else if (op == "attention") {
+      for (auto b : grid.attn_batch)
+        for (auto h : grid.heads)
+          for (auto hk : grid.kv_heads)
+            for (auto n : grid.seq)
+              for (auto d : grid.head_dim)
+                for (auto cz : grid.causal) {
+                  out.push_back({op,
+                                 {{"attn_batch", std::to_string(b)},
+                                  {"heads", std::to_string(h)},
+                                  {"kv_heads", std::to_string(hk)},
+                                  {"seq", std::to_string(n)},
+                                  {"head_dim", std::to_string(d)},
+                                  {"causal", std::to_string(cz)}}});
+                }
     } else {
       throw Error(
           ErrorCode::invalid_argument,
-          fmt::format("unknown op '{}' (lse_contract, csr_aggregate, aif_plan, aif_engine or copy)",
+          fmt::format("unknown op '{}' (lse_contract, csr_aggregate, aif_plan, aif_engine, attention or copy)",
                       op));
     }
   }
@@ -361,6 +412,7 @@ PreparedCase prepare(const CasePoint& point, const Device& device, std::uint64_t
   if (point.op == "copy") return prepare_copy(point, device, seed);
   if (point.op == "aif_plan") return prepare_aif(point, device, seed);
   if (point.op == "aif_engine") return prepare_aif_engine(point, device, seed);
+  if (point.op == "attention") return prepare_attention(point, device, seed);
   return prepare_csr(point, device, seed, mtx_path);
 }
 

@@ -48,6 +48,8 @@ void apply_quick(Options& o, const CLI::App& app) {
   preset("--actions", o.grid.actions, I{5});
   preset("--horizon", o.grid.horizon, I{5});
   preset("--iters", o.grid.iters, I{10});
+  preset("--seq", o.grid.seq, I{256});
+  preset("--head-dim", o.grid.head_dim, I{64});
   preset("--reps", o.reps, 5);
   preset("--warmup", o.warmup, 2);
 }
@@ -159,12 +161,15 @@ int main(int argc, char** argv) {
       "  aif_plan:      r_x read twice and written once per iteration (3*N*I*H*S*S*A*4);\n"
       "  aif_engine:    as aif_plan, N = requests per run\n"
       "                 also plans/s (whole calls, host transfers included)\n"
+      "  attention:     q, k, v read and O, lse written once; GFLOP/s = 4*B*H*N*N*D / time\n"
+      "                 (half when causal)\n"
       "'of peak' divides by the device's nominal memory bandwidth.\n\n"
       "Example: mpe-bench --op csr_aggregate --graph rmat,uniform --width 32,128 --agg sum,max"};
   app.add_option(
          "--op", opt.grid.ops,
          "Ops: lse_contract, csr_aggregate, aif_plan, aif_engine (requests through mpe::Engine "
-         "from many threads), copy (device copy: the bandwidth reference)")
+         "from many threads), attention (dense forward, float32), copy (device copy: the "
+         "bandwidth reference)")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--device", opt.devices,
@@ -249,6 +254,24 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--mib", opt.grid.mib, "copy: buffer size in MiB")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--attn-batch", opt.grid.attn_batch, "attention: batch B")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--heads", opt.grid.heads, "attention: query heads H")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--kv-heads", opt.grid.kv_heads, "attention: key/value heads (0 = H)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--seq", opt.grid.seq, "attention: sequence length N (queries = keys)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--head-dim", opt.grid.head_dim, "attention: head dim D")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--causal", opt.grid.causal, "attention: 1 = causal mask")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--mtx", opt.grid.mtx, "csr_aggregate: a Matrix Market file instead")

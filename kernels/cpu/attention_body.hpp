@@ -3,10 +3,12 @@
 // build) and by kernels/cpu/isa/attention_x86_64_v*.cpp (AVX2 / AVX-512 builds, `kernels`
 // renamed), so every function here is compiled once per instruction-set level.
 //
-// One task = (batch, head, block of kRows query rows). Per key block of kKeys keys the task
-// copies K transposed and V zero-padded into its scratch, computes the scores with a register
-// tile, updates each row's (m, l) and rescales its accumulator, and adds P·V. Memory per task:
-// O(kRows·D + kKeys·D), never the Nq × Nk matrix. Loops are fixed-shape and branch-free so that
+// First K and V are packed once per call, block by block of kKeys keys: K transposed
+// ([D][kKeys]) and V with rows padded to Dp, zeros past the last key (O(Nk·D) per head, the
+// size of K and V; a strided transpose inside every task cost more than the products).
+// Then one task = (batch, head, block of kRows query rows): per key block it computes the
+// scores with a register tile, updates each row's (m, l) and rescales its accumulator, and adds
+// P·V. Memory per task: O(kRows·(D + kKeys)), never the Nq × Nk matrix. Loops are fixed-shape and branch-free so that
 // GCC vectorises them (masks are 0/1 multipliers, invisible scores a finite sentinel).
 #include <algorithm>
 #include <cstdint>
@@ -86,8 +88,6 @@ inline void pv_tile(const float* __restrict p, const float* __restrict vb, std::
 struct Scratch {
   std::int64_t Dp = 0;     // head dim rounded up to kPvCols
   std::vector<float> qs;   // [kRows][D] scaled queries
-  std::vector<float> kt;   // [D][kKeys] keys of the block, transposed, zero-padded
-  std::vector<float> vb;   // [kKeys][Dp] values of the block, zero-padded
   std::vector<float> s;    // [kRows][kKeys] scores, then weights
   std::vector<float> o;    // [kRows][Dp] unnormalised output
   std::vector<float> vis;  // [kKeys] 1 for a key inside the block and not padded, else 0
@@ -96,14 +96,37 @@ struct Scratch {
   explicit Scratch(std::int64_t D)
       : Dp((D + kPvCols - 1) / kPvCols * kPvCols),
         qs(static_cast<std::size_t>(kRows * D)),
-        kt(static_cast<std::size_t>(D * kKeys)),
-        vb(static_cast<std::size_t>(kKeys * Dp)),
         s(static_cast<std::size_t>(kRows * kKeys)),
         o(static_cast<std::size_t>(kRows * Dp)),
         vis(kKeys) {}
 };
 
-inline void run_task(const AttentionArgs& a, std::int64_t task, Scratch& w) {
+// Packed K/V of one key block: kt [D][kKeys] then vb [kKeys][Dp].
+inline std::int64_t packed_block_floats(std::int64_t D, std::int64_t Dp) {
+  return D * kKeys + kKeys * Dp;
+}
+
+// Packs key block `kblock` of (batch, kv head) `bkv` into `dst`.
+inline void pack_block(const AttentionArgs& a, std::int64_t bkv, std::int64_t kblock,
+                       std::int64_t Dp, float* dst) {
+  const std::int64_t D = a.head_dim, Nk = a.k_len, kb = kblock * kKeys;
+  const int jn = static_cast<int>(std::min<std::int64_t>(kKeys, Nk - kb));
+  const float* k = a.k + (bkv * Nk + kb) * D;
+  const float* v = a.v + (bkv * Nk + kb) * D;
+  float* kt = dst;
+  float* vb = dst + D * kKeys;
+  std::fill(kt, kt + D * kKeys, 0.0f);
+  for (int c = 0; c < jn; ++c)
+    for (std::int64_t d = 0; d < D; ++d) kt[d * kKeys + c] = k[c * D + d];
+  for (int c = 0; c < kKeys; ++c) {
+    float* vr = vb + c * Dp;
+    if (c < jn) std::copy(v + c * D, v + (c + 1) * D, vr);
+    std::fill(vr + (c < jn ? D : 0), vr + Dp, 0.0f);
+  }
+}
+
+inline void run_task(const AttentionArgs& a, std::int64_t task, const float* packed,
+                     Scratch& w) {
   const std::int64_t D = a.head_dim, Dp = w.Dp, Nq = a.q_len, Nk = a.k_len;
   const std::int64_t q_blocks = (Nq + kRows - 1) / kRows;
   const std::int64_t bh = task / q_blocks;
@@ -113,8 +136,9 @@ inline void run_task(const AttentionArgs& a, std::int64_t task, Scratch& w) {
   const int nr = static_cast<int>(std::min<std::int64_t>(kRows, Nq - q0));
   const std::int64_t diag = Nk - Nq;
   const float* q = a.q + (bh * Nq + q0) * D;
-  const float* k = a.k + (b * a.kv_heads + kvh) * Nk * D;
-  const float* v = a.v + (b * a.kv_heads + kvh) * Nk * D;
+  const std::int64_t k_blocks = (Nk + kKeys - 1) / kKeys;
+  const std::int64_t block_floats = packed_block_floats(D, Dp);
+  const float* head_packed = packed + (b * a.kv_heads + kvh) * k_blocks * block_floats;
   const std::int32_t* mask = a.key_mask ? a.key_mask + b * Nk : nullptr;
 
   for (std::int64_t e = 0; e < nr * D; ++e) w.qs[e] = q[e] * a.scale;
@@ -127,32 +151,22 @@ inline void run_task(const AttentionArgs& a, std::int64_t task, Scratch& w) {
   const std::int64_t kv_end = a.causal ? attn_causal_limit(q0 + nr - 1, Nk, diag) : Nk;
   for (std::int64_t kb = 0; kb < kv_end; kb += kKeys) {
     const int jn = static_cast<int>(std::min<std::int64_t>(kKeys, kv_end - kb));
-    for (std::int64_t d = 0; d < D; ++d) {
-      float* kr = w.kt.data() + d * kKeys;
-      for (int c = 0; c < jn; ++c) kr[c] = k[(kb + c) * D + d];
-      for (int c = jn; c < kKeys; ++c) kr[c] = 0.0f;
-    }
+    const float* kt = head_packed + (kb / kKeys) * block_floats;
+    const float* vb = kt + D * kKeys;
     for (int c = 0; c < kKeys; ++c) {
-      float* vr = w.vb.data() + c * Dp;
-      if (c < jn) {
-        std::copy(v + (kb + c) * D, v + (kb + c + 1) * D, vr);
-        std::fill(vr + D, vr + Dp, 0.0f);
-      } else {
-        std::fill(vr, vr + Dp, 0.0f);
-      }
       w.vis[c] = (c < jn && (!mask || mask[kb + c] != 0)) ? 1.0f : 0.0f;
     }
     // Scores.
     int r = 0;
     for (; r + kQkRows <= nr; r += kQkRows) {
       for (int c0 = 0; c0 < kKeys; c0 += kQkCols) {
-        qk_tile<kQkRows, kQkCols>(w.qs.data() + r * D, D, w.kt.data() + c0,
+        qk_tile<kQkRows, kQkCols>(w.qs.data() + r * D, D, kt + c0,
                                   w.s.data() + r * kKeys + c0);
       }
     }
     for (; r < nr; ++r) {
       for (int c0 = 0; c0 < kKeys; c0 += kQkCols) {
-        qk_tile<1, kQkCols>(w.qs.data() + r * D, D, w.kt.data() + c0,
+        qk_tile<1, kQkCols>(w.qs.data() + r * D, D, kt + c0,
                             w.s.data() + r * kKeys + c0);
       }
     }
@@ -186,13 +200,13 @@ inline void run_task(const AttentionArgs& a, std::int64_t task, Scratch& w) {
     // O += P · V.
     for (r = 0; r + kPvRows <= nr; r += kPvRows) {
       for (std::int64_t d0 = 0; d0 < Dp; d0 += kPvCols) {
-        pv_tile<kPvRows, kPvCols>(w.s.data() + r * kKeys, w.vb.data() + d0, Dp,
+        pv_tile<kPvRows, kPvCols>(w.s.data() + r * kKeys, vb + d0, Dp,
                                   w.o.data() + r * Dp + d0);
       }
     }
     for (; r < nr; ++r) {
       for (std::int64_t d0 = 0; d0 < Dp; d0 += kPvCols) {
-        pv_tile<1, kPvCols>(w.s.data() + r * kKeys, w.vb.data() + d0, Dp,
+        pv_tile<1, kPvCols>(w.s.data() + r * kKeys, vb + d0, Dp,
                             w.o.data() + r * Dp + d0);
       }
     }
@@ -213,13 +227,28 @@ inline void attention_cpu_body(const AttentionArgs& a) {
   const std::int64_t q_blocks = (a.q_len + kRows - 1) / kRows;
   const std::int64_t tasks = a.batch * a.q_heads * q_blocks;
   if (tasks == 0) return;
+  const std::int64_t D = a.head_dim;
+  const std::int64_t Dp = (D + kPvCols - 1) / kPvCols * kPvCols;
+  const std::int64_t k_blocks = (a.k_len + kKeys - 1) / kKeys;
+  const std::int64_t packs = a.batch * a.kv_heads * k_blocks;
+  const std::int64_t block_floats = packed_block_floats(D, Dp);
+  // Reused across calls on this thread (grow-only), so repeated calls skip the page faults.
+  thread_local std::vector<float> packed;
+  if (packed.size() < static_cast<std::size_t>(packs * block_floats)) {
+    packed.resize(static_cast<std::size_t>(packs * block_floats));
+  }
+  float* pk = packed.data();
   const double work = static_cast<double>(a.batch * a.q_heads) * static_cast<double>(a.q_len) *
-                      static_cast<double>(a.k_len) * static_cast<double>(a.head_dim + 1);
+                      static_cast<double>(a.k_len) * static_cast<double>(D + 1);
 #pragma omp parallel if (work > kParallelWork && tasks > 1)
   {
-    Scratch w(a.head_dim);
+#pragma omp for schedule(static)
+    for (std::int64_t p = 0; p < packs; ++p) {
+      pack_block(a, p / k_blocks, p % k_blocks, Dp, pk + p * block_floats);
+    }
+    Scratch w(D);
 #pragma omp for schedule(dynamic, 1)
-    for (std::int64_t t = 0; t < tasks; ++t) run_task(a, t, w);
+    for (std::int64_t t = 0; t < tasks; ++t) run_task(a, t, pk, w);
   }
 }
 
