@@ -10,6 +10,7 @@
 #include "aif_plan.hpp"
 #include "attention.hpp"
 #include "csr_aggregate.hpp"
+#include "graph_mp.hpp"
 #include "lse_contract.hpp"
 
 namespace mpe::detail {
@@ -48,6 +49,12 @@ class Backend {
   // device's stream; outputs are complete when the device is synchronised.
   virtual void aif_plan(int index, const kernels::AifConfig& cfg,
                         const kernels::AifProblem* problems, std::int64_t count) = 0;
+  // Message passing (graph_mp.hpp): queued on the device's stream like the ops above.
+  virtual void graph_mp(int index, const kernels::GraphMpArgs& args) = 0;
+  virtual void gat_scores(int index, const kernels::GatScoreArgs& args) = 0;
+  virtual void gat_aggregate(int index, const kernels::GatAggregateArgs& args) = 0;
+  virtual void dense_linear(int index, const kernels::DenseLinearArgs& args) = 0;
+  virtual void bio_step(int index, const kernels::BioStepArgs& args) = 0;
   // Dense attention forward (attention.hpp): queued on the device's stream.
   virtual void attention(int index, const kernels::AttentionArgs& args) = 0;
 };

@@ -69,6 +69,17 @@ class CpuBackend final : public Backend {
                 std::int64_t count) override {
     kernels::aif_plan_cpu(cfg, problems, count);
   }
+  void graph_mp(int, const kernels::GraphMpArgs& args) override { kernels::graph_mp_cpu(args); }
+  void gat_scores(int, const kernels::GatScoreArgs& args) override {
+    kernels::gat_scores_cpu(args);
+  }
+  void gat_aggregate(int, const kernels::GatAggregateArgs& args) override {
+    kernels::gat_aggregate_cpu(args);
+  }
+  void dense_linear(int, const kernels::DenseLinearArgs& args) override {
+    kernels::dense_linear_cpu(args);
+  }
+  void bio_step(int, const kernels::BioStepArgs& args) override { kernels::bio_step_cpu(args); }
   void attention(int, const kernels::AttentionArgs& args) override {
     kernels::attention_cpu(args);
   }

@@ -125,6 +125,22 @@ class CudaBackend final : public Backend {
     // The problem array is the caller's pageable memory: wait before returning.
     MPE_CUDA_CHECK(cudaStreamSynchronize(ctx.stream()));
   }
+  void graph_mp(int index, const kernels::GraphMpArgs& args) override {
+    kernels::graph_mp_cuda(args, enter(index).stream());
+  }
+  void gat_scores(int index, const kernels::GatScoreArgs& args) override {
+    kernels::gat_scores_cuda(args, enter(index).stream());
+  }
+  void gat_aggregate(int index, const kernels::GatAggregateArgs& args) override {
+    kernels::gat_aggregate_cuda(args, enter(index).stream());
+  }
+  void dense_linear(int index, const kernels::DenseLinearArgs& args) override {
+    CudaContext& ctx = enter(index);
+    kernels::dense_linear_cuda(args, ctx.stream(), ctx.cublas());
+  }
+  void bio_step(int index, const kernels::BioStepArgs& args) override {
+    kernels::bio_step_cuda(args, enter(index).stream());
+  }
   void attention(int index, const kernels::AttentionArgs& args) override {
     kernels::attention_cuda(args, enter(index).stream());
   }

@@ -5,10 +5,13 @@
 #include <mpe/agents.hpp>
 #include <mpe/aif.hpp>
 #include <mpe/attention.hpp>
+#include <mpe/bioelectric.hpp>
 #include <mpe/device.hpp>
 #include <mpe/engine.hpp>
 #include <mpe/error.hpp>
+#include <mpe/gnn.hpp>
 #include <mpe/graph.hpp>
+#include <mpe/graph_mp.hpp>
 #include <mpe/npy.hpp>
 #include <mpe/ops.hpp>
 #include <mpe/tensor.hpp>

@@ -1,0 +1,223 @@
+// The generic message-passing layer: argument checks, then the fused backend op; and the
+// CPU path for user functors.
+#include <mpe/graph_mp.hpp>
+#include <mpe/ops.hpp>
+
+#include <vector>
+
+#include "backend.hpp"
+#include "gnn/checks.hpp"
+
+namespace mpe {
+
+namespace detail {
+void mp_check_csr(const Csr& g, const Device& dev, const char* op) {
+  mp_require_defined(g.row_offsets, op, "graph.row_offsets");
+  mp_require_defined(g.col_indices, op, "graph.col_indices");
+  mp_require_dtype(g.row_offsets, DType::i64, op, "graph.row_offsets");
+  mp_require_dtype(g.col_indices, DType::i32, op, "graph.col_indices");
+  mp_require_shape(g.row_offsets, {g.num_rows + 1}, op, "graph.row_offsets");
+  if (g.col_indices.rank() != 1) {
+    throw Error(ErrorCode::invalid_graph, fmt::format("{}: graph.col_indices must be 1-D, got {}",
+                                                      op, shape_str(g.col_indices.shape())));
+  }
+  mp_require_device(g.row_offsets, dev, op, "graph.row_offsets");
+  mp_require_device(g.col_indices, dev, op, "graph.col_indices");
+  if (g.weights.defined()) {
+    mp_require_dtype(g.weights, DType::f32, op, "graph.weights");
+    mp_require_shape(g.weights, g.col_indices.shape(), op, "graph.weights");
+    mp_require_device(g.weights, dev, op, "graph.weights");
+  }
+  if (dev.kind == DeviceKind::cpu) {
+    const std::int64_t* off = g.row_offsets.data<std::int64_t>();
+    if (off[0] != 0 || off[g.num_rows] != g.col_indices.numel()) {
+      throw Error(ErrorCode::invalid_graph,
+                  fmt::format("{}: row_offsets must run from 0 to nnz = {}, got {} .. {}", op,
+                              g.col_indices.numel(), off[0], off[g.num_rows]));
+    }
+  }
+}
+}  // namespace detail
+
+namespace {
+using namespace detail;
+
+template <class E>
+const char* name_of(E v, const char* const* names, int count) {
+  const int i = static_cast<int>(v);
+  return i >= 0 && i < count ? names[i] : "unknown";
+}
+constexpr const char* kMessageNames[] = {"copy", "edge_weight", "type_weight",
+                                         "edge_and_type_weight"};
+constexpr const char* kAggNames[] = {"sum", "mean", "max", "min", "logsumexp"};
+constexpr const char* kActNames[] = {"none", "relu", "sigmoid", "tanh"};
+
+template <class E, int N>
+E parse_name(const std::string& name, const char* const (&names)[N], const char* what) {
+  std::string list;
+  for (int i = 0; i < N; ++i) {
+    if (name == names[i]) return static_cast<E>(i);
+    list += (i ? ", " : "") + std::string(names[i]);
+  }
+  throw Error(ErrorCode::invalid_argument,
+              fmt::format("unknown {} '{}' (expected one of {})", what, name, list));
+}
+
+bool uses_edge_weights(MessageKind m) {
+  return m == MessageKind::edge_weight || m == MessageKind::edge_and_type_weight;
+}
+bool uses_types(MessageKind m) {
+  return m == MessageKind::type_weight || m == MessageKind::edge_and_type_weight;
+}
+
+void check_x(const Csr& g, const Tensor& x, const char* op) {
+  mp_require_defined(x, op, "x");
+  mp_require_dtype(x, DType::f32, op, "x");
+  if (x.rank() != 2 || x.dim(0) != g.num_cols) {
+    throw Error(ErrorCode::shape_mismatch, fmt::format("{}: x must be [num_cols = {}, F], got {}",
+                                                       op, g.num_cols, shape_str(x.shape())));
+  }
+}
+
+void check_square(const Csr& g, const char* op, const char* why) {
+  if (g.num_rows != g.num_cols) {
+    throw Error(ErrorCode::shape_mismatch,
+                fmt::format("{}: {} needs a square graph (num_rows == num_cols), got {} x {}", op,
+                            why, g.num_rows, g.num_cols));
+  }
+}
+}  // namespace
+
+const char* message_kind_name(MessageKind m) noexcept { return name_of(m, kMessageNames, 4); }
+const char* mp_aggregation_name(MpAggregation a) noexcept { return name_of(a, kAggNames, 5); }
+const char* activation_name(Activation a) noexcept { return name_of(a, kActNames, 4); }
+MessageKind parse_message_kind(const std::string& name) {
+  return parse_name<MessageKind>(name, kMessageNames, "message kind");
+}
+MpAggregation parse_mp_aggregation(const std::string& name) {
+  return parse_name<MpAggregation>(name, kAggNames, "aggregation");
+}
+Activation parse_activation(const std::string& name) {
+  return parse_name<Activation>(name, kActNames, "activation");
+}
+
+void message_passing(const Csr& graph, const Tensor& x, const MessagePassing& layer, Tensor& y,
+                     const EdgeTypes& types) {
+  constexpr const char* op = "message_passing";
+  check_x(graph, x, op);
+  const Device dev = x.device();
+  mp_check_csr(graph, dev, op);
+  const std::int64_t width = x.dim(1);
+  mp_require_f32(y, {graph.num_rows, width}, dev, op, "y");
+  if (uses_edge_weights(layer.message) && !graph.weighted()) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("{}: message '{}' needs edge weights but the graph has none", op,
+                            message_kind_name(layer.message)));
+  }
+  kernels::GraphMpArgs args;
+  if (uses_types(layer.message)) {
+    mp_require_defined(types.types, op, "types.types");
+    mp_require_dtype(types.types, DType::i32, op, "types.types");
+    mp_require_shape(types.types, graph.col_indices.shape(), op, "types.types");
+    mp_require_device(types.types, dev, op, "types.types");
+    mp_require_defined(types.weights, op, "types.weights");
+    mp_require_dtype(types.weights, DType::f32, op, "types.weights");
+    mp_require_device(types.weights, dev, op, "types.weights");
+    const Tensor& tw = types.weights;
+    if (!(tw.rank() == 1 || (tw.rank() == 2 && tw.dim(1) == width))) {
+      throw Error(
+          ErrorCode::shape_mismatch,
+          fmt::format("{}: types.weights must be [num_types] or [num_types, F = {}], got {}", op,
+                      width, shape_str(tw.shape())));
+    }
+    const std::int64_t num_types = tw.dim(0);
+    const std::vector<std::int32_t> t = types.types.to_vector<std::int32_t>();
+    for (std::size_t e = 0; e < t.size(); ++e) {
+      if (t[e] < 0 || t[e] >= num_types) {
+        throw Error(ErrorCode::invalid_argument,
+                    fmt::format("{}: types.types[{}] = {} is out of range [0, {})", op, e, t[e],
+                                num_types));
+      }
+    }
+    args.edge_types = types.types.data<std::int32_t>();
+    args.type_weights = tw.data<float>();
+    args.type_width = tw.rank() == 1 ? 1 : width;
+  }
+  const Update& u = layer.update;
+  if (u.self_scale != 0.0f) check_square(graph, op, "an update that reads x_i");
+  if (u.bias.defined()) mp_require_f32(u.bias, {width}, dev, op, "update.bias");
+  if (static_cast<int>(layer.aggregate) < 0 || static_cast<int>(layer.aggregate) > 4 ||
+      static_cast<int>(u.activation) < 0 || static_cast<int>(u.activation) > 3) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("{}: unknown aggregation or activation", op));
+  }
+  args.row_offsets = graph.row_offsets.data<std::int64_t>();
+  args.col_indices = graph.col_indices.data<std::int32_t>();
+  args.weights = uses_edge_weights(layer.message) ? graph.weights.data<float>() : nullptr;
+  args.x = x.data<float>();
+  args.self = u.self_scale != 0.0f ? x.data<float>() : nullptr;
+  args.bias = u.bias.defined() ? u.bias.data<float>() : nullptr;
+  args.y = y.data<float>();
+  args.rows = graph.num_rows;
+  args.width = width;
+  args.agg = static_cast<kernels::MpAgg>(static_cast<int>(layer.aggregate));
+  args.act = static_cast<kernels::MpAct>(static_cast<int>(u.activation));
+  args.self_scale = u.self_scale;
+  args.agg_scale = u.agg_scale;
+  if (args.self == args.y && args.y != nullptr) {
+    throw Error(ErrorCode::invalid_argument, fmt::format("{}: y must not alias x", op));
+  }
+  detail::backend_for(dev).graph_mp(dev.index, args);
+}
+
+Tensor message_passing(const Csr& graph, const Tensor& x, const MessagePassing& layer,
+                       const EdgeTypes& types) {
+  check_x(graph, x, "message_passing");
+  Tensor y = Tensor::empty({graph.num_rows, x.dim(1)}, DType::f32, x.device());
+  message_passing(graph, x, layer, y, types);
+  return y;
+}
+
+Tensor message_passing(const Csr& graph, const Tensor& x, const MessageFn& message,
+                       MpAggregation aggregate, const UpdateFn& update) {
+  constexpr const char* op = "message_passing (user functors)";
+  check_x(graph, x, op);
+  if (!x.is_cpu()) {
+    throw Error(ErrorCode::not_supported,
+                fmt::format("{}: user functors run on the CPU; x is on {}", op, x.device().str()));
+  }
+  mp_check_csr(graph, x.device(), op);
+  const std::int64_t width = x.dim(1);
+  const auto agg = static_cast<kernels::MpAgg>(static_cast<int>(aggregate));
+  const std::int64_t* off = graph.row_offsets.data<std::int64_t>();
+  const std::int32_t* cols = graph.col_indices.data<std::int32_t>();
+  const float* xv = x.data<float>();
+  const bool square = graph.num_rows == graph.num_cols;
+  Tensor y = Tensor::empty({graph.num_rows, width}, DType::f32);
+  float* yv = y.data<float>();
+  std::vector<kernels::MpAcc> acc(static_cast<std::size_t>(width));
+  std::vector<float> msg(static_cast<std::size_t>(width)), a(static_cast<std::size_t>(width));
+  for (std::int64_t i = 0; i < graph.num_rows; ++i) {
+    for (auto& s : acc) s = kernels::mp_init(agg);
+    const float* self = square ? xv + i * width : nullptr;
+    for (std::int64_t e = off[i]; e < off[i + 1]; ++e) {
+      const float* src = xv + static_cast<std::int64_t>(cols[e]) * width;
+      const float* m = src;
+      if (message) {
+        message(i, cols[e], e, src, self, msg.data());
+        m = msg.data();
+      }
+      for (std::int64_t f = 0; f < width; ++f) acc[f] = kernels::mp_step(agg, acc[f], m[f]);
+    }
+    for (std::int64_t f = 0; f < width; ++f)
+      a[f] = kernels::mp_finish(agg, acc[f], off[i + 1] - off[i]);
+    if (update) {
+      update(i, self, a.data(), yv + i * width);
+    } else {
+      std::copy(a.begin(), a.end(), yv + i * width);
+    }
+  }
+  return y;
+}
+
+}  // namespace mpe

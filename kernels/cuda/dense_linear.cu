@@ -1,0 +1,67 @@
+// Dense transform on the GPU: cuBLAS SGEMM (full FP32, the handle's default math mode) writes
+// x·Wᵀ (+ y), then one elementwise pass adds the bias and applies the activation when asked.
+#include <cublas_v2.h>
+
+#include <mutex>
+#include <string>
+
+#include "cuda/check.hpp"
+#include "graph_mp.hpp"
+
+namespace mpe::kernels {
+
+namespace {
+constexpr int kBlockThreads = 256;
+
+__global__ void __launch_bounds__(kBlockThreads)
+    bias_act_kernel(float* __restrict__ y, const float* __restrict__ bias, std::int64_t n,
+                    std::int64_t m, MpAct act) {
+  const std::int64_t total = n * m;
+  for (std::int64_t t = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; t < total;
+       t += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    y[t] = mp_activate(act, y[t] + (bias ? __ldg(bias + t % m) : 0.0f));
+  }
+}
+
+// One handle per device is shared by every thread: binding it to the caller's stream and
+// queueing the GEMM happen under this lock.
+std::mutex& cublas_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+void cublas_check(cublasStatus_t s, const char* call) {
+  if (s != CUBLAS_STATUS_SUCCESS) {
+    throw Error(
+        s == CUBLAS_STATUS_ALLOC_FAILED ? ErrorCode::out_of_memory : ErrorCode::device_error,
+        std::string(call) + " failed: cuBLAS status " + std::to_string(static_cast<int>(s)));
+  }
+}
+}  // namespace
+
+void dense_linear_cuda(const DenseLinearArgs& a, Stream stream, cublasContext* handle) {
+  if (a.n == 0 || a.m == 0) return;
+  if (a.k == 0) {
+    if (!a.accumulate) MPE_CUDA_CHECK(cudaMemsetAsync(a.y, 0, sizeof(float) * a.n * a.m, stream));
+  } else {
+    // Row-major y[n, m] = x[n, k]·w[m, k]ᵀ is column-major yᵀ = wᵀᵀ·xᵀ: op(A) = Wᵀ of the
+    // column-major [k, m] view of w, B = the column-major [k, n] view of x.
+    const float one = 1.0f;
+    const float beta = a.accumulate ? 1.0f : 0.0f;
+    std::lock_guard<std::mutex> lock(cublas_mutex());
+    cublas_check(cublasSetStream(handle, stream), "cublasSetStream");
+    cublas_check(
+        cublasSgemm(handle, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(a.m), static_cast<int>(a.n),
+                    static_cast<int>(a.k), &one, a.w, static_cast<int>(a.k), a.x,
+                    static_cast<int>(a.k), &beta, a.y, static_cast<int>(a.m)),
+        "cublasSgemm");
+  }
+  if (a.bias || a.act != MpAct::none) {
+    const std::int64_t blocks = (a.n * a.m + kBlockThreads - 1) / kBlockThreads;
+    bias_act_kernel<<<static_cast<int>(blocks < 65535 * 8 ? blocks : 65535 * 8), kBlockThreads, 0,
+                      stream>>>(a.y, a.bias, a.n, a.m, a.act);
+    MPE_CUDA_CHECK_LAUNCH();
+  }
+}
+
+}  // namespace mpe::kernels

@@ -1,0 +1,275 @@
+// CUDA kernels of the generic message-passing layer, GAT and bioelectric diffusion. graph_mp
+// uses csr_aggregate's two row-size classes: rows shorter than kLongRow belong to a team of
+// 1..32 threads (each owning VEC consecutive features), longer rows to a whole block whose
+// warps reduce fixed edge slices merged in warp order. Fixed orders, no atomics.
+#include "cuda/check.hpp"
+#include "graph_mp.hpp"
+
+namespace mpe::kernels {
+
+namespace {
+constexpr int kBlockThreads = 256;  // tuning: threads per block (all kernels here)
+constexpr int kWarps = kBlockThreads / 32;
+constexpr int kMaxBlocks = 65535 * 8;
+constexpr std::int64_t kLongRow = 512;   // tuning: rows with at least this many edges use a block
+constexpr int kLongRowBlocks = 132 * 8;  // tuning: blocks scanning for long rows
+// tuning: resident blocks per SM the mp kernels are compiled for (64 registers; at 8 blocks ptxas
+// aims at 32 registers and the max/min kernels spill)
+constexpr int kMinBlocksPerSm = 4;
+
+template <int VEC>
+__device__ __forceinline__ void load_vec(const float* p, float (&v)[VEC]) {
+  if constexpr (VEC == 4) {
+    const float4 q = __ldg(reinterpret_cast<const float4*>(p));
+    v[0] = q.x;
+    v[1] = q.y;
+    v[2] = q.z;
+    v[3] = q.w;
+  } else {
+    v[0] = __ldg(p);
+  }
+}
+
+// Folds edges [begin, end) into acc for features [f0, f0 + VEC).
+template <MpAgg K, int VEC>
+__device__ __forceinline__ void mp_edges(const GraphMpArgs& a, std::int64_t f0, std::int64_t begin,
+                                         std::int64_t end, MpAcc (&acc)[VEC]) {
+  for (std::int64_t e = begin; e < end; ++e) {
+    float w = a.weights ? __ldg(a.weights + e) : 1.0f;
+    float tw[VEC];
+#pragma unroll
+    for (int v = 0; v < VEC; ++v) tw[v] = 1.0f;
+    if (a.edge_types) {
+      const float* t =
+          a.type_weights + static_cast<std::int64_t>(__ldg(a.edge_types + e)) * a.type_width;
+      if (a.type_width == 1) {
+        w *= __ldg(t);
+      } else {
+        load_vec<VEC>(t + f0, tw);
+      }
+    }
+    float xv[VEC];
+    load_vec<VEC>(a.x + static_cast<std::int64_t>(__ldg(a.col_indices + e)) * a.width + f0, xv);
+#pragma unroll
+    for (int v = 0; v < VEC; ++v) acc[v] = mp_step(K, acc[v], w * tw[v] * xv[v]);
+  }
+}
+
+template <MpAgg K, int VEC>
+__device__ __forceinline__ void mp_store(const GraphMpArgs& a, std::int64_t i, std::int64_t f0,
+                                         std::int64_t degree, const MpAcc (&acc)[VEC]) {
+#pragma unroll
+  for (int v = 0; v < VEC; ++v) {
+    const std::int64_t f = f0 + v;
+    const float h = a.self_scale != 0.0f ? __ldg(a.self + i * a.width + f) : 0.0f;
+    a.y[i * a.width + f] =
+        mp_update(a.act, a.self_scale, h, a.agg_scale, mp_finish(K, acc[v], degree),
+                  a.bias ? __ldg(a.bias + f) : 0.0f);
+  }
+}
+
+template <MpAgg K, int VEC>
+__global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
+    mp_short_rows(const GraphMpArgs a, int team) {
+  const int rows_per_block = kBlockThreads / team;
+  const int t = threadIdx.x % team;
+  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * rows_per_block;
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * rows_per_block + threadIdx.x / team;
+       i < a.rows; i += stride) {
+    const std::int64_t begin = __ldg(a.row_offsets + i);
+    const std::int64_t end = __ldg(a.row_offsets + i + 1);
+    if (end - begin >= kLongRow) continue;  // mp_long_rows'
+    for (std::int64_t f0 = static_cast<std::int64_t>(t) * VEC; f0 < a.width;
+         f0 += static_cast<std::int64_t>(team) * VEC) {
+      MpAcc acc[VEC];
+#pragma unroll
+      for (int v = 0; v < VEC; ++v) acc[v] = mp_init(K);
+      mp_edges<K, VEC>(a, f0, begin, end, acc);
+      mp_store<K, VEC>(a, i, f0, end - begin, acc);
+    }
+  }
+}
+
+template <MpAgg K, int VEC>
+__global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
+    mp_long_rows(const GraphMpArgs a) {
+  __shared__ MpAcc partial[kWarps][32 * VEC];
+  __shared__ int is_long[kBlockThreads];
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const std::int64_t G = gridDim.x;
+  for (std::int64_t base = blockIdx.x; base < a.rows; base += G * kBlockThreads) {
+    const std::int64_t r = base + threadIdx.x * G;
+    is_long[threadIdx.x] =
+        r < a.rows && __ldg(a.row_offsets + r + 1) - __ldg(a.row_offsets + r) >= kLongRow;
+    __syncthreads();
+    for (int j = 0; j < kBlockThreads; ++j) {
+      if (!is_long[j]) continue;  // uniform across the block
+      const std::int64_t i = base + j * G;
+      const std::int64_t begin = __ldg(a.row_offsets + i);
+      const std::int64_t end = __ldg(a.row_offsets + i + 1);
+      const std::int64_t slice = (end - begin + kWarps - 1) / kWarps;
+      const std::int64_t my_begin = begin + warp * slice;
+      const std::int64_t my_end = my_begin + slice < end ? my_begin + slice : end;
+      for (std::int64_t window = 0; window < a.width; window += 32 * VEC) {
+        const std::int64_t f0 = window + static_cast<std::int64_t>(lane) * VEC;
+        MpAcc acc[VEC];
+#pragma unroll
+        for (int v = 0; v < VEC; ++v) acc[v] = mp_init(K);
+        if (f0 < a.width && my_begin < my_end) mp_edges<K, VEC>(a, f0, my_begin, my_end, acc);
+#pragma unroll
+        for (int v = 0; v < VEC; ++v) partial[warp][lane * VEC + v] = acc[v];
+        __syncthreads();
+        if (warp == 0 && f0 < a.width) {
+          MpAcc total[VEC];
+#pragma unroll
+          for (int v = 0; v < VEC; ++v) total[v] = partial[0][lane * VEC + v];
+          for (int w = 1; w < kWarps; ++w) {
+#pragma unroll
+            for (int v = 0; v < VEC; ++v)
+              total[v] = mp_merge(K, total[v], partial[w][lane * VEC + v]);
+          }
+          mp_store<K, VEC>(a, i, f0, end - begin, total);
+        }
+        __syncthreads();
+      }
+    }
+    __syncthreads();
+  }
+}
+
+int team_size(std::int64_t vectors_per_row) {
+  int team = 1;
+  while (team < 32 && team < vectors_per_row) team *= 2;
+  return team;
+}
+
+int grid_for(std::int64_t items, std::int64_t per_block) {
+  const std::int64_t needed = (items + per_block - 1) / per_block;
+  return static_cast<int>(needed < kMaxBlocks ? needed : kMaxBlocks);
+}
+
+template <MpAgg K, int VEC>
+void mp_launch(const GraphMpArgs& a, Stream stream) {
+  const int team = team_size((a.width + VEC - 1) / VEC);
+  mp_short_rows<K, VEC>
+      <<<grid_for(a.rows, kBlockThreads / team), kBlockThreads, 0, stream>>>(a, team);
+  MPE_CUDA_CHECK_LAUNCH();
+  const std::int64_t chunks = (a.rows + kBlockThreads - 1) / kBlockThreads;
+  mp_long_rows<K, VEC><<<static_cast<int>(chunks < kLongRowBlocks ? chunks : kLongRowBlocks),
+                         kBlockThreads, 0, stream>>>(a);
+  MPE_CUDA_CHECK_LAUNCH();
+}
+
+template <MpAgg K>
+void mp_dispatch(const GraphMpArgs& a, Stream stream) {
+  auto aligned = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; };
+  const bool vec4 = a.width % 4 == 0 && aligned(a.x) &&
+                    (a.type_width == 1 || !a.edge_types || aligned(a.type_weights));
+  if (vec4) {
+    mp_launch<K, 4>(a, stream);
+  } else {
+    mp_launch<K, 1>(a, stream);
+  }
+}
+
+// ---------------------------------------------------------------- GAT
+
+__global__ void __launch_bounds__(kBlockThreads) gat_scores_kernel(const GatScoreArgs a) {
+  const std::int64_t total = a.nodes * a.heads;
+  for (std::int64_t t = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; t < total;
+       t += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const std::int64_t n = t / a.heads, h = t % a.heads;
+    const float* f = a.feat + n * a.heads * a.channels + h * a.channels;
+    const float* w = a.att + h * a.channels;
+    float s = 0.0f;
+    for (std::int64_t c = 0; c < a.channels; ++c) s += __ldg(f + c) * __ldg(w + c);
+    a.score[t] = s;
+  }
+}
+
+// One warp per row; lane l owns output features l, l + 32, ... and recomputes its head's
+// softmax statistics itself (the scores are a few floats per edge), so no lane waits on another.
+__global__ void __launch_bounds__(kBlockThreads) gat_aggregate_kernel(const GatAggregateArgs a) {
+  const int lane = threadIdx.x % 32;
+  const std::int64_t H = a.heads, C = a.channels;
+  const std::int64_t out_w = a.concat ? H * C : C;
+  const std::int64_t warps = static_cast<std::int64_t>(gridDim.x) * kWarps;
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(kWarps) + threadIdx.x / 32;
+       i < a.rows; i += warps) {
+    const std::int64_t begin = __ldg(a.row_offsets + i), end = __ldg(a.row_offsets + i + 1);
+    for (std::int64_t f = lane; f < out_w; f += 32) {
+      float out = 0.0f;
+      for (std::int64_t h = a.concat ? f / C : 0; h < (a.concat ? f / C + 1 : H); ++h) {
+        const std::int64_t c = a.concat ? f % C : f;
+        const float sd = __ldg(a.s_dst + i * H + h);
+        MpAcc m = mp_init(MpAgg::logsumexp);
+        for (std::int64_t e = begin; e < end; ++e) {
+          const std::int64_t j = __ldg(a.col_indices + e);
+          m = mp_step(MpAgg::logsumexp, m,
+                      leaky_relu(__ldg(a.s_src + j * H + h) + sd, a.negative_slope));
+        }
+        float acc = 0.0f;
+        for (std::int64_t e = begin; e < end; ++e) {
+          const std::int64_t j = __ldg(a.col_indices + e);
+          const float score = leaky_relu(__ldg(a.s_src + j * H + h) + sd, a.negative_slope);
+          acc += mp_div(expf(score - m.a), m.s) * __ldg(a.feat + j * H * C + h * C + c);
+        }
+        out += acc;
+      }
+      if (!a.concat) out = mp_div(out, static_cast<float>(H));
+      a.y[i * out_w + f] = mp_activate(a.act, out + (a.bias ? __ldg(a.bias + f) : 0.0f));
+    }
+  }
+}
+
+// ---------------------------------------------------------------- bioelectric
+
+__global__ void __launch_bounds__(kBlockThreads) bio_step_kernel(const BioStepArgs a) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+       i < a.rows; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const float v = __ldg(a.v_in + i);
+    if (a.clamped && a.clamped[i]) {
+      a.v_out[i] = v;
+      continue;
+    }
+    float junction = 0.0f;
+    const std::int64_t end = __ldg(a.row_offsets + i + 1);
+    for (std::int64_t e = __ldg(a.row_offsets + i); e < end; ++e) {
+      const float g = a.conductance ? __ldg(a.conductance + e) : 1.0f;
+      junction += g * (__ldg(a.v_in + __ldg(a.col_indices + e)) - v);
+    }
+    a.v_out[i] = bio_step(v, junction, a.dt, a.leak, a.v_rest);
+  }
+}
+}  // namespace
+
+void graph_mp_cuda(const GraphMpArgs& a, Stream stream) {
+  if (a.rows == 0 || a.width == 0) return;
+  switch (a.agg) {
+    case MpAgg::sum: mp_dispatch<MpAgg::sum>(a, stream); break;
+    case MpAgg::mean: mp_dispatch<MpAgg::mean>(a, stream); break;
+    case MpAgg::max: mp_dispatch<MpAgg::max>(a, stream); break;
+    case MpAgg::min: mp_dispatch<MpAgg::min>(a, stream); break;
+    case MpAgg::logsumexp: mp_dispatch<MpAgg::logsumexp>(a, stream); break;
+  }
+}
+
+void gat_scores_cuda(const GatScoreArgs& a, Stream stream) {
+  if (a.nodes == 0 || a.heads == 0) return;
+  gat_scores_kernel<<<grid_for(a.nodes * a.heads, kBlockThreads), kBlockThreads, 0, stream>>>(a);
+  MPE_CUDA_CHECK_LAUNCH();
+}
+
+void gat_aggregate_cuda(const GatAggregateArgs& a, Stream stream) {
+  if (a.rows == 0 || a.heads == 0 || a.channels == 0) return;
+  gat_aggregate_kernel<<<grid_for(a.rows, kWarps), kBlockThreads, 0, stream>>>(a);
+  MPE_CUDA_CHECK_LAUNCH();
+}
+
+void bio_step_cuda(const BioStepArgs& a, Stream stream) {
+  if (a.rows == 0) return;
+  bio_step_kernel<<<grid_for(a.rows, kBlockThreads), kBlockThreads, 0, stream>>>(a);
+  MPE_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace mpe::kernels
