@@ -14,4 +14,5 @@
 #include <mpe/graph_mp.hpp>
 #include <mpe/npy.hpp>
 #include <mpe/ops.hpp>
+#include <mpe/predictive_coding.hpp>
 #include <mpe/tensor.hpp>
