@@ -33,7 +33,7 @@ void diffuse(const Csr& junctions, Tensor& voltage, const DiffusionParams& param
              std::int64_t steps, const std::vector<std::uint8_t>& clamped = {});
 
 /// A rows × cols sheet of cells, each joined to its 4 neighbours with conductance g (cell
-/// (r, c) is index r · cols + c): a symmetric CSR on the host.
+/// (r, c) is index r · cols + c): a symmetric CSR on the host (unweighted when g == 1).
 Csr grid_junctions(std::int64_t rows, std::int64_t cols, float g = 1.0f);
 
 }  // namespace mpe::bio
