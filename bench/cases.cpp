@@ -13,6 +13,7 @@
 #include <mpe/ops.hpp>
 
 #include "graphs.hpp"
+#include "mp_cases.hpp"
 
 namespace mpe::bench {
 
@@ -257,7 +258,7 @@ void validate(const Grid& g) {
                       fmt::format("--shared {} is out of range (0 or 1)", s));
         }
       }
-    } else if (op == "csr_aggregate") {
+    } else if (op == "csr_aggregate" || op == "graph_mp" || op == "gcn") {
       if (g.mtx.empty()) {
         check_at_least("nodes", g.nodes, 1);
         check_at_least("degree", g.degree, 0);
@@ -317,7 +318,7 @@ std::vector<CasePoint> expand(const Grid& grid) {
                               {"cols", std::to_string(c)},
                               {"shared", std::to_string(s)}}});
             }
-    } else if (op == "csr_aggregate") {
+    } else if (op == "csr_aggregate" || op == "graph_mp" || op == "gcn") {
       const std::vector<std::string> graphs =
           grid.mtx.empty() ? grid.graphs : std::vector<std::string>{"mtx"};
       const std::vector<std::int64_t> nodes =
@@ -399,7 +400,7 @@ std::vector<CasePoint> expand(const Grid& grid) {
     } else {
       throw Error(
           ErrorCode::invalid_argument,
-          fmt::format("unknown op '{}' (lse_contract, csr_aggregate, aif_plan, aif_engine, attention or copy)",
+          fmt::format("unknown op '{}' (lse_contract, csr_aggregate, graph_mp, gcn, aif_plan, aif_engine, attention or copy)",
                       op));
     }
   }
@@ -413,6 +414,8 @@ PreparedCase prepare(const CasePoint& point, const Device& device, std::uint64_t
   if (point.op == "aif_plan") return prepare_aif(point, device, seed);
   if (point.op == "aif_engine") return prepare_aif_engine(point, device, seed);
   if (point.op == "attention") return prepare_attention(point, device, seed);
+  if (point.op == "graph_mp") return prepare_graph_mp(point, device, seed, mtx_path);
+  if (point.op == "gcn") return prepare_gcn(point, device, seed, mtx_path);
   return prepare_csr(point, device, seed, mtx_path);
 }
 

@@ -157,6 +157,9 @@ int main(int argc, char** argv) {
       "  lse_contract:  M ((shared ? 1 : B)*I*J*4) + x (B*J*4) + y (B*I*4)\n"
       "  csr_aggregate: row offsets ((n+1)*8) + columns (nnz*4) + weights (nnz*4) + x (n*F*4)\n"
       "                 + y (n*F*4); GFLOP/s = 2*nnz*F / time\n"
+      "  graph_mp:      as csr_aggregate (fused weighted message, residual update, bias, ReLU)\n"
+      "  gcn:           one GCN layer F->F: graph + x, h = xW^T written and read, y;\n"
+      "                 GFLOP/s = (2*n*F*F + 2*nnz*F) / time (nnz with self-loops)\n"
       "  copy:          source read + destination written (2*size)\n"
       "  aif_plan:      r_x read twice and written once per iteration (3*N*I*H*S*S*A*4);\n"
       "  aif_engine:    as aif_plan, N = requests per run\n"
@@ -167,7 +170,8 @@ int main(int argc, char** argv) {
       "Example: mpe-bench --op csr_aggregate --graph rmat,uniform --width 32,128 --agg sum,max"};
   app.add_option(
          "--op", opt.grid.ops,
-         "Ops: lse_contract, csr_aggregate, aif_plan, aif_engine (requests through mpe::Engine "
+         "Ops: lse_contract, csr_aggregate, graph_mp and gcn (message-passing layer and one GCN "
+         "layer: the csr_aggregate parameters), aif_plan, aif_engine (requests through mpe::Engine "
          "from many threads), attention (dense forward, float32), copy (device copy: the "
          "bandwidth reference)")
       ->delimiter(',')

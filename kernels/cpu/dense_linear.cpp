@@ -11,7 +11,7 @@ namespace mpe::kernels {
 namespace {
 constexpr std::int64_t kRowBlock = 4;  // tuning: rows of x sharing each W load
 constexpr std::int64_t kKBlock = 256;  // tuning: k slice kept in cache
-constexpr std::int64_t kParallelWork = std::int64_t(1) << 16;
+constexpr std::int64_t kParallelWork = std::int64_t(1) << 21;  // multiply-adds
 }  // namespace
 
 void dense_linear_cpu(const DenseLinearArgs& a) {
