@@ -137,12 +137,19 @@ PreparedCase prepare_aif(const CasePoint& p, const Device& device, std::uint64_t
   r.iterations = I;
   r.damping = 0.9f;
   r.return_channels = false;
+  const std::string method = p.params.count("method") ? p.params.at("method") : "aif";
+  const std::string theta = p.params.count("theta") ? p.params.at("theta") : "fixed";
+  r.method = aif::parse_method(method);
+  r.theta = aif::parse_theta_mode(theta);
   auto reqs = std::make_shared<std::vector<aif::PlanRequest>>(static_cast<std::size_t>(N), r);
   PreparedCase c;
   c.run = [model, reqs, device] { (void)aif::plan(*model, *reqs, device); };
   c.bytes = 3.0 * 4.0 * double(N) * I * H * double(S * S * A);
-  c.shape = fmt::format("N={} S={} A={} H={} I={} K={} F={} O={}{}", N, S, A, H, I, K, F, O,
-                        succ ? fmt::format(" T: {} succ. (sparse path)", succ) : std::string());
+  c.shape = fmt::format("N={} S={} A={} H={} I={} K={} F={} O={}{}{}", N, S, A, H, I, K, F, O,
+                        succ ? fmt::format(" T: {} succ. (sparse path)", succ) : std::string(),
+                        method == "aif" && theta == "fixed"
+                            ? std::string()
+                            : fmt::format(" {}, θ {}", method, theta));
   if (succ) {  // the sparse floor: r_x only on the support (≤ succ·K entries per (x, u))
     c.bytes = 3.0 * 4.0 * double(N) * I * H * double(S * A * std::min(S, succ * K));
   }
@@ -281,6 +288,8 @@ void validate(const Grid& g) {
       check_at_least("modalities", g.modalities, 1);
       check_at_least("outcomes", g.outcomes, 1);
       check_at_least("successors", g.successors, 0);
+      for (const auto& m : g.aif_methods) (void)aif::parse_method(m);  // throws for unknown names
+      for (const auto& t : g.theta_modes) (void)aif::parse_theta_mode(t);
     } else if (op == "aif_engine") {
       check_at_least("problems", g.problems, 1);
       check_at_least("clients", g.clients, 1);
@@ -348,18 +357,23 @@ std::vector<CasePoint> expand(const Grid& grid) {
                 for (auto k : grid.thetas)
                   for (auto f : grid.modalities)
                     for (auto o : grid.outcomes)
-                      for (auto sc : grid.successors) {
-                        out.push_back({op,
-                                       {{"problems", std::to_string(n)},
-                                        {"states", std::to_string(st)},
-                                        {"actions", std::to_string(a)},
-                                        {"horizon", std::to_string(h)},
-                                        {"iters", std::to_string(it)},
-                                        {"thetas", std::to_string(k)},
-                                        {"modalities", std::to_string(f)},
-                                        {"outcomes", std::to_string(o)},
-                                        {"successors", std::to_string(sc)}}});
-                      }
+                      for (auto sc : grid.successors)
+                        for (const auto& me : grid.aif_methods)
+                          for (const auto& th : grid.theta_modes) {
+                            if (me == "aif" && th == "loopy") continue;  // aif holds θ fixed
+                            out.push_back({op,
+                                           {{"problems", std::to_string(n)},
+                                            {"states", std::to_string(st)},
+                                            {"actions", std::to_string(a)},
+                                            {"horizon", std::to_string(h)},
+                                            {"iters", std::to_string(it)},
+                                            {"thetas", std::to_string(k)},
+                                            {"modalities", std::to_string(f)},
+                                            {"outcomes", std::to_string(o)},
+                                            {"successors", std::to_string(sc)},
+                                            {"method", me},
+                                            {"theta", th}}});
+                          }
     } else if (op == "aif_engine") {
       for (auto n : grid.problems)
         for (auto cl : grid.clients)

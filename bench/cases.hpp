@@ -39,6 +39,7 @@ struct Grid {
   std::vector<std::int64_t> horizon, iters;                         // aif_plan
   std::vector<std::int64_t> thetas{4}, modalities{2}, outcomes{2};  // aif_plan
   std::vector<std::int64_t> successors{0};  // aif_plan: successors per (x, θ, u); 0 = dense T
+  std::vector<std::string> aif_methods{"aif"}, theta_modes{"fixed"};  // aif_plan: method, θ mode
   std::vector<std::int64_t> clients{16}, engine_batch{1, 256};  // aif_engine
   std::vector<std::int64_t> attn_batch{1}, heads{8}, kv_heads{0}, seq{512, 1024, 2048},
       head_dim{64, 128}, causal{0};  // attention (kv_heads 0 = heads)

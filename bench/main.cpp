@@ -246,6 +246,13 @@ int main(int argc, char** argv) {
   app.add_option("--outcomes", opt.grid.outcomes, "aif_plan: outcomes per modality O")
       ->delimiter(',')
       ->capture_default_str();
+  app.add_option("--aif-method", opt.grid.aif_methods, "aif_plan: bp, vbp, rm, aif")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--theta", opt.grid.theta_modes,
+                 "aif_plan: fixed or loopy (bp/vbp/rm as published; aif with loopy is skipped)")
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_option("--successors", opt.grid.successors,
                  "aif_plan: successors per (x, θ, u); 0 = dense random T, else sparse (auto path)")
       ->delimiter(',')
