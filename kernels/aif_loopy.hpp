@@ -9,8 +9,8 @@ namespace mpe::kernels {
 
 struct AifLoopyConfig {
   std::int64_t S = 0, K = 0, A = 0, F = 0, O = 0;
-  int H = 1;  // horizon
-  int I = 1;  // iterations (always all of them: the published runs have no early stop)
+  int H = 1;            // horizon
+  int I = 1;            // iterations (always all of them: the published runs have no early stop)
   double lambda = 0.5;  // channel damping (vbp, rm); bp never reads it
   int method = 1;       // 0 bp, 1 vbp, 2 rm (mpe::aif::Method order)
   bool theta_goal = false;  // goal is C[S, K] rather than a terminal [S]
@@ -49,8 +49,9 @@ struct AifLoopyProblem {
   double* r_x = nullptr;          // optional out [H, nnz] log r_x per support entry (rm)
 };
 
-// Doubles of scratch one problem needs.
+// Scratch one problem needs: doubles, and 32-bit integers (2·nnz).
 std::int64_t aif_loopy_workspace_doubles(const AifLoopyConfig& cfg);
+std::int64_t aif_loopy_workspace_ints(const AifLoopyConfig& cfg);
 
 // Plans every problem on the host, one problem per OpenMP thread.
 void aif_loopy_cpu(const AifLoopyConfig& cfg, const AifLoopyProblem* problems, std::int64_t count);

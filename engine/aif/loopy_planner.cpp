@@ -77,7 +77,8 @@ void plan_group(const std::vector<const Model*>& models, const std::vector<PlanR
     sup[k] = &model_support(m);
     cfg.nnz = std::max(cfg.nnz, sup[k]->nnz());
     // the observation factors matter only when some model's B is not normalised within 1e-6
-    if (r0.method != Method::bp && !cfg.obs_factors && !observations_inert(m)) cfg.obs_factors = true;
+    if (r0.method != Method::bp && !cfg.obs_factors && !observations_inert(m))
+      cfg.obs_factors = true;
     out_off[k + 1] = out_off[k] + A + H * A + 1 + (want_rx ? H * sup[k]->nnz() : 0);
   }
   std::vector<double> outs(static_cast<std::size_t>(out_off[n]));

@@ -29,7 +29,9 @@ MPE_HD double slog(float p) {
   return p > 0.0f ? log(static_cast<double>(p > 1e-30f ? p : 1e-30f)) : kLZ;
 }
 // The probability whose slog is taken: p clamped below at 1e-30, 0 for p <= 0.
-MPE_HD double sprob(float p) { return p > 0.0f ? static_cast<double>(p > 1e-30f ? p : 1e-30f) : 0.0; }
+MPE_HD double sprob(float p) {
+  return p > 0.0f ? static_cast<double>(p > 1e-30f ? p : 1e-30f) : 0.0;
+}
 MPE_HD double sdiv(double a, double b) { return live(a) && live(b) ? a - b : kLZ; }
 
 // Streaming log-sum-exp over live terms; LOG_ZERO when none is live.
@@ -108,8 +110,8 @@ MPE_HD double damp(double* ch, std::int64_t n, const Raw& raw, double lambda, bo
 
 // Offsets (in doubles) of one problem's workspace arrays.
 struct Layout {
-  std::int64_t lT, pT, pTt, lth, lpu, lq0, lgoal, lC, lB, Md, Mo, Mp, Mdp, cd, co, cp, ecd, tot,
-      ru, rx, R, fwd, bwd, loc, ox, px, qu, P, Q, w, qrun, pref, rowchg, scal, total;
+  std::int64_t lT, pT, pTt, lth, lpu, lq0, lgoal, lC, lB, Md, Mo, Mp, Mdp, cd, co, cp, ecd, tot, ru,
+      rx, R, fwd, bwd, loc, ox, px, qu, P, Q, w, qrun, pref, rowchg, scal, PB, total;
   MPE_HD explicit Layout(const AifLoopyConfig& c) {
     const std::int64_t S = c.S, K = c.K, A = c.A, H = c.H, E = c.nnz;
     std::int64_t at = 0;
@@ -152,6 +154,7 @@ struct Layout {
     pref = take(S);
     rowchg = take(S * A + S);  // per-row channel changes of the last iteration
     scal = take(2);            // [0] the largest live weight of a θ reduction, [1] the change
+    PB = take(c.fast ? H * S * A : 0);  // fast form: lse_n(R + Bn + lpu) per (t, o, u)
     total = at;
   }
 };
@@ -161,9 +164,10 @@ struct Layout {
 template <class Exec>
 class AifLoopyCore {
  public:
+  // ws: aif_loopy_workspace_doubles(c) doubles; iws: aif_loopy_workspace_ints(c) ints.
   MPE_HD AifLoopyCore(const AifLoopyConfig& c, const AifLoopyProblem& p, double* ws,
-                      const Exec& exec)
-      : c_(c), p_(p), L_(c), w_(ws), ex_(exec) {}
+                      std::int32_t* iws, const Exec& exec)
+      : c_(c), p_(p), L_(c), w_(ws), iw_(iws), ex_(exec) {}
 
   MPE_HD_FN void run() {
     prepare();
@@ -195,8 +199,9 @@ class AifLoopyCore {
   MPE_HD bool obs() const { return c_.obs_factors && !bp(); }
   MPE_HD double* at(I64 off) const { return w_ + off; }
   MPE_HD I64 E() const { return p_.nnz; }
-  MPE_HD I64 eo(I64 e) const { return p_.sp_ou[e] / c_.A; }
-  MPE_HD I64 eu(I64 e) const { return p_.sp_ou[e] % c_.A; }
+  // x_old and u of support entry e (split once in prepare(): no division in the hot loops)
+  MPE_HD I64 eo(I64 e) const { return iw_[e]; }
+  MPE_HD I64 eu(I64 e) const { return iw_[c_.nnz + e]; }
   MPE_HD I64 en(I64 e) const { return p_.sp_n[e]; }
   // The old-side and new-side messages of step t: Fo = fwd[t] + loc[t], Bn = bwd[t+1] + loc[t+1].
   MPE_HD double Fo(int t, I64 o) const {
@@ -208,6 +213,10 @@ class AifLoopyCore {
 
   MPE_HD_FN void prepare() {
     const I64 S = c_.S, K = c_.K, A = c_.A, H = c_.H;
+    ex_.for_each(E(), [&](I64 e) {
+      iw_[e] = p_.sp_ou[e] / static_cast<std::int32_t>(A);
+      iw_[c_.nnz + e] = p_.sp_ou[e] % static_cast<std::int32_t>(A);
+    });
     ex_.for_each(E() * K, [&](I64 i) {
       const I64 e = i / K, th = i % K;
       const float v = p_.T[((en(e) * S + eo(e)) * K + th) * A + eu(e)];
@@ -271,10 +280,11 @@ class AifLoopyCore {
     const I64 S = c_.S, K = c_.K, H = c_.H;
     // cav is exactly the log prior in iteration 1 (not renormalised): e^{cav} <= 1 still.
     exp_cavities();
-    ex_.for_each(H * E(), [&](I64 i) {
-      const I64 t = i / E(), e = i % E();
-      at(L_.R)[i] = theta_reduce(e, at(L_.cd) + t * K, at(L_.ecd) + t * K);
-    });
+    for (I64 t = 0; t < H; ++t) {
+      ex_.for_each(E(), [&](I64 e) {
+        at(L_.R)[t * E() + e] = theta_reduce(e, at(L_.cd) + t * K, at(L_.ecd) + t * K);
+      });
+    }
     if (!c_.theta_goal) return;  // loc stays 0
     ex_.for_each(K, [&](I64 th) {
       double s = at(L_.lth)[th];
@@ -322,22 +332,23 @@ class AifLoopyCore {
   MPE_HD_FN void channel_kernel() {
     const I64 S = c_.S, K = c_.K, A = c_.A, H = c_.H;
     exp_cavities();
-    ex_.for_each(H * E(), [&](I64 i) {
-      const I64 t = i / E(), e = i % E();
-      const double rx = at(L_.rx)[i];
-      const double ru = at(L_.ru)[(t * S + eo(e)) * A + eu(e)];
-      if (c_.fast) {
-        const double b = theta_reduce(e, at(L_.cd) + t * K, at(L_.ecd) + t * K);
-        const double v = loopy::live(b) && loopy::live(rx) ? b - rx + ru : loopy::kLZ;
-        at(L_.R)[i] = loopy::live(v) ? v : loopy::kLZ;
-      } else {
-        loopy::Lse a;
-        for (I64 th = 0; th < K; ++th) {
-          a.push(loopy::sdiv(at(L_.lT)[e * K + th], rx) + ru + at(L_.cd)[t * K + th]);
+    for (I64 t = 0; t < H; ++t)
+      ex_.for_each(E(), [&](I64 e) {
+        const I64 i = t * E() + e;
+        const double rx = at(L_.rx)[i];
+        const double ru = at(L_.ru)[(t * S + eo(e)) * A + eu(e)];
+        if (c_.fast) {
+          const double b = theta_reduce(e, at(L_.cd) + t * K, at(L_.ecd) + t * K);
+          const double v = loopy::live(b) && loopy::live(rx) ? b - rx + ru : loopy::kLZ;
+          at(L_.R)[i] = loopy::live(v) ? v : loopy::kLZ;
+        } else {
+          loopy::Lse a;
+          for (I64 th = 0; th < K; ++th) {
+            a.push(loopy::sdiv(at(L_.lT)[e * K + th], rx) + ru + at(L_.cd)[t * K + th]);
+          }
+          at(L_.R)[i] = a.get();
         }
-        at(L_.R)[i] = a.get();
-      }
-    });
+      });
   }
 
   // vbp/rm §4 step 3: observation and preference messages to x at every slice.
@@ -391,25 +402,29 @@ class AifLoopyCore {
     const I64 S = c_.S, A = c_.A, H = c_.H;
     ex_.for_each(S, [&](I64 x) { at(L_.bwd)[H * S + x] = at(L_.lgoal)[x]; });
     for (int t = static_cast<int>(H) - 1; t >= 0; --t) {
-      ex_.for_each(S + A, [&](I64 i) {
-        loopy::Lse a;
-        if (i < S) {  // bwd[t, o] over the rows (o, u)
-          const I64 o = i;
-          for (I64 u = 0; u < A; ++u)
-            for (I64 e = p_.sp_off[o * A + u]; e < p_.sp_off[o * A + u + 1]; ++e)
-              a.push(at(L_.R)[t * E() + e] + Bn(t, en(e)) + at(L_.lpu)[u]);
-          at(L_.bwd)[t * S + o] = a.get();
-        } else {  // q_u[t, u] before the softmax
-          const I64 u = i - S;
-          for (I64 o = 0; o < S; ++o) {
-            const double fo = Fo(t, o);
-            for (I64 e = p_.sp_off[o * A + u]; e < p_.sp_off[o * A + u + 1]; ++e)
-              a.push(at(L_.R)[t * E() + e] + fo + Bn(t, en(e)));
+      if (c_.fast) {
+        backward_rows(t);
+      } else {
+        ex_.for_each(S + A, [&](I64 i) {
+          loopy::Lse a;
+          if (i < S) {  // bwd[t, o] over the rows (o, u)
+            const I64 o = i;
+            for (I64 u = 0; u < A; ++u)
+              for (I64 e = p_.sp_off[o * A + u]; e < p_.sp_off[o * A + u + 1]; ++e)
+                a.push(at(L_.R)[t * E() + e] + Bn(t, en(e)) + at(L_.lpu)[u]);
+            at(L_.bwd)[t * S + o] = a.get();
+          } else {  // q_u[t, u] before the softmax
+            const I64 u = i - S;
+            for (I64 o = 0; o < S; ++o) {
+              const double fo = Fo(t, o);
+              for (I64 e = p_.sp_off[o * A + u]; e < p_.sp_off[o * A + u + 1]; ++e)
+                a.push(at(L_.R)[t * E() + e] + fo + Bn(t, en(e)));
+            }
+            const double v = a.get();
+            at(L_.qu)[t * A + u] = loopy::live(v) ? v + at(L_.lpu)[u] : loopy::kLZ;
           }
-          const double v = a.get();
-          at(L_.qu)[t * A + u] = loopy::live(v) ? v + at(L_.lpu)[u] : loopy::kLZ;
-        }
-      });
+        });
+      }
       ex_.for_each(2, [&](I64 j) {
         if (j == 0) {
           loopy::norm(at(L_.bwd) + t * S, S, 1);
@@ -422,6 +437,37 @@ class AifLoopyCore {
         for (I64 u = 0; u < A; ++u) q[u] = loopy::live(q[u]) ? exp(q[u] - zz) : 0.0;
       });
     }
+  }
+
+  // Fast form of one backward step: the row sums PB[t, o, u] = lse_n(R + Bn + lpu) once (one
+  // exp per entry), then bwd[t, o] = lse_u PB and q_u[t, u] = lse_o(Fo + PB - lpu) + lpu; the
+  // region step reuses PB (P = Fo + PB). The literal form sums the entries twice.
+  MPE_HD_FN void backward_rows(int t) {
+    const I64 S = c_.S, A = c_.A;
+    double* PB = at(L_.PB) + t * S * A;
+    ex_.for_each(S * A, [&](I64 ou) {
+      const double lpu = at(L_.lpu)[ou % A];
+      loopy::Lse a;
+      for (I64 e = p_.sp_off[ou]; e < p_.sp_off[ou + 1]; ++e)
+        a.push(at(L_.R)[t * E() + e] + Bn(t, en(e)) + lpu);
+      PB[ou] = a.get();
+    });
+    ex_.for_each(S + A, [&](I64 i) {
+      loopy::Lse a;
+      if (i < S) {
+        for (I64 u = 0; u < A; ++u) a.push(PB[i * A + u]);
+        at(L_.bwd)[t * S + i] = a.get();
+        return;
+      }
+      const I64 u = i - S;
+      const double lpu = at(L_.lpu)[u];
+      for (I64 o = 0; o < S; ++o) {
+        const double pb = PB[o * A + u];
+        if (loopy::live(pb)) a.push(Fo(t, o) + pb - lpu);
+      }
+      const double v = a.get();
+      at(L_.qu)[t * A + u] = loopy::live(v) ? v + lpu : loopy::kLZ;
+    });
   }
 
   // lse_e(lT[e, θ] + wlog(e)) for every θ, into out[θ]: §5 step 4 / §4 step 6's Md. The fast
@@ -463,9 +509,8 @@ class AifLoopyCore {
   MPE_HD_FN void bp_theta_messages(bool last) {
     const I64 K = c_.K, H = c_.H;
     for (int t = 0; t < H; ++t) {
-      dynamics_messages(t, at(L_.Md) + t * K, [&](I64 e) {
-        return Fo(t, eo(e)) + Bn(t, en(e)) + at(L_.lpu)[eu(e)];
-      });
+      dynamics_messages(t, at(L_.Md) + t * K,
+                        [&](I64 e) { return Fo(t, eo(e)) + Bn(t, en(e)) + at(L_.lpu)[eu(e)]; });
     }
     ex_.for_each(H, [&](I64 t) {
       double* cav = at(L_.cd) + t * K;
@@ -534,11 +579,19 @@ class AifLoopyCore {
     for (int t = 0; t < H; ++t) {
       double* Q = at(L_.Q);
       double* P = at(L_.P);
-      ex_.for_each(E(), [&](I64 e) {
-        const double v = at(L_.R)[t * E() + e] + Fo(t, eo(e)) + Bn(t, en(e)) + at(L_.lpu)[eu(e)];
-        Q[e] = loopy::live(v) ? v : loopy::kLZ;
-      });
+      if (rm() || !c_.fast) {
+        ex_.for_each(E(), [&](I64 e) {
+          const double v = at(L_.R)[t * E() + e] + Fo(t, eo(e)) + Bn(t, en(e)) + at(L_.lpu)[eu(e)];
+          Q[e] = loopy::live(v) ? v : loopy::kLZ;
+        });
+      }
       ex_.for_each(S * A, [&](I64 ou) {
+        if (c_.fast) {  // P = lse_n Q = Fo + PB
+          const double fo = Fo(t, ou / A), pb = at(L_.PB)[t * S * A + ou];
+          const double v = loopy::live(fo) && loopy::live(pb) ? fo + pb : loopy::kLZ;
+          P[ou] = loopy::live(v) ? v : loopy::kLZ;
+          return;
+        }
         loopy::Lse a;
         for (I64 e = p_.sp_off[ou]; e < p_.sp_off[ou + 1]; ++e) a.push(Q[e]);
         P[ou] = a.get();
@@ -548,20 +601,23 @@ class AifLoopyCore {
         double ch;
         if (i < S) {
           const double z = loopy::plain_lse(P + i * A, A, 1);
-          ch = loopy::damp(at(L_.ru) + (t * S + i) * A, A,
-                           [&](I64 u) { return P[i * A + u] - z; }, lambda, last);
+          ch = loopy::damp(
+              at(L_.ru) + (t * S + i) * A, A, [&](I64 u) { return P[i * A + u] - z; }, lambda,
+              last);
         } else {
           const I64 ou = i - S, first = p_.sp_off[ou], len = p_.sp_off[ou + 1] - first;
           if (len == 0) return;
-          ch = loopy::damp(at(L_.rx) + t * E() + first, len,
-                           [&](I64 k) { return loopy::sdiv(Q[first + k], P[ou]); }, lambda, last);
+          ch = loopy::damp(
+              at(L_.rx) + t * E() + first, len,
+              [&](I64 k) { return loopy::sdiv(Q[first + k], P[ou]); }, lambda, last);
         }
         if (last) at(L_.rowchg)[i] = ch;
       });
       if (last) {
         ex_.for_each(1, [&](I64) {
           double& ch = at(L_.scal)[1];
-          for (I64 i = 0; i < (rm() ? S * A + S : S); ++i) ch = at(L_.rowchg)[i] > ch ? at(L_.rowchg)[i] : ch;
+          for (I64 i = 0; i < (rm() ? S * A + S : S); ++i)
+            ch = at(L_.rowchg)[i] > ch ? at(L_.rowchg)[i] : ch;
         });
       }
     }
@@ -584,6 +640,7 @@ class AifLoopyCore {
   const AifLoopyProblem& p_;
   loopy::Layout L_;
   double* w_;
+  std::int32_t* iw_;
   const Exec& ex_;
 };
 

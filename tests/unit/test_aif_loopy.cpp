@@ -40,23 +40,26 @@ const std::vector<int> kIdx = {0, 1, 1, 0, 1, 0, 0, 1};
 // Problem P1 of §8 (idx dynamics, S = K = A = 2).
 Model p1(bool theta_goal, std::vector<float> pu = {0.55f, 0.45f}) {
   const Tensor T = t(from_idx(kIdx, 2, 2, 2), {2, 2, 2, 2}), B = t(kB, {1, 2, 2, 2});
-  if (theta_goal) return Model::with_theta_goal(T, B, t(pu, {2}), t({0.1f, 0.8f, 0.9f, 0.2f}, {2, 2}));
+  if (theta_goal)
+    return Model::with_theta_goal(T, B, t(pu, {2}), t({0.1f, 0.8f, 0.9f, 0.2f}, {2, 2}));
   return Model::with_terminal_goal(T, B, t(pu, {2}), t({0.1f, 0.9f}, {2}));
 }
 
 // Problem P2: the §7 problem of aif-mp.md (dense T, θ-goal).
 Model p2() {
-  return Model::with_theta_goal(
-      t({0.9f, 0.2f, 0.4f, 0.7f, 0.3f, 0.8f, 0.6f, 0.1f, 0.1f, 0.8f, 0.6f, 0.3f, 0.7f, 0.2f, 0.4f, 0.9f},
-        {2, 2, 2, 2}),
-      t(kB, {1, 2, 2, 2}), t({0.6f, 0.4f}, {2}), t({0.15f, 0.75f, 0.85f, 0.25f}, {2, 2}));
+  return Model::with_theta_goal(t({0.9f, 0.2f, 0.4f, 0.7f, 0.3f, 0.8f, 0.6f, 0.1f, 0.1f, 0.8f, 0.6f,
+                                   0.3f, 0.7f, 0.2f, 0.4f, 0.9f},
+                                  {2, 2, 2, 2}),
+                                t(kB, {1, 2, 2, 2}), t({0.6f, 0.4f}, {2}),
+                                t({0.15f, 0.75f, 0.85f, 0.25f}, {2, 2}));
 }
 
 // F1–F3 (bp): the idx dynamics with an uninformative B, H = 1.
 Model f1(bool theta_goal, std::vector<float> pu = {0.5f, 0.5f}) {
   const Tensor T = t(from_idx(kIdx, 2, 2, 2), {2, 2, 2, 2});
   const Tensor B = t(std::vector<float>(8, 0.5f), {1, 2, 2, 2});
-  if (theta_goal) return Model::with_theta_goal(T, B, t(pu, {2}), t({0.01f, 0.9f, 0.99f, 0.1f}, {2, 2}));
+  if (theta_goal)
+    return Model::with_theta_goal(T, B, t(pu, {2}), t({0.01f, 0.9f, 0.99f, 0.1f}, {2, 2}));
   return Model::with_terminal_goal(T, B, t(pu, {2}), t({0.01f, 0.99f}, {2}));
 }
 
@@ -207,7 +210,8 @@ Out run_kernel(const Model& m, const PlanRequest& r, bool fast = true, bool obs 
 double max_diff(const std::vector<double>& a, const std::vector<double>& b) {
   EXPECT_EQ(a.size(), b.size());
   double d = 0;
-  for (std::size_t k = 0; k < a.size() && k < b.size(); ++k) d = std::max(d, std::fabs(a[k] - b[k]));
+  for (std::size_t k = 0; k < a.size() && k < b.size(); ++k)
+    d = std::max(d, std::fabs(a[k] - b[k]));
   return d;
 }
 
@@ -257,7 +261,7 @@ TEST(AifLoopy, VbpFixturesV1WithItsPolicyChannel) {
 TEST(AifLoopy, VbpFixturesV2ToV5) {
   expect_dist(p1(true), p1req(Method::vbp), {0.5651110411f, 0.4348889887f});
   const Out v2 = run_kernel(p1(true), p1req(Method::vbp));
-  EXPECT_NEAR(v2.ru[0], -0.6302188039, kTol);                 // log r_u[0,0,0]
+  EXPECT_NEAR(v2.ru[0], -0.6302188039, kTol);                    // log r_u[0,0,0]
   EXPECT_NEAR(v2.ru[(1 * 2 + 1) * 2 + 1], -0.8396785259, kTol);  // log r_u[1,1,1]
   const Plan v3 = plan1(p1(false, {1.0f, 0.0f}), p1req(Method::vbp));
   EXPECT_NEAR(v3.action_dist[0], 1.0f, kTol);
@@ -309,7 +313,8 @@ TEST(AifLoopy, RmFixturesR3ToR5) {
     for (int o = 0; o < 8; ++o)
       for (int u = 0; u < 5; ++u) {
         double s = 0;
-        for (int n = 0; n < 8; ++n) s += std::exp(rx[static_cast<std::size_t>(((t2 * 8 + o) * 8 + n) * 5 + u)]);
+        for (int n = 0; n < 8; ++n)
+          s += std::exp(rx[static_cast<std::size_t>(((t2 * 8 + o) * 8 + n) * 5 + u)]);
         EXPECT_NEAR(s, 1.0, 1e-5) << t2 << " " << o << " " << u;
       }
 }
@@ -337,14 +342,13 @@ TEST(AifLoopy, FastFormEqualsLiteralForm) {
       q.iterations = 6;
       q.damping = 0.4f;
       cases.emplace_back(test::random_aif_model(z, rng, tg, 0.5f), q);
-      cases.emplace_back(test::deterministic_aif_model(7, 3, 3, rng, tg),
-                         [&] {
-                           PlanRequest d = test::random_aif_request({7, 3, 3, 2, 3}, rng, 3);
-                           d.method = m;
-                           d.theta = ThetaMode::loopy;
-                           d.iterations = 5;
-                           return d;
-                         }());
+      cases.emplace_back(test::deterministic_aif_model(7, 3, 3, rng, tg), [&] {
+        PlanRequest d = test::random_aif_request({7, 3, 3, 2, 3}, rng, 3);
+        d.method = m;
+        d.theta = ThetaMode::loopy;
+        d.iterations = 5;
+        return d;
+      }());
     }
   }
   for (std::size_t k = 0; k < cases.size(); ++k) {
@@ -385,8 +389,9 @@ TEST(AifLoopy, InvariantsOnRandomModels) {
       std::vector<float> pu = test::random_dist(rng, 1, z.A, 1);
       pu[1] = 0.0f;
       const Model base = test::random_aif_model(z, rng, tg, 0.6f);
-      const Model model = tg ? Model::with_theta_goal(base.T(), base.B(), t(pu, {z.A}), base.goal())
-                             : Model::with_terminal_goal(base.T(), base.B(), t(pu, {z.A}), base.goal());
+      const Model model =
+          tg ? Model::with_theta_goal(base.T(), base.B(), t(pu, {z.A}), base.goal())
+             : Model::with_terminal_goal(base.T(), base.B(), t(pu, {z.A}), base.goal());
       std::vector<PlanRequest> rs;
       for (int k = 0; k < 3; ++k) {
         PlanRequest r = test::random_aif_request(z, rng, 4);
@@ -497,8 +502,11 @@ TEST(AifLoopy, BadRequestsAreRejectedClearly) {
                      "loopy");
   PlanRequest q = p1req(Method::vbp);
   q.q_theta = {0.5f, 0.2f};  // does not sum to 1
-  test::expect_error([&] { plan(p1(false), {p1req(Method::vbp), q}, Device::cpu()); },
-                     ErrorCode::invalid_argument, "q_theta");
+  test::expect_error(
+      [&] {
+        plan(p1(false), {p1req(Method::vbp), q}, Device::cpu());
+      },
+      ErrorCode::invalid_argument, "q_theta");
   PlanRequest h = p1req(Method::bp);
   h.horizon = 0;
   test::expect_error([&] { plan(p1(false), {h}, Device::cpu()); }, ErrorCode::invalid_argument,
