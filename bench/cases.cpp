@@ -265,7 +265,8 @@ void validate(const Grid& g) {
                       fmt::format("--shared {} is out of range (0 or 1)", s));
         }
       }
-    } else if (op == "csr_aggregate" || op == "graph_mp" || op == "gcn") {
+    } else if (op == "csr_aggregate" || op == "graph_mp" || op == "gcn" ||
+               op == "cusparse_spmm") {
       if (g.mtx.empty()) {
         check_at_least("nodes", g.nodes, 1);
         check_at_least("degree", g.degree, 0);
@@ -327,7 +328,8 @@ std::vector<CasePoint> expand(const Grid& grid) {
                               {"cols", std::to_string(c)},
                               {"shared", std::to_string(s)}}});
             }
-    } else if (op == "csr_aggregate" || op == "graph_mp" || op == "gcn") {
+    } else if (op == "csr_aggregate" || op == "graph_mp" || op == "gcn" ||
+               op == "cusparse_spmm") {
       const std::vector<std::string> graphs =
           grid.mtx.empty() ? grid.graphs : std::vector<std::string>{"mtx"};
       const std::vector<std::int64_t> nodes =
@@ -414,7 +416,7 @@ std::vector<CasePoint> expand(const Grid& grid) {
     } else {
       throw Error(
           ErrorCode::invalid_argument,
-          fmt::format("unknown op '{}' (lse_contract, csr_aggregate, graph_mp, gcn, aif_plan, aif_engine, attention or copy)",
+          fmt::format("unknown op '{}' (lse_contract, csr_aggregate, graph_mp, gcn, cusparse_spmm, aif_plan, aif_engine, attention or copy)",
                       op));
     }
   }
@@ -430,6 +432,7 @@ PreparedCase prepare(const CasePoint& point, const Device& device, std::uint64_t
   if (point.op == "attention") return prepare_attention(point, device, seed);
   if (point.op == "graph_mp") return prepare_graph_mp(point, device, seed, mtx_path);
   if (point.op == "gcn") return prepare_gcn(point, device, seed, mtx_path);
+  if (point.op == "cusparse_spmm") return prepare_cusparse(point, device, seed, mtx_path);
   return prepare_csr(point, device, seed, mtx_path);
 }
 

@@ -171,7 +171,8 @@ int main(int argc, char** argv) {
   app.add_option(
          "--op", opt.grid.ops,
          "Ops: lse_contract, csr_aggregate, graph_mp and gcn (message-passing layer and one GCN "
-         "layer: the csr_aggregate parameters), aif_plan, aif_engine (requests through mpe::Engine "
+         "layer: the csr_aggregate parameters), cusparse_spmm (cuSPARSE's CSR SpMM, the GPU peer "
+         "of csr_aggregate sum), aif_plan, aif_engine (requests through mpe::Engine "
          "from many threads), attention (dense forward, float32), copy (device copy: the "
          "bandwidth reference)")
       ->delimiter(',')
