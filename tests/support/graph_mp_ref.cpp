@@ -179,19 +179,19 @@ std::vector<double> gat_ref(const Csr& g, const std::vector<float>& x, std::int6
         sd[static_cast<std::size_t>(i * heads + hh)] +=
             f * att_dst[static_cast<std::size_t>(hh * channels + c)];
       }
-  const auto edges = looped(h, true);
+  std::vector<std::vector<std::int64_t>> in_edges(static_cast<std::size_t>(n));  // sources
+  for (const auto& e : looped(h, true)) in_edges[static_cast<std::size_t>(e.dst)].push_back(e.src);
   const std::int64_t out_w = concat ? hc : channels;
   std::vector<double> y(static_cast<std::size_t>(n * out_w), 0.0);
   for (std::int64_t i = 0; i < n; ++i) {
     for (std::int64_t hh = 0; hh < heads; ++hh) {
       std::vector<std::pair<std::int64_t, double>> sc;
       double mx = -1e300;
-      for (const auto& e : edges) {
-        if (e.dst != i) continue;
-        double s = ss[static_cast<std::size_t>(e.src * heads + hh)] +
+      for (std::int64_t src : in_edges[static_cast<std::size_t>(i)]) {
+        double s = ss[static_cast<std::size_t>(src * heads + hh)] +
                    sd[static_cast<std::size_t>(i * heads + hh)];
         s = s > 0 ? s : slope * s;
-        sc.emplace_back(e.src, s);
+        sc.emplace_back(src, s);
         mx = std::max(mx, s);
       }
       double z = 0;
