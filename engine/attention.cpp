@@ -16,15 +16,16 @@ constexpr const char* kOp = "attention";
 
 void require_f32_rank(const Tensor& t, const char* name, int rank, const char* layout) {
   if (!t.defined()) {
-    throw Error(ErrorCode::invalid_argument, fmt::format("{}: {} is an undefined tensor", kOp, name));
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("{}: {} is an undefined tensor", kOp, name));
   }
   if (t.dtype() != DType::f32) {
-    throw Error(ErrorCode::dtype_mismatch, fmt::format("{}: {} must be float32, got {}", kOp, name,
-                                                       dtype_name(t.dtype())));
+    throw Error(ErrorCode::dtype_mismatch,
+                fmt::format("{}: {} must be float32, got {}", kOp, name, dtype_name(t.dtype())));
   }
   if (t.rank() != rank) {
-    throw Error(ErrorCode::shape_mismatch, fmt::format("{}: {} must be {}, got {}", kOp, name,
-                                                       layout, shape_str(t.shape())));
+    throw Error(ErrorCode::shape_mismatch,
+                fmt::format("{}: {} must be {}, got {}", kOp, name, layout, shape_str(t.shape())));
   }
 }
 
@@ -38,9 +39,8 @@ void require_shape(const Tensor& t, const Shape& want, const char* name, const c
 
 void require_device(const Tensor& t, const Device& want, const char* name) {
   if (t.device() != want) {
-    throw Error(ErrorCode::device_mismatch,
-                fmt::format("{}: {} is on {} but q is on {}", kOp, name, t.device().str(),
-                            want.str()));
+    throw Error(ErrorCode::device_mismatch, fmt::format("{}: {} is on {} but q is on {}", kOp, name,
+                                                        t.device().str(), want.str()));
   }
 }
 }  // namespace

@@ -29,14 +29,14 @@ void check_data(const Network& net, const Tensor& data) {
                             data.device().str()));
   }
   if (data.dtype() != DType::f32) {
-    throw Error(ErrorCode::dtype_mismatch,
-                fmt::format("predictive coding: data must be float32, got {}",
-                            dtype_name(data.dtype())));
+    throw Error(
+        ErrorCode::dtype_mismatch,
+        fmt::format("predictive coding: data must be float32, got {}", dtype_name(data.dtype())));
   }
   if (data.rank() != 2 || data.dim(1) != net.sizes()[0]) {
     throw Error(ErrorCode::shape_mismatch,
-                fmt::format("predictive coding: data must be [B, n_0 = {}], got {}",
-                            net.sizes()[0], shape_str(data.shape())));
+                fmt::format("predictive coding: data must be [B, n_0 = {}], got {}", net.sizes()[0],
+                            shape_str(data.shape())));
   }
 }
 }  // namespace
@@ -129,7 +129,7 @@ std::vector<double> infer(const Network& net, State& state, const InferenceOptio
     detail::compute_errors(net, state, e);
     energies.push_back(detail::mean_energy(e));
     if (step == options.steps) break;
-    // All gradients come from the errors of the same state: a true gradient step on E.
+      // All gradients come from the errors of the same state: a true gradient step on E.
 #pragma omp parallel for schedule(static) if (layer_work(net, B) > kParallelWork)
     for (std::int64_t b = 0; b < B; ++b) {
       for (int k = 1; k <= L; ++k) {

@@ -53,8 +53,7 @@ Network::Network(std::vector<std::int64_t> sizes, Activation activation, std::ui
   std::uint64_t state = seed;
   for (std::size_t l = 0; l + 1 < sizes_.size(); ++l) {
     const std::int64_t rows = sizes_[l], cols = sizes_[l + 1];
-    const float s =
-        weight_scale > 0.0f ? weight_scale : 1.0f / std::sqrt(static_cast<float>(cols));
+    const float s = weight_scale > 0.0f ? weight_scale : 1.0f / std::sqrt(static_cast<float>(cols));
     std::vector<float> w(static_cast<std::size_t>(rows * cols));
     for (float& x : w) x = s * uniform_pm1(state);
     weights_.push_back(Tensor::from_vector(w, {rows, cols}));
@@ -94,12 +93,12 @@ std::int64_t check_state(const Network& net, const State& state, const char* wha
     if (!w.defined() || !w.is_cpu() || w.dtype() != DType::f32 ||
         w.shape() != Shape{n[l], n[l + 1]} || !b.defined() || !b.is_cpu() ||
         b.dtype() != DType::f32 || b.shape() != Shape{n[l]}) {
-      throw Error(ErrorCode::shape_mismatch,
-                  fmt::format("predictive coding: layer {} weight must be float32 {} and bias "
-                              "float32 {} on the CPU, got {} and {}",
-                              l, shape_str({n[l], n[l + 1]}), shape_str({n[l]}),
-                              w.defined() ? w.str() : "undefined",
-                              b.defined() ? b.str() : "undefined"));
+      throw Error(
+          ErrorCode::shape_mismatch,
+          fmt::format("predictive coding: layer {} weight must be float32 {} and bias "
+                      "float32 {} on the CPU, got {} and {}",
+                      l, shape_str({n[l], n[l + 1]}), shape_str({n[l]}),
+                      w.defined() ? w.str() : "undefined", b.defined() ? b.str() : "undefined"));
     }
   }
   const std::int64_t batch = state[0].defined() && state[0].rank() == 2 ? state[0].dim(0) : -1;

@@ -49,9 +49,10 @@ int main(int argc, char** argv) {
     opt.steps = 40;
     opt.step_size = 0.1f;
     const float learning_rate = 0.5f;
-    std::printf("predictive coding: layers 16-8-3 (tanh), %lld samples, %d relaxation steps of "
-                "%.2f, learning rate %.2f\n",
-                static_cast<long long>(B), opt.steps, opt.step_size, learning_rate);
+    std::printf(
+        "predictive coding: layers 16-8-3 (tanh), %lld samples, %d relaxation steps of "
+        "%.2f, learning rate %.2f\n",
+        static_cast<long long>(B), opt.steps, opt.step_size, learning_rate);
     std::printf("%6s %14s %14s %16s\n", "epoch", "energy before", "energy after", "recon. MSE");
     double first = 0, last = 0;
     for (int epoch = 0; epoch < epochs; ++epoch) {

@@ -37,8 +37,7 @@ MPE_HD float attn_row_lse(float m, float l) { return l > 0.0f ? m + logf(l) : kL
 
 // 1 / sqrt(head_dim) when the user's scale is 0.
 MPE_HD float attn_resolve_scale(float scale, std::int64_t head_dim) {
-  return scale != 0.0f ? scale
-                       : (head_dim > 0 ? 1.0f / sqrtf(static_cast<float>(head_dim)) : 1.0f);
+  return scale != 0.0f ? scale : (head_dim > 0 ? 1.0f / sqrtf(static_cast<float>(head_dim)) : 1.0f);
 }
 
 }  // namespace mpe::kernels

@@ -18,8 +18,8 @@ constexpr int kTileRows = kWarps * kRowsPerWarp;
 
 template <int DMAX, int BC>
 struct Tile {
-  static constexpr int kCols = BC / 32;    // key columns per lane
-  static constexpr int kDCols = DMAX / 32;  // head-dim columns per lane
+  static constexpr int kCols = BC / 32;      // key columns per lane
+  static constexpr int kDCols = DMAX / 32;   // head-dim columns per lane
   static constexpr int kKStride = DMAX + 1;  // padded: lanes read different rows, same d
   static constexpr int kQFloats = kTileRows * DMAX;
   static constexpr int kKFloats = BC * kKStride;
@@ -41,14 +41,13 @@ __device__ __forceinline__ float warp_sum(float x) {
 }
 
 template <int DMAX, int BC>
-__global__ void __launch_bounds__(kWarps * 32, 1)
-    attention_fwd_kernel(const AttentionArgs a) {
+__global__ void __launch_bounds__(kWarps * 32, 1) attention_fwd_kernel(const AttentionArgs a) {
   using T = Tile<DMAX, BC>;
   extern __shared__ float smem[];
-  float* qs = smem;                 // [kTileRows][DMAX]
-  float* ks = qs + T::kQFloats;     // [BC][DMAX + 1]
-  float* vs = ks + T::kKFloats;     // [BC][DMAX]
-  float* ps = vs + T::kVFloats;     // [kTileRows][BC]
+  float* qs = smem;              // [kTileRows][DMAX]
+  float* ks = qs + T::kQFloats;  // [BC][DMAX + 1]
+  float* vs = ks + T::kKFloats;  // [BC][DMAX]
+  float* ps = vs + T::kVFloats;  // [kTileRows][BC]
 
   const int lane = threadIdx.x & 31;
   const int warp = threadIdx.x >> 5;

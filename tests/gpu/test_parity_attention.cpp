@@ -23,9 +23,12 @@ void check_case(const Case& c, std::uint64_t seed) {
                                   << " Nq=" << c.Nq << " Nk=" << c.Nk << " D=" << c.D
                                   << " causal=" << c.causal << " padded=" << c.padded);
   const Shape qs{c.B, c.Hq, c.Nq, c.D}, kvs{c.B, c.Hkv, c.Nk, c.D};
-  const Tensor q = Tensor::from_vector(test::random_floats(c.B * c.Hq * c.Nq * c.D, -2.f, 2.f, seed), qs);
-  const Tensor k = Tensor::from_vector(test::random_floats(c.B * c.Hkv * c.Nk * c.D, -2.f, 2.f, seed + 1), kvs);
-  const Tensor v = Tensor::from_vector(test::random_floats(c.B * c.Hkv * c.Nk * c.D, -3.f, 3.f, seed + 2), kvs);
+  const Tensor q =
+      Tensor::from_vector(test::random_floats(c.B * c.Hq * c.Nq * c.D, -2.f, 2.f, seed), qs);
+  const Tensor k =
+      Tensor::from_vector(test::random_floats(c.B * c.Hkv * c.Nk * c.D, -2.f, 2.f, seed + 1), kvs);
+  const Tensor v =
+      Tensor::from_vector(test::random_floats(c.B * c.Hkv * c.Nk * c.D, -3.f, 3.f, seed + 2), kvs);
   Tensor mask;
   if (c.padded) {
     const auto coin = test::random_floats(c.B * c.Nk, 0.f, 1.f, seed + 3);

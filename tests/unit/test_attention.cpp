@@ -23,8 +23,8 @@ struct Shape4 {
 
 // Two-pass softmax in float64, the whole score row at once.
 void attention_ref(const Shape4& s, const std::vector<float>& q, const std::vector<float>& k,
-                   const std::vector<float>& v, const std::vector<std::int32_t>& mask,
-                   double scale, std::vector<double>& out, std::vector<double>& lse) {
+                   const std::vector<float>& v, const std::vector<std::int32_t>& mask, double scale,
+                   std::vector<double>& out, std::vector<double>& lse) {
   out.assign(static_cast<std::size_t>(s.B * s.Hq * s.Nq * s.D), 0.0);
   lse.assign(static_cast<std::size_t>(s.B * s.Hq * s.Nq), -1e12);
   std::vector<double> sc(static_cast<std::size_t>(s.Nk));
@@ -36,8 +36,8 @@ void attention_ref(const Shape4& s, const std::vector<float>& q, const std::vect
         double mx = -std::numeric_limits<double>::infinity();
         std::vector<bool> vis(static_cast<std::size_t>(s.Nk));
         for (std::int64_t j = 0; j < s.Nk; ++j) {
-          vis[j] = (mask.empty() || mask[b * s.Nk + j] != 0) &&
-                   (!s.causal || j <= i + (s.Nk - s.Nq));
+          vis[j] =
+              (mask.empty() || mask[b * s.Nk + j] != 0) && (!s.causal || j <= i + (s.Nk - s.Nq));
           const float* kr = &k[static_cast<std::size_t>(((b * s.Hkv + g) * s.Nk + j) * s.D)];
           double dot = 0;
           for (std::int64_t d = 0; d < s.D; ++d) dot += double(qr[d]) * double(kr[d]);
@@ -64,12 +64,12 @@ void check(const Shape4& s, std::uint64_t seed, float scale = 0.0f) {
   SCOPED_TRACE(testing::Message() << "B=" << s.B << " Hq=" << s.Hq << " Hkv=" << s.Hkv
                                   << " Nq=" << s.Nq << " Nk=" << s.Nk << " D=" << s.D
                                   << " causal=" << s.causal << " padded=" << s.padded);
-  const auto q = test::random_floats(static_cast<std::size_t>(s.B * s.Hq * s.Nq * s.D), -2.f, 2.f,
-                                     seed);
-  const auto k = test::random_floats(static_cast<std::size_t>(s.B * s.Hkv * s.Nk * s.D), -2.f,
-                                     2.f, seed + 1);
-  const auto v = test::random_floats(static_cast<std::size_t>(s.B * s.Hkv * s.Nk * s.D), -3.f,
-                                     3.f, seed + 2);
+  const auto q =
+      test::random_floats(static_cast<std::size_t>(s.B * s.Hq * s.Nq * s.D), -2.f, 2.f, seed);
+  const auto k =
+      test::random_floats(static_cast<std::size_t>(s.B * s.Hkv * s.Nk * s.D), -2.f, 2.f, seed + 1);
+  const auto v =
+      test::random_floats(static_cast<std::size_t>(s.B * s.Hkv * s.Nk * s.D), -3.f, 3.f, seed + 2);
   std::vector<std::int32_t> mask;
   Tensor mask_t;
   if (s.padded) {
@@ -112,12 +112,12 @@ void check(const Shape4& s, std::uint64_t seed, float scale = 0.0f) {
 
 TEST(Attention, MatchesFloat64Reference) {
   const Shape4 cases[] = {
-      {1, 1, 1, 1, 1, 1, false, false},     {1, 1, 1, 1, 1, 64, false, false},
-      {2, 2, 2, 1, 37, 64, false, false},   {1, 3, 3, 37, 1, 16, false, false},
-      {2, 2, 1, 33, 65, 64, false, false},  {1, 2, 2, 64, 64, 128, false, false},
+      {1, 1, 1, 1, 1, 1, false, false},      {1, 1, 1, 1, 1, 64, false, false},
+      {2, 2, 2, 1, 37, 64, false, false},    {1, 3, 3, 37, 1, 16, false, false},
+      {2, 2, 1, 33, 65, 64, false, false},   {1, 2, 2, 64, 64, 128, false, false},
       {1, 1, 1, 100, 130, 48, false, false}, {1, 2, 2, 97, 97, 7, false, false},
-      {3, 1, 1, 31, 200, 3, false, false},  {1, 1, 1, 9, 9, 200, false, false},
-      {1, 4, 2, 70, 70, 32, false, false},  {2, 8, 1, 5, 129, 64, false, false},
+      {3, 1, 1, 31, 200, 3, false, false},   {1, 1, 1, 9, 9, 200, false, false},
+      {1, 4, 2, 70, 70, 32, false, false},   {2, 8, 1, 5, 129, 64, false, false},
   };
   std::uint64_t seed = 11;
   for (const auto& c : cases) check(c, seed += 5);
@@ -125,9 +125,9 @@ TEST(Attention, MatchesFloat64Reference) {
 
 TEST(Attention, CausalMask) {
   const Shape4 cases[] = {
-      {1, 1, 1, 1, 1, 8, true, false},     {2, 2, 2, 65, 65, 64, true, false},
-      {1, 4, 2, 100, 100, 32, true, false}, {1, 1, 1, 7, 150, 16, true, false},   // decoding
-      {1, 2, 1, 40, 20, 24, true, false},   // more queries than keys: first rows see nothing
+      {1, 1, 1, 1, 1, 8, true, false},       {2, 2, 2, 65, 65, 64, true, false},
+      {1, 4, 2, 100, 100, 32, true, false},  {1, 1, 1, 7, 150, 16, true, false},  // decoding
+      {1, 2, 1, 40, 20, 24, true, false},  // more queries than keys: first rows see nothing
       {1, 1, 1, 129, 129, 128, true, false},
   };
   std::uint64_t seed = 101;
@@ -136,8 +136,10 @@ TEST(Attention, CausalMask) {
 
 TEST(Attention, PaddingMaskAndGroupedQuery) {
   const Shape4 cases[] = {
-      {3, 4, 2, 20, 70, 16, false, true},  {2, 6, 3, 33, 33, 64, true, true},
-      {4, 2, 1, 1, 9, 8, false, true},     {2, 2, 2, 65, 130, 40, false, true},
+      {3, 4, 2, 20, 70, 16, false, true},
+      {2, 6, 3, 33, 33, 64, true, true},
+      {4, 2, 1, 1, 9, 8, false, true},
+      {2, 2, 2, 65, 130, 40, false, true},
   };
   std::uint64_t seed = 201;
   for (const auto& c : cases) check(c, seed += 5);
@@ -146,8 +148,9 @@ TEST(Attention, PaddingMaskAndGroupedQuery) {
 TEST(Attention, ExplicitScaleAndEmptyKeys) {
   check({2, 2, 1, 17, 40, 16, false, false}, 301, 0.5f);
   check({1, 1, 1, 17, 40, 16, true, false}, 302, -0.25f);
-  const auto r = attention(Tensor::zeros({1, 2, 3, 4}, DType::f32), Tensor::zeros({1, 1, 0, 4}, DType::f32),
-                           Tensor::zeros({1, 1, 0, 4}, DType::f32));
+  const auto r =
+      attention(Tensor::zeros({1, 2, 3, 4}, DType::f32), Tensor::zeros({1, 1, 0, 4}, DType::f32),
+                Tensor::zeros({1, 1, 0, 4}, DType::f32));
   for (float x : r.out.to_vector<float>()) EXPECT_EQ(x, 0.0f);
   for (float x : r.lse.to_vector<float>()) EXPECT_EQ(x, kLogZero);
 }
@@ -163,7 +166,8 @@ TEST(Attention, LseCombinesSplitKeys) {
   auto part = [&](std::int64_t j0, std::int64_t n) {
     std::vector<float> ks(k.begin() + j0 * D, k.begin() + (j0 + n) * D);
     std::vector<float> vs(v.begin() + j0 * D, v.begin() + (j0 + n) * D);
-    return attention(qt, Tensor::from_vector(ks, {1, 1, n, D}), Tensor::from_vector(vs, {1, 1, n, D}));
+    return attention(qt, Tensor::from_vector(ks, {1, 1, n, D}),
+                     Tensor::from_vector(vs, {1, 1, n, D}));
   };
   const auto all = part(0, N1 + N2), a = part(0, N1), b = part(N1, N2);
   const auto oa = a.out.to_vector<float>(), ob = b.out.to_vector<float>(),
@@ -190,21 +194,42 @@ TEST(Attention, BadInputNamesTheArgument) {
   const Tensor k = Tensor::zeros({2, 2, 6, 8}, DType::f32);
   const Tensor v = Tensor::zeros({2, 2, 6, 8}, DType::f32);
   using test::expect_error;
-  expect_error([&] { attention(Tensor::zeros({2, 4, 5}, DType::f32), k, v); },
-               ErrorCode::shape_mismatch, "q must be [B, Hq, Nq, D]");
-  expect_error([&] { attention(Tensor::zeros({2, 4, 5, 8}, DType::f64), k, v); },
-               ErrorCode::dtype_mismatch, "q must be float32");
-  expect_error([&] { attention(q, Tensor::zeros({2, 2, 6, 7}, DType::f32), v); },
-               ErrorCode::shape_mismatch, "k must be");
-  expect_error([&] { attention(q, k, Tensor::zeros({2, 2, 5, 8}, DType::f32)); },
-               ErrorCode::shape_mismatch, "v must be");
-  expect_error([&] {
-    attention(q, Tensor::zeros({2, 3, 6, 8}, DType::f32), Tensor::zeros({2, 3, 6, 8}, DType::f32));
-  }, ErrorCode::shape_mismatch, "must be >= 1 and divide q heads");
-  expect_error([&] { attention(q, k, v, {}, Tensor::zeros({2, 5}, DType::i32)); },
-               ErrorCode::shape_mismatch, "key_mask must be [B, Nk]");
-  expect_error([&] { attention(q, k, v, {}, Tensor::zeros({2, 6}, DType::f32)); },
-               ErrorCode::dtype_mismatch, "key_mask must be int32");
+  expect_error(
+      [&] {
+        attention(Tensor::zeros({2, 4, 5}, DType::f32), k, v);
+      },
+      ErrorCode::shape_mismatch, "q must be [B, Hq, Nq, D]");
+  expect_error(
+      [&] {
+        attention(Tensor::zeros({2, 4, 5, 8}, DType::f64), k, v);
+      },
+      ErrorCode::dtype_mismatch, "q must be float32");
+  expect_error(
+      [&] {
+        attention(q, Tensor::zeros({2, 2, 6, 7}, DType::f32), v);
+      },
+      ErrorCode::shape_mismatch, "k must be");
+  expect_error(
+      [&] {
+        attention(q, k, Tensor::zeros({2, 2, 5, 8}, DType::f32));
+      },
+      ErrorCode::shape_mismatch, "v must be");
+  expect_error(
+      [&] {
+        attention(q, Tensor::zeros({2, 3, 6, 8}, DType::f32),
+                  Tensor::zeros({2, 3, 6, 8}, DType::f32));
+      },
+      ErrorCode::shape_mismatch, "must be >= 1 and divide q heads");
+  expect_error(
+      [&] {
+        attention(q, k, v, {}, Tensor::zeros({2, 5}, DType::i32));
+      },
+      ErrorCode::shape_mismatch, "key_mask must be [B, Nk]");
+  expect_error(
+      [&] {
+        attention(q, k, v, {}, Tensor::zeros({2, 6}, DType::f32));
+      },
+      ErrorCode::dtype_mismatch, "key_mask must be int32");
   AttentionOptions bad;
   bad.scale = std::numeric_limits<float>::infinity();
   expect_error([&] { attention(q, k, v, bad); }, ErrorCode::invalid_argument, "scale");

@@ -30,7 +30,8 @@ double ref_errors(const Network& net, const std::vector<Mat>& x, std::int64_t B,
     for (std::int64_t b = 0; b < B; ++b)
       for (std::int64_t i = 0; i < n[l]; ++i) {
         double a = bias[i];
-        for (std::int64_t j = 0; j < n[l + 1]; ++j) a += double(W[i * n[l + 1] + j]) * x[l + 1][b * n[l + 1] + j];
+        for (std::int64_t j = 0; j < n[l + 1]; ++j)
+          a += double(W[i * n[l + 1] + j]) * x[l + 1][b * n[l + 1] + j];
         const double p = net.activation() == Activation::tanh ? std::tanh(a) : a;
         const double e = x[l][b * n[l] + i] - p;
         eps[l][b * n[l] + i] = e;
@@ -98,7 +99,8 @@ TEST(PredictiveCoding, OneStepMatchesFloat64Reference) {
       for (std::int64_t b = 0; b < B; ++b)
         for (std::int64_t j = 0; j < n[k]; ++j) {
           double grad = k < net.num_layers() ? eps[k][b * n[k] + j] : 0.0;
-          for (std::int64_t i = 0; i < n[k - 1]; ++i) grad -= double(W[i * n[k] + j]) * g[k - 1][b * n[k - 1] + i];
+          for (std::int64_t i = 0; i < n[k - 1]; ++i)
+            grad -= double(W[i * n[k] + j]) * g[k - 1][b * n[k - 1] + i];
           want[k][b * n[k] + j] -= double(eta) * grad;
         }
     }
@@ -132,7 +134,8 @@ TEST(PredictiveCoding, OneStepMatchesFloat64Reference) {
         ASSERT_NEAR(bias[i], b0[l][i] + lr * db / B, 1e-5);
         for (std::int64_t j = 0; j < n[l + 1]; ++j) {
           double dw = 0;
-          for (std::int64_t b = 0; b < B; ++b) dw += g2[l][b * n[l] + i] * got[l + 1][b * n[l + 1] + j];
+          for (std::int64_t b = 0; b < B; ++b)
+            dw += g2[l][b * n[l] + i] * got[l + 1][b * n[l + 1] + j];
           ASSERT_NEAR(W[i * n[l + 1] + j], W0[l][i * n[l + 1] + j] + lr * dw / B, 1e-5)
               << "layer " << l << " (" << i << ", " << j << ")";
         }
@@ -148,7 +151,8 @@ TEST(PredictiveCoding, LearningLowersTheEnergyAndReconstructs) {
   const auto mix = test::random_floats(n0 * 2, -0.5f, 0.5f, 42);
   std::vector<float> d(B * n0);
   for (std::int64_t b = 0; b < B; ++b)
-    for (std::int64_t i = 0; i < n0; ++i) d[b * n0 + i] = mix[i * 2] * z[b * 2] + mix[i * 2 + 1] * z[b * 2 + 1];
+    for (std::int64_t i = 0; i < n0; ++i)
+      d[b * n0 + i] = mix[i * 2] * z[b * 2] + mix[i * 2 + 1] * z[b * 2 + 1];
   const Tensor data = Tensor::from_vector(d, {B, n0});
   Network net({n0, 4, 2}, Activation::linear, 3, 0.3f);
   InferenceOptions opt;
@@ -179,13 +183,22 @@ TEST(PredictiveCoding, BadInputNamesTheArgument) {
   using test::expect_error;
   expect_error([] { Network({5}); }, ErrorCode::invalid_argument, "at least 2 layers");
   expect_error([] { Network({5, 0}); }, ErrorCode::invalid_argument, "sizes[1] = 0");
-  expect_error([] { Network({5, 2}, Activation::tanh, 1, -1.0f); }, ErrorCode::invalid_argument,
-               "weight_scale");
+  expect_error(
+      [] {
+        Network({5, 2}, Activation::tanh, 1, -1.0f);
+      },
+      ErrorCode::invalid_argument, "weight_scale");
   Network net({4, 3, 2});
-  expect_error([&] { initial_state(net, Tensor::zeros({2, 5}, DType::f32)); },
-               ErrorCode::shape_mismatch, "data must be [B, n_0 = 4]");
-  expect_error([&] { initial_state(net, Tensor::zeros({2, 4}, DType::f64)); },
-               ErrorCode::dtype_mismatch, "data must be float32");
+  expect_error(
+      [&] {
+        initial_state(net, Tensor::zeros({2, 5}, DType::f32));
+      },
+      ErrorCode::shape_mismatch, "data must be [B, n_0 = 4]");
+  expect_error(
+      [&] {
+        initial_state(net, Tensor::zeros({2, 4}, DType::f64));
+      },
+      ErrorCode::dtype_mismatch, "data must be float32");
   State s = initial_state(net, Tensor::zeros({2, 4}, DType::f32));
   InferenceOptions bad;
   bad.step_size = 0.0f;

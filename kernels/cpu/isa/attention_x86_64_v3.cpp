@@ -7,6 +7,8 @@
 #include <cstring>
 #include <vector>
 
+#include <omp.h>
+
 #define kernels kernels_x86_64_v3
 #include "cpu/attention_body.hpp"
 

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <vector>
 
+#include <omp.h>
+
 #define kernels kernels_x86_64_v4
 #include "cpu/attention_body.hpp"
 
