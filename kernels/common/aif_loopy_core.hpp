@@ -25,6 +25,9 @@ constexpr double kLZ2 = kLZ / 2;
 constexpr double kTiny = 1e-280;
 
 MPE_HD bool live(double v) { return v > kLZ2; }
+// e^x, 0 below -745 (where it underflows anyway) without the slow underflow path of libm's exp
+// (exps of LOG_ZERO entries are common here).
+MPE_HD double ex(double x) { return x < -745.0 ? 0.0 : exp(x); }
 MPE_HD double slog(float p) {
   return p > 0.0f ? log(static_cast<double>(p > 1e-30f ? p : 1e-30f)) : kLZ;
 }
@@ -43,10 +46,10 @@ struct Lse {
       m = v;
       s = 1;
     } else if (v > m) {
-      s = s * exp(m - v) + 1;
+      s = s * loopy::ex(m - v) + 1;
       m = v;
     } else {
-      s += exp(v - m);
+      s += loopy::ex(v - m);
     }
   }
   MPE_HD double get() const { return s > 0 ? m + log(s) : kLZ; }
@@ -57,7 +60,7 @@ MPE_HD double plain_lse(const double* v, std::int64_t n, std::int64_t stride) {
   double m = v[0];
   for (std::int64_t k = 1; k < n; ++k) m = v[k * stride] > m ? v[k * stride] : m;
   double s = 0;
-  for (std::int64_t k = 0; k < n; ++k) s += exp(v[k * stride] - m);
+  for (std::int64_t k = 0; k < n; ++k) s += loopy::ex(v[k * stride] - m);
   return m + log(s);
 }
 
@@ -92,7 +95,7 @@ MPE_HD double damp(double* ch, std::int64_t n, const Raw& raw, double lambda, bo
     m = d > m ? d : m;
   }
   double s = 0;
-  for (std::int64_t k = 0; k < n; ++k) s += exp(mixed(k) - m);
+  for (std::int64_t k = 0; k < n; ++k) s += loopy::ex(mixed(k) - m);
   const double z = m + log(s);
   double change = 0;
   for (std::int64_t k = 0; k < n; ++k) {
@@ -100,7 +103,7 @@ MPE_HD double damp(double* ch, std::int64_t n, const Raw& raw, double lambda, bo
     const bool ok = live(o) || live(r);
     const double v = ok ? (1 - lambda) * o + lambda * r - z : kLZ;
     if (track) {
-      const double delta = fabs(exp(v) - exp(o));
+      const double delta = fabs(loopy::ex(v) - loopy::ex(o));
       change = delta > change ? delta : change;
     }
     ch[k] = v;
@@ -272,7 +275,7 @@ class AifLoopyCore {
   // e^{cav} of the H step cavities in cd (fast form).
   MPE_HD_FN void exp_cavities() {
     if (!c_.fast) return;
-    ex_.for_each(c_.H * c_.K, [&](I64 i) { at(L_.ecd)[i] = exp(at(L_.cd)[i]); });
+    ex_.for_each(c_.H * c_.K, [&](I64 i) { at(L_.ecd)[i] = loopy::ex(at(L_.cd)[i]); });
   }
 
   // bp §5 steps 1-2: R from the cavities, and the preference from the running θ belief.
@@ -434,7 +437,7 @@ class AifLoopyCore {
         loopy::Lse z;
         for (I64 u = 0; u < A; ++u) z.push(q[u]);
         const double zz = z.get();
-        for (I64 u = 0; u < A; ++u) q[u] = loopy::live(q[u]) ? exp(q[u] - zz) : 0.0;
+        for (I64 u = 0; u < A; ++u) q[u] = loopy::live(q[u]) ? loopy::ex(q[u] - zz) : 0.0;
       });
     }
   }
@@ -485,7 +488,7 @@ class AifLoopyCore {
       const double m = at(L_.scal)[0];
       ex_.for_each(E(), [&](I64 e) {
         const double v = at(L_.w)[e];
-        at(L_.w)[e] = loopy::live(v) ? exp(v - m) : 0.0;
+        at(L_.w)[e] = loopy::live(v) ? loopy::ex(v - m) : 0.0;
       });
     }
     ex_.for_each(K, [&](I64 th) {
@@ -518,7 +521,7 @@ class AifLoopyCore {
       loopy::cavity(at(L_.lth), at(L_.Md), H, K, t, nw);
       for (I64 th = 0; th < K; ++th) {
         if (last) {
-          const double d = fabs(exp(nw[th]) - exp(cav[th]));
+          const double d = fabs(loopy::ex(nw[th]) - loopy::ex(cav[th]));
           at(L_.Mdp)[t * K + th] = d;  // the change, read by finish() (Md_prev is unused now)
         }
         cav[th] = nw[th];
