@@ -437,6 +437,13 @@ class AifLoopyCore {
         loopy::Lse z;
         for (I64 u = 0; u < A; ++u) z.push(q[u]);
         const double zz = z.get();
+        if (!loopy::live(zz)) {  // no action reaches the goal: every value is LOG_ZERO, and the
+          // reference's softmax of equal values is uniform (over the actions the prior allows)
+          double n = 0;
+          for (I64 u = 0; u < A; ++u) n += loopy::live(at(L_.lpu)[u]) ? 1.0 : 0.0;
+          for (I64 u = 0; u < A; ++u) q[u] = loopy::live(at(L_.lpu)[u]) ? 1.0 / n : 0.0;
+          return;
+        }
         for (I64 u = 0; u < A; ++u) q[u] = loopy::live(q[u]) ? loopy::ex(q[u] - zz) : 0.0;
       });
     }

@@ -450,6 +450,27 @@ TEST(AifLoopy, InvariantsOnRandomModels) {
     }
 }
 
+// A goal no action can reach within H: every q_u value is LOG_ZERO; the reference's softmax of
+// equal values is uniform over the actions the prior allows, and so is ours (no zeros, no NaN).
+TEST(AifLoopy, UnreachableGoalGivesTheUniformPolicy) {
+  // S = 3, A = 3, K = 1: every action moves 0 -> 1; 1 and 2 absorb; the goal is state 2.
+  std::vector<float> T(27, 0.0f);
+  for (int u = 0; u < 3; ++u) {
+    T[static_cast<std::size_t>((1 * 3 + 0) * 3 + u)] = 1.0f;
+    T[static_cast<std::size_t>((1 * 3 + 1) * 3 + u)] = 1.0f;
+    T[static_cast<std::size_t>((2 * 3 + 2) * 3 + u)] = 1.0f;
+  }
+  const Model m =
+      Model::with_terminal_goal(t(T, {3, 3, 1, 3}), t(std::vector<float>(6, 0.5f), {1, 2, 3, 1}),
+                                t({0.5f, 0.0f, 0.5f}, {3}), t({0.0f, 0.0f, 1.0f}, {3}));
+  for (Method me : {Method::bp, Method::vbp, Method::rm}) {
+    const Plan p = plan1(m, req(me, {1, 0, 0}, {1.0f}, 2, 3));
+    EXPECT_NEAR(p.action_dist[0], 0.5f, 1e-6f) << method_name(me);
+    EXPECT_EQ(p.action_dist[1], 0.0f) << method_name(me);
+    EXPECT_NEAR(p.action_dist[2], 0.5f, 1e-6f) << method_name(me);
+  }
+}
+
 // ---- where loopy θ and fixed θ coincide ----
 // K = 1 (θ has nothing to learn) for all three methods, and I = 1 (the cavities are still the
 // prior, and uniform r_x of vbp only rescales the kernel) for any K. Fixed θ runs aif-mp.md §4
