@@ -164,8 +164,10 @@ void message_passing(const Csr& graph, const Tensor& x, const MessagePassing& la
   args.act = static_cast<kernels::MpAct>(static_cast<int>(u.activation));
   args.self_scale = u.self_scale;
   args.agg_scale = u.agg_scale;
-  if (args.self == args.y && args.y != nullptr) {
-    throw Error(ErrorCode::invalid_argument, fmt::format("{}: y must not alias x", op));
+  if (args.y != nullptr && static_cast<const void*>(args.y) == x.raw()) {
+    throw Error(
+        ErrorCode::invalid_argument,
+        fmt::format("{}: y must not be x's storage (rows read x while others are written)", op));
   }
   detail::backend_for(dev).graph_mp(dev.index, args);
 }

@@ -213,6 +213,9 @@ TEST(GraphMp, BadInputNamesTheArgumentAndLeavesYUntouched) {
         message_passing(g, Tensor::zeros({3, 2}, DType::f64), {}, y);
       },
       ErrorCode::dtype_mismatch, "x must be float32");
+  Tensor xy = Tensor::from_vector(std::vector<float>(6, 1.f), {3, 2});
+  expect_error([&] { message_passing(g, xy, {}, xy); }, ErrorCode::invalid_argument,
+               "must not be x");
   for (float v : y.to_vector<float>()) EXPECT_EQ(v, 7.f);
 }
 
