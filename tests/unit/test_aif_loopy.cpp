@@ -2,6 +2,7 @@
 // tolerance 1e-5 (the ones that tell loopy θ from fixed θ — F4, F6, V2, V4, R4 and the channel
 // vectors — included), the §6 fast form against the literal §4/§5 form, the inert observation
 // factors, invariants, the cases where loopy θ and fixed θ coincide, and bad requests.
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -317,6 +318,83 @@ TEST(AifLoopy, RmFixturesR3ToR5) {
           s += std::exp(rx[static_cast<std::size_t>(((t2 * 8 + o) * 8 + n) * 5 + u)]);
         EXPECT_NEAR(s, 1.0, 1e-5) << t2 << " " << o << " " << u;
       }
+}
+
+// The agent-level fixture A1 (§8, test_agent.mojo): 2×2 Frozen Lake with K = 2 (holes: θ0 at
+// cell 1, θ1 at cell 2; goal cell 3), x = pos + 4·scanned, actions L, D, R, U, SCAN, no slip;
+// holes and the goal absorb, SCAN sets the flag. Planning B: the four hole channels, unscanned
+// 1 − noise on a hole and noise elsewhere (noise = 0.05 + 0.15·d/2, d the Manhattan distance),
+// scanned 0.999 / 0.001, clipped to [0.01, 0.99]. θ-goal C = softmax_x(goal − hole). After
+// the filter of A0, q(θ) = [0.98, 0.02] and q(x) is e_0 up to 2e-6 (e_0 here; the argmax
+// margins are 0.11 and more). Plan H = 2, I = 2, λ = 0.5, uniform action prior.
+Model a1_model() {
+  const int S = 8, K = 2, A = 5;
+  auto hole = [](int pos, int th) { return pos == (th == 0 ? 1 : 2); };
+  std::vector<float> T(static_cast<std::size_t>(S * S * K * A), 0.0f);
+  for (int x = 0; x < S; ++x)
+    for (int th = 0; th < K; ++th)
+      for (int u = 0; u < A; ++u) {
+        const int pos = x % 4, row = pos / 2, col = pos % 2;
+        int np = pos, ns = x / 4;
+        if (!(hole(pos, th) || pos == 3)) {
+          if (u == 4) {
+            ns = 1;
+          } else {
+            int r = row, c = col;
+            if (u == 0) c -= 1;
+            if (u == 1) r += 1;
+            if (u == 2) c += 1;
+            if (u == 3) r -= 1;
+            if (r >= 0 && r < 2 && c >= 0 && c < 2) np = 2 * r + c;
+          }
+        }
+        T[static_cast<std::size_t>((((np + 4 * ns) * S + x) * K + th) * A + u)] = 1.0f;
+      }
+  std::vector<float> B(static_cast<std::size_t>(4 * 2 * S * K));
+  for (int c = 0; c < 4; ++c)
+    for (int x = 0; x < S; ++x)
+      for (int th = 0; th < K; ++th) {
+        const int pos = x % 4;
+        const int d = std::abs(pos / 2 - c / 2) + std::abs(pos % 2 - c % 2);
+        const float noise = 0.05f + 0.15f * static_cast<float>(d) / 2.0f;
+        float fire = x / 4 ? (hole(c, th) ? 0.999f : 0.001f) : (hole(c, th) ? 1.0f - noise : noise);
+        fire = std::min(0.99f, std::max(0.01f, fire));
+        B[static_cast<std::size_t>(((c * 2 + 0) * S + x) * K + th)] = 1.0f - fire;
+        B[static_cast<std::size_t>(((c * 2 + 1) * S + x) * K + th)] = fire;
+      }
+  std::vector<float> C(static_cast<std::size_t>(S * K));
+  for (int th = 0; th < K; ++th) {
+    double z = 0;
+    for (int x = 0; x < S; ++x)
+      z += std::exp((x % 4 == 3 ? 1.0 : 0.0) - (hole(x % 4, th) ? 1.0 : 0.0));
+    for (int x = 0; x < S; ++x) {
+      C[static_cast<std::size_t>(x * K + th)] = static_cast<float>(
+          std::exp((x % 4 == 3 ? 1.0 : 0.0) - (hole(x % 4, th) ? 1.0 : 0.0)) / z);
+    }
+  }
+  return Model::with_theta_goal(t(T, {S, S, K, A}), t(B, {4, 2, S, K}),
+                                t(std::vector<float>(5, 0.2f), {A}), t(C, {S, K}));
+}
+
+TEST(AifLoopy, AgentFixtureA1Argmax) {
+  const Model m = a1_model();
+  std::vector<float> e0(8, 0.0f);
+  e0[0] = 1;
+  // argmax 1 for the baselines, with the doc's margins over the runner-up (0.11 / 0.19 / 0.23)
+  const std::pair<Method, float> cases[] = {
+      {Method::bp, 0.11f}, {Method::vbp, 0.19f}, {Method::rm, 0.23f}};
+  for (const auto& [me, margin] : cases) {
+    std::vector<float> d = plan1(m, req(me, e0, {0.98f, 0.02f})).action_dist;
+    EXPECT_EQ(std::max_element(d.begin(), d.end()) - d.begin(), 1) << method_name(me);
+    const float best = d[1];
+    d[1] = 0;
+    EXPECT_NEAR(best - *std::max_element(d.begin(), d.end()), margin, 0.006f) << method_name(me);
+  }
+  PlanRequest aif = req(Method::aif, e0, {0.98f, 0.02f});
+  aif.theta = ThetaMode::fixed;
+  const Plan p = plan1(m, aif);  // aif (θ fixed) scans instead
+  EXPECT_EQ(std::max_element(p.action_dist.begin(), p.action_dist.end()) - p.action_dist.begin(),
+            4);
 }
 
 // ---- §6 fast form and the inert observation factors ----
