@@ -1,104 +1,27 @@
 // CPU twins of the message-passing ops: OpenMP over rows (or nodes), each output element
-// reduced in edge order, the same per-element math as the CUDA kernels.
+// reduced in edge order, the same per-element math as the CUDA kernels. graph_mp's body is
+// also built for x86-64-v3 (kernels/cpu/isa/) and chosen at run time.
 #include <algorithm>
 #include <vector>
 
-#include "graph_mp.hpp"
+#include "aif_plan.hpp"  // cpu_vector_level()
+#include "cpu/graph_mp_body.hpp"
+
+#if MPE_CPU_LEVELS
+namespace mpe::kernels_x86_64_v3 {
+void graph_mp_cpu_level(const void* args);
+}
+#endif
 
 namespace mpe::kernels {
 
-namespace {
-// Below this much work one thread beats waking an OpenMP team.
-constexpr std::int64_t kParallelWork = std::int64_t(1) << 17;
-
-// Accumulators live in two plain float arrays (the aggregate or running max, and the log-sum-exp
-// sums) so that the feature loops vectorise; the per-element rules are mp_step / mp_finish.
-template <MpAgg K, bool kTypeVec>
-void mp_row(const GraphMpArgs& a, std::int64_t i, float* acc, float* sums) {
-  constexpr bool kLse = K == MpAgg::logsumexp;
-  const std::int64_t begin = a.row_offsets[i];
-  const std::int64_t end = a.row_offsets[i + 1];
-  const std::int64_t width = a.width;
-  const MpAcc init = mp_init(K);
-  for (std::int64_t f = 0; f < width; ++f) {
-    acc[f] = init.a;
-    if constexpr (kLse) sums[f] = init.s;
-  }
-  for (std::int64_t e = begin; e < end; ++e) {
-    float w = a.weights ? a.weights[e] : 1.0f;
-    const float* tw = nullptr;
-    if (a.edge_types) {
-      tw = a.type_weights + static_cast<std::int64_t>(a.edge_types[e]) * a.type_width;
-      if constexpr (!kTypeVec) w *= tw[0];
-    }
-    const float* x_row = a.x + static_cast<std::int64_t>(a.col_indices[e]) * width;
-    MPE_SIMD
-    for (std::int64_t f = 0; f < width; ++f) {
-      float v = w * x_row[f];
-      if constexpr (kTypeVec) v *= tw[f];
-      if constexpr (kLse) {
-        const MpAcc r = mp_step(K, MpAcc{acc[f], sums[f]}, v);
-        acc[f] = r.a;
-        sums[f] = r.s;
-      } else {
-        acc[f] = mp_step(K, MpAcc{acc[f], 0.0f}, v).a;
-      }
-    }
-  }
-  // UPDATE as mp_update computes it, act(self_scale·h + agg_scale·agg + bias), split into
-  // loops without per-element branches so that they vectorise too.
-  float* y_row = a.y + i * width;
-  const std::int64_t degree = end - begin;
-  for (std::int64_t f = 0; f < width; ++f) {
-    y_row[f] = a.agg_scale * mp_finish(K, MpAcc{acc[f], kLse ? sums[f] : 0.0f}, degree);
-  }
-  if (a.self_scale != 0.0f) {
-    const float* h = a.self + i * width;
-    for (std::int64_t f = 0; f < width; ++f) y_row[f] = a.self_scale * h[f] + y_row[f];
-  }
-  if (a.bias) {
-    for (std::int64_t f = 0; f < width; ++f) y_row[f] += a.bias[f];
-  }
-  switch (a.act) {
-    case MpAct::none: break;
-    case MpAct::relu:
-      for (std::int64_t f = 0; f < width; ++f) y_row[f] = mp_activate(MpAct::relu, y_row[f]);
-      break;
-    default:
-      for (std::int64_t f = 0; f < width; ++f) y_row[f] = mp_activate(a.act, y_row[f]);
-  }
-}
-
-template <MpAgg K, bool kTypeVec>
-void mp_rows(const GraphMpArgs& a) {
-  const std::int64_t nnz = a.row_offsets[a.rows];
-#pragma omp parallel if ((nnz + a.rows) * a.width > kParallelWork)
-  {
-    std::vector<float> acc(static_cast<std::size_t>(a.width));
-    std::vector<float> sums(K == MpAgg::logsumexp ? static_cast<std::size_t>(a.width) : 0);
-#pragma omp for schedule(dynamic, 64)
-    for (std::int64_t i = 0; i < a.rows; ++i) mp_row<K, kTypeVec>(a, i, acc.data(), sums.data());
-  }
-}
-
-template <MpAgg K>
-void mp_all(const GraphMpArgs& a) {
-  if (a.edge_types && a.type_width != 1) {
-    mp_rows<K, true>(a);
-  } else {
-    mp_rows<K, false>(a);
-  }
-}
-}  // namespace
+using graph_mp_detail::kParallelWork;
 
 void graph_mp_cpu(const GraphMpArgs& a) {
-  switch (a.agg) {
-    case MpAgg::sum: mp_all<MpAgg::sum>(a); break;
-    case MpAgg::mean: mp_all<MpAgg::mean>(a); break;
-    case MpAgg::max: mp_all<MpAgg::max>(a); break;
-    case MpAgg::min: mp_all<MpAgg::min>(a); break;
-    case MpAgg::logsumexp: mp_all<MpAgg::logsumexp>(a); break;
-  }
+#if MPE_CPU_LEVELS
+  if (cpu_vector_level() == 3) return kernels_x86_64_v3::graph_mp_cpu_level(&a);
+#endif
+  graph_mp_cpu_body(a);
 }
 
 void gat_scores_cpu(const GatScoreArgs& a) {
