@@ -56,16 +56,20 @@ struct SageConv {
   Tensor lin_l_weight;  ///< [out, in]
   Tensor lin_l_bias;    ///< [out] or undefined
   Tensor lin_r_weight;  ///< [out, in]
+  /// Loads lin_l.weight.npy, lin_r.weight.npy and lin_l.bias.npy (when present) from `dir`.
   static SageConv load(const std::string& dir, Device device = Device::cpu());
+  /// y [N, out] for x [N, in] on a square graph (the raw graph: no self-loops added).
   Tensor forward(const Csr& graph, const Tensor& x, Activation act = Activation::none) const;
 };
 
 /// GIN layer: y = act(MLP((1 + eps) · x_i + Σ_{j in N(i)} x_j)), MLP = Linear, ReLU, Linear.
 struct GinConv {
-  float eps = 0.0f;
-  Tensor w1, b1;  ///< [hid, in], [hid]
-  Tensor w2, b2;  ///< [out, hid], [out]
+  float eps = 0.0f;  ///< weight of the node's own features is 1 + eps
+  Tensor w1, b1;     ///< [hid, in], [hid]
+  Tensor w2, b2;     ///< [out, hid], [out]
+  /// Loads nn.0.weight/bias, nn.2.weight/bias and eps (when present) .npy files from `dir`.
   static GinConv load(const std::string& dir, Device device = Device::cpu());
+  /// y [N, out] for x [N, in] on a square graph (the raw graph: no self-loops added).
   Tensor forward(const Csr& graph, const Tensor& x, Activation act = Activation::none) const;
 };
 
@@ -74,17 +78,18 @@ struct GinConv {
 /// softmax); y_i = concat_h (or mean_h) Σ_j α_ij h_j, + bias, then act. Self-loops are not
 /// added here: pass with_self_loops(graph) for PyG's default.
 struct GatConv {
-  Tensor weight;   ///< [H·C, in]
-  Tensor att_src;  ///< [H·C] (any shape with H·C elements, read as [H, C])
-  Tensor att_dst;  ///< [H·C]
-  Tensor bias;     ///< [H·C] when concat, [C] otherwise; or undefined
-  std::int64_t heads = 1;
-  std::int64_t channels = 0;
-  bool concat = true;
-  float negative_slope = 0.2f;
+  Tensor weight;                ///< [H·C, in]
+  Tensor att_src;               ///< [H·C] (any shape with H·C elements, read as [H, C])
+  Tensor att_dst;               ///< [H·C]
+  Tensor bias;                  ///< [H·C] when concat, [C] otherwise; or undefined
+  std::int64_t heads = 1;       ///< H
+  std::int64_t channels = 0;    ///< C, channels per head
+  bool concat = true;           ///< concatenate the heads (else average them)
+  float negative_slope = 0.2f;  ///< LeakyReLU slope of the attention scores
   /// Reads the files above; heads and channels come from att_src's shape [1, H, C]; concat is
   /// false when bias.npy has C (not H·C) entries, else true.
   static GatConv load(const std::string& dir, Device device = Device::cpu());
+  /// y [N, H·C] (concat) or [N, C] for x [N, in] on a square graph.
   Tensor forward(const Csr& graph, const Tensor& x, Activation act = Activation::none) const;
 };
 

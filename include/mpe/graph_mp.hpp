@@ -45,9 +45,12 @@ const char* message_kind_name(MessageKind m) noexcept;
 const char* mp_aggregation_name(MpAggregation a) noexcept;
 /// "none", "relu", "sigmoid", "tanh".
 const char* activation_name(Activation a) noexcept;
-/// Parse the names above; throw Error(invalid_argument) listing the accepted names.
+/// The parsers below throw Error(invalid_argument) listing the accepted names.
+/// Parses a message kind name.
 MessageKind parse_message_kind(const std::string& name);
+/// Parses an aggregation name.
 MpAggregation parse_mp_aggregation(const std::string& name);
+/// Parses an activation name.
 Activation parse_activation(const std::string& name);
 
 /// UPDATE: y_i = act(self_scale · x_i + agg_scale · a_i + bias). x_i is node i's own input
@@ -74,9 +77,9 @@ struct EdgeTypes {
 
 /// One message-passing layer: MESSAGE, AGGREGATE and UPDATE picked from the built-ins.
 struct MessagePassing {
-  MessageKind message = MessageKind::copy;
-  MpAggregation aggregate = MpAggregation::sum;
-  Update update = Update::replace();
+  MessageKind message = MessageKind::copy;       ///< MESSAGE
+  MpAggregation aggregate = MpAggregation::sum;  ///< AGGREGATE
+  Update update = Update::replace();             ///< UPDATE
 };
 
 /// Runs one layer: x is float32 [num_cols, F]; y is float32 [num_rows, F] and is overwritten.
