@@ -69,19 +69,23 @@ DType parse_descr(const std::string& descr, const std::string& path) {
   if (d == "<f8") return DType::f64;
   if (d == "<i4") return DType::i32;
   if (d == "<i8") return DType::i64;
-  bad(path, fmt::format("dtype '{}' is not supported (little-endian float32, float64, int32 or "
-                        "int64 only)",
+  if (d == "<f2") return DType::f16;
+  bad(path, fmt::format("dtype '{}' is not supported (little-endian float16, float32, float64, "
+                        "int32 or int64 only)",
                         d));
 }
 
+// The .npy descr of `t`; nullptr for bfloat16, which NumPy has no type for.
 const char* descr_of(DType t) {
   switch (t) {
     case DType::f32: return "<f4";
     case DType::f64: return "<f8";
     case DType::i32: return "<i4";
     case DType::i64: return "<i8";
+    case DType::f16: return "<f2";
+    case DType::bf16: return nullptr;
   }
-  return "?";
+  return nullptr;
 }
 }  // namespace
 
@@ -140,13 +144,22 @@ Tensor read_npy_f32(const std::string& path) {
       case DType::f64: v[i] = static_cast<float>(t.data<double>()[i]); break;
       case DType::i32: v[i] = static_cast<float>(t.data<std::int32_t>()[i]); break;
       case DType::i64: v[i] = static_cast<float>(t.data<std::int64_t>()[i]); break;
-      case DType::f32: break;
+      case DType::f16: v[i] = to_float(t.data<float16>()[i]); break;
+      case DType::f32:
+      case DType::bf16: break;  // f32 returned above; read_npy never yields bfloat16
     }
   }
   return Tensor::from_vector(v, t.shape());
 }
 
 void write_npy(const std::string& path, const Tensor& t) {
+  const char* descr = descr_of(t.dtype());
+  if (descr == nullptr) {
+    throw Error(ErrorCode::dtype_mismatch,
+                fmt::format("write_npy '{}': NumPy has no {} type; convert the tensor first "
+                            "(astype(DType::f32))",
+                            path, dtype_name(t.dtype())));
+  }
   const Tensor host = t.is_cpu() ? t : t.to(Device::cpu());
   std::string dims;
   for (std::size_t i = 0; i < host.shape().size(); ++i) {
@@ -154,7 +167,7 @@ void write_npy(const std::string& path, const Tensor& t) {
   }
   if (host.shape().size() == 1) dims += ",";
   std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': ({}), }}",
-                                   descr_of(host.dtype()), dims);
+                                   descr, dims);
   // Magic (6) + version (2) + length (2) + header + '\n', padded to a multiple of 64.
   const std::size_t unpadded = 10 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');

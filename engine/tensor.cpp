@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "backend.hpp"
+#include "common/half_types.hpp"
 
 namespace mpe {
 
@@ -34,6 +35,8 @@ std::size_t dtype_size(DType t) noexcept {
     case DType::f64: return 8;
     case DType::i32: return 4;
     case DType::i64: return 8;
+    case DType::bf16: return 2;
+    case DType::f16: return 2;
   }
   return 0;
 }
@@ -44,9 +47,20 @@ const char* dtype_name(DType t) noexcept {
     case DType::f64: return "float64";
     case DType::i32: return "int32";
     case DType::i64: return "int64";
+    case DType::bf16: return "bfloat16";
+    case DType::f16: return "float16";
   }
   return "unknown";
 }
+
+bool dtype_is_floating(DType t) noexcept {
+  return t == DType::f32 || t == DType::f64 || t == DType::bf16 || t == DType::f16;
+}
+
+bfloat16 to_bfloat16(float x) noexcept { return bfloat16{kernels::f32_to_bf16_bits(x)}; }
+float16 to_float16(float x) noexcept { return float16{kernels::f32_to_f16_bits(x)}; }
+float to_float(bfloat16 x) noexcept { return kernels::bf16_bits_to_f32(x.bits); }
+float to_float(float16 x) noexcept { return kernels::f16_bits_to_f32(x.bits); }
 
 std::string shape_str(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
@@ -130,6 +144,54 @@ Tensor Tensor::to(Device device) const {
   Tensor out = empty(shape_, dtype_, device);
   out.copy_from(*this);
   return out;
+}
+
+namespace {
+// Element i of a host floating buffer of dtype `t`, widened to double (exact for all four).
+double load_floating(const void* p, DType t, std::size_t i) {
+  switch (t) {
+    case DType::f32: return static_cast<const float*>(p)[i];
+    case DType::f64: return static_cast<const double*>(p)[i];
+    case DType::bf16: return kernels::bf16_bits_to_f32(static_cast<const std::uint16_t*>(p)[i]);
+    case DType::f16: return kernels::f16_bits_to_f32(static_cast<const std::uint16_t*>(p)[i]);
+    case DType::i32:
+    case DType::i64: break;
+  }
+  return 0.0;  // unreachable: astype checks the dtypes first
+}
+
+void store_floating(void* p, DType t, std::size_t i, double x) {
+  switch (t) {
+    case DType::f32: static_cast<float*>(p)[i] = static_cast<float>(x); break;
+    case DType::f64: static_cast<double*>(p)[i] = x; break;
+    case DType::bf16:
+      static_cast<std::uint16_t*>(p)[i] = kernels::f32_to_bf16_bits(static_cast<float>(x));
+      break;
+    case DType::f16:
+      static_cast<std::uint16_t*>(p)[i] = kernels::f32_to_f16_bits(static_cast<float>(x));
+      break;
+    case DType::i32:
+    case DType::i64: break;
+  }
+}
+}  // namespace
+
+Tensor Tensor::astype(DType dtype) const {
+  if (!storage_) return Tensor();
+  if (!dtype_is_floating(dtype_) || !dtype_is_floating(dtype)) {
+    throw Error(ErrorCode::dtype_mismatch,
+                fmt::format("astype converts between float32, float64, bfloat16 and float16; "
+                            "asked to convert {} to {}",
+                            dtype_name(dtype_), dtype_name(dtype)));
+  }
+  if (dtype == dtype_) return clone();
+  const Tensor src = is_cpu() ? *this : to(Device::cpu());
+  Tensor dst = empty(shape_, dtype, Device::cpu());
+  const std::size_t n = static_cast<std::size_t>(numel_);
+  for (std::size_t i = 0; i < n; ++i) {
+    store_floating(dst.raw(), dtype, i, load_floating(src.raw(), dtype_, i));
+  }
+  return is_cpu() ? dst : dst.to(device_);
 }
 
 void Tensor::copy_from(const Tensor& src) {

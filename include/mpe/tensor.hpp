@@ -14,15 +14,35 @@
 
 namespace mpe {
 
-/// Element types a tensor can hold.
-enum class DType { f32, f64, i32, i64 };
+/// Element types a tensor can hold. bf16 (bfloat16: 8 exponent and 7 mantissa bits) and f16
+/// (IEEE binary16: 5 exponent and 10 mantissa bits) are storage formats: kernels that accept
+/// them compute in float32. Ops that do not support a dtype throw Error(dtype_mismatch).
+enum class DType { f32, f64, i32, i64, bf16, f16 };
 
 /// Bytes per element of `t`.
 std::size_t dtype_size(DType t) noexcept;
-/// "float32", "float64", "int32" or "int64".
+/// "float32", "float64", "int32", "int64", "bfloat16" or "float16".
 const char* dtype_name(DType t) noexcept;
+/// True for f32, f64, bf16 and f16.
+bool dtype_is_floating(DType t) noexcept;
 
-/// The DType of a C++ element type (float, double, int32_t, int64_t).
+/// One bfloat16 element as a tensor stores it (the raw bits; the top half of a float32).
+struct bfloat16 {
+  std::uint16_t bits;
+};
+/// One IEEE binary16 element as a tensor stores it (the raw bits).
+struct float16 {
+  std::uint16_t bits;
+};
+/// float32 to bfloat16 / float16, rounding to nearest (ties to even); infinities and NaN are
+/// kept, float16 overflows to infinity beyond its range (|x| >= 65520).
+bfloat16 to_bfloat16(float x) noexcept;
+float16 to_float16(float x) noexcept;
+/// The exact float32 value of a bfloat16 / float16.
+float to_float(bfloat16 x) noexcept;
+float to_float(float16 x) noexcept;
+
+/// The DType of a C++ element type (float, double, int32_t, int64_t, bfloat16, float16).
 template <class T>
 constexpr DType dtype_of();
 template <>
@@ -40,6 +60,14 @@ constexpr DType dtype_of<std::int32_t>() {
 template <>
 constexpr DType dtype_of<std::int64_t>() {
   return DType::i64;
+}
+template <>
+constexpr DType dtype_of<bfloat16>() {
+  return DType::bf16;
+}
+template <>
+constexpr DType dtype_of<float16>() {
+  return DType::f16;
 }
 
 /// Extents of a tensor, outermost first.
@@ -117,6 +145,11 @@ class Tensor {
   Tensor to(Device device) const;
   /// Deep copy on the same device.
   Tensor clone() const { return to(device_); }
+  /// Copy converted to another floating dtype (f32, f64, bf16, f16) on the same device;
+  /// narrowing rounds to nearest, ties to even (f64 to bf16/f16 goes through float32). The
+  /// conversion runs on the host (device tensors are copied there and back). Same dtype gives
+  /// a deep copy. Throws Error(dtype_mismatch) when either dtype is an integer type.
+  Tensor astype(DType dtype) const;
   /// Copies `src` (same shape and dtype, any device) into this tensor's storage.
   void copy_from(const Tensor& src);
   /// All elements as a host vector (copies from the device when needed).

@@ -2,10 +2,12 @@
 // error cases, and AIF models given as .npy tensors.
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -49,6 +51,19 @@ TEST(NpyRead, NumpyWrittenFixtures) {
   // Conversion to float32 on request.
   EXPECT_EQ(read_npy_f32(fixture("f64_2x3.npy")).to_vector<float>(),
             (std::vector<float>{-0.5f, -0.25f, 0.0f, 0.25f, 0.5f, 0.75f}));
+  // float16 ('<f2'): bits exactly as NumPy wrote them, and their float32 values.
+  const Tensor h = read_npy(fixture("f16_5.npy"));
+  EXPECT_EQ(h.dtype(), DType::f16);
+  EXPECT_EQ(h.shape(), (Shape{5}));
+  std::vector<std::uint16_t> bits;
+  for (float16 x : h.to_vector<float16>()) bits.push_back(x.bits);
+  EXPECT_EQ(bits, (std::vector<std::uint16_t>{0x3e00, 0x0001, 0x7bff, 0xfc00, 0x8000}));
+  const std::vector<float> hf = read_npy_f32(fixture("f16_5.npy")).to_vector<float>();
+  EXPECT_EQ(hf[0], 1.5f);
+  EXPECT_EQ(hf[1], std::ldexp(1.0f, -24));
+  EXPECT_EQ(hf[2], 65504.0f);
+  EXPECT_EQ(hf[3], -std::numeric_limits<float>::infinity());
+  EXPECT_TRUE(hf[4] == 0.0f && std::signbit(hf[4]));
 }
 
 TEST(NpyRead, RejectsWhatItCannotRead) {
@@ -71,7 +86,8 @@ TEST(NpyWrite, RoundTripsEveryType) {
   const Tensor g = Tensor::from_vector<double>({1e-300, 2.0}, {2});
   const Tensor h = Tensor::from_vector<std::int32_t>({-1, 2, 3}, {3});
   const Tensor k = Tensor::from_vector<std::int64_t>({1LL << 40}, {1, 1});
-  for (const Tensor* t : {&f, &g, &h, &k}) {
+  const Tensor m = Tensor::from_vector<float>({0.1f, -3.0f, 1e-6f}, {3}).astype(DType::f16);
+  for (const Tensor* t : {&f, &g, &h, &k, &m}) {
     const std::string path = (dir / "t.npy").string();
     write_npy(path, *t);
     const Tensor back = read_npy(path);
@@ -87,6 +103,10 @@ TEST(NpyWrite, RoundTripsEveryType) {
   }
   test::expect_error([&] { write_npy((dir / "no/such/dir/t.npy").string(), f); },
                      ErrorCode::io_error, "cannot open");
+  // NumPy has no bfloat16: refused before anything is written.
+  test::expect_error([&] { write_npy((dir / "b.npy").string(), f.astype(DType::bf16)); },
+                     ErrorCode::dtype_mismatch, "NumPy has no bfloat16");
+  EXPECT_FALSE(std::filesystem::exists(dir / "b.npy"));
   std::filesystem::remove_all(dir);
 }
 

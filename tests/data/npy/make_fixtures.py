@@ -16,3 +16,5 @@ np.save('complex.npy', np.array([1 + 2j], dtype=np.complex64))
 raw = open('f32_4.npy', 'rb').read()
 open('truncated.npy', 'wb').write(raw[:-3])
 open('not_npy.npy', 'wb').write(b'hello, this is text\n')
+# float16 ('<f2'): normal, subnormal (2^-24), the largest finite value, -inf and -0.
+np.save('f16_5.npy', np.array([1.5, 2.0 ** -24, 65504.0, -np.inf, -0.0], dtype=np.float16))
