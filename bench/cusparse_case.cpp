@@ -130,6 +130,8 @@ PreparedCase prepare_cusparse(const CasePoint& p, const Device& device, std::uin
 
 #else
 
+#include <mpe/error.hpp>
+
 namespace mpe::bench {
 PreparedCase prepare_cusparse(const CasePoint&, const Device&, std::uint64_t, const std::string&) {
   throw Error(ErrorCode::not_supported, "cusparse_spmm needs a CUDA build of mpe-bench");

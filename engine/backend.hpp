@@ -24,6 +24,14 @@ class Timer {
   virtual double stop_ms() = 0;
 };
 
+// Host memory for staging one call's transfers (Backend::host_staging): page-locked on CUDA
+// devices so that queued copies run asynchronously at full speed; returned on destruction.
+class HostStaging {
+ public:
+  virtual ~HostStaging() = default;
+  virtual void* data() = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -39,6 +47,12 @@ class Backend {
   virtual void copy_to_host(int index, void* dst, const void* src, std::size_t bytes) = 0;
   virtual void copy_from_host(int index, void* dst, const void* src, std::size_t bytes) = 0;
   virtual void copy_on_device(int index, void* dst, const void* src, std::size_t bytes) = 0;
+  // Queued copies between device memory and staging memory (host_staging): complete after
+  // synchronize(index).
+  virtual void copy_to_host_async(int index, void* dst, const void* src, std::size_t bytes) = 0;
+  virtual void copy_from_host_async(int index, void* dst, const void* src, std::size_t bytes) = 0;
+  // At least `bytes` of staging memory, reused between calls.
+  virtual std::unique_ptr<HostStaging> host_staging(int index, std::size_t bytes) = 0;
   virtual void synchronize(int index) = 0;
   virtual std::unique_ptr<Timer> make_timer(int index) = 0;
 

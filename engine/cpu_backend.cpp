@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 #include <new>
 
 #include <fmt/format.h>
@@ -26,6 +27,16 @@ class CpuTimer final : public Timer {
 };
 
 constexpr std::size_t kAlignment = 64;  // cache line; also satisfies any SIMD load
+
+// The CPU needs no page-locked memory: staging is an ordinary buffer.
+class HeapStaging final : public HostStaging {
+ public:
+  explicit HeapStaging(std::size_t bytes) : bytes_(bytes) {}
+  void* data() override { return bytes_.data(); }
+
+ private:
+  std::vector<unsigned char> bytes_;
+};
 
 class CpuBackend final : public Backend {
  public:
@@ -55,6 +66,15 @@ class CpuBackend final : public Backend {
   }
   void copy_on_device(int, void* dst, const void* src, std::size_t bytes) override {
     if (bytes) std::memcpy(dst, src, bytes);
+  }
+  void copy_to_host_async(int, void* dst, const void* src, std::size_t bytes) override {
+    if (bytes) std::memcpy(dst, src, bytes);
+  }
+  void copy_from_host_async(int, void* dst, const void* src, std::size_t bytes) override {
+    if (bytes) std::memcpy(dst, src, bytes);
+  }
+  std::unique_ptr<HostStaging> host_staging(int, std::size_t bytes) override {
+    return std::make_unique<HeapStaging>(bytes);
   }
   void synchronize(int) override {}
   std::unique_ptr<Timer> make_timer(int) override { return std::make_unique<CpuTimer>(); }

@@ -170,8 +170,9 @@ void run_group_cpu(const std::vector<const Model*>& models, const std::vector<Pl
   fill_action_dists(out, begin, end, A);
 }
 
-// The same on a CUDA device: the models' tensors from their device caches, beliefs and outputs
-// packed into one device tensor per kind, results copied back and split per plan.
+// The same on a CUDA device: the models' tensors from their device caches; beliefs in and
+// outputs out through one page-locked staging buffer (one queued copy in, queued copies out,
+// one wait), results split per plan.
 void run_group_device(const std::vector<const Model*>& models, const std::vector<PlanRequest>& reqs,
                       std::size_t begin, std::size_t end, std::vector<Plan>& out, Device dev) {
   kernels::AifConfig cfg = config_of(*models[begin], reqs[begin]);
@@ -182,23 +183,39 @@ void run_group_device(const std::vector<const Model*>& models, const std::vector
   const std::int64_t n = static_cast<std::int64_t>(end - begin);
   const std::int64_t rc_size = (H + 1) * cfg.F * cfg.O * S * K;
   const bool channels = reqs[begin].return_channels;  // same for the whole group
+  const std::int64_t rx_n = channels ? n * H * S * S * A : 0;
+  const std::int64_t rc_n = channels && cfg.dense_obs ? n * rc_size : 0;
+  // Staging layout, 4-byte elements: q0 [n,S] | q_theta [n,K] (in); q_u [n,H,A] | iterations
+  // [n] (int32) | max change [n] | r_x | r_c (out).
+  const std::int64_t in_n = n * (S + K);
+  const std::int64_t out_n = n * H * A + 2 * n + rx_n + rc_n;
+  static_assert(sizeof(float) == sizeof(std::int32_t), "staging mixes float and int32 slots");
+  detail::Backend& backend = detail::backend_for(dev);
+  const auto staging =
+      backend.host_staging(dev.index, sizeof(float) * static_cast<std::size_t>(in_n + out_n));
+  float* const in_h = static_cast<float*>(staging->data());
+  float* const qu_h = in_h + in_n;
+  auto* const it_h = reinterpret_cast<std::int32_t*>(qu_h + n * H * A);
+  float* const ch_h = qu_h + n * H * A + n;
+  float* const rx_h = ch_h + n;
+  float* const rc_h = rx_h + rx_n;
   // T, B, the action prior and T's support come from the model's per-device cache (uploaded
   // once for the model and all its with_goal copies); goals are uploaded per call.
   std::map<const float*, Tensor> goals;  // by the goal's host storage
-  std::vector<float> q0(static_cast<std::size_t>(n * S)), qt(static_cast<std::size_t>(n * K));
   for (std::int64_t i = 0; i < n; ++i) {
     const Model* m = models[begin + static_cast<std::size_t>(i)];
     const float* g_key = m->goal().data<float>();
     if (!goals.count(g_key)) goals.emplace(g_key, m->goal().to(dev));
     const PlanRequest& r = reqs[begin + static_cast<std::size_t>(i)];
-    std::copy(r.q0.begin(), r.q0.end(), q0.begin() + i * S);
-    std::copy(r.q_theta.begin(), r.q_theta.end(), qt.begin() + i * K);
+    std::copy(r.q0.begin(), r.q0.end(), in_h + i * S);
+    std::copy(r.q_theta.begin(), r.q_theta.end(), in_h + n * S + i * K);
   }
-  const Tensor q0_dev = Tensor::from_vector(q0, {n, S}, dev);
-  const Tensor qt_dev = Tensor::from_vector(qt, {n, K}, dev);
+  Tensor in_dev = Tensor::empty({in_n}, DType::f32, dev);
+  backend.copy_from_host_async(dev.index, in_dev.raw(), in_h,
+                               sizeof(float) * static_cast<std::size_t>(in_n));
   Tensor q_u = Tensor::empty({n, H, A}, DType::f32, dev);
-  Tensor r_x = Tensor::empty({channels ? n * H * S * S * A : 0}, DType::f32, dev);
-  Tensor r_c = Tensor::empty({channels && cfg.dense_obs ? n * rc_size : 0}, DType::f32, dev);
+  Tensor r_x = Tensor::empty({rx_n}, DType::f32, dev);
+  Tensor r_c = Tensor::empty({rc_n}, DType::f32, dev);
   Tensor iters = Tensor::empty({n}, DType::i32, dev);
   Tensor change = Tensor::empty({n}, DType::f32, dev);
   std::vector<kernels::AifProblem> problems(static_cast<std::size_t>(n));
@@ -210,8 +227,8 @@ void run_group_device(const std::vector<const Model*>& models, const std::vector
     pr.B = m.B.data<float>();
     pr.pu = m.pu.data<float>();
     pr.goal = goals.at(model->goal().data<float>()).data<float>();
-    pr.q0 = q0_dev.data<float>() + i * S;
-    pr.q_theta = qt_dev.data<float>() + i * K;
+    pr.q0 = in_dev.data<float>() + i * S;
+    pr.q_theta = in_dev.data<float>() + n * S + i * K;
     pr.q_u = q_u.data<float>() + i * H * A;
     pr.r_x = channels ? r_x.data<float>() + i * H * S * S * A : nullptr;
     pr.r_c = channels && cfg.dense_obs ? r_c.data<float>() + i * rc_size : nullptr;
@@ -225,19 +242,15 @@ void run_group_device(const std::vector<const Model*>& models, const std::vector
       pr.in_e = m.in_e.data<std::int32_t>();
     }
   }
-  detail::backend_for(dev).aif_plan(dev.index, cfg, problems.data(), n);
-  const auto qu_h = q_u.to_vector<float>();
-  const auto it_h = iters.to_vector<std::int32_t>();
-  const auto ch_h = change.to_vector<float>();
-  std::vector<float> rx_h, rc_h;
-  if (channels) {
-    rx_h = r_x.to_vector<float>();
-    rc_h = r_c.to_vector<float>();
-  }
-  auto slice = [](const std::vector<float>& all, std::int64_t i, std::int64_t size,
-                  const Shape& shape) {
-    return Tensor::from_host(all.data() + i * size, static_cast<std::size_t>(size), DType::f32,
-                             shape);
+  backend.aif_plan(dev.index, cfg, problems.data(), n);
+  backend.copy_to_host_async(dev.index, qu_h, q_u.raw(), q_u.nbytes());
+  backend.copy_to_host_async(dev.index, it_h, iters.raw(), iters.nbytes());
+  backend.copy_to_host_async(dev.index, ch_h, change.raw(), change.nbytes());
+  backend.copy_to_host_async(dev.index, rx_h, r_x.raw(), r_x.nbytes());
+  backend.copy_to_host_async(dev.index, rc_h, r_c.raw(), r_c.nbytes());
+  backend.synchronize(dev.index);
+  auto slice = [](const float* all, std::int64_t i, std::int64_t size, const Shape& shape) {
+    return Tensor::from_host(all + i * size, static_cast<std::size_t>(size), DType::f32, shape);
   };
   for (std::int64_t i = 0; i < n; ++i) {
     Plan& p = out[begin + static_cast<std::size_t>(i)];
@@ -246,9 +259,9 @@ void run_group_device(const std::vector<const Model*>& models, const std::vector
       p.log_r_x = slice(rx_h, i, H * S * S * A, {H, S, S, A});
       if (cfg.dense_obs) p.log_r_c = slice(rc_h, i, rc_size, {H + 1, cfg.F, cfg.O, S, K});
     }
-    p.iterations_run = it_h[static_cast<std::size_t>(i)];
+    p.iterations_run = it_h[i];
     p.sparse_dynamics = cfg.sparse;
-    p.max_change = ch_h[static_cast<std::size_t>(i)];
+    p.max_change = ch_h[i];
   }
   fill_action_dists(out, begin, end, A);
 }
@@ -280,6 +293,17 @@ std::vector<Plan> plan_all(const std::vector<const Model*>& models,
   return out;
 }
 }  // namespace
+
+std::size_t working_bytes(const Model& model, const PlanRequest& request) {
+  const kernels::AifConfig cfg = config_of(model, request);  // dense layout: the larger one
+  const std::int64_t S = cfg.S, A = cfg.A, H = cfg.H, K = cfg.K;
+  std::int64_t floats = kernels::aif_workspace_floats(cfg) + S + K + H * A + 2;
+  if (request.return_channels) {
+    floats += H * S * S * A;
+    if (cfg.dense_obs) floats += (H + 1) * cfg.F * cfg.O * S * K;
+  }
+  return sizeof(float) * static_cast<std::size_t>(floats) + sizeof(kernels::AifProblem);
+}
 
 std::vector<Plan> plan(const Model& model, const std::vector<PlanRequest>& requests) {
   return plan(model, requests, default_device());

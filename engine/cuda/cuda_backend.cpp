@@ -51,6 +51,25 @@ class PoolBuffer {
   void* ptr_;
 };
 
+// A lease on one of the context's page-locked staging buffers.
+class PinnedStaging final : public HostStaging {
+ public:
+  PinnedStaging(CudaContext& ctx, std::size_t bytes) : ctx_(ctx), ptr_(ctx.acquire_pinned(bytes)) {}
+  // Waits for the thread's stream first, so that no copy still in flight (after an error
+  // unwound the call) touches the buffer once another call holds it.
+  ~PinnedStaging() override {
+    if (cudaStreamSynchronize(ctx_.stream()) != cudaSuccess) (void)cudaGetLastError();
+    ctx_.release_pinned(ptr_);
+  }
+  PinnedStaging(const PinnedStaging&) = delete;
+  PinnedStaging& operator=(const PinnedStaging&) = delete;
+  void* data() override { return ptr_; }
+
+ private:
+  CudaContext& ctx_;
+  void* ptr_;
+};
+
 class CudaBackend final : public Backend {
  public:
   DeviceKind kind() const override { return DeviceKind::cuda; }
@@ -90,6 +109,19 @@ class CudaBackend final : public Backend {
     MPE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, ctx.stream()));
     // The source is pageable caller memory that may be freed on return: wait for the copy.
     MPE_CUDA_CHECK(cudaStreamSynchronize(ctx.stream()));
+  }
+  void copy_to_host_async(int index, void* dst, const void* src, std::size_t bytes) override {
+    if (!bytes) return;
+    auto& ctx = enter(index);
+    MPE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, ctx.stream()));
+  }
+  void copy_from_host_async(int index, void* dst, const void* src, std::size_t bytes) override {
+    if (!bytes) return;
+    auto& ctx = enter(index);
+    MPE_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, ctx.stream()));
+  }
+  std::unique_ptr<HostStaging> host_staging(int index, std::size_t bytes) override {
+    return std::make_unique<PinnedStaging>(enter(index), bytes);
   }
   void copy_on_device(int index, void* dst, const void* src, std::size_t bytes) override {
     if (!bytes) return;

@@ -114,6 +114,52 @@ void CudaContext::deallocate(void* ptr) noexcept {
   }
 }
 
+void* CudaContext::acquire_pinned(std::size_t bytes) {
+  constexpr std::size_t kMinimum = std::size_t{1} << 16;
+  constexpr std::size_t kKeepFree = 8;  // idle buffers kept; beyond that the smallest go
+  std::size_t size = kMinimum;
+  while (size < bytes) size *= 2;
+  std::lock_guard<std::mutex> lock(pinned_mutex_);
+  PinnedBuffer* best = nullptr;  // the smallest idle buffer that is big enough
+  std::size_t idle = 0;
+  for (auto& b : pinned_) {
+    if (b.busy) continue;
+    ++idle;
+    if (b.bytes >= bytes && (!best || b.bytes < best->bytes)) best = &b;
+  }
+  if (best) {
+    best->busy = true;
+    return best->ptr;
+  }
+  if (idle >= kKeepFree) {  // drop the smallest idle buffer instead of growing without end
+    auto smallest = pinned_.end();
+    for (auto it = pinned_.begin(); it != pinned_.end(); ++it) {
+      if (!it->busy && (smallest == pinned_.end() || it->bytes < smallest->bytes)) smallest = it;
+    }
+    (void)cudaFreeHost(smallest->ptr);
+    pinned_.erase(smallest);
+  }
+  use_device(device_);
+  void* p = nullptr;
+  const cudaError_t err = cudaHostAlloc(&p, size, cudaHostAllocPortable);
+  if (err == cudaErrorMemoryAllocation) {
+    (void)cudaGetLastError();
+    throw Error(ErrorCode::out_of_memory,
+                fmt::format("cuda:{}: could not page-lock {:.1f} MiB of host memory for staging",
+                            device_, static_cast<double>(size) / (1 << 20)));
+  }
+  MPE_CUDA_CHECK(err);
+  pinned_.push_back({p, size, true});
+  return p;
+}
+
+void CudaContext::release_pinned(void* ptr) noexcept {
+  std::lock_guard<std::mutex> lock(pinned_mutex_);
+  for (auto& b : pinned_) {
+    if (b.ptr == ptr) b.busy = false;
+  }
+}
+
 CudaContext& cuda_context(int device) {
   static std::mutex mutex;
   static std::vector<std::unique_ptr<CudaContext>>* contexts =

@@ -35,7 +35,20 @@ class CudaContext {
   void* allocate(std::size_t bytes);
   void deallocate(void* ptr) noexcept;
 
+  // Page-locked host memory of at least `bytes` for staging transfers, from a small pool of
+  // buffers reused between calls (cudaHostAlloc is slow). Throws Error(out_of_memory).
+  // release_pinned returns it; the caller must have synchronised the copies that use it.
+  void* acquire_pinned(std::size_t bytes);
+  void release_pinned(void* ptr) noexcept;
+
  private:
+  struct PinnedBuffer {
+    void* ptr = nullptr;
+    std::size_t bytes = 0;
+    bool busy = false;
+  };
+  std::mutex pinned_mutex_;
+  std::vector<PinnedBuffer> pinned_;
   int device_;
   DeviceInfo info_;
   std::vector<cudaStream_t> streams_;

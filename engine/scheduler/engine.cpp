@@ -13,31 +13,20 @@
 #include <fmt/format.h>
 #include <mpe/error.hpp>
 
+#include "scheduler/aif_job.hpp"
+#include "scheduler/job.hpp"
 #include "stream_slot.hpp"
 
 namespace mpe {
 
 namespace {
-using Clock = std::chrono::steady_clock;
+using detail::Clock;
+using JobPtr = std::unique_ptr<detail::Job>;
 
-struct Entry {
-  std::uint64_t id = 0;
-  std::shared_ptr<const aif::Model> model;
-  aif::PlanRequest request;
-  std::promise<aif::Plan> promise;
-  Clock::time_point enqueued;
-};
-using EntryPtr = std::unique_ptr<Entry>;
-
-// Requests that can share one planning call: models with the same dynamics tensor and shape,
-// and equal options.
+// Requests that can share one launch (Job::batches_with the group's first).
 struct Group {
-  std::deque<EntryPtr> queue;
-  bool accepts(const aif::Model& m, const aif::PlanRequest& r) const {
-    const Entry& first = *queue.front();
-    return first.model->T().raw() == m.T().raw() && first.model->same_shape(m) &&
-           aif::same_options(first.request, r);
-  }
+  std::deque<JobPtr> queue;
+  bool accepts(const detail::Job& j) const { return queue.front()->batches_with(j); }
 };
 
 // The most recent samples of a latency, for percentiles.
@@ -105,9 +94,10 @@ struct Engine::State {
   Window queue_us, run_us;
 
   void worker(Device device, int slot);
-  std::vector<EntryPtr> next_batch(std::unique_lock<std::mutex>& lock);
-  void run(std::vector<EntryPtr> batch, Device device, int attempt);
-  void finish(const std::vector<EntryPtr>& batch, Clock::time_point start, std::size_t completed,
+  std::vector<JobPtr> next_batch(std::unique_lock<std::mutex>& lock);
+  void run(std::vector<JobPtr> batch, Device device, int attempt);
+  std::vector<std::vector<JobPtr>> fit_budget(std::vector<JobPtr> batch, Device device);
+  void finish(const std::vector<JobPtr>& batch, Clock::time_point start, std::size_t completed,
               std::size_t failed);
 };
 
@@ -136,25 +126,16 @@ Engine::~Engine() { shutdown(true); }
 
 std::vector<Device> Engine::devices() const { return state_->devices; }
 
-Ticket<aif::Plan> Engine::submit(std::shared_ptr<const aif::Model> model,
-                                 aif::PlanRequest request) {
+std::uint64_t Engine::count_invalid() {
   State& s = *state_;
-  if (!model) throw Error(ErrorCode::invalid_argument, "Engine::submit: the model is null");
-  auto entry = std::make_unique<Entry>();
-  Ticket<aif::Plan> ticket;
-  ticket.result = entry->promise.get_future();
-  try {
-    aif::validate_request(*model, request);
-  } catch (const Error&) {  // rejected alone: the error travels in its own future
-    entry->promise.set_exception(std::current_exception());
-    std::lock_guard<std::mutex> lock(s.mu);
-    ticket.id = s.next_id++;
-    ++s.stats.submitted;
-    ++s.stats.failed;
-    return ticket;
-  }
-  entry->model = std::move(model);
-  entry->request = std::move(request);
+  std::lock_guard<std::mutex> lock(s.mu);
+  ++s.stats.submitted;
+  ++s.stats.failed;
+  return s.next_id++;
+}
+
+std::uint64_t Engine::enqueue(JobPtr job) {
+  State& s = *state_;
   std::unique_lock<std::mutex> lock(s.mu);
   if (s.stopping) throw Error(ErrorCode::busy, "Engine::submit: the engine is shutting down");
   if (s.queued >= s.opt.queue_capacity) {
@@ -171,12 +152,12 @@ Ticket<aif::Plan> Engine::submit(std::shared_ptr<const aif::Model> model,
                               s.opt.when_full == WhenFull::block ? " and stayed full" : ""));
     }
   }
-  entry->id = s.next_id++;
-  entry->enqueued = Clock::now();
-  ticket.id = entry->id;
+  job->id = s.next_id++;
+  job->enqueued = Clock::now();
+  const std::uint64_t id = job->id;
   Group* group = nullptr;
   for (auto& g : s.groups) {
-    if (!g->queue.empty() && g->accepts(*entry->model, entry->request)) {
+    if (!g->queue.empty() && g->accepts(*job)) {
       group = g.get();
       break;
     }
@@ -185,11 +166,30 @@ Ticket<aif::Plan> Engine::submit(std::shared_ptr<const aif::Model> model,
     s.groups.push_back(std::make_unique<Group>());
     group = s.groups.back().get();
   }
-  group->queue.push_back(std::move(entry));
+  group->queue.push_back(std::move(job));
   ++s.queued;
   ++s.stats.submitted;
   lock.unlock();
   s.work.notify_one();
+  return id;
+}
+
+Ticket<aif::Plan> Engine::submit(std::shared_ptr<const aif::Model> model,
+                                 aif::PlanRequest request) {
+  if (!model) throw Error(ErrorCode::invalid_argument, "Engine::submit: the model is null");
+  Ticket<aif::Plan> ticket;
+  try {
+    aif::validate_request(*model, request);
+  } catch (const Error&) {  // rejected alone: the error travels in its own future
+    std::promise<aif::Plan> rejected;
+    rejected.set_exception(std::current_exception());
+    ticket.result = rejected.get_future();
+    ticket.id = count_invalid();
+    return ticket;
+  }
+  auto job = std::make_unique<detail::AifJob>(std::move(model), std::move(request));
+  ticket.result = job->future();
+  ticket.id = enqueue(std::move(job));
   return ticket;
 }
 
@@ -199,12 +199,12 @@ aif::Plan Engine::plan(std::shared_ptr<const aif::Model> model, aif::PlanRequest
 
 bool Engine::cancel(std::uint64_t id) {
   State& s = *state_;
-  EntryPtr found;
+  JobPtr found;
   {
     std::lock_guard<std::mutex> lock(s.mu);
     for (auto& g : s.groups) {
       auto it = std::find_if(g->queue.begin(), g->queue.end(),
-                             [id](const EntryPtr& e) { return e->id == id; });
+                             [id](const JobPtr& e) { return e->id == id; });
       if (it != g->queue.end()) {
         found = std::move(*it);
         g->queue.erase(it);
@@ -216,7 +216,7 @@ bool Engine::cancel(std::uint64_t id) {
   }
   if (!found) return false;
   s.room.notify_one();
-  found->promise.set_exception(std::make_exception_ptr(
+  found->fail(std::make_exception_ptr(
       Error(ErrorCode::cancelled, fmt::format("request {} was cancelled", id))));
   return true;
 }
@@ -225,7 +225,7 @@ void Engine::shutdown(bool drain) {
   State& s = *state_;
   std::lock_guard<std::mutex> join_lock(s.join_mu);
   if (s.joined) return;
-  std::vector<EntryPtr> dropped;
+  std::vector<JobPtr> dropped;
   {
     std::lock_guard<std::mutex> lock(s.mu);
     s.stopping = true;
@@ -239,7 +239,7 @@ void Engine::shutdown(bool drain) {
     }
   }
   for (auto& e : dropped) {
-    e->promise.set_exception(std::make_exception_ptr(Error(
+    e->fail(std::make_exception_ptr(Error(
         ErrorCode::cancelled, fmt::format("request {}: the engine shut down first", e->id))));
   }
   s.work.notify_all();
@@ -271,7 +271,7 @@ std::string EngineStats::str() const {
 
 // Takes the next ready batch (a full group, a group whose oldest request waited max_delay, or
 // anything while draining); waits while there is none. Empty result: time to stop.
-std::vector<EntryPtr> Engine::State::next_batch(std::unique_lock<std::mutex>& lock) {
+std::vector<JobPtr> Engine::State::next_batch(std::unique_lock<std::mutex>& lock) {
   for (;;) {
     if (stopping && queued == 0) return {};
     const auto now = Clock::now();
@@ -287,7 +287,7 @@ std::vector<EntryPtr> Engine::State::next_batch(std::unique_lock<std::mutex>& lo
       earliest = std::min(earliest, due);
     }
     if (ready) {
-      std::vector<EntryPtr> batch;
+      std::vector<JobPtr> batch;
       while (!ready->queue.empty() && batch.size() < opt.max_batch) {
         batch.push_back(std::move(ready->queue.front()));
         ready->queue.pop_front();
@@ -309,7 +309,7 @@ std::vector<EntryPtr> Engine::State::next_batch(std::unique_lock<std::mutex>& lo
 void Engine::State::worker(Device device, int slot) {
   detail::set_thread_stream_slot(slot);  // a device's workers queue on different CUDA streams
   for (;;) {
-    std::vector<EntryPtr> batch;
+    std::vector<JobPtr> batch;
     {
       std::unique_lock<std::mutex> lock(mu);
       batch = next_batch(lock);
@@ -322,13 +322,17 @@ void Engine::State::worker(Device device, int slot) {
     }
     if (batch.empty()) return;
     room.notify_all();
-    run(std::move(batch), device, 0);
+    if (opt.memory_budget == 0) {
+      run(std::move(batch), device, 0);
+    } else {  // only first runs are fitted: splits only shrink, a CPU fallback is not limited
+      for (auto& part : fit_budget(std::move(batch), device)) run(std::move(part), device, 0);
+    }
   }
 }
 
 // Records a finished batch run (before its futures are fulfilled, so that a caller who has its
 // result also sees it counted).
-void Engine::State::finish(const std::vector<EntryPtr>& batch, Clock::time_point start,
+void Engine::State::finish(const std::vector<JobPtr>& batch, Clock::time_point start,
                            std::size_t completed, std::size_t failed) {
   const double us = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
   std::lock_guard<std::mutex> lock(mu);
@@ -337,15 +341,46 @@ void Engine::State::finish(const std::vector<EntryPtr>& batch, Clock::time_point
   stats.failed += failed;
 }
 
+// Splits `batch` into parts whose working memory fits the budget (each part at least one
+// request); a request over the budget on its own is failed here. Returns the parts to run.
+std::vector<std::vector<JobPtr>> Engine::State::fit_budget(std::vector<JobPtr> batch,
+                                                           Device device) {
+  std::vector<std::vector<JobPtr>> parts;
+  std::size_t used = 0;
+  for (auto& job : batch) {
+    const std::size_t need = job->working_bytes(device);
+    if (need > opt.memory_budget) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        ++stats.failed;
+      }
+      job->fail(std::make_exception_ptr(Error(
+          ErrorCode::out_of_memory,
+          fmt::format("request {} needs {:.1f} MiB of working memory on {}, more than the engine's "
+                      "memory_budget of {:.1f} MiB",
+                      job->id, static_cast<double>(need) / (1 << 20), device.str(),
+                      static_cast<double>(opt.memory_budget) / (1 << 20)))));
+      continue;
+    }
+    if (parts.empty() || used + need > opt.memory_budget) {
+      parts.emplace_back();
+      used = 0;
+    }
+    parts.back().push_back(std::move(job));
+    used += need;
+  }
+  return parts;
+}
+
 // Runs a batch; on failure splits it in halves (a bad request or an out-of-memory batch fails
 // only itself), and finally moves a request its device cannot run to the CPU.
-void Engine::State::run(std::vector<EntryPtr> batch, Device device, int attempt) {
+void Engine::State::run(std::vector<JobPtr> batch, Device device, int attempt) {
   const std::size_t limit = device.kind == DeviceKind::cuda && opt.device_batch_limit > 0
                                 ? opt.device_batch_limit
                                 : batch.size();
   if (batch.size() > limit) {
-    std::vector<EntryPtr> rest(std::make_move_iterator(batch.begin() + static_cast<long>(limit)),
-                               std::make_move_iterator(batch.end()));
+    std::vector<JobPtr> rest(std::make_move_iterator(batch.begin() + static_cast<long>(limit)),
+                             std::make_move_iterator(batch.end()));
     batch.resize(limit);
     run(std::move(batch), device, attempt);
     run(std::move(rest), device, attempt);
@@ -367,28 +402,24 @@ void Engine::State::run(std::vector<EntryPtr> batch, Device device, int attempt)
       for (const auto& e : batch) info.requests.push_back(e->id);
       opt.on_batch(info);
     }
-    std::vector<aif::Model> models;
-    std::vector<aif::PlanRequest> requests;
-    models.reserve(batch.size());
-    requests.reserve(batch.size());
-    for (const auto& e : batch) {
-      models.push_back(*e->model);
-      requests.push_back(e->request);
-    }
-    std::vector<aif::Plan> plans = aif::plan(models, requests, device);
+    std::vector<detail::Job*> jobs;
+    jobs.reserve(batch.size());
+    for (const auto& e : batch) jobs.push_back(e.get());
+    batch[0]->run_batch(jobs, device);
     finish(batch, start, batch.size(), 0);  // counted before the futures become ready
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->promise.set_value(std::move(plans[i]));
+    for (auto& e : batch) e->complete();
     return;
   } catch (const Error& e) {
     failure = std::current_exception();
     code = e.code();
   } catch (const std::exception& e) {
     failure = std::make_exception_ptr(
-        Error(ErrorCode::internal, fmt::format("planning batch failed: {}", e.what())));
+        Error(ErrorCode::internal, fmt::format("batch failed: {}", e.what())));
   }
   if (batch.size() > 1) {  // isolate: each half fails or succeeds on its own
-    std::vector<EntryPtr> second(std::make_move_iterator(batch.begin() + static_cast<long>(batch.size() / 2)),
-                                 std::make_move_iterator(batch.end()));
+    std::vector<JobPtr> second(
+        std::make_move_iterator(batch.begin() + static_cast<long>(batch.size() / 2)),
+        std::make_move_iterator(batch.end()));
     batch.resize(batch.size() / 2);
     run(std::move(batch), device, attempt + 1);
     run(std::move(second), device, attempt + 1);
@@ -399,7 +430,7 @@ void Engine::State::run(std::vector<EntryPtr> batch, Device device, int attempt)
     return;
   }
   finish(batch, start, 0, 1);
-  batch[0]->promise.set_exception(failure);
+  batch[0]->fail(failure);
 }
 
 }  // namespace mpe

@@ -169,6 +169,12 @@ void validate_request(const Model& model, const PlanRequest& request);
 /// method, paths, tolerance, θ mode and outputs).
 bool same_options(const PlanRequest& a, const PlanRequest& b);
 
+/// Working memory of one request while it is planned, in bytes: its inputs, outputs and kernel
+/// workspace with the dense dynamics layout (the sparse one needs less). The model's own tensors
+/// (T, B, ...) are not counted: they are shared by every request of the model. The scheduler's
+/// memory budget (EngineOptions::memory_budget) counts this.
+std::size_t working_bytes(const Model& model, const PlanRequest& request);
+
 /// Reads planning requests from a JSON file: one request object, or {"requests": [...]}
 /// (format: docs/aif-model-format.md). Fields left out keep PlanRequest's defaults.
 std::vector<PlanRequest> load_requests(const std::string& path);

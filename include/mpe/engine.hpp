@@ -23,6 +23,10 @@
 
 namespace mpe {
 
+namespace detail {
+class Job;
+}
+
 /// What a full queue does to submit().
 enum class WhenFull {
   block,  ///< wait for room up to EngineOptions::block_timeout, then throw Error(busy)
@@ -55,6 +59,12 @@ struct EngineOptions {
   /// Largest batch a device runs in one go, in requests (0: max_batch); bigger batches are
   /// split. A device that runs out of memory splits further by itself.
   std::size_t device_batch_limit = 0;
+  /// Working memory one batch may take on a device, in bytes (0: no limit). Each request's
+  /// inputs, outputs and workspace are estimated by its kind (per-model data such as an AIF
+  /// model's T is shared and not counted); a batch is split so that every part fits. A request
+  /// that needs more than the budget on its own fails with Error(out_of_memory), except on the
+  /// CPU after a CUDA device failed it (cpu_fallback), where it runs whatever it needs.
+  std::size_t memory_budget = 0;
   /// Retry a request on the CPU when its device fails it even alone (out of memory, device
   /// error).
   bool cpu_fallback = true;
@@ -123,6 +133,11 @@ class Engine {
   std::vector<Device> devices() const;
 
  private:
+  // Queues a validated job (or throws busy) and returns its id.
+  std::uint64_t enqueue(std::unique_ptr<detail::Job> job);
+  // Counts a request rejected by validation before it was queued; returns its id.
+  std::uint64_t count_invalid();
+
   struct State;
   std::unique_ptr<State> state_;
 };

@@ -3,6 +3,7 @@
 // These tests also run under ThreadSanitizer in CI (tools/test.sh).
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -263,6 +264,39 @@ TEST(Engine, ASimulatedOutOfMemorySplitsBatchesUntilTheyFit) {
   EXPECT_EQ(s.completed, 24u);
   EXPECT_LE(s.max_batch_seen, 24u);
   EXPECT_GT(s.retries, 0u);
+}
+
+TEST(Engine, TheMemoryBudgetSplitsBatchesAndRefusesWhatCannotFit) {
+  const Workload w = make_workload(12, 13);
+  const aif::PlanRequest& r = w.requests[0];  // model 0 (or its goal copy): one group
+  const std::size_t need = aif::working_bytes(*w.models[0], r);
+  ASSERT_GT(need, 0u);
+  std::mutex mu;
+  std::vector<std::size_t> sizes;
+  EngineOptions o = cpu_options();
+  o.max_batch = 1000;
+  o.max_delay = 10s;                    // one batch, at shutdown
+  o.memory_budget = 3 * need + need / 2;  // three requests fit
+  o.on_batch = [&](const BatchInfo& b) {
+    std::lock_guard<std::mutex> lock(mu);
+    sizes.push_back(b.requests.size());
+  };
+  std::vector<std::future<aif::Plan>> f;
+  {
+    Engine engine(o);
+    for (int i = 0; i < 8; ++i) f.push_back(engine.submit(w.models[0], r).result);
+  }
+  const auto direct = aif::plan(*w.models[0], {r}, Device::cpu())[0].action_dist;
+  for (auto& x : f) EXPECT_EQ(x.get().action_dist, direct);
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{3, 3, 2}));
+
+  o.memory_budget = need - 1;  // nothing fits: each request fails alone, the engine goes on
+  Engine engine(o);
+  auto t = engine.submit(w.models[0], r);
+  engine.shutdown(true);
+  test::expect_error([&] { t.result.get(); }, ErrorCode::out_of_memory, "memory_budget");
+  EXPECT_EQ(engine.stats().failed, 1u);
+  EXPECT_EQ(engine.stats().completed, 0u);
 }
 
 TEST(Engine, OptionsAreChecked) {
