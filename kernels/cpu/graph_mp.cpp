@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "aif_plan.hpp"  // cpu_vector_level()
+#include "common/edge_softmax.hpp"
 #include "cpu/graph_mp_body.hpp"
 
 #if MPE_CPU_LEVELS
@@ -51,16 +52,16 @@ void gat_aggregate_cpu(const GatAggregateArgs& a) {
       std::fill(acc.begin(), acc.end(), 0.0f);
       for (std::int64_t h = 0; h < H; ++h) {
         const float sd = a.s_dst[i * H + h];
-        MpAcc m = mp_init(MpAgg::logsumexp);  // the softmax denominator, max-shifted
+        EdgeSoftmax m = edge_softmax_init();  // the softmax denominator, max-shifted
         for (std::int64_t e = begin; e < end; ++e) {
           const std::int64_t j = a.col_indices[e];
-          m = mp_step(MpAgg::logsumexp, m, leaky_relu(a.s_src[j * H + h] + sd, a.negative_slope));
+          m = edge_softmax_push(m, leaky_relu(a.s_src[j * H + h] + sd, a.negative_slope));
         }
         float* acc_h = acc.data() + h * C;
         for (std::int64_t e = begin; e < end; ++e) {
           const std::int64_t j = a.col_indices[e];
           const float score = leaky_relu(a.s_src[j * H + h] + sd, a.negative_slope);
-          const float alpha = mp_div(expf(score - m.a), m.s);
+          const float alpha = edge_softmax_weight(m, score);
           const float* fj = a.feat + j * hc + h * C;
           for (std::int64_t c = 0; c < C; ++c) acc_h[c] += alpha * fj[c];
         }

@@ -2,6 +2,7 @@
 // uses csr_aggregate's two row-size classes: rows shorter than kLongRow belong to a team of
 // 1..32 threads (each owning VEC consecutive features), longer rows to a whole block whose
 // warps reduce fixed edge slices merged in warp order. Fixed orders, no atomics.
+#include "common/edge_softmax.hpp"
 #include "cuda/check.hpp"
 #include "graph_mp.hpp"
 
@@ -202,17 +203,16 @@ __global__ void __launch_bounds__(kBlockThreads) gat_aggregate_kernel(const GatA
       for (std::int64_t h = a.concat ? f / C : 0; h < (a.concat ? f / C + 1 : H); ++h) {
         const std::int64_t c = a.concat ? f % C : f;
         const float sd = __ldg(a.s_dst + i * H + h);
-        MpAcc m = mp_init(MpAgg::logsumexp);
+        EdgeSoftmax m = edge_softmax_init();
         for (std::int64_t e = begin; e < end; ++e) {
           const std::int64_t j = __ldg(a.col_indices + e);
-          m = mp_step(MpAgg::logsumexp, m,
-                      leaky_relu(__ldg(a.s_src + j * H + h) + sd, a.negative_slope));
+          m = edge_softmax_push(m, leaky_relu(__ldg(a.s_src + j * H + h) + sd, a.negative_slope));
         }
         float acc = 0.0f;
         for (std::int64_t e = begin; e < end; ++e) {
           const std::int64_t j = __ldg(a.col_indices + e);
           const float score = leaky_relu(__ldg(a.s_src + j * H + h) + sd, a.negative_slope);
-          acc += mp_div(expf(score - m.a), m.s) * __ldg(a.feat + j * H * C + h * C + c);
+          acc += edge_softmax_weight(m, score) * __ldg(a.feat + j * H * C + h * C + c);
         }
         out += acc;
       }
