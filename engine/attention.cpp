@@ -8,17 +8,46 @@
 
 #include "backend.hpp"
 #include "common/attention_math.hpp"
+#include "gnn/checks.hpp"
 
 namespace mpe {
 
 namespace {
-constexpr const char* kOp = "attention";
-
-void require_f32_rank(const Tensor& t, const char* name, int rank, const char* layout) {
+void require_defined(const char* kOp, const Tensor& t, const char* name) {
   if (!t.defined()) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("{}: {} is an undefined tensor", kOp, name));
   }
+}
+
+void require_rank(const char* kOp, const Tensor& t, const char* name, int rank,
+                  const char* layout) {
+  if (t.rank() != rank) {
+    throw Error(ErrorCode::shape_mismatch,
+                fmt::format("{}: {} must be {}, got {}", kOp, name, layout, shape_str(t.shape())));
+  }
+}
+
+// q, k, v and out: float32, bfloat16 or float16, all the same (q's).
+void require_storage(const char* kOp, const Tensor& t, const char* name, int rank,
+                     const char* layout, DType want) {
+  require_defined(kOp, t, name);
+  if (t.dtype() != DType::f32 && t.dtype() != DType::bf16 && t.dtype() != DType::f16) {
+    throw Error(ErrorCode::dtype_mismatch,
+                fmt::format("{}: {} must be float32, bfloat16 or float16, got {}", kOp, name,
+                            dtype_name(t.dtype())));
+  }
+  if (t.dtype() != want) {
+    throw Error(ErrorCode::dtype_mismatch,
+                fmt::format("{}: {} must have q's dtype {}, got {}", kOp, name, dtype_name(want),
+                            dtype_name(t.dtype())));
+  }
+  require_rank(kOp, t, name, rank, layout);
+}
+
+void require_f32_rank(const char* kOp, const Tensor& t, const char* name, int rank,
+                      const char* layout) {
+  require_defined(kOp, t, name);
   if (t.dtype() != DType::f32) {
     throw Error(ErrorCode::dtype_mismatch,
                 fmt::format("{}: {} must be float32, got {}", kOp, name, dtype_name(t.dtype())));
@@ -29,7 +58,8 @@ void require_f32_rank(const Tensor& t, const char* name, int rank, const char* l
   }
 }
 
-void require_shape(const Tensor& t, const Shape& want, const char* name, const char* layout) {
+void require_shape(const char* kOp, const Tensor& t, const Shape& want, const char* name,
+                   const char* layout) {
   if (t.shape() != want) {
     throw Error(ErrorCode::shape_mismatch,
                 fmt::format("{}: {} must be {} = {}, got {}", kOp, name, layout, shape_str(want),
@@ -37,23 +67,27 @@ void require_shape(const Tensor& t, const Shape& want, const char* name, const c
   }
 }
 
-void require_device(const Tensor& t, const Device& want, const char* name) {
+void require_device(const char* kOp, const Tensor& t, const Device& want, const char* name) {
   if (t.device() != want) {
     throw Error(ErrorCode::device_mismatch, fmt::format("{}: {} is on {} but q is on {}", kOp, name,
                                                         t.device().str(), want.str()));
   }
 }
-}  // namespace
 
-void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
-               const AttentionOptions& options, Tensor& out, Tensor& lse) {
-  require_f32_rank(q, "q", 4, "[B, Hq, Nq, D]");
-  require_f32_rank(k, "k", 4, "[B, Hkv, Nk, D]");
-  require_f32_rank(v, "v", 4, "[B, Hkv, Nk, D]");
+// Checks the arguments of attention() / attention_csr() (naming `kOp` in errors) and fills
+// the kernel arguments. Returns false when there is nothing to compute.
+bool prepare(const char* kOp, const Tensor& q, const Tensor& k, const Tensor& v,
+             const Tensor& key_mask, const AttentionOptions& options, Tensor& out, Tensor& lse,
+             kernels::AttentionArgs& args) {
+  require_defined(kOp, q, "q");
+  const DType st = q.dtype();
+  require_storage(kOp, q, "q", 4, "[B, Hq, Nq, D]", st);
+  require_storage(kOp, k, "k", 4, "[B, Hkv, Nk, D]", st);
+  require_storage(kOp, v, "v", 4, "[B, Hkv, Nk, D]", st);
   const std::int64_t B = q.dim(0), Hq = q.dim(1), Nq = q.dim(2), D = q.dim(3);
   const std::int64_t Hkv = k.dim(1), Nk = k.dim(2);
-  require_shape(k, {B, Hkv, Nk, D}, "k", "[B, Hkv, Nk, D]");
-  require_shape(v, {B, Hkv, Nk, D}, "v", "[B, Hkv, Nk, D] (the shape of k)");
+  require_shape(kOp, k, {B, Hkv, Nk, D}, "k", "[B, Hkv, Nk, D]");
+  require_shape(kOp, v, {B, Hkv, Nk, D}, "v", "[B, Hkv, Nk, D] (the shape of k)");
   if (Hkv < 1 || Hq % Hkv != 0) {
     throw Error(ErrorCode::shape_mismatch,
                 fmt::format("{}: k/v heads (Hkv = {}) must be >= 1 and divide q heads (Hq = {})",
@@ -64,36 +98,49 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& 
       throw Error(ErrorCode::dtype_mismatch, fmt::format("{}: key_mask must be int32, got {}", kOp,
                                                          dtype_name(key_mask.dtype())));
     }
-    require_shape(key_mask, {B, Nk}, "key_mask", "[B, Nk]");
+    require_shape(kOp, key_mask, {B, Nk}, "key_mask", "[B, Nk]");
   }
-  require_f32_rank(out, "out", 4, "[B, Hq, Nq, D]");
-  require_shape(out, {B, Hq, Nq, D}, "out", "[B, Hq, Nq, D]");
+  require_storage(kOp, out, "out", 4, "[B, Hq, Nq, D]", st);
+  require_shape(kOp, out, {B, Hq, Nq, D}, "out", "[B, Hq, Nq, D]");
   if (lse.defined()) {
-    require_f32_rank(lse, "lse", 3, "[B, Hq, Nq]");
-    require_shape(lse, {B, Hq, Nq}, "lse", "[B, Hq, Nq]");
+    require_f32_rank(kOp, lse, "lse", 3, "[B, Hq, Nq]");
+    require_shape(kOp, lse, {B, Hq, Nq}, "lse", "[B, Hq, Nq]");
   }
   if (!std::isfinite(options.scale)) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("{}: options.scale must be finite, got {}", kOp, options.scale));
   }
   const Device dev = q.device();
-  require_device(k, dev, "k");
-  require_device(v, dev, "v");
-  if (key_mask.defined()) require_device(key_mask, dev, "key_mask");
-  require_device(out, dev, "out");
-  if (lse.defined()) require_device(lse, dev, "lse");
-  if (dev.kind == DeviceKind::cuda && D > kernels::kAttentionCudaMaxHeadDim) {
+  require_device(kOp, k, dev, "k");
+  require_device(kOp, v, dev, "v");
+  if (key_mask.defined()) require_device(kOp, key_mask, dev, "key_mask");
+  require_device(kOp, out, dev, "out");
+  if (lse.defined()) require_device(kOp, lse, dev, "lse");
+  if (options.path == AttentionPath::unfused && dev.kind != DeviceKind::cuda) {
+    throw Error(ErrorCode::not_supported,
+                fmt::format("{}: the unfused (cuBLAS) path runs on CUDA devices only; q is on {}",
+                            kOp, dev.str()));
+  }
+  if (dev.kind == DeviceKind::cuda && options.path == AttentionPath::fused &&
+      D > kernels::kAttentionCudaMaxHeadDim) {
     throw Error(ErrorCode::not_supported,
                 fmt::format("{}: head_dim {} on {}: the CUDA kernel handles head dims up to {}",
                             kOp, D, dev.str(), kernels::kAttentionCudaMaxHeadDim));
   }
 
-  kernels::AttentionArgs args;
-  args.q = q.data<float>();
-  args.k = k.data<float>();
-  args.v = v.data<float>();
+  if (st == DType::f32) {
+    args.q = q.data<float>();
+    args.k = k.data<float>();
+    args.v = v.data<float>();
+    args.out = out.data<float>();
+  } else {
+    args.store = st == DType::bf16 ? kernels::AttnStore::bf16 : kernels::AttnStore::f16;
+    args.q16 = static_cast<const std::uint16_t*>(q.raw());
+    args.k16 = static_cast<const std::uint16_t*>(k.raw());
+    args.v16 = static_cast<const std::uint16_t*>(v.raw());
+    args.out16 = static_cast<std::uint16_t*>(out.raw());
+  }
   args.key_mask = key_mask.defined() ? key_mask.data<std::int32_t>() : nullptr;
-  args.out = out.data<float>();
   args.lse = lse.defined() ? lse.data<float>() : nullptr;
   args.batch = B;
   args.q_heads = Hq;
@@ -103,17 +150,61 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& 
   args.head_dim = D;
   args.scale = kernels::attn_resolve_scale(options.scale, D);
   args.causal = options.causal;
-  if (out.numel() == 0 && (!lse.defined() || lse.numel() == 0)) return;
+  args.unfused = options.path == AttentionPath::unfused;
+  return !(out.numel() == 0 && (!lse.defined() || lse.numel() == 0));
+}
+}  // namespace
+
+void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
+               const AttentionOptions& options, Tensor& out, Tensor& lse) {
+  kernels::AttentionArgs args;
+  if (!prepare("attention", q, k, v, key_mask, options, out, lse, args)) return;
+  const Device dev = q.device();
   detail::backend_for(dev).attention(dev.index, args);
 }
 
 AttentionOutput attention(const Tensor& q, const Tensor& k, const Tensor& v,
                           const AttentionOptions& options, const Tensor& key_mask) {
-  require_f32_rank(q, "q", 4, "[B, Hq, Nq, D]");
+  require_defined("attention", q, "q");
+  require_storage("attention", q, "q", 4, "[B, Hq, Nq, D]", q.dtype());
   AttentionOutput r;
-  r.out = Tensor::empty(q.shape(), DType::f32, q.device());
+  r.out = Tensor::empty(q.shape(), q.dtype(), q.device());
   r.lse = Tensor::empty({q.dim(0), q.dim(1), q.dim(2)}, DType::f32, q.device());
   attention(q, k, v, key_mask, options, r.out, r.lse);
+  return r;
+}
+
+void attention_csr(const Tensor& q, const Tensor& k, const Tensor& v, const Csr& graph,
+                   const AttentionOptions& options, Tensor& out, Tensor& lse) {
+  constexpr const char* kOp = "attention_csr";
+  if (options.path != AttentionPath::fused) {
+    throw Error(ErrorCode::not_supported,
+                fmt::format("{}: only the fused path exists for CSR-masked attention", kOp));
+  }
+  kernels::AttentionArgs args;
+  const bool work = prepare(kOp, q, k, v, Tensor(), options, out, lse, args);
+  const Device dev = q.device();
+  detail::mp_check_csr(graph, dev, kOp);
+  if (graph.num_rows != args.q_len || graph.num_cols != args.k_len) {
+    throw Error(ErrorCode::shape_mismatch,
+                fmt::format("{}: graph must be Nq x Nk = {} x {} (rows = queries, columns = "
+                            "keys), got {} x {}",
+                            kOp, args.q_len, args.k_len, graph.num_rows, graph.num_cols));
+  }
+  if (!work) return;
+  args.row_offsets = graph.row_offsets.data<std::int64_t>();
+  args.col_indices = graph.col_indices.data<std::int32_t>();
+  detail::backend_for(dev).attention_csr(dev.index, args);
+}
+
+AttentionOutput attention_csr(const Tensor& q, const Tensor& k, const Tensor& v, const Csr& graph,
+                              const AttentionOptions& options) {
+  require_defined("attention_csr", q, "q");
+  require_storage("attention_csr", q, "q", 4, "[B, Hq, Nq, D]", q.dtype());
+  AttentionOutput r;
+  r.out = Tensor::empty(q.shape(), q.dtype(), q.device());
+  r.lse = Tensor::empty({q.dim(0), q.dim(1), q.dim(2)}, DType::f32, q.device());
+  attention_csr(q, k, v, graph, options, r.out, r.lse);
   return r;
 }
 

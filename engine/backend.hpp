@@ -71,6 +71,8 @@ class Backend {
   virtual void bio_step(int index, const kernels::BioStepArgs& args) = 0;
   // Dense attention forward (attention.hpp): queued on the device's stream.
   virtual void attention(int index, const kernels::AttentionArgs& args) = 0;
+  // Attention masked by a CSR neighbourhood (args.row_offsets / col_indices).
+  virtual void attention_csr(int index, const kernels::AttentionArgs& args) = 0;
 };
 
 // The backend serving `device`; throws Error(device_unavailable) when it is not built or the

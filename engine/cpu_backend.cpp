@@ -103,6 +103,9 @@ class CpuBackend final : public Backend {
   void attention(int, const kernels::AttentionArgs& args) override {
     kernels::attention_cpu(args);
   }
+  void attention_csr(int, const kernels::AttentionArgs& args) override {
+    kernels::attention_csr_cpu(args);
+  }
 };
 
 }  // namespace

@@ -174,7 +174,17 @@ class CudaBackend final : public Backend {
     kernels::bio_step_cuda(args, enter(index).stream());
   }
   void attention(int index, const kernels::AttentionArgs& args) override {
-    kernels::attention_cuda(args, enter(index).stream());
+    CudaContext& ctx = enter(index);
+    if (!args.unfused) return kernels::attention_cuda(args, ctx.stream());
+    // Scores and weights of as many rows as fit in 1 GiB at a time.
+    const std::size_t limit =
+        args.unfused_workspace_limit ? args.unfused_workspace_limit : std::size_t{1} << 30;
+    const std::size_t bytes = kernels::attention_unfused_workspace(args, limit);
+    PoolBuffer workspace(ctx, bytes);
+    kernels::attention_unfused_cuda(args, ctx.stream(), ctx.cublas(), workspace.get(), bytes);
+  }
+  void attention_csr(int index, const kernels::AttentionArgs& args) override {
+    kernels::attention_csr_cuda(args, enter(index).stream());
   }
 
  private:

@@ -13,9 +13,22 @@
 
 #include <cstdint>
 
+#include <mpe/graph.hpp>
 #include <mpe/tensor.hpp>
 
 namespace mpe {
+
+/// Which implementation attention() runs.
+enum class AttentionPath {
+  /// Online-softmax kernels that never form the score matrix (CPU and CUDA; on CUDA bfloat16 /
+  /// float16 with head_dim <= 128 run on tensor cores, everything else on CUDA cores).
+  fused,
+  /// CUDA only, a second reference for large shapes: cuBLAS GEMM S = Q·Kᵀ, a row-softmax
+  /// kernel, cuBLAS GEMM O = P·V. S and P are materialised in a device workspace of up to
+  /// 1 GiB at a time (longer problems run in pieces of rows). CPU tensors give
+  /// Error(not_supported).
+  unfused,
+};
 
 /// Options of attention().
 struct AttentionOptions {
@@ -25,11 +38,13 @@ struct AttentionOptions {
   bool causal = false;
   /// Multiplier of the scores; 0 means 1 / sqrt(head_dim). Must be finite.
   float scale = 0.0f;
+  /// Implementation (see AttentionPath).
+  AttentionPath path = AttentionPath::fused;
 };
 
 /// O and the per-row log-sum-exp, as returned by attention().
 struct AttentionOutput {
-  /// float32 [B, Hq, Nq, D].
+  /// [B, Hq, Nq, D], of q's dtype.
   Tensor out;
   /// float32 [B, Hq, Nq]: natural log of the softmax denominator (scores include the scale).
   Tensor lse;
@@ -37,10 +52,13 @@ struct AttentionOutput {
 
 /// Attention forward into caller-provided outputs.
 ///
-/// - q: float32 [B, Hq, Nq, D]; k, v: float32 [B, Hkv, Nk, D] with Hkv >= 1 dividing Hq.
+/// - q: [B, Hq, Nq, D]; k, v: [B, Hkv, Nk, D] with Hkv >= 1 dividing Hq.
+/// - q, k, v and out share one dtype: float32, or bfloat16 / float16 storage (loaded into
+///   float32, all products and the softmax in float32, O rounded to the storage type at the
+///   end: results within ~1e-2 relative of exact arithmetic on the stored inputs).
 /// - key_mask: undefined (every key visible) or int32 [B, Nk], non-zero for keys that may be
 ///   attended to and 0 for padding.
-/// - out: float32 [B, Hq, Nq, D]; lse: float32 [B, Hq, Nq] or undefined (not written).
+/// - out: [B, Hq, Nq, D] of q's dtype; lse: float32 [B, Hq, Nq] or undefined (not written).
 ///
 /// A query row that sees no key (every key padded, Nk == 0, or causal with Nq > Nk) gets
 /// O = 0 and lse = kLogZero (-1e12), never NaN. All tensors must be on one device (CPU or CUDA);
@@ -50,9 +68,30 @@ struct AttentionOutput {
 void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
                const AttentionOptions& options, Tensor& out, Tensor& lse);
 
-/// As above, allocating O and lse on the inputs' device.
+/// As above, allocating O (q's dtype) and lse (float32) on the inputs' device.
 AttentionOutput attention(const Tensor& q, const Tensor& k, const Tensor& v,
                           const AttentionOptions& options = {}, const Tensor& key_mask = Tensor());
+
+/// Attention masked by a CSR neighbourhood: query row i of every (batch, head) attends only to
+/// the keys listed in row i of `graph`,
+///
+///     O[b, h, i, :] = Σ_{e in row i} softmax_e( scale · Q[b, h, i, :] · K[b, g(h), col[e], :] )
+///                     V[b, g(h), col[e], :]
+///
+/// with the softmax over the row's entries (GAT's edge softmax, shared with gat_conv). A column
+/// listed twice counts twice; graph weights are ignored. `graph` has num_rows == Nq and
+/// num_cols == Nk (int64 row_offsets, int32 col_indices) on q's device. options.causal also
+/// hides entries with col > i + (Nk - Nq); options.path must be fused. Tensors, dtypes and
+/// outputs as for attention() (no key_mask: the graph is the mask). A row with no visible entry
+/// gets O = 0 and lse = kLogZero. With every row complete (all Nk columns), the result equals
+/// attention(). Throws as attention() does, and Error(invalid_graph / shape_mismatch) for a
+/// graph that does not fit.
+void attention_csr(const Tensor& q, const Tensor& k, const Tensor& v, const Csr& graph,
+                   const AttentionOptions& options, Tensor& out, Tensor& lse);
+
+/// As above, allocating O (q's dtype) and lse (float32) on the inputs' device.
+AttentionOutput attention_csr(const Tensor& q, const Tensor& k, const Tensor& v, const Csr& graph,
+                              const AttentionOptions& options = {});
 
 /// FLOPs counted for one attention forward: 4·B·Hq·Nq·Nk·D, half of it when causal
 /// (the convention used to report TFLOP/s).

@@ -21,6 +21,7 @@
 
 #include "attention.hpp"
 #include "common/attention_math.hpp"
+#include "common/half_types.hpp"
 #include "common/logspace.hpp"
 
 namespace mpe::kernels {
@@ -91,6 +92,39 @@ inline void pv_tile(const float* __restrict p, const float* __restrict vb, std::
     for (int c = 0; c < NC; ++c) o[r * Dp + c] = acc[r][c];
 }
 
+// dst[e] = mul · x[off + e] for e < n, converting 16-bit storage to float32 on the way
+// (one switch per row; the loops are plain so the float32 one still vectorises).
+inline void load_row(AttnStore st, const float* f, const std::uint16_t* h, std::int64_t off,
+                     std::int64_t n, float mul, float* __restrict dst) {
+  switch (st) {
+    case AttnStore::f32:
+      for (std::int64_t e = 0; e < n; ++e) dst[e] = f[off + e] * mul;
+      break;
+    case AttnStore::bf16:
+      for (std::int64_t e = 0; e < n; ++e) dst[e] = bf16_bits_to_f32(h[off + e]) * mul;
+      break;
+    case AttnStore::f16:
+      for (std::int64_t e = 0; e < n; ++e) dst[e] = f16_bits_to_f32(h[off + e]) * mul;
+      break;
+  }
+}
+
+// out[off + e] = src[e] · mul for e < n, rounded to the output's storage.
+inline void store_row(const AttentionArgs& a, std::int64_t off, std::int64_t n,
+                      const float* __restrict src, float mul) {
+  switch (a.store) {
+    case AttnStore::f32:
+      for (std::int64_t e = 0; e < n; ++e) a.out[off + e] = src[e] * mul;
+      break;
+    case AttnStore::bf16:
+      for (std::int64_t e = 0; e < n; ++e) a.out16[off + e] = f32_to_bf16_bits(src[e] * mul);
+      break;
+    case AttnStore::f16:
+      for (std::int64_t e = 0; e < n; ++e) a.out16[off + e] = f32_to_f16_bits(src[e] * mul);
+      break;
+  }
+}
+
 struct Scratch {
   std::int64_t Dp = 0;     // head dim rounded up to kPvCols
   std::vector<float> qs;   // [kRows][D] scaled queries
@@ -117,16 +151,19 @@ inline void pack_block(const AttentionArgs& a, std::int64_t bkv, std::int64_t kb
                        std::int64_t Dp, float* dst) {
   const std::int64_t D = a.head_dim, Nk = a.k_len, kb = kblock * kKeys;
   const int jn = static_cast<int>(std::min<std::int64_t>(kKeys, Nk - kb));
-  const float* k = a.k + (bkv * Nk + kb) * D;
-  const float* v = a.v + (bkv * Nk + kb) * D;
+  const std::int64_t base = (bkv * Nk + kb) * D;
   float* kt = dst;
   float* vb = dst + D * kKeys;
   std::fill(kt, kt + D * kKeys, 0.0f);
-  for (int c = 0; c < jn; ++c)
-    for (std::int64_t d = 0; d < D; ++d) kt[d * kKeys + c] = k[c * D + d];
+  // Each key row is loaded (converted from 16-bit storage) into the first V row slot, which
+  // is rewritten below, then transposed into kt.
+  for (int c = 0; c < jn; ++c) {
+    load_row(a.store, a.k, a.k16, base + c * D, D, 1.0f, vb);
+    for (std::int64_t d = 0; d < D; ++d) kt[d * kKeys + c] = vb[d];
+  }
   for (int c = 0; c < kKeys; ++c) {
     float* vr = vb + c * Dp;
-    if (c < jn) std::copy(v + c * D, v + (c + 1) * D, vr);
+    if (c < jn) load_row(a.store, a.v, a.v16, base + c * D, D, 1.0f, vr);
     std::fill(vr + (c < jn ? D : 0), vr + Dp, 0.0f);
   }
 }
@@ -141,13 +178,13 @@ inline void run_task(const AttentionArgs& a, std::int64_t task, int rows, const 
   const std::int64_t kvh = h / (a.q_heads / a.kv_heads);
   const int nr = static_cast<int>(std::min<std::int64_t>(rows, Nq - q0));
   const std::int64_t diag = Nk - Nq;
-  const float* q = a.q + (bh * Nq + q0) * D;
+  const std::int64_t q_off = (bh * Nq + q0) * D;
   const std::int64_t k_blocks = (Nk + kKeys - 1) / kKeys;
   const std::int64_t block_floats = packed_block_floats(D, Dp);
   const float* head_packed = packed + (b * a.kv_heads + kvh) * k_blocks * block_floats;
   const std::int32_t* mask = a.key_mask ? a.key_mask + b * Nk : nullptr;
 
-  for (std::int64_t e = 0; e < nr * D; ++e) w.qs[e] = q[e] * a.scale;
+  load_row(a.store, a.q, a.q16, q_off, nr * D, a.scale, w.qs.data());
   std::fill(w.o.begin(), w.o.end(), 0.0f);
   for (int r = 0; r < kRows; ++r) {
     w.m[r] = kAttnNoScore;
@@ -213,11 +250,9 @@ inline void run_task(const AttentionArgs& a, std::int64_t task, int rows, const 
       }
     }
   }
-  float* out = a.out + (bh * Nq + q0) * D;
   for (int r = 0; r < nr; ++r) {
     const float inv = attn_inv_denominator(w.l[r]);
-    const float* orow = w.o.data() + r * Dp;
-    for (std::int64_t d = 0; d < D; ++d) out[r * D + d] = orow[d] * inv;
+    store_row(a, q_off + r * D, D, w.o.data() + r * Dp, inv);
     if (a.lse) a.lse[bh * Nq + q0 + r] = attn_row_lse(w.m[r], w.l[r]);
   }
 }

@@ -2,6 +2,11 @@
 // 8 rows each. K and V tiles of BC keys go through shared memory; each warp computes its rows'
 // scores (lane = key column), updates the rows' online softmax with warp shuffles, and adds P·V
 // into register accumulators (lane = head-dim column). The score matrix is never written out.
+// The same kernel reads and writes bfloat16 / float16 storage (converted on load, float32
+// inside) for head dims the tensor-core kernel (attention_mma.cu) does not take.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
 #include <algorithm>
 #include <cstdint>
 
@@ -40,7 +45,31 @@ __device__ __forceinline__ float warp_sum(float x) {
   return x;
 }
 
-template <int DMAX, int BC>
+// Element i of q, k or v (f: float32 storage, h: 16-bit storage) as float32.
+template <AttnStore ST>
+__device__ __forceinline__ float load_elem(const float* f, const std::uint16_t* h,
+                                           std::int64_t i) {
+  if constexpr (ST == AttnStore::f32) {
+    return f[i];
+  } else if constexpr (ST == AttnStore::bf16) {
+    return __bfloat162float(__ushort_as_bfloat16(h[i]));
+  } else {
+    return __half2float(__ushort_as_half(h[i]));
+  }
+}
+
+template <AttnStore ST>
+__device__ __forceinline__ void store_out(const AttentionArgs& a, std::int64_t i, float x) {
+  if constexpr (ST == AttnStore::f32) {
+    a.out[i] = x;
+  } else if constexpr (ST == AttnStore::bf16) {
+    a.out16[i] = __bfloat16_as_ushort(__float2bfloat16_rn(x));
+  } else {
+    a.out16[i] = __half_as_ushort(__float2half_rn(x));
+  }
+}
+
+template <int DMAX, int BC, AttnStore ST>
 __global__ void __launch_bounds__(kWarps * 32, 1) attention_fwd_kernel(const AttentionArgs a) {
   using T = Tile<DMAX, BC>;
   extern __shared__ float smem[];
@@ -57,14 +86,14 @@ __global__ void __launch_bounds__(kWarps * 32, 1) attention_fwd_kernel(const Att
   const std::int64_t D = a.head_dim, Nq = a.q_len, Nk = a.k_len;
   const std::int64_t q0 = static_cast<std::int64_t>(blockIdx.y) * kTileRows;
   const std::int64_t diag = Nk - Nq;
-  const float* q = a.q + (bh * Nq + q0) * D;
-  const float* k = a.k + (b * a.kv_heads + kvh) * Nk * D;
-  const float* v = a.v + (b * a.kv_heads + kvh) * Nk * D;
+  const std::int64_t q_off = (bh * Nq + q0) * D;
+  const std::int64_t kv_off = (b * a.kv_heads + kvh) * Nk * D;
   const std::int32_t* mask = a.key_mask ? a.key_mask + b * Nk : nullptr;
 
   for (int e = threadIdx.x; e < kTileRows * DMAX; e += blockDim.x) {
     const int r = e / DMAX, d = e % DMAX;
-    qs[e] = (d < D && q0 + r < Nq) ? q[r * D + d] * a.scale : 0.0f;
+    qs[e] = (d < D && q0 + r < Nq) ? load_elem<ST>(a.q, a.q16, q_off + r * D + d) * a.scale
+                                   : 0.0f;
   }
 
   float o[kRowsPerWarp][T::kDCols];
@@ -86,8 +115,8 @@ __global__ void __launch_bounds__(kWarps * 32, 1) attention_fwd_kernel(const Att
     for (int e = threadIdx.x; e < BC * DMAX; e += blockDim.x) {
       const int j = e / DMAX, d = e % DMAX;
       const bool in = d < D && kb + j < kv_end;
-      ks[j * T::kKStride + d] = in ? k[(kb + j) * D + d] : 0.0f;
-      vs[e] = in ? v[(kb + j) * D + d] : 0.0f;
+      ks[j * T::kKStride + d] = in ? load_elem<ST>(a.k, a.k16, kv_off + (kb + j) * D + d) : 0.0f;
+      vs[e] = in ? load_elem<ST>(a.v, a.v16, kv_off + (kb + j) * D + d) : 0.0f;
     }
     __syncthreads();
 
@@ -157,20 +186,20 @@ __global__ void __launch_bounds__(kWarps * 32, 1) attention_fwd_kernel(const Att
     const std::int64_t row = q0 + row0 + r;
     if (row >= Nq) continue;
     const float inv = attn_inv_denominator(l[r]);
-    float* out = a.out + (bh * Nq + row) * D;
+    const std::int64_t out_off = (bh * Nq + row) * D;
 #pragma unroll
     for (int c = 0; c < T::kDCols; ++c) {
       const int col = lane + 32 * c;
-      if (col < D) out[col] = o[r][c] * inv;
+      if (col < D) store_out<ST>(a, out_off + col, o[r][c] * inv);
     }
     if (a.lse && lane == 0) a.lse[bh * Nq + row] = attn_row_lse(m[r], l[r]);
   }
 }
 
-template <int DMAX, int BC>
+template <int DMAX, int BC, AttnStore ST>
 void launch(const AttentionArgs& a, Stream stream) {
   using T = Tile<DMAX, BC>;
-  auto kernel = attention_fwd_kernel<DMAX, BC>;
+  auto kernel = attention_fwd_kernel<DMAX, BC, ST>;
   MPE_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                       static_cast<int>(T::kSmemBytes)));
   const dim3 grid(static_cast<unsigned>(a.batch * a.q_heads),
@@ -179,14 +208,30 @@ void launch(const AttentionArgs& a, Stream stream) {
   MPE_CUDA_CHECK_LAUNCH();
 }
 
+template <AttnStore ST>
+void dispatch(const AttentionArgs& a, Stream stream) {
+  if (a.head_dim <= 32) return launch<32, 64, ST>(a, stream);
+  if (a.head_dim <= 64) return launch<64, 64, ST>(a, stream);
+  if (a.head_dim <= 128) return launch<128, 64, ST>(a, stream);
+  return launch<256, 32, ST>(a, stream);
+}
+
 }  // namespace
 
-void attention_cuda(const AttentionArgs& a, Stream stream) {
+void attention_cuda_cores(const AttentionArgs& a, Stream stream) {
   if (a.batch * a.q_heads == 0 || a.q_len == 0) return;
-  if (a.head_dim <= 32) return launch<32, 64>(a, stream);
-  if (a.head_dim <= 64) return launch<64, 64>(a, stream);
-  if (a.head_dim <= 128) return launch<128, 64>(a, stream);
-  return launch<256, 32>(a, stream);
+  switch (a.store) {
+    case AttnStore::f32: return dispatch<AttnStore::f32>(a, stream);
+    case AttnStore::bf16: return dispatch<AttnStore::bf16>(a, stream);
+    case AttnStore::f16: return dispatch<AttnStore::f16>(a, stream);
+  }
+}
+
+void attention_cuda(const AttentionArgs& a, Stream stream) {
+  if (a.store != AttnStore::f32 && a.head_dim <= kAttentionMmaMaxHeadDim && !a.force_cuda_cores) {
+    return attention_mma_cuda(a, stream);
+  }
+  attention_cuda_cores(a, stream);
 }
 
 }  // namespace mpe::kernels

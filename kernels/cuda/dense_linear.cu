@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cuda/check.hpp"
+#include "cuda/cublas_util.hpp"
 #include "graph_mp.hpp"
 
 namespace mpe::kernels {
@@ -24,19 +25,10 @@ __global__ void __launch_bounds__(kBlockThreads)
 }
 
 // One handle per device is shared by every thread: binding it to the caller's stream and
-// queueing the GEMM happen under this lock.
-std::mutex& cublas_mutex() {
-  static std::mutex m;
-  return m;
-}
+// queueing the GEMM happen under the lock every cuBLAS caller shares (cuda/cublas_util.hpp).
+std::mutex& cublas_mutex() { return cublas_call_mutex(); }
 
-void cublas_check(cublasStatus_t s, const char* call) {
-  if (s != CUBLAS_STATUS_SUCCESS) {
-    throw Error(
-        s == CUBLAS_STATUS_ALLOC_FAILED ? ErrorCode::out_of_memory : ErrorCode::device_error,
-        std::string(call) + " failed: cuBLAS status " + std::to_string(static_cast<int>(s)));
-  }
-}
+void cublas_check(cublasStatus_t s, const char* call) { cublas_check_call(s, call); }
 }  // namespace
 
 void dense_linear_cuda(const DenseLinearArgs& a, Stream stream, cublasContext* handle) {

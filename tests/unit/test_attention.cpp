@@ -184,6 +184,95 @@ TEST(Attention, LseCombinesSplitKeys) {
   }
 }
 
+// bfloat16 / float16 storage: the reference runs in float64 on the values as stored (the inputs
+// rounded to 16 bits); the kernel's error is its float32 arithmetic plus O's final rounding.
+void check_half(const Shape4& s, DType dt, std::uint64_t seed) {
+  SCOPED_TRACE(testing::Message() << dtype_name(dt) << " B=" << s.B << " Hq=" << s.Hq
+                                  << " Hkv=" << s.Hkv << " Nq=" << s.Nq << " Nk=" << s.Nk
+                                  << " D=" << s.D << " causal=" << s.causal
+                                  << " padded=" << s.padded);
+  const Shape qs{s.B, s.Hq, s.Nq, s.D}, kvs{s.B, s.Hkv, s.Nk, s.D};
+  const Tensor q = Tensor::from_vector(
+      test::random_floats(static_cast<std::size_t>(s.B * s.Hq * s.Nq * s.D), -2.f, 2.f, seed), qs)
+                       .astype(dt);
+  const Tensor k = Tensor::from_vector(test::random_floats(static_cast<std::size_t>(
+                                                               s.B * s.Hkv * s.Nk * s.D),
+                                                           -2.f, 2.f, seed + 1),
+                                       kvs)
+                       .astype(dt);
+  const Tensor v = Tensor::from_vector(test::random_floats(static_cast<std::size_t>(
+                                                               s.B * s.Hkv * s.Nk * s.D),
+                                                           -3.f, 3.f, seed + 2),
+                                       kvs)
+                       .astype(dt);
+  std::vector<std::int32_t> mask;
+  Tensor mask_t;
+  if (s.padded) {
+    const auto coin = test::random_floats(static_cast<std::size_t>(s.B * s.Nk), 0.f, 1.f, seed + 3);
+    mask.resize(coin.size());
+    for (std::size_t e = 0; e < coin.size(); ++e) mask[e] = coin[e] < 0.7f ? 1 : 0;
+    mask_t = Tensor::from_vector(mask, {s.B, s.Nk});
+  }
+  AttentionOptions opt;
+  opt.causal = s.causal;
+  const auto got = attention(q, k, v, opt, mask_t);
+  ASSERT_EQ(got.out.dtype(), dt);
+  ASSERT_EQ(got.lse.dtype(), DType::f32);
+  std::vector<double> want_o, want_lse;
+  attention_ref(s, q.astype(DType::f32).to_vector<float>(), k.astype(DType::f32).to_vector<float>(),
+                v.astype(DType::f32).to_vector<float>(), mask, 1.0 / std::sqrt(double(s.D)),
+                want_o, want_lse);
+  const auto o = got.out.astype(DType::f32).to_vector<float>();
+  const auto lse = got.lse.to_vector<float>();
+  double max_ref = 0;
+  for (double x : want_o) max_ref = std::max(max_ref, std::fabs(x));
+  // One rounding of O to the storage type: half an ulp is 2^-9 (bf16) or 2^-12 (f16) relative.
+  const double ulp = dt == DType::bf16 ? 1.0 / 256 : 1.0 / 2048;
+  for (std::size_t e = 0; e < o.size(); ++e) {
+    ASSERT_FALSE(std::isnan(o[e])) << "out element " << e;
+    const double err = std::fabs(o[e] - want_o[e]);
+    ASSERT_LE(err, 1e-2 * std::max(max_ref, 1e-30)) << "out element " << e;
+    ASSERT_LE(err, ulp * std::fabs(want_o[e]) + 1e-5 * max_ref) << "out element " << e;
+  }
+  for (std::size_t e = 0; e < lse.size(); ++e) {
+    if (want_lse[e] == -1e12) {
+      ASSERT_EQ(lse[e], kLogZero) << "row " << e << " sees no key";
+    } else {
+      ASSERT_NEAR(lse[e], want_lse[e], 1e-5 * std::max(1.0, std::fabs(want_lse[e])))
+          << "lse row " << e;
+    }
+  }
+}
+
+TEST(Attention, HalfStorageMatchesFloat64Reference) {
+  const Shape4 cases[] = {
+      {1, 1, 1, 1, 1, 64, false, false},    {2, 2, 2, 1, 37, 64, false, false},
+      {1, 3, 3, 37, 1, 16, false, false},   {2, 2, 1, 33, 65, 64, false, false},
+      {1, 2, 2, 64, 64, 128, false, false}, {1, 1, 1, 100, 130, 48, true, false},
+      {1, 2, 2, 97, 97, 7, true, false},    {3, 4, 2, 20, 70, 16, false, true},
+      {1, 2, 1, 40, 20, 24, true, false},   {2, 2, 2, 129, 129, 128, true, true},
+  };
+  std::uint64_t seed = 401;
+  for (const DType dt : {DType::bf16, DType::f16}) {
+    for (const auto& c : cases) check_half(c, dt, seed += 5);
+  }
+}
+
+TEST(Attention, HalfStorageNeedsOneDtype) {
+  const Tensor q = Tensor::zeros({1, 2, 3, 8}, DType::bf16);
+  const Tensor kf = Tensor::zeros({1, 2, 3, 8}, DType::f16);
+  test::expect_error([&] { attention(q, kf, kf); }, ErrorCode::dtype_mismatch,
+                     "k must have q's dtype bfloat16, got float16");
+  Tensor out = Tensor::zeros({1, 2, 3, 8}, DType::f32);
+  Tensor lse = Tensor::zeros({1, 2, 3}, DType::f32);
+  test::expect_error([&] { attention(q, q, q, Tensor(), {}, out, lse); },
+                     ErrorCode::dtype_mismatch, "out must have q's dtype bfloat16");
+  Tensor out_ok = Tensor::zeros({1, 2, 3, 8}, DType::bf16);
+  Tensor lse_bf = Tensor::zeros({1, 2, 3}, DType::bf16);
+  test::expect_error([&] { attention(q, q, q, Tensor(), {}, out_ok, lse_bf); },
+                     ErrorCode::dtype_mismatch, "lse must be float32");
+}
+
 TEST(Attention, FlopCount) {
   EXPECT_DOUBLE_EQ(attention_flops(2, 3, 5, 7, 11, false), 4.0 * 2 * 3 * 5 * 7 * 11);
   EXPECT_DOUBLE_EQ(attention_flops(2, 3, 5, 7, 11, true), 2.0 * 2 * 3 * 5 * 7 * 11);
