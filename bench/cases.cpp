@@ -213,8 +213,9 @@ PreparedCase prepare_aif_engine(const CasePoint& p, const Device& device, std::u
   c.after = [engine] { return engine->stats().str(); };
   return c;
 }
-// Attention forward, float32: q [B, H, N, D], k and v [B, Hkv, N, D]. FLOPs 4·B·H·N²·D (half
-// when causal); bytes q, k, v read and O, lse written once.
+// Attention forward: q [B, H, N, D], k and v [B, Hkv, N, D] stored as float32, bfloat16 or
+// float16 (--dtype), fused or unfused (--attn-path, CUDA). FLOPs 4·B·H·N²·D (half when causal);
+// bytes q, k, v read and O written once in the storage type, lse (float32) written once.
 PreparedCase prepare_attention(const CasePoint& p, const Device& device, std::uint64_t seed) {
   const std::int64_t B = param(p, "attn_batch"), H = param(p, "heads"), N = param(p, "seq"),
                      D = param(p, "head_dim");
@@ -224,20 +225,28 @@ PreparedCase prepare_attention(const CasePoint& p, const Device& device, std::ui
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("--kv-heads {} must divide --heads {}", Hkv, H));
   }
-  auto q = std::make_shared<Tensor>(random_tensor({B, H, N, D}, -1.f, 1.f, seed, device));
-  auto k = std::make_shared<Tensor>(random_tensor({B, Hkv, N, D}, -1.f, 1.f, seed + 1, device));
-  auto v = std::make_shared<Tensor>(random_tensor({B, Hkv, N, D}, -1.f, 1.f, seed + 2, device));
-  auto o = std::make_shared<Tensor>(Tensor::empty({B, H, N, D}, DType::f32, device));
+  const std::string& dts = p.params.at("attn_dtype");
+  const DType dt = dts == "bf16" ? DType::bf16 : (dts == "f16" ? DType::f16 : DType::f32);
+  auto q = std::make_shared<Tensor>(random_tensor({B, H, N, D}, -1.f, 1.f, seed, device).astype(dt));
+  auto k = std::make_shared<Tensor>(
+      random_tensor({B, Hkv, N, D}, -1.f, 1.f, seed + 1, device).astype(dt));
+  auto v = std::make_shared<Tensor>(
+      random_tensor({B, Hkv, N, D}, -1.f, 1.f, seed + 2, device).astype(dt));
+  auto o = std::make_shared<Tensor>(Tensor::empty({B, H, N, D}, dt, device));
   auto lse = std::make_shared<Tensor>(Tensor::empty({B, H, N}, DType::f32, device));
   o->fill_bytes(0xFF);
   lse->fill_bytes(0xFF);
   AttentionOptions opt;
   opt.causal = causal;
+  const bool unfused = p.params.at("attn_path") == "unfused";
+  opt.path = unfused ? AttentionPath::unfused : AttentionPath::fused;
   PreparedCase c;
   c.run = [q, k, v, o, lse, opt] { attention(*q, *k, *v, Tensor(), opt, *o, *lse); };
   c.flops = attention_flops(B, H, N, N, D, causal);
-  c.bytes = 4.0 * (2.0 * double(B * H * N * D) + 2.0 * double(B * Hkv * N * D) + double(B * H * N));
-  c.shape = fmt::format("B={} H={} Hkv={} N={} D={}{}", B, H, Hkv, N, D, causal ? " causal" : "");
+  const double es = static_cast<double>(dtype_size(dt));
+  c.bytes = es * (2.0 * double(B * H * N * D) + 2.0 * double(B * Hkv * N * D)) + 4.0 * double(B * H * N);
+  c.shape = fmt::format("B={} H={} Hkv={} N={} D={}{} {}{}", B, H, Hkv, N, D,
+                        causal ? " causal" : "", dtype_name(dt), unfused ? " unfused" : "");
   return c;
 }
 
@@ -308,6 +317,18 @@ void validate(const Grid& g) {
       check_at_least("seq", g.seq, 1);
       check_at_least("head-dim", g.head_dim, 1);
       check_at_least("causal", g.causal, 0);
+      for (const auto& d : g.attn_dtype) {
+        if (d != "f32" && d != "bf16" && d != "f16") {
+          throw Error(ErrorCode::invalid_argument,
+                      fmt::format("unknown --dtype '{}' (f32, bf16 or f16)", d));
+        }
+      }
+      for (const auto& pa : g.attn_path) {
+        if (pa != "fused" && pa != "unfused") {
+          throw Error(ErrorCode::invalid_argument,
+                      fmt::format("unknown --attn-path '{}' (fused or unfused)", pa));
+        }
+      }
     }
   }
 }
@@ -404,15 +425,19 @@ std::vector<CasePoint> expand(const Grid& grid) {
           for (auto hk : grid.kv_heads)
             for (auto n : grid.seq)
               for (auto d : grid.head_dim)
-                for (auto cz : grid.causal) {
-                  out.push_back({op,
-                                 {{"attn_batch", std::to_string(b)},
-                                  {"heads", std::to_string(h)},
-                                  {"kv_heads", std::to_string(hk)},
-                                  {"seq", std::to_string(n)},
-                                  {"head_dim", std::to_string(d)},
-                                  {"causal", std::to_string(cz)}}});
-                }
+                for (auto cz : grid.causal)
+                  for (const auto& dt : grid.attn_dtype)
+                    for (const auto& pa : grid.attn_path) {
+                      out.push_back({op,
+                                     {{"attn_batch", std::to_string(b)},
+                                      {"heads", std::to_string(h)},
+                                      {"kv_heads", std::to_string(hk)},
+                                      {"seq", std::to_string(n)},
+                                      {"head_dim", std::to_string(d)},
+                                      {"causal", std::to_string(cz)},
+                                      {"attn_dtype", dt},
+                                      {"attn_path", pa}}});
+                    }
     } else {
       throw Error(
           ErrorCode::invalid_argument,

@@ -164,7 +164,8 @@ int main(int argc, char** argv) {
       "  aif_plan:      r_x read twice and written once per iteration (3*N*I*H*S*S*A*4);\n"
       "  aif_engine:    as aif_plan, N = requests per run\n"
       "                 also plans/s (whole calls, host transfers included)\n"
-      "  attention:     q, k, v read and O, lse written once; GFLOP/s = 4*B*H*N*N*D / time\n"
+      "  attention:     q, k, v read and O written once (--dtype size), lse (float32) once;\n"
+      "                 GFLOP/s = 4*B*H*N*N*D / time\n"
       "                 (half when causal)\n"
       "'of peak' divides by the device's nominal memory bandwidth.\n\n"
       "Example: mpe-bench --op csr_aggregate --graph rmat,uniform --width 32,128 --agg sum,max"};
@@ -173,7 +174,7 @@ int main(int argc, char** argv) {
          "Ops: lse_contract, csr_aggregate, graph_mp and gcn (message-passing layer and one GCN "
          "layer: the csr_aggregate parameters), cusparse_spmm (cuSPARSE's CSR SpMM, the GPU peer "
          "of csr_aggregate sum), aif_plan, aif_engine (requests through mpe::Engine "
-         "from many threads), attention (dense forward, float32), copy (device copy: the "
+         "from many threads), attention (dense forward; --dtype, --attn-path), copy (device copy: the "
          "bandwidth reference)")
       ->delimiter(',')
       ->capture_default_str();
@@ -284,6 +285,14 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--causal", opt.grid.causal, "attention: 1 = causal mask")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--dtype", opt.grid.attn_dtype,
+                 "attention: storage of q, k, v, O (f32, bf16, f16; float32 arithmetic)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--attn-path", opt.grid.attn_path,
+                 "attention: fused (online softmax) or unfused (CUDA: cuBLAS GEMM, softmax, GEMM)")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--mtx", opt.grid.mtx, "csr_aggregate: a Matrix Market file instead")
