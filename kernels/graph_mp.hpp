@@ -22,10 +22,12 @@ struct GraphMpArgs {
   const std::int32_t* edge_types = nullptr;   // [nnz], or nullptr (no per-type weights)
   const float* type_weights = nullptr;        // [num_types, type_width]
   std::int64_t type_width = 1;                // 1 (one scalar per type) or width
-  const float* x = nullptr;                   // [cols, width] source features
-  const float* self = nullptr;                // [rows, width], read when self_scale != 0
+  // x, self and y hold elements of `storage` (float, or 16-bit bf16 / f16 bits).
+  const void* x = nullptr;                    // [cols, width] source features
+  const void* self = nullptr;                 // [rows, width], read when self_scale != 0
   const float* bias = nullptr;                // [width], or nullptr
-  float* y = nullptr;                         // [rows, width]
+  void* y = nullptr;                          // [rows, width]
+  MpStorage storage = MpStorage::f32;
   std::int64_t rows = 0;
   std::int64_t width = 0;
   MpAgg agg = MpAgg::sum;

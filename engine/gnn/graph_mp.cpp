@@ -70,6 +70,28 @@ bool uses_types(MessageKind m) {
   return m == MessageKind::type_weight || m == MessageKind::edge_and_type_weight;
 }
 
+// x of the fused layer: float32, bfloat16 or float16 features.
+void check_x_any(const Csr& g, const Tensor& x, const char* op) {
+  mp_require_defined(x, op, "x");
+  if (x.dtype() != DType::f32 && x.dtype() != DType::bf16 && x.dtype() != DType::f16) {
+    throw Error(ErrorCode::dtype_mismatch,
+                fmt::format("{}: x must be float32, bfloat16 or float16, got {}", op,
+                            dtype_name(x.dtype())));
+  }
+  if (x.rank() != 2 || x.dim(0) != g.num_cols) {
+    throw Error(ErrorCode::shape_mismatch, fmt::format("{}: x must be [num_cols = {}, F], got {}",
+                                                       op, g.num_cols, shape_str(x.shape())));
+  }
+}
+
+kernels::MpStorage storage_of(DType t) {
+  switch (t) {
+    case DType::bf16: return kernels::MpStorage::bf16;
+    case DType::f16: return kernels::MpStorage::f16;
+    default: return kernels::MpStorage::f32;
+  }
+}
+
 void check_x(const Csr& g, const Tensor& x, const char* op) {
   mp_require_defined(x, op, "x");
   mp_require_dtype(x, DType::f32, op, "x");
@@ -104,11 +126,14 @@ Activation parse_activation(const std::string& name) {
 void message_passing(const Csr& graph, const Tensor& x, const MessagePassing& layer, Tensor& y,
                      const EdgeTypes& types) {
   constexpr const char* op = "message_passing";
-  check_x(graph, x, op);
+  check_x_any(graph, x, op);
   const Device dev = x.device();
   mp_check_csr(graph, dev, op);
   const std::int64_t width = x.dim(1);
-  mp_require_f32(y, {graph.num_rows, width}, dev, op, "y");
+  mp_require_defined(y, op, "y");
+  mp_require_dtype(y, x.dtype(), op, "y (the dtype of x)");
+  mp_require_shape(y, {graph.num_rows, width}, op, "y");
+  mp_require_device(y, dev, op, "y");
   if (uses_edge_weights(layer.message) && !graph.weighted()) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("{}: message '{}' needs edge weights but the graph has none", op,
@@ -154,17 +179,18 @@ void message_passing(const Csr& graph, const Tensor& x, const MessagePassing& la
   args.row_offsets = graph.row_offsets.data<std::int64_t>();
   args.col_indices = graph.col_indices.data<std::int32_t>();
   args.weights = uses_edge_weights(layer.message) ? graph.weights.data<float>() : nullptr;
-  args.x = x.data<float>();
-  args.self = u.self_scale != 0.0f ? x.data<float>() : nullptr;
+  args.x = x.raw();
+  args.self = u.self_scale != 0.0f ? x.raw() : nullptr;
   args.bias = u.bias.defined() ? u.bias.data<float>() : nullptr;
-  args.y = y.data<float>();
+  args.y = y.raw();
+  args.storage = storage_of(x.dtype());
   args.rows = graph.num_rows;
   args.width = width;
   args.agg = static_cast<kernels::MpAgg>(static_cast<int>(layer.aggregate));
   args.act = static_cast<kernels::MpAct>(static_cast<int>(u.activation));
   args.self_scale = u.self_scale;
   args.agg_scale = u.agg_scale;
-  if (args.y != nullptr && static_cast<const void*>(args.y) == x.raw()) {
+  if (args.y != nullptr && args.y == x.raw()) {
     throw Error(
         ErrorCode::invalid_argument,
         fmt::format("{}: y must not be x's storage (rows read x while others are written)", op));
@@ -174,8 +200,8 @@ void message_passing(const Csr& graph, const Tensor& x, const MessagePassing& la
 
 Tensor message_passing(const Csr& graph, const Tensor& x, const MessagePassing& layer,
                        const EdgeTypes& types) {
-  check_x(graph, x, "message_passing");
-  Tensor y = Tensor::empty({graph.num_rows, x.dim(1)}, DType::f32, x.device());
+  check_x_any(graph, x, "message_passing");
+  Tensor y = Tensor::empty({graph.num_rows, x.dim(1)}, x.dtype(), x.device());
   message_passing(graph, x, layer, y, types);
   return y;
 }

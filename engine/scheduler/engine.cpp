@@ -102,7 +102,8 @@ struct Engine::State {
 };
 
 Engine::Engine(EngineOptions options) : state_(std::make_unique<State>()) {
-  if (options.max_batch < 1) throw Error(ErrorCode::invalid_argument, "Engine: max_batch must be >= 1");
+  if (options.max_batch < 1)
+    throw Error(ErrorCode::invalid_argument, "Engine: max_batch must be >= 1");
   if (options.queue_capacity < 1) {
     throw Error(ErrorCode::invalid_argument, "Engine: queue_capacity must be >= 1");
   }
@@ -139,17 +140,17 @@ std::uint64_t Engine::enqueue(JobPtr job) {
   std::unique_lock<std::mutex> lock(s.mu);
   if (s.stopping) throw Error(ErrorCode::busy, "Engine::submit: the engine is shutting down");
   if (s.queued >= s.opt.queue_capacity) {
-    const bool room = s.opt.when_full == WhenFull::block &&
-                      s.room.wait_for(lock, s.opt.block_timeout, [&s] {
-                        return s.stopping || s.queued < s.opt.queue_capacity;
-                      });
+    const bool room =
+        s.opt.when_full == WhenFull::block && s.room.wait_for(lock, s.opt.block_timeout, [&s] {
+          return s.stopping || s.queued < s.opt.queue_capacity;
+        });
     if (s.stopping) throw Error(ErrorCode::busy, "Engine::submit: the engine is shutting down");
     if (!room) {
       ++s.stats.rejected;
-      throw Error(ErrorCode::busy,
-                  fmt::format("Engine::submit: the queue is full ({} requests){}",
-                              s.opt.queue_capacity,
-                              s.opt.when_full == WhenFull::block ? " and stayed full" : ""));
+      throw Error(
+          ErrorCode::busy,
+          fmt::format("Engine::submit: the queue is full ({} requests){}", s.opt.queue_capacity,
+                      s.opt.when_full == WhenFull::block ? " and stayed full" : ""));
     }
   }
   job->id = s.next_id++;
@@ -239,8 +240,8 @@ void Engine::shutdown(bool drain) {
     }
   }
   for (auto& e : dropped) {
-    e->fail(std::make_exception_ptr(Error(
-        ErrorCode::cancelled, fmt::format("request {}: the engine shut down first", e->id))));
+    e->fail(std::make_exception_ptr(
+        Error(ErrorCode::cancelled, fmt::format("request {}: the engine shut down first", e->id))));
   }
   s.work.notify_all();
   s.room.notify_all();

@@ -82,7 +82,10 @@ struct MessagePassing {
   Update update = Update::replace();             ///< UPDATE
 };
 
-/// Runs one layer: x is float32 [num_cols, F]; y is float32 [num_rows, F] and is overwritten.
+/// Runs one layer: x is [num_cols, F] float32, or bf16 / f16 storage (read into float32
+/// arithmetic: messages, aggregate and update are float32; y is rounded to x's dtype once, at
+/// the end); y is [num_rows, F] of x's dtype and is overwritten. Weights, type weights and the
+/// bias stay float32.
 /// The graph, x, y, the types and the bias share one device. Throws Error naming the argument
 /// for a wrong dtype, shape or device, a weight message on an unweighted CSR, a type message
 /// without types, an edge type out of range (checked on the host; device types are copied

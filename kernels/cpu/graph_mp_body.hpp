@@ -14,8 +14,12 @@ constexpr std::int64_t kParallelWork = std::int64_t(1) << 17;
 
 // Accumulators live in two plain float arrays (the aggregate or running max, and the log-sum-exp
 // sums) so that the feature loops vectorise; the per-element rules are mp_step / mp_finish.
-template <MpAgg K, bool kTypeVec>
-void mp_row(const GraphMpArgs& a, std::int64_t i, float* acc, float* sums) {
+// `out` is a float row buffer used as y's row when y is not float32.
+template <MpAgg K, bool kTypeVec, MpStorage S>
+void mp_row(const GraphMpArgs& a, std::int64_t i, float* acc, float* sums, float* out) {
+  using Feat = MpFeat<S>;
+  using T = typename Feat::T;
+  constexpr bool kF32 = S == MpStorage::f32;
   constexpr bool kLse = K == MpAgg::logsumexp;
   const std::int64_t begin = a.row_offsets[i];
   const std::int64_t end = a.row_offsets[i + 1];
@@ -32,10 +36,11 @@ void mp_row(const GraphMpArgs& a, std::int64_t i, float* acc, float* sums) {
       tw = a.type_weights + static_cast<std::int64_t>(a.edge_types[e]) * a.type_width;
       if constexpr (!kTypeVec) w *= tw[0];
     }
-    const float* x_row = a.x + static_cast<std::int64_t>(a.col_indices[e]) * width;
+    const T* x_row =
+        static_cast<const T*>(a.x) + static_cast<std::int64_t>(a.col_indices[e]) * width;
     MPE_SIMD
     for (std::int64_t f = 0; f < width; ++f) {
-      float v = w * x_row[f];
+      float v = w * Feat::load(x_row[f]);
       if constexpr (kTypeVec) v *= tw[f];
       if constexpr (kLse) {
         const MpAcc r = mp_step(K, MpAcc{acc[f], sums[f]}, v);
@@ -48,14 +53,14 @@ void mp_row(const GraphMpArgs& a, std::int64_t i, float* acc, float* sums) {
   }
   // UPDATE as mp_update computes it, act(self_scale·h + agg_scale·agg + bias), split into
   // loops without per-element branches so that they vectorise too.
-  float* y_row = a.y + i * width;
+  float* y_row = kF32 ? static_cast<float*>(a.y) + i * width : out;
   const std::int64_t degree = end - begin;
   for (std::int64_t f = 0; f < width; ++f) {
     y_row[f] = a.agg_scale * mp_finish(K, MpAcc{acc[f], kLse ? sums[f] : 0.0f}, degree);
   }
   if (a.self_scale != 0.0f) {
-    const float* h = a.self + i * width;
-    for (std::int64_t f = 0; f < width; ++f) y_row[f] = a.self_scale * h[f] + y_row[f];
+    const T* h = static_cast<const T*>(a.self) + i * width;
+    for (std::int64_t f = 0; f < width; ++f) y_row[f] = a.self_scale * Feat::load(h[f]) + y_row[f];
   }
   if (a.bias) {
     for (std::int64_t f = 0; f < width; ++f) y_row[f] += a.bias[f];
@@ -68,26 +73,42 @@ void mp_row(const GraphMpArgs& a, std::int64_t i, float* acc, float* sums) {
     default:
       for (std::int64_t f = 0; f < width; ++f) y_row[f] = mp_activate(a.act, y_row[f]);
   }
+  if constexpr (!kF32) {
+    T* y = static_cast<T*>(a.y) + i * width;
+    for (std::int64_t f = 0; f < width; ++f) y[f] = Feat::store(y_row[f]);
+  }
 }
 
-template <MpAgg K, bool kTypeVec>
+template <MpAgg K, bool kTypeVec, MpStorage S>
 void mp_rows(const GraphMpArgs& a) {
   const std::int64_t nnz = a.row_offsets[a.rows];
 #pragma omp parallel if ((nnz + a.rows) * a.width > kParallelWork)
   {
     std::vector<float> acc(static_cast<std::size_t>(a.width));
     std::vector<float> sums(K == MpAgg::logsumexp ? static_cast<std::size_t>(a.width) : 0);
+    std::vector<float> out(S == MpStorage::f32 ? 0 : static_cast<std::size_t>(a.width));
 #pragma omp for schedule(dynamic, 64)
-    for (std::int64_t i = 0; i < a.rows; ++i) mp_row<K, kTypeVec>(a, i, acc.data(), sums.data());
+    for (std::int64_t i = 0; i < a.rows; ++i) {
+      mp_row<K, kTypeVec, S>(a, i, acc.data(), sums.data(), out.data());
+    }
+  }
+}
+
+template <MpAgg K, MpStorage S>
+void mp_typed(const GraphMpArgs& a) {
+  if (a.edge_types && a.type_width != 1) {
+    mp_rows<K, true, S>(a);
+  } else {
+    mp_rows<K, false, S>(a);
   }
 }
 
 template <MpAgg K>
 void mp_all(const GraphMpArgs& a) {
-  if (a.edge_types && a.type_width != 1) {
-    mp_rows<K, true>(a);
-  } else {
-    mp_rows<K, false>(a);
+  switch (a.storage) {
+    case MpStorage::bf16: mp_typed<K, MpStorage::bf16>(a); break;
+    case MpStorage::f16: mp_typed<K, MpStorage::f16>(a); break;
+    default: mp_typed<K, MpStorage::f32>(a);
   }
 }
 }  // namespace graph_mp_detail

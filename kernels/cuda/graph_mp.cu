@@ -31,8 +31,25 @@ __device__ __forceinline__ void load_vec(const float* p, float (&v)[VEC]) {
   }
 }
 
+// VEC features of storage S at p (16-byte loads for 4 floats, 8-byte loads for 4 halves).
+template <MpStorage S, int VEC>
+__device__ __forceinline__ void load_feat(const void* p, float (&v)[VEC]) {
+  using Feat = MpFeat<S>;
+  if constexpr (S == MpStorage::f32) {
+    load_vec<VEC>(static_cast<const float*>(p), v);
+  } else if constexpr (VEC == 4) {
+    const uint2 q = __ldg(static_cast<const uint2*>(p));
+    v[0] = Feat::load(static_cast<std::uint16_t>(q.x & 0xffffu));
+    v[1] = Feat::load(static_cast<std::uint16_t>(q.x >> 16));
+    v[2] = Feat::load(static_cast<std::uint16_t>(q.y & 0xffffu));
+    v[3] = Feat::load(static_cast<std::uint16_t>(q.y >> 16));
+  } else {
+    v[0] = Feat::load(__ldg(static_cast<const unsigned short*>(p)));
+  }
+}
+
 // Folds edges [begin, end) into acc for features [f0, f0 + VEC).
-template <MpAgg K, int VEC>
+template <MpAgg K, MpStorage S, int VEC>
 __device__ __forceinline__ void mp_edges(const GraphMpArgs& a, std::int64_t f0, std::int64_t begin,
                                          std::int64_t end, MpAcc (&acc)[VEC]) {
   for (std::int64_t e = begin; e < end; ++e) {
@@ -50,26 +67,32 @@ __device__ __forceinline__ void mp_edges(const GraphMpArgs& a, std::int64_t f0, 
       }
     }
     float xv[VEC];
-    load_vec<VEC>(a.x + static_cast<std::int64_t>(__ldg(a.col_indices + e)) * a.width + f0, xv);
+    load_feat<S, VEC>(static_cast<const typename MpFeat<S>::T*>(a.x) +
+                          static_cast<std::int64_t>(__ldg(a.col_indices + e)) * a.width + f0,
+                      xv);
 #pragma unroll
     for (int v = 0; v < VEC; ++v) acc[v] = mp_step(K, acc[v], w * tw[v] * xv[v]);
   }
 }
 
-template <MpAgg K, int VEC>
+template <MpAgg K, MpStorage S, int VEC>
 __device__ __forceinline__ void mp_store(const GraphMpArgs& a, std::int64_t i, std::int64_t f0,
                                          std::int64_t degree, const MpAcc (&acc)[VEC]) {
+  using Feat = MpFeat<S>;
+  using T = typename Feat::T;
 #pragma unroll
   for (int v = 0; v < VEC; ++v) {
     const std::int64_t f = f0 + v;
-    const float h = a.self_scale != 0.0f ? __ldg(a.self + i * a.width + f) : 0.0f;
-    a.y[i * a.width + f] =
-        mp_update(a.act, a.self_scale, h, a.agg_scale, mp_finish(K, acc[v], degree),
-                  a.bias ? __ldg(a.bias + f) : 0.0f);
+    const float h = a.self_scale != 0.0f
+                        ? Feat::load(__ldg(static_cast<const T*>(a.self) + i * a.width + f))
+                        : 0.0f;
+    static_cast<T*>(a.y)[i * a.width + f] =
+        Feat::store(mp_update(a.act, a.self_scale, h, a.agg_scale, mp_finish(K, acc[v], degree),
+                              a.bias ? __ldg(a.bias + f) : 0.0f));
   }
 }
 
-template <MpAgg K, int VEC>
+template <MpAgg K, MpStorage S, int VEC>
 __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
     mp_short_rows(const GraphMpArgs a, int team) {
   const int rows_per_block = kBlockThreads / team;
@@ -85,13 +108,13 @@ __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
       MpAcc acc[VEC];
 #pragma unroll
       for (int v = 0; v < VEC; ++v) acc[v] = mp_init(K);
-      mp_edges<K, VEC>(a, f0, begin, end, acc);
-      mp_store<K, VEC>(a, i, f0, end - begin, acc);
+      mp_edges<K, S, VEC>(a, f0, begin, end, acc);
+      mp_store<K, S, VEC>(a, i, f0, end - begin, acc);
     }
   }
 }
 
-template <MpAgg K, int VEC>
+template <MpAgg K, MpStorage S, int VEC>
 __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
     mp_long_rows(const GraphMpArgs a) {
   __shared__ MpAcc partial[kWarps][32 * VEC];
@@ -116,7 +139,7 @@ __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
         MpAcc acc[VEC];
 #pragma unroll
         for (int v = 0; v < VEC; ++v) acc[v] = mp_init(K);
-        if (f0 < a.width && my_begin < my_end) mp_edges<K, VEC>(a, f0, my_begin, my_end, acc);
+        if (f0 < a.width && my_begin < my_end) mp_edges<K, S, VEC>(a, f0, my_begin, my_end, acc);
 #pragma unroll
         for (int v = 0; v < VEC; ++v) partial[warp][lane * VEC + v] = acc[v];
         __syncthreads();
@@ -129,7 +152,7 @@ __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
             for (int v = 0; v < VEC; ++v)
               total[v] = mp_merge(K, total[v], partial[w][lane * VEC + v]);
           }
-          mp_store<K, VEC>(a, i, f0, end - begin, total);
+          mp_store<K, S, VEC>(a, i, f0, end - begin, total);
         }
         __syncthreads();
       }
@@ -149,27 +172,40 @@ int grid_for(std::int64_t items, std::int64_t per_block) {
   return static_cast<int>(needed < kMaxBlocks ? needed : kMaxBlocks);
 }
 
-template <MpAgg K, int VEC>
+template <MpAgg K, MpStorage S, int VEC>
 void mp_launch(const GraphMpArgs& a, Stream stream) {
   const int team = team_size((a.width + VEC - 1) / VEC);
-  mp_short_rows<K, VEC>
+  mp_short_rows<K, S, VEC>
       <<<grid_for(a.rows, kBlockThreads / team), kBlockThreads, 0, stream>>>(a, team);
   MPE_CUDA_CHECK_LAUNCH();
   const std::int64_t chunks = (a.rows + kBlockThreads - 1) / kBlockThreads;
-  mp_long_rows<K, VEC><<<static_cast<int>(chunks < kLongRowBlocks ? chunks : kLongRowBlocks),
-                         kBlockThreads, 0, stream>>>(a);
+  mp_long_rows<K, S, VEC><<<static_cast<int>(chunks < kLongRowBlocks ? chunks : kLongRowBlocks),
+                            kBlockThreads, 0, stream>>>(a);
   MPE_CUDA_CHECK_LAUNCH();
+}
+
+template <MpAgg K, MpStorage S>
+void mp_dispatch_storage(const GraphMpArgs& a, Stream stream) {
+  auto aligned = [](const void* p, std::uintptr_t n) {
+    return reinterpret_cast<std::uintptr_t>(p) % n == 0;
+  };
+  // 4 features per load: 16 bytes of float32, 8 bytes of 16-bit storage (rows of a width
+  // divisible by 4 keep every row start aligned).
+  const bool vec4 = a.width % 4 == 0 && aligned(a.x, 4 * sizeof(typename MpFeat<S>::T)) &&
+                    (a.type_width == 1 || !a.edge_types || aligned(a.type_weights, 16));
+  if (vec4) {
+    mp_launch<K, S, 4>(a, stream);
+  } else {
+    mp_launch<K, S, 1>(a, stream);
+  }
 }
 
 template <MpAgg K>
 void mp_dispatch(const GraphMpArgs& a, Stream stream) {
-  auto aligned = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; };
-  const bool vec4 = a.width % 4 == 0 && aligned(a.x) &&
-                    (a.type_width == 1 || !a.edge_types || aligned(a.type_weights));
-  if (vec4) {
-    mp_launch<K, 4>(a, stream);
-  } else {
-    mp_launch<K, 1>(a, stream);
+  switch (a.storage) {
+    case MpStorage::bf16: mp_dispatch_storage<K, MpStorage::bf16>(a, stream); break;
+    case MpStorage::f16: mp_dispatch_storage<K, MpStorage::f16>(a, stream); break;
+    default: mp_dispatch_storage<K, MpStorage::f32>(a, stream);
   }
 }
 

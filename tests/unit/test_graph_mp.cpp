@@ -73,6 +73,57 @@ TEST(GraphMp, EveryCombinationMatchesFloat64Reference) {
   }
 }
 
+// bf16 / f16 storage: x is read into float32 arithmetic and y rounded once, so the output is the
+// float64 reference on the decoded inputs within one rounding of the storage type.
+TEST(GraphMp, SixteenBitStorageMatchesFloat64ReferenceOnDecodedInputs) {
+  std::uint64_t seed = 101;
+  for (DType dt : {DType::bf16, DType::f16}) {
+    const double unit = dt == DType::bf16 ? 1.0 / 256 : 1.0 / 2048;  // half an ulp, relative
+    for (std::int64_t width : {3, 8, 36}) {
+      const Csr g = test::random_csr(50, 50, 4.0, true, seed++);
+      const auto x = test::random_floats(static_cast<std::size_t>(50 * width), -2.f, 2.f, seed++);
+      const Tensor x16 = Tensor::from_vector(x, {50, width}).astype(dt);
+      ASSERT_EQ(x16.dtype(), dt);
+      const auto decoded = x16.astype(DType::f32).to_vector<float>();
+      const auto types = random_types(g.nnz(), 2, seed++);
+      const auto tw = test::random_floats(static_cast<std::size_t>(2 * width), 0.5f, 1.5f, seed++);
+      const EdgeTypes et{Tensor::from_vector(types, {g.nnz()}),
+                         Tensor::from_vector(tw, {2, width})};
+      const auto bias = test::random_floats(static_cast<std::size_t>(width), -1.f, 1.f, seed++);
+      for (MessageKind m : {MessageKind::edge_weight, MessageKind::edge_and_type_weight})
+        for (MpAggregation agg : kAggs) {
+          SCOPED_TRACE(testing::Message()
+                       << dtype_name(dt) << " width " << width << " message "
+                       << message_kind_name(m) << " agg " << mp_aggregation_name(agg));
+          const MessagePassing layer{
+              m, agg, Update{0.5f, 0.75f, Activation::tanh, Tensor::from_vector(bias, {width})}};
+          const Tensor y = message_passing(g, x16, layer, et);
+          ASSERT_EQ(y.dtype(), dt);
+          const auto got = y.astype(DType::f32).to_vector<float>();
+          const auto want = test::mp_ref(g, decoded, width, m, agg, 0.5f, 0.75f, Activation::tanh,
+                                         bias, types, tw, width);
+          ASSERT_EQ(got.size(), want.size());
+          for (std::size_t k = 0; k < got.size(); ++k) {
+            ASSERT_NEAR(got[k], want[k], unit * std::fabs(want[k]) + 1e-5) << "element " << k;
+          }
+        }
+    }
+  }
+  // y must have x's dtype; a float32 y for bf16 x is refused and left alone.
+  const Csr g = test::random_csr(6, 6, 2.0, true, seed++);
+  const Tensor x16 = Tensor::from_vector(std::vector<float>(12, 1.0f), {6, 2}).astype(DType::bf16);
+  Tensor y = Tensor::from_vector(std::vector<float>(12, 7.0f), {6, 2});
+  test::expect_error([&] { message_passing(g, x16, MessagePassing{}, y); },
+                     ErrorCode::dtype_mismatch, "dtype of x");
+  EXPECT_EQ(y.to_vector<float>(), std::vector<float>(12, 7.0f));
+  test::expect_error(
+      [&] {
+        message_passing(g, Tensor::from_vector(std::vector<double>(12, 1.0), {6, 2}),
+                        MessagePassing{});
+      },
+      ErrorCode::dtype_mismatch, "float32, bfloat16 or float16");
+}
+
 TEST(GraphMp, SigmoidAndEmptyRows) {
   // Row 0 empty, row 1 has a self-loop and a duplicate edge, row 2 one edge.
   const Csr g = test::make_csr(3, 3, {0, 0, 3, 4}, {1, 2, 2, 0}, {1.f, 2.f, 2.f, -1.f});
