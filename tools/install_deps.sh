@@ -3,7 +3,8 @@
 # sudo available). The CUDA Toolkit is not a Debian package here: when nvcc is present
 # (/usr/local/cuda), the CUDA backend is built too; otherwise the CPU backend alone.
 set -euo pipefail
-packages=(cmake ninja-build g++ make libgtest-dev libfmt-dev libcli11-dev nlohmann-json3-dev ccache)
+packages=(cmake ninja-build g++ make libgtest-dev libfmt-dev libcli11-dev nlohmann-json3-dev ccache
+          libsqlite3-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

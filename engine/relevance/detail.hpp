@@ -1,0 +1,100 @@
+#pragma once
+// Internals of the relevance store: the loaded graph (node columns, edges in insertion order,
+// the out-edge CSR sorted by weight), its device copies, and the Store's implementation.
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <mpe/relevance.hpp>
+#include <mpe/tensor.hpp>
+
+#include "relevance.hpp"
+#include "relevance/sqlite.hpp"
+
+namespace mpe::relevance::detail {
+
+struct EdgeRec {
+  std::int64_t rowid = 0;  // edges.eid in the file
+  std::int32_t src = 0, dst = 0, type = 0;
+  float weight = 1.0f, confidence = 0.5f, success_rate = 0.5f;
+};
+
+// The graph as loaded from the file (host).
+struct GraphData {
+  int dim = 0;
+  std::vector<Node> nodes;                          // by index
+  std::unordered_map<std::string, std::int64_t> index;  // id -> node index
+  std::vector<float> emb_raw;                       // [n, dim] as stored
+  std::vector<float> emb_norm;                      // [n, dim] L2-normalised
+  std::vector<EdgeRec> edges;                       // insertion order
+  std::vector<std::string> type_names;              // edge type index -> name
+  std::unordered_map<std::string, std::int32_t> type_index;
+  // Derived: per-node arrays and the out-edge CSR (rows sorted by weight desc, target asc).
+  std::vector<float> residual, decay, threshold;
+  std::vector<std::int32_t> level;                  // empty when every node is on level 0
+  std::vector<float> type_weights;                  // [n, types] or empty (all 1)
+  std::vector<std::int64_t> row_offsets;
+  std::vector<std::int32_t> csr_targets, csr_types;
+  std::vector<float> csr_weights, csr_conf;
+  std::vector<std::int64_t> csr_edge;               // CSR position -> edge index
+  std::vector<std::int64_t> edge_pos;               // edge index -> CSR position
+
+  std::int64_t n() const { return static_cast<std::int64_t>(nodes.size()); }
+  std::int32_t type_id(const std::string& name);    // adds unknown names
+  void rebuild_node_arrays();
+  void rebuild_csr();
+  void resort_row(std::int32_t j);  // after weights of row j changed
+  kernels::RelevanceGraph view() const;
+};
+
+// A device copy of the CSR and node arrays (tensors own the memory).
+struct DeviceGraph {
+  Device device;
+  Tensor row_offsets, targets, weights, types, conf, type_weights, residual, decay, threshold,
+      level, embeddings;
+  kernels::RelevanceGraph view(std::int64_t nodes, std::int32_t num_types) const;
+};
+
+}  // namespace mpe::relevance::detail
+
+namespace mpe::relevance {
+
+struct Store::Impl {
+  std::unique_ptr<sql::Db> db;
+  std::string path;
+  std::string embedder;
+  mutable std::shared_mutex mu;  // readers: queries; writers: updates
+  detail::GraphData g;
+  mutable std::mutex dev_mu;
+  mutable std::map<std::pair<int, int>, std::shared_ptr<const detail::DeviceGraph>> dev_cache;
+
+  void load();  // reads the whole graph from the file into g
+  void invalidate_devices() {
+    std::lock_guard<std::mutex> lock(dev_mu);
+    dev_cache.clear();
+  }
+  std::shared_ptr<const detail::DeviceGraph> device_graph(const Device& d) const;
+  // Validates and inserts in one transaction (nodes first), then updates g. `node_where` /
+  // `edge_where` name an item for error messages (file and line, or list index).
+  void insert(const std::vector<Node>& nodes, const std::vector<float>& emb,
+              const std::vector<Edge>& edges,
+              const std::function<std::string(std::size_t)>& node_where,
+              const std::function<std::string(std::size_t)>& edge_where);
+};
+
+namespace detail {
+// Checks shared by the store's writers; each throws Error(invalid_argument) prefixed by where.
+void check_node(const Node& n, const std::string& where);
+void check_edge_values(const Edge& e, const std::string& where);
+void check_embedding(const float* v, int dim, const std::string& where);
+// Parses "TYPE=w;TYPE=w" and formats it back.
+std::map<std::string, float> parse_type_weights(const std::string& text, const std::string& where);
+std::string format_type_weights(const std::map<std::string, float>& tw);
+}  // namespace detail
+
+}  // namespace mpe::relevance

@@ -1,0 +1,576 @@
+// The relevance store: schema, opening and creating files, validated all-or-nothing writes,
+// and the loaded graph (node arrays and the weight-sorted out-edge CSR).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sys/stat.h>
+#include <tuple>
+
+#include <fmt/format.h>
+#include <mpe/error.hpp>
+
+#include "relevance/detail.hpp"
+
+namespace mpe::relevance {
+
+namespace {
+using detail::GraphData;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE nodes(
+  idx INTEGER PRIMARY KEY,          -- 0-based node index, dense
+  id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  title TEXT NOT NULL,
+  content TEXT NOT NULL,
+  universal INTEGER NOT NULL,
+  level INTEGER NOT NULL,
+  residual REAL NOT NULL,
+  decay REAL NOT NULL,
+  threshold REAL NOT NULL,
+  type_weights TEXT NOT NULL,       -- "TYPE=w;TYPE=w"
+  embedding BLOB NOT NULL);         -- float32 [dim], little-endian
+CREATE TABLE edges(
+  eid INTEGER PRIMARY KEY AUTOINCREMENT,
+  source INTEGER NOT NULL REFERENCES nodes(idx),
+  target INTEGER NOT NULL REFERENCES nodes(idx),
+  type TEXT NOT NULL,
+  weight REAL NOT NULL,
+  confidence REAL NOT NULL,
+  success_rate REAL NOT NULL,
+  UNIQUE(source, target, type));
+)sql";
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+bool unit(float v) { return std::isfinite(v) && v >= 0.0f && v <= 1.0f; }
+
+std::string meta_value(sql::Db& db, const std::string& key) {
+  sql::Stmt st(db, "SELECT value FROM meta WHERE key = ?");
+  st.bind(1, key);
+  return st.step() ? st.col_text(0) : std::string();
+}
+}  // namespace
+
+namespace detail {
+
+void check_node(const Node& n, const std::string& where) {
+  auto bad = [&](const std::string& what) {
+    throw Error(ErrorCode::invalid_argument, fmt::format("{}: {}", where, what));
+  };
+  if (n.id.empty()) bad("empty node id");
+  if (n.type.empty()) bad(fmt::format("node '{}' has an empty type", n.id));
+  if (!unit(n.residual)) bad(fmt::format("node '{}': residual {} is outside [0, 1]", n.id, n.residual));
+  if (!unit(n.decay)) bad(fmt::format("node '{}': decay {} is outside [0, 1]", n.id, n.decay));
+  if (!unit(n.threshold))
+    bad(fmt::format("node '{}': threshold {} is outside [0, 1]", n.id, n.threshold));
+  if (n.level < -1000000 || n.level > 1000000)
+    bad(fmt::format("node '{}': level {} is out of range", n.id, n.level));
+  for (const auto& [type, w] : n.type_weights) {
+    if (type.empty() || !std::isfinite(w) || w < 0.0f)
+      bad(fmt::format("node '{}': type weight '{}'={} must be a finite weight >= 0 of a named type",
+                      n.id, type, w));
+  }
+}
+
+void check_edge_values(const Edge& e, const std::string& where) {
+  auto bad = [&](const char* field, float v) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("{}: edge {} -[{}]-> {}: {} {} is outside [0, 1]", where, e.source,
+                            e.type, e.target, field, v));
+  };
+  if (e.type.empty())
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("{}: edge {} -> {} has an empty type", where, e.source, e.target));
+  if (!unit(e.weight)) bad("weight", e.weight);
+  if (!unit(e.confidence)) bad("confidence", e.confidence);
+  if (!unit(e.success_rate)) bad("success_rate", e.success_rate);
+}
+
+void check_embedding(const float* v, int dim, const std::string& where) {
+  double norm = 0;
+  for (int k = 0; k < dim; ++k) {
+    if (!std::isfinite(v[k]))
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("{}: embedding[{}] is {} (must be finite)", where, k, v[k]));
+    norm += double(v[k]) * v[k];
+  }
+  if (norm == 0.0)
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("{}: embedding is all zeros (no direction for cosine similarity)", where));
+}
+
+std::map<std::string, float> parse_type_weights(const std::string& text, const std::string& where) {
+  std::map<std::string, float> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find(';', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (item.find_first_not_of(" \t") == std::string::npos) continue;
+    const std::size_t eq = item.find('=');
+    char* stop = nullptr;
+    const std::string num = eq == std::string::npos ? "" : item.substr(eq + 1);
+    const float w = num.empty() ? NAN : std::strtof(num.c_str(), &stop);
+    if (eq == 0 || eq == std::string::npos || num.empty() || *stop != '\0') {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("{}: type weight '{}' is not TYPE=weight", where, item));
+    }
+    out[item.substr(0, eq)] = w;
+  }
+  return out;
+}
+
+std::string format_type_weights(const std::map<std::string, float>& tw) {
+  std::string s;
+  for (const auto& [type, w] : tw) s += fmt::format("{}{}={:.9g}", s.empty() ? "" : ";", type, w);
+  return s;
+}
+
+std::int32_t GraphData::type_id(const std::string& name) {
+  auto it = type_index.find(name);
+  if (it != type_index.end()) return it->second;
+  const auto id = static_cast<std::int32_t>(type_names.size());
+  type_names.push_back(name);
+  type_index.emplace(name, id);
+  return id;
+}
+
+void GraphData::rebuild_node_arrays() {
+  const std::size_t N = nodes.size();
+  residual.resize(N);
+  decay.resize(N);
+  threshold.resize(N);
+  level.clear();
+  bool any_level = false, any_tw = false;
+  for (const Node& n : nodes) {
+    any_level |= n.level != 0;
+    any_tw |= !n.type_weights.empty();
+    for (const auto& kv : n.type_weights) type_id(kv.first);
+  }
+  for (std::size_t i = 0; i < N; ++i) {
+    residual[i] = nodes[i].residual;
+    decay[i] = nodes[i].decay;
+    threshold[i] = nodes[i].threshold;
+  }
+  if (any_level) {
+    level.resize(N);
+    for (std::size_t i = 0; i < N; ++i) level[i] = nodes[i].level;
+  }
+  type_weights.clear();
+  if (any_tw) {
+    const std::size_t T = type_names.size();
+    type_weights.assign(N * T, 1.0f);
+    for (std::size_t i = 0; i < N; ++i)
+      for (const auto& [name, w] : nodes[i].type_weights)
+        type_weights[i * T + std::size_t(type_index.at(name))] = w;
+  }
+}
+
+void GraphData::rebuild_csr() {
+  const std::int64_t N = n();
+  row_offsets.assign(std::size_t(N + 1), 0);
+  for (const EdgeRec& e : edges) ++row_offsets[std::size_t(e.src) + 1];
+  for (std::int64_t i = 0; i < N; ++i) row_offsets[i + 1] += row_offsets[i];
+  const std::size_t E = edges.size();
+  csr_edge.assign(E, 0);
+  std::vector<std::int64_t> fill(row_offsets.begin(), row_offsets.end() - 1);
+  for (std::size_t k = 0; k < E; ++k) csr_edge[std::size_t(fill[edges[k].src]++)] = std::int64_t(k);
+  csr_targets.resize(E);
+  csr_types.resize(E);
+  csr_weights.resize(E);
+  csr_conf.resize(E);
+  edge_pos.resize(E);
+  for (std::int64_t j = 0; j < N; ++j) resort_row(static_cast<std::int32_t>(j));
+  // A type-weight table sized for types added since the node arrays were built.
+  if (!type_weights.empty() && type_weights.size() != nodes.size() * type_names.size())
+    rebuild_node_arrays();
+}
+
+void GraphData::resort_row(std::int32_t j) {
+  auto* b = csr_edge.data() + row_offsets[std::size_t(j)];
+  auto* e = csr_edge.data() + row_offsets[std::size_t(j) + 1];
+  std::sort(b, e, [this](std::int64_t x, std::int64_t y) {
+    const EdgeRec& a = edges[std::size_t(x)];
+    const EdgeRec& c = edges[std::size_t(y)];
+    if (a.weight != c.weight) return a.weight > c.weight;
+    if (a.dst != c.dst) return a.dst < c.dst;
+    return a.type < c.type;
+  });
+  for (std::int64_t p = row_offsets[std::size_t(j)]; p < row_offsets[std::size_t(j) + 1]; ++p) {
+    const EdgeRec& r = edges[std::size_t(csr_edge[std::size_t(p)])];
+    csr_targets[std::size_t(p)] = r.dst;
+    csr_types[std::size_t(p)] = r.type;
+    csr_weights[std::size_t(p)] = r.weight;
+    csr_conf[std::size_t(p)] = r.confidence;
+    edge_pos[std::size_t(csr_edge[std::size_t(p)])] = p;
+  }
+}
+
+kernels::RelevanceGraph GraphData::view() const {
+  kernels::RelevanceGraph v;
+  v.nodes = n();
+  v.row_offsets = row_offsets.data();
+  v.targets = csr_targets.data();
+  v.weights = csr_weights.data();
+  v.edge_types = csr_types.data();
+  v.confidence = csr_conf.data();
+  v.type_weights = type_weights.empty() ? nullptr : type_weights.data();
+  v.num_types = static_cast<std::int32_t>(type_names.size());
+  v.residual = residual.data();
+  v.decay = decay.data();
+  v.threshold = threshold.data();
+  v.level = level.empty() ? nullptr : level.data();
+  return v;
+}
+
+}  // namespace detail
+
+// ------------------------------------------------------------------ Impl
+
+void Store::Impl::load() {
+  GraphData fresh;
+  const std::string version = meta_value(*db, "schema_version");
+  if (version.empty())
+    throw Error(ErrorCode::parse_error, fmt::format("{}: not a relevance store (no schema version)", path));
+  if (version != std::to_string(kSchemaVersion))
+    throw Error(ErrorCode::parse_error,
+                fmt::format("{}: schema version {} (this build reads {})", path, version, kSchemaVersion));
+  fresh.dim = std::atoi(meta_value(*db, "dim").c_str());
+  if (fresh.dim < 1) throw Error(ErrorCode::parse_error, fmt::format("{}: bad dimension", path));
+  embedder = meta_value(*db, "embedder");
+  sql::Stmt ns(*db,
+               "SELECT idx, id, type, title, content, universal, level, residual, decay, threshold, "
+               "type_weights, embedding FROM nodes ORDER BY idx");
+  while (ns.step()) {
+    const std::int64_t idx = ns.col_int(0);
+    if (idx != fresh.n())
+      throw Error(ErrorCode::parse_error, fmt::format("{}: node indices are not dense at {}", path, idx));
+    Node n;
+    n.id = ns.col_text(1);
+    n.type = ns.col_text(2);
+    n.title = ns.col_text(3);
+    n.content = ns.col_text(4);
+    n.universal = ns.col_int(5) != 0;
+    n.level = static_cast<int>(ns.col_int(6));
+    n.residual = static_cast<float>(ns.col_double(7));
+    n.decay = static_cast<float>(ns.col_double(8));
+    n.threshold = static_cast<float>(ns.col_double(9));
+    n.type_weights = detail::parse_type_weights(ns.col_text(10), path);
+    std::vector<float> emb = ns.col_floats(11);
+    if (static_cast<int>(emb.size()) != fresh.dim)
+      throw Error(ErrorCode::parse_error,
+                  fmt::format("{}: node '{}' has a {}-float embedding, store dimension {}", path,
+                              n.id, emb.size(), fresh.dim));
+    fresh.index.emplace(n.id, idx);
+    fresh.nodes.push_back(std::move(n));
+    fresh.emb_raw.insert(fresh.emb_raw.end(), emb.begin(), emb.end());
+  }
+  sql::Stmt es(*db,
+               "SELECT eid, source, target, type, weight, confidence, success_rate FROM edges "
+               "ORDER BY eid");
+  while (es.step()) {
+    detail::EdgeRec e;
+    e.rowid = es.col_int(0);
+    e.src = static_cast<std::int32_t>(es.col_int(1));
+    e.dst = static_cast<std::int32_t>(es.col_int(2));
+    if (e.src < 0 || e.src >= fresh.n() || e.dst < 0 || e.dst >= fresh.n())
+      throw Error(ErrorCode::parse_error, fmt::format("{}: edge {} names a missing node", path, e.rowid));
+    e.type = fresh.type_id(es.col_text(3));
+    e.weight = static_cast<float>(es.col_double(4));
+    e.confidence = static_cast<float>(es.col_double(5));
+    e.success_rate = static_cast<float>(es.col_double(6));
+    fresh.edges.push_back(e);
+  }
+  fresh.emb_norm.resize(fresh.emb_raw.size());
+  for (std::int64_t i = 0; i < fresh.n(); ++i) {
+    const float* v = fresh.emb_raw.data() + i * fresh.dim;
+    double s = 0;
+    for (int k = 0; k < fresh.dim; ++k) s += double(v[k]) * v[k];
+    const double inv = s > 0 ? 1.0 / std::sqrt(s) : 0.0;
+    for (int k = 0; k < fresh.dim; ++k)
+      fresh.emb_norm[std::size_t(i * fresh.dim + k)] = static_cast<float>(v[k] * inv);
+  }
+  fresh.rebuild_node_arrays();
+  fresh.rebuild_csr();
+  g = std::move(fresh);
+}
+
+void Store::Impl::insert(const std::vector<Node>& nodes, const std::vector<float>& emb,
+                         const std::vector<Edge>& edges,
+                         const std::function<std::string(std::size_t)>& node_where,
+                         const std::function<std::string(std::size_t)>& edge_where) {
+  const int dim = g.dim;
+  if (emb.size() != nodes.size() * std::size_t(dim))
+    throw Error(ErrorCode::shape_mismatch,
+                fmt::format("embeddings: {} floats for {} nodes of dimension {} (expected {})",
+                            emb.size(), nodes.size(), dim, nodes.size() * std::size_t(dim)));
+  // Validate everything before touching the file.
+  std::unordered_map<std::string, std::int64_t> new_index;
+  for (std::size_t k = 0; k < nodes.size(); ++k) {
+    const Node& n = nodes[k];
+    detail::check_node(n, node_where(k));
+    if (g.index.count(n.id) || !new_index.emplace(n.id, g.n() + std::int64_t(k)).second)
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("{}: duplicate node id '{}'", node_where(k), n.id));
+    detail::check_embedding(emb.data() + k * std::size_t(dim), dim,
+                            fmt::format("{} (node '{}')", node_where(k), n.id));
+  }
+  auto lookup = [&](const std::string& id, const std::string& where, const char* role) {
+    auto it = g.index.find(id);
+    if (it != g.index.end()) return it->second;
+    auto jt = new_index.find(id);
+    if (jt != new_index.end()) return jt->second;
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("{}: unknown {} node id '{}'", where, role, id));
+  };
+  struct Key {
+    std::int64_t s, t;
+    std::string type;
+    bool operator<(const Key& o) const {
+      return std::tie(s, t, type) < std::tie(o.s, o.t, o.type);
+    }
+  };
+  std::map<Key, std::size_t> seen;
+  for (const detail::EdgeRec& e : g.edges) seen.emplace(Key{e.src, e.dst, g.type_names[std::size_t(e.type)]}, SIZE_MAX);
+  std::vector<std::pair<std::int64_t, std::int64_t>> ends(edges.size());
+  for (std::size_t k = 0; k < edges.size(); ++k) {
+    const Edge& e = edges[k];
+    const std::string where = edge_where(k);
+    detail::check_edge_values(e, where);
+    ends[k] = {lookup(e.source, where, "source"), lookup(e.target, where, "target")};
+    auto [it, fresh] = seen.emplace(Key{ends[k].first, ends[k].second, e.type}, k);
+    if (!fresh)
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("{}: duplicate edge {} -[{}]-> {}{}", where, e.source, e.type, e.target,
+                              it->second == SIZE_MAX ? " (already in the store)"
+                                                     : " (also " + edge_where(it->second) + ")"));
+  }
+  // Write in one transaction.
+  std::vector<std::int64_t> rowids(edges.size());
+  {
+    sql::Transaction tx(*db);
+    sql::Stmt ins(*db,
+                  "INSERT INTO nodes(idx, id, type, title, content, universal, level, residual, "
+                  "decay, threshold, type_weights, embedding) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+    for (std::size_t k = 0; k < nodes.size(); ++k) {
+      const Node& n = nodes[k];
+      ins.bind(1, g.n() + std::int64_t(k)).bind(2, n.id).bind(3, n.type).bind(4, n.title)
+          .bind(5, n.content).bind(6, std::int64_t(n.universal)).bind(7, std::int64_t(n.level))
+          .bind(8, double(n.residual)).bind(9, double(n.decay)).bind(10, double(n.threshold))
+          .bind(11, detail::format_type_weights(n.type_weights))
+          .bind_blob(12, emb.data() + k * std::size_t(dim), std::size_t(dim) * sizeof(float));
+      ins.run();
+    }
+    sql::Stmt ie(*db,
+                 "INSERT INTO edges(source, target, type, weight, confidence, success_rate) "
+                 "VALUES(?,?,?,?,?,?)");
+    for (std::size_t k = 0; k < edges.size(); ++k) {
+      const Edge& e = edges[k];
+      ie.bind(1, ends[k].first).bind(2, ends[k].second).bind(3, e.type).bind(4, double(e.weight))
+          .bind(5, double(e.confidence)).bind(6, double(e.success_rate));
+      ie.run();
+      rowids[k] = db->last_rowid();
+    }
+    tx.commit();
+  }
+  // Then the loaded graph.
+  for (std::size_t k = 0; k < nodes.size(); ++k) {
+    g.index.emplace(nodes[k].id, g.n());
+    g.nodes.push_back(nodes[k]);
+    const float* v = emb.data() + k * std::size_t(dim);
+    g.emb_raw.insert(g.emb_raw.end(), v, v + dim);
+    double s = 0;
+    for (int c = 0; c < dim; ++c) s += double(v[c]) * v[c];
+    const double inv = 1.0 / std::sqrt(s);
+    for (int c = 0; c < dim; ++c) g.emb_norm.push_back(static_cast<float>(v[c] * inv));
+  }
+  for (std::size_t k = 0; k < edges.size(); ++k) {
+    detail::EdgeRec r;
+    r.rowid = rowids[k];
+    r.src = static_cast<std::int32_t>(ends[k].first);
+    r.dst = static_cast<std::int32_t>(ends[k].second);
+    r.type = g.type_id(edges[k].type);
+    r.weight = edges[k].weight;
+    r.confidence = edges[k].confidence;
+    r.success_rate = edges[k].success_rate;
+    g.edges.push_back(r);
+  }
+  g.rebuild_node_arrays();
+  g.rebuild_csr();
+  invalidate_devices();
+}
+
+// ------------------------------------------------------------------ Store
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+Store::~Store() = default;
+
+namespace {
+std::unique_ptr<Store::Impl> make_store(const std::string& path, int dim, bool memory) {
+  if (dim < 1) throw Error(ErrorCode::invalid_argument, fmt::format("relevance store: dimension {} must be >= 1", dim));
+  if (!memory && file_exists(path))
+    throw Error(ErrorCode::io_error, fmt::format("relevance store {}: file already exists", path));
+  auto impl = std::make_unique<Store::Impl>();
+  impl->path = memory ? std::string() : path;
+  impl->db = std::make_unique<sql::Db>(memory ? ":memory:" : path, true);
+  try {
+    impl->db->exec("PRAGMA journal_mode=WAL");
+    impl->db->exec("PRAGMA synchronous=FULL");
+    sql::Transaction tx(*impl->db);
+    impl->db->exec(kSchema);
+    sql::Stmt m(*impl->db, "INSERT INTO meta(key, value) VALUES(?, ?)");
+    m.bind(1, std::string("schema_version")).bind(2, std::to_string(kSchemaVersion)).run();
+    m.bind(1, std::string("dim")).bind(2, std::to_string(dim)).run();
+    m.bind(1, std::string("embedder")).bind(2, std::string()).run();
+    tx.commit();
+  } catch (...) {
+    impl->db.reset();
+    if (!memory) {
+      std::remove(path.c_str());
+      std::remove((path + "-wal").c_str());
+      std::remove((path + "-shm").c_str());
+    }
+    throw;
+  }
+  impl->g.dim = dim;
+  impl->g.rebuild_node_arrays();
+  impl->g.rebuild_csr();
+  return impl;
+}
+}  // namespace
+
+Store Store::create(const std::string& path, int dim) { return Store(make_store(path, dim, false)); }
+Store Store::in_memory(int dim) { return Store(make_store(":memory:", dim, true)); }
+
+Store Store::open(const std::string& path) {
+  if (!file_exists(path))
+    throw Error(ErrorCode::io_error, fmt::format("relevance store {}: no such file", path));
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->db = std::make_unique<sql::Db>(path, false);
+  try {
+    sql::Stmt probe(*impl->db, "SELECT count(*) FROM sqlite_master WHERE name = 'meta'");
+    if (!probe.step() || probe.col_int(0) == 0)
+      throw Error(ErrorCode::parse_error, fmt::format("{}: not a relevance store (no meta table)", path));
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::parse_error) throw;
+    throw Error(ErrorCode::parse_error, fmt::format("{}: not a relevance store ({})", path, e.message()));
+  }
+  impl->db->exec("PRAGMA synchronous=FULL");
+  impl->load();
+  return Store(std::move(impl));
+}
+
+int Store::dim() const { return impl_->g.dim; }
+const std::string& Store::path() const { return impl_->path; }
+
+StoreStats Store::stats() const {
+  std::shared_lock<std::shared_mutex> lock(impl_->mu);
+  StoreStats s;
+  s.nodes = impl_->g.n();
+  s.edges = static_cast<std::int64_t>(impl_->g.edges.size());
+  s.dim = impl_->g.dim;
+  std::vector<char> used(impl_->g.type_names.size(), 0);
+  for (const auto& e : impl_->g.edges) used[std::size_t(e.type)] = 1;
+  s.edge_types = std::count(used.begin(), used.end(), 1);
+  for (const Node& n : impl_->g.nodes) s.universal += n.universal;
+  s.embedder = impl_->embedder;
+  return s;
+}
+
+std::int64_t Store::num_nodes() const {
+  std::shared_lock<std::shared_mutex> lock(impl_->mu);
+  return impl_->g.n();
+}
+
+Node Store::node(std::int64_t index) const {
+  std::shared_lock<std::shared_mutex> lock(impl_->mu);
+  if (index < 0 || index >= impl_->g.n())
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("node index {} is out of range [0, {})", index, impl_->g.n()));
+  return impl_->g.nodes[std::size_t(index)];
+}
+
+std::int64_t Store::find(const std::string& id) const {
+  std::shared_lock<std::shared_mutex> lock(impl_->mu);
+  auto it = impl_->g.index.find(id);
+  return it == impl_->g.index.end() ? -1 : it->second;
+}
+
+std::vector<Edge> Store::edges() const {
+  std::shared_lock<std::shared_mutex> lock(impl_->mu);
+  const GraphData& g = impl_->g;
+  std::vector<Edge> out;
+  out.reserve(g.edges.size());
+  for (const auto& r : g.edges)
+    out.push_back(Edge{g.nodes[std::size_t(r.src)].id, g.nodes[std::size_t(r.dst)].id,
+                       g.type_names[std::size_t(r.type)], r.weight, r.confidence, r.success_rate});
+  return out;
+}
+
+void Store::add_nodes(const std::vector<Node>& nodes, const std::vector<float>& embeddings) {
+  std::unique_lock<std::shared_mutex> lock(impl_->mu);
+  impl_->insert(nodes, embeddings, {}, [](std::size_t k) { return fmt::format("nodes[{}]", k); },
+                [](std::size_t k) { return fmt::format("edges[{}]", k); });
+}
+
+void Store::add_edges(const std::vector<Edge>& edges) {
+  std::unique_lock<std::shared_mutex> lock(impl_->mu);
+  impl_->insert({}, {}, edges, [](std::size_t k) { return fmt::format("nodes[{}]", k); },
+                [](std::size_t k) { return fmt::format("edges[{}]", k); });
+}
+
+namespace {
+std::size_t find_edge(const GraphData& g, const std::string& s, const std::string& t,
+                      const std::string& type) {
+  auto si = g.index.find(s), ti = g.index.find(t);
+  auto ty = g.type_index.find(type);
+  if (si != g.index.end() && ti != g.index.end() && ty != g.type_index.end()) {
+    for (std::int64_t p = g.row_offsets[std::size_t(si->second)];
+         p < g.row_offsets[std::size_t(si->second) + 1]; ++p) {
+      const auto k = std::size_t(g.csr_edge[std::size_t(p)]);
+      if (g.edges[k].dst == ti->second && g.edges[k].type == ty->second) return k;
+    }
+  }
+  throw Error(ErrorCode::invalid_argument,
+              fmt::format("no edge {} -[{}]-> {} in the store", s, type, t));
+}
+}  // namespace
+
+void Store::remove_edge(const std::string& source, const std::string& target,
+                        const std::string& type) {
+  std::unique_lock<std::shared_mutex> lock(impl_->mu);
+  GraphData& g = impl_->g;
+  const std::size_t k = find_edge(g, source, target, type);
+  sql::Stmt del(*impl_->db, "DELETE FROM edges WHERE eid = ?");
+  del.bind(1, g.edges[k].rowid).run();
+  g.edges.erase(g.edges.begin() + std::ptrdiff_t(k));
+  g.rebuild_csr();
+  impl_->invalidate_devices();
+}
+
+void Store::set_edge_weight(const std::string& source, const std::string& target,
+                            const std::string& type, float weight) {
+  std::unique_lock<std::shared_mutex> lock(impl_->mu);
+  GraphData& g = impl_->g;
+  const std::size_t k = find_edge(g, source, target, type);
+  if (!unit(weight))
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("set_edge_weight {} -[{}]-> {}: weight {} is outside [0, 1]", source,
+                            type, target, weight));
+  sql::Stmt up(*impl_->db, "UPDATE edges SET weight = ? WHERE eid = ?");
+  up.bind(1, double(weight)).bind(2, g.edges[k].rowid).run();
+  g.edges[k].weight = weight;
+  g.resort_row(g.edges[k].src);
+  impl_->invalidate_devices();
+}
+
+}  // namespace mpe::relevance

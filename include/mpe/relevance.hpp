@@ -1,0 +1,280 @@
+#pragma once
+/// @file relevance.hpp
+/// The relevance engine: a knowledge graph of an assistant's capabilities, constraints,
+/// guidelines and concepts, kept in an embedded SQLite store, and queries that find the few
+/// nodes that matter for a message — by meaning (cosine seeding), through the graph's
+/// structure (gated, frontier-sparse propagation) — plus learning from outcomes.
+///
+///     auto store = mpe::relevance::Store::open("graph.db");
+///     mpe::relevance::Query q;
+///     q.embedding = mpe::relevance::TextEmbedder(store.dim()).embed("show me serenity");
+///     mpe::relevance::QueryResult r = store.query(q);          // r.results: the extraction
+///     store.learn(r, mpe::relevance::Outcome::turn(1.0f));     // one reward for the turn
+///
+/// Propagation, per query (spec: relevance.md, step 2). a_j is node j's activation.
+///  - an active node j (a_j > 0) sends a_j · w_e along each outgoing edge e = (j → i) whose
+///    relevance a_j · w_e exceeds the edge gate; i aggregates Σ a_j · w_e · tw_i[type(e)] · s_e
+///    (tw_i: node i's per-edge-type weights, default 1; s_e: the level scale, 1 within a level,
+///    level_up_scale when level(i) > level(j), level_down_scale when level(i) < level(j));
+///  - with messages: c = ρ_i · a_i + (1 − ρ_i) · aggregate; without: c = decay_i · a_i;
+///  - a_i ← clamp(max(0, c − θ_i), 0, 1), and 0 when below the propagation threshold (the node
+///    leaves the active set);
+///  - stop when max_i |Δa_i| < tolerance or after max_iterations.
+/// The update is synchronous (every node reads the previous iteration's activations).
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <mpe/device.hpp>
+
+namespace mpe::relevance {
+
+/// Version of the store's SQLite schema this build writes and reads.
+inline constexpr int kSchemaVersion = 1;
+
+/// A node of the knowledge graph.
+struct Node {
+  std::string id;          ///< unique, non-empty (e.g. "img_gen_capability")
+  std::string type;        ///< e.g. "capability", "constraint", "guideline", "concept"
+  std::string title;       ///< short human-readable title
+  std::string content;     ///< the text the node stands for
+  bool universal = false;  ///< always extracted, whatever its activation
+  int level = 0;           ///< hierarchy level (e.g. 0 token, 1 chunk, 2 summary)
+  float residual = 0.5f;   ///< ρ in [0, 1]: weight of the node's own activation
+  float decay = 0.9f;      ///< in [0, 1]: factor applied when no message arrives
+  float threshold = 0.0f;  ///< θ in [0, 1]: subtracted before the clamp (ReLU with threshold)
+  /// Weight of each incoming edge type at this node (types not listed weigh 1), each >= 0.
+  std::map<std::string, float> type_weights;
+};
+
+/// A directed, typed edge. (source, target, type) is unique in a store.
+struct Edge {
+  std::string source;          ///< id of the source node
+  std::string target;          ///< id of the target node
+  std::string type;            ///< e.g. "ENABLES", "REQUIRES", "HAS_CONSTRAINT", "PART_OF"
+  float weight = 1.0f;         ///< learnable weight in [0, 1]
+  float confidence = 0.5f;     ///< in [0, 1]; feeds the confidence of the nodes it reaches
+  float success_rate = 0.5f;   ///< running success rate in [0, 1] (learning)
+};
+
+/// Per-query parameters; every one has the spec's default.
+struct QueryParams {
+  int top_k = 10;                      ///< seeds kept (most similar first), >= 0
+  float seed_threshold = 0.3f;         ///< minimum cosine similarity of a seed
+  int max_iterations = 5;              ///< propagation iteration cap, >= 0
+  float tolerance = 1e-3f;             ///< stop when max |Δa| < tolerance
+  float propagation_threshold = 0.05f; ///< activations below it leave the active set (→ 0)
+  float edge_gate = 0.0f;              ///< messages only where a_j · w_e > edge_gate
+  float level_up_scale = 1.0f;         ///< message factor towards a higher level
+  float level_down_scale = 1.0f;       ///< message factor towards a lower level
+  float min_activation = 0.2f;         ///< extraction minimum
+  /// Node types extracted (empty: every type).
+  std::vector<std::string> types = {"constraint", "capability", "guideline"};
+  bool include_universal = true;       ///< append universal nodes whatever their activation
+  int max_results = 0;                 ///< cap on non-universal results (0: no cap)
+};
+
+/// A seed given by the caller instead of semantic seeding.
+struct SeedSpec {
+  std::string id;           ///< node id
+  float activation = 1.0f;  ///< initial activation in (0, 1]
+};
+
+/// One query: a message embedding (any external model's, or TextEmbedder's) of the store's
+/// dimension, or explicit seeds (then `embedding` may be empty).
+struct Query {
+  std::vector<float> embedding;  ///< the message's embedding (dim() floats), or empty
+  std::vector<SeedSpec> seeds;   ///< explicit seeds; when non-empty, no semantic seeding
+  QueryParams params;            ///< parameters of this query
+};
+
+/// A seed found by cosine similarity.
+struct SeedHit {
+  std::int64_t node = 0;   ///< node index in the store
+  std::string id;          ///< node id
+  float similarity = 0.0f; ///< cosine similarity (= initial activation)
+};
+
+/// One extracted node.
+struct Activated {
+  std::int64_t node = 0;    ///< node index in the store
+  std::string id;           ///< node id
+  std::string type;         ///< node type
+  std::string title;        ///< node title
+  float activation = 0.0f;  ///< final activation in [0, 1]
+  /// Seeds: their similarity; others: the edge confidences of the messages the node last
+  /// received, weighted by message strength. 0 for a universal node that was never reached.
+  float confidence = 0.0f;
+  bool universal = false;   ///< a universal node
+  bool seed = false;        ///< one of the query's seeds
+};
+
+/// The answer to one query.
+struct QueryResult {
+  std::vector<Activated> results;  ///< extraction: sorted by activation, then universal nodes
+  std::vector<SeedHit> seeds;      ///< the seeds, most similar first
+  /// Every node active at the end (index, activation), by index: what learn() updates.
+  std::vector<std::pair<std::int64_t, float>> active;
+  int iterations = 0;              ///< propagation iterations that ran
+  bool converged = false;          ///< stopped by the tolerance (not by the cap)
+  std::int64_t edges_touched = 0;  ///< messages sent (edges that passed the gate), all iterations
+};
+
+/// An outcome to learn from: one reward for the turn and/or per-node rewards, each in [0, 1].
+struct Outcome {
+  float turn_reward = -1.0f;                    ///< < 0: none
+  std::map<std::string, float> node_rewards;    ///< node id -> reward (overrides turn_reward)
+  /// One reward for every activated node.
+  static Outcome turn(float reward) { return Outcome{reward, {}}; }
+};
+
+/// Learning options.
+struct LearnOptions {
+  float learning_rate = 0.1f;  ///< η
+  /// Called inside the transaction after each edge row is written (edges done, edges total),
+  /// before the commit; for progress reporting (and the crash test).
+  std::function<void(std::int64_t, std::int64_t)> on_edge;
+};
+
+/// What learn() changed.
+struct LearnReport {
+  std::int64_t nodes = 0;  ///< activated nodes that had a reward
+  std::int64_t edges = 0;  ///< edges updated
+};
+
+/// Counts of a store.
+struct StoreStats {
+  std::int64_t nodes = 0;       ///< nodes
+  std::int64_t edges = 0;       ///< edges
+  int dim = 0;                  ///< embedding dimension
+  std::int64_t edge_types = 0;  ///< distinct edge types
+  std::int64_t universal = 0;   ///< universal nodes
+  std::string embedder;         ///< "hashed-ngram-v1" when TextEmbedder made the embeddings
+};
+
+/// Deterministic text embedder of our own: hashed character n-grams (3, 4, 5 of each
+/// lower-cased word with boundary marks) and whole words, signed feature hashing into `dim`
+/// buckets, L2-normalised. Needs no model; two texts sharing words and word pieces get a
+/// positive cosine. Name: "hashed-ngram-v1".
+class TextEmbedder {
+ public:
+  /// An embedder into `dim` dimensions (>= 8; Error(invalid_argument) otherwise).
+  explicit TextEmbedder(int dim = 256);
+  /// Dimension of the embeddings.
+  int dim() const { return dim_; }
+  /// The embedding of `text` (all zeros for a text without letters or digits).
+  std::vector<float> embed(const std::string& text) const;
+  /// The name recorded in stores it embedded.
+  static const char* name() { return "hashed-ngram-v1"; }
+
+ private:
+  int dim_;
+};
+
+/// Options for importing nodes.csv / edges.csv.
+struct ImportOptions {
+  /// `.npy` file of float32/float64 embeddings [nodes, d] in nodes.csv's row order; empty:
+  /// TextEmbedder(embed_dim) over "title. content".
+  std::string embeddings_npy;
+  int embed_dim = 256;  ///< TextEmbedder's dimension when no embeddings file is given
+};
+
+/// The store: a SQLite file (nodes, edges, embeddings, learned weights and success rates,
+/// schema version) plus the graph loaded from it (the out-edge CSR, normalised embeddings,
+/// node parameters, device copies made on first use). Writes go to the file in one
+/// transaction and then to the loaded graph; a failed write changes neither.
+///
+/// Thread safety: query()/query_batch()/node()/edges()/stats() may run from many threads at
+/// once; writes (add_*, remove_edge, set_edge_weight, learn, import_csv) take an exclusive lock
+/// and wait for running queries. Move-only.
+class Store {
+ public:
+  /// Creates a new, empty store file for embeddings of dimension `dim` (>= 1). Throws
+  /// Error(io_error) when the file already exists or cannot be created.
+  static Store create(const std::string& path, int dim);
+  /// Opens an existing store; Error(io_error) when missing, Error(parse_error) when it is not a
+  /// store or has another schema version.
+  static Store open(const std::string& path);
+  /// An in-memory store (nothing on disk), for tests and one-off graphs.
+  static Store in_memory(int dim);
+  /// Creates `path` from nodes.csv and edges.csv (see import_csv).
+  static Store import(const std::string& path, const std::string& nodes_csv,
+                      const std::string& edges_csv, const ImportOptions& options = {});
+
+  Store(Store&&) noexcept;
+  Store& operator=(Store&&) noexcept;
+  ~Store();
+
+  /// Embedding dimension.
+  int dim() const;
+  /// Counts and facts.
+  StoreStats stats() const;
+  /// File path ("" when in memory).
+  const std::string& path() const;
+
+  /// Adds nodes with their embeddings (row-major [nodes.size(), dim()]), all or none: a
+  /// duplicate or empty id, a parameter out of range, a NaN/infinite or all-zero embedding or
+  /// a size mismatch throws Error naming the node, and nothing is added.
+  void add_nodes(const std::vector<Node>& nodes, const std::vector<float>& embeddings);
+  /// Adds edges, all or none: unknown node ids, a duplicate (source, target, type) (in the
+  /// store or in the list), weights/confidence/success rate outside [0, 1] throw Error naming
+  /// the edge, and nothing is added.
+  void add_edges(const std::vector<Edge>& edges);
+  /// Removes an edge; Error(invalid_argument) when there is no such edge.
+  void remove_edge(const std::string& source, const std::string& target, const std::string& type);
+  /// Sets an edge's weight (in [0, 1]); Error(invalid_argument) for an unknown edge or a bad
+  /// weight.
+  void set_edge_weight(const std::string& source, const std::string& target,
+                       const std::string& type, float weight);
+
+  /// Imports nodes.csv (header names the columns: id, type, title[, content, universal, level,
+  /// residual, decay, threshold, type_weights "TYPE=w;TYPE=w"]; Neo4j-style `:ID`/`:LABEL`
+  /// accepted) and edges.csv (source, target, type[, weight, confidence, success_rate];
+  /// `:START_ID`, `:END_ID`, `:TYPE` accepted) into this store, with embeddings from a `.npy`
+  /// file or TextEmbedder, in one transaction. Errors name the file and line; nothing changes.
+  void import_csv(const std::string& nodes_csv, const std::string& edges_csv,
+                  const ImportOptions& options = {});
+  /// Writes nodes.csv, edges.csv and embeddings.npy (in nodes.csv's order) into `dir`.
+  void export_csv(const std::string& dir) const;
+
+  /// Number of nodes.
+  std::int64_t num_nodes() const;
+  /// Node by index (Error(invalid_argument) when out of range).
+  Node node(std::int64_t index) const;
+  /// Index of a node id, or -1.
+  std::int64_t find(const std::string& id) const;
+  /// Every edge, in insertion order, with its current weight and success rate.
+  std::vector<Edge> edges() const;
+
+  /// Runs one query on `device` (see query_batch).
+  QueryResult query(const Query& query, const Device& device = Device::cpu()) const;
+  /// Runs a batch of queries against the loaded graph in one call: seeding is one matrix
+  /// product of the (normalised) query embeddings with the node embeddings, propagation runs
+  /// per query on the shared CSR (OpenMP over queries on the CPU; one set of launches for the
+  /// batch on a CUDA device). Results in the order of `queries`. A bad query (wrong dimension,
+  /// NaN, unknown seed id, parameter out of range) throws Error naming it, before any work.
+  /// Thread-safe with other readers; the same numbers on every device (float tolerance).
+  std::vector<QueryResult> query_batch(const std::vector<Query>& queries,
+                                       const Device& device = Device::cpu()) const;
+
+  /// Learns from an outcome (spec step 4): for every outgoing edge of every node active in
+  /// `result` that has a reward r: w ← clamp(w + η (r − success_rate), 0, 1), then
+  /// success_rate ← 0.9 success_rate + 0.1 r. Persisted in one transaction (a crash leaves
+  /// the file before or after, never between), then applied to the loaded graph.
+  LearnReport learn(const QueryResult& result, const Outcome& outcome,
+                    const LearnOptions& options = {});
+  /// The same for an explicit list of activated node ids.
+  LearnReport learn(const std::vector<std::string>& activated, const Outcome& outcome,
+                    const LearnOptions& options = {});
+
+  struct Impl;  ///< implementation (engine/relevance)
+
+ private:
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mpe::relevance
