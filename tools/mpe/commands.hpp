@@ -7,4 +7,5 @@ void add_info_command(CLI::App& app);       // mpe info
 void add_aggregate_command(CLI::App& app);  // mpe aggregate GRAPH
 void add_plan_command(CLI::App& app);       // mpe plan MODEL REQUEST
 void add_agent_command(CLI::App& app);      // mpe agent --env ...
+void add_relevance_command(CLI::App& app);  // mpe relevance import|query|learn|export|demo
 }  // namespace mpe::cli
