@@ -12,6 +12,7 @@
 #include "csr_aggregate.hpp"
 #include "graph_mp.hpp"
 #include "lse_contract.hpp"
+#include "relevance.hpp"
 
 namespace mpe::detail {
 
@@ -73,6 +74,11 @@ class Backend {
   virtual void attention(int index, const kernels::AttentionArgs& args) = 0;
   // Attention masked by a CSR neighbourhood (args.row_offsets / col_indices).
   virtual void attention_csr(int index, const kernels::AttentionArgs& args) = 0;
+  // Relevance engine (relevance.hpp): queued on the device's stream; relevance_propagate takes
+  // its workspace from the device (args.workspace is ignored).
+  virtual void relevance_similarity(int index, const kernels::RelevanceSimilarityArgs& args) = 0;
+  virtual void relevance_topk(int index, const kernels::RelevanceTopkArgs& args) = 0;
+  virtual void relevance_propagate(int index, const kernels::RelevancePropagateArgs& args) = 0;
 };
 
 // The backend serving `device`; throws Error(device_unavailable) when it is not built or the

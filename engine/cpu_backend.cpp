@@ -106,6 +106,15 @@ class CpuBackend final : public Backend {
   void attention_csr(int, const kernels::AttentionArgs& args) override {
     kernels::attention_csr_cpu(args);
   }
+  void relevance_similarity(int, const kernels::RelevanceSimilarityArgs& args) override {
+    kernels::relevance_similarity_cpu(args);
+  }
+  void relevance_topk(int, const kernels::RelevanceTopkArgs& args) override {
+    kernels::relevance_topk_cpu(args);
+  }
+  void relevance_propagate(int, const kernels::RelevancePropagateArgs& args) override {
+    kernels::relevance_propagate_cpu(args);
+  }
 };
 
 }  // namespace

@@ -55,7 +55,7 @@ struct RelevanceTopkArgs {
   const std::int32_t* k = nullptr;     // [batch], each in [0, max_k]
   const float* threshold = nullptr;    // [batch]
   std::int32_t* seed_nodes = nullptr;  // [batch, max_k]
-  float* seed_act = nullptr;           // [batch, max_k]
+  float* seed_sim = nullptr;           // [batch, max_k] similarity of each pick
   std::int32_t* seed_count = nullptr;  // [batch]
   std::int64_t batch = 0;
   std::int64_t nodes = 0;
@@ -74,6 +74,7 @@ struct RelevancePropagateArgs {
   const std::int32_t* seed_count = nullptr;  // [batch]
   std::int32_t max_seeds = 0;
   std::int64_t batch = 0;
+  std::int32_t max_iterations = 0;     // max of params[].max_iterations (read on the host)
   std::int32_t* out_nodes = nullptr;   // [batch, nodes]
   float* out_act = nullptr;            // [batch, nodes]
   float* out_conf = nullptr;           // [batch, nodes]

@@ -186,6 +186,21 @@ class CudaBackend final : public Backend {
   void attention_csr(int index, const kernels::AttentionArgs& args) override {
     kernels::attention_csr_cuda(args, enter(index).stream());
   }
+  void relevance_similarity(int index, const kernels::RelevanceSimilarityArgs& args) override {
+    CudaContext& ctx = enter(index);
+    kernels::relevance_similarity_cuda(args, ctx.stream(), ctx.cublas());
+  }
+  void relevance_topk(int index, const kernels::RelevanceTopkArgs& args) override {
+    kernels::relevance_topk_cuda(args, enter(index).stream());
+  }
+  void relevance_propagate(int index, const kernels::RelevancePropagateArgs& args) override {
+    if (args.batch == 0 || args.g.nodes == 0) return;
+    CudaContext& ctx = enter(index);
+    PoolBuffer workspace(ctx, kernels::relevance_propagate_workspace_bytes(args.batch, args.g.nodes));
+    kernels::RelevancePropagateArgs a = args;
+    a.workspace = workspace.get();
+    kernels::relevance_propagate_cuda(a, ctx.stream());
+  }
 
  private:
   static CudaContext& enter(int index) {

@@ -284,7 +284,7 @@ void Store::import_csv(const std::string& nodes_csv, const std::string& edges_cs
                        const ImportOptions& options) {
   const NodeFile nf = read_nodes(nodes_csv);
   const EdgeFile ef = edges_csv.empty() ? EdgeFile{} : read_edges(edges_csv);
-  std::unique_lock<std::shared_mutex> lock(impl_->mu);
+  auto lock = impl_->write_lock();
   if (options.embeddings_npy.empty() && options.embed_dim != impl_->g.dim)
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("import: the text embedder's dimension {} differs from the store's {}",
@@ -319,7 +319,7 @@ Store Store::import(const std::string& path, const std::string& nodes_csv,
 }
 
 void Store::export_csv(const std::string& dir) const {
-  std::shared_lock<std::shared_mutex> lock(impl_->mu);
+  auto lock = impl_->read_lock();
   const detail::GraphData& g = impl_->g;
   ::mkdir(dir.c_str(), 0755);
   struct stat st;

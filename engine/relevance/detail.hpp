@@ -69,6 +69,15 @@ struct Store::Impl {
   std::string path;
   std::string embedder;
   mutable std::shared_mutex mu;  // readers: queries; writers: updates
+  mutable std::mutex turnstile;  // a waiting writer holds it, so new readers queue behind it
+  std::shared_lock<std::shared_mutex> read_lock() const {
+    { std::lock_guard<std::mutex> pass(turnstile); }
+    return std::shared_lock<std::shared_mutex>(mu);
+  }
+  std::unique_lock<std::shared_mutex> write_lock() const {
+    std::lock_guard<std::mutex> hold(turnstile);
+    return std::unique_lock<std::shared_mutex>(mu);
+  }
   detail::GraphData g;
   mutable std::mutex dev_mu;
   mutable std::map<std::pair<int, int>, std::shared_ptr<const detail::DeviceGraph>> dev_cache;

@@ -90,7 +90,7 @@ LearnReport learn_nodes(Store::Impl& impl, const std::vector<std::int64_t>& acti
 
 LearnReport Store::learn(const QueryResult& result, const Outcome& outcome,
                          const LearnOptions& options) {
-  std::unique_lock<std::shared_mutex> lock(impl_->mu);
+  auto lock = impl_->write_lock();
   std::vector<std::int64_t> active;
   for (const auto& [i, a] : result.active)
     if (a > 0.0f) active.push_back(i);
@@ -99,7 +99,7 @@ LearnReport Store::learn(const QueryResult& result, const Outcome& outcome,
 
 LearnReport Store::learn(const std::vector<std::string>& activated, const Outcome& outcome,
                          const LearnOptions& options) {
-  std::unique_lock<std::shared_mutex> lock(impl_->mu);
+  auto lock = impl_->write_lock();
   std::vector<std::int64_t> active;
   for (const std::string& id : activated) {
     auto it = impl_->g.index.find(id);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <mpe/error.hpp>
 
+#include "backend.hpp"
 #include "relevance/detail.hpp"
 
 namespace mpe::relevance {
@@ -15,7 +16,9 @@ namespace mpe::relevance {
 namespace {
 using detail::GraphData;
 
-constexpr std::int64_t kCpuChunkElems = std::int64_t(1) << 24;  // tuning: batch chunk · nodes
+// tuning: queries per chunk · nodes (outputs and similarities are chunk · nodes arrays)
+constexpr std::int64_t kCpuChunkElems = std::int64_t(1) << 24;
+constexpr std::int64_t kDeviceChunkElems = std::int64_t(1) << 27;  // x ~11 arrays of 4 bytes
 
 void check_query(const Query& q, std::size_t k, const GraphData& g) {
   const QueryParams& p = q.params;
@@ -113,58 +116,78 @@ void extract(const GraphData& g, const Query& q, QueryResult& r,
   r.results = std::move(picked);
 }
 
-// Runs one chunk of queries on the CPU.
-void run_chunk_cpu(const GraphData& g, const std::vector<Query>& queries, std::size_t begin,
-                   std::size_t end, std::vector<QueryResult>& out) {
+// Where a chunk runs: the backend, and the graph's arrays on its device.
+struct Target {
+  Device device;
+  ::mpe::detail::Backend* backend = nullptr;
+  kernels::RelevanceGraph graph;   // pointers on the device
+  const float* embeddings = nullptr;  // [n, dim] normalised, on the device
+};
+
+template <class T>
+Tensor upload(const std::vector<T>& v, const Device& dev) {
+  return Tensor::from_vector(v, {std::int64_t(v.size())}, dev);
+}
+
+// Runs queries [begin, end) on the target: seeding (similarity product + top-k), propagation,
+// then the host reads back each query's active set and extracts.
+void run_chunk(const GraphData& g, const Target& t, const std::vector<Query>& queries,
+               std::size_t begin, std::size_t end, std::vector<QueryResult>& out) {
   const std::int64_t B = std::int64_t(end - begin), N = g.n();
-  // Seeding: one similarity product for the chunk's semantic queries.
+  const int di = t.device.index;
+  ::mpe::detail::Backend& be = *t.backend;
   std::vector<std::size_t> semantic;
-  std::int32_t max_seeds = 0;
+  std::int32_t max_seeds = 1, max_iterations = 0;
   for (std::size_t k = begin; k < end; ++k) {
-    if (queries[k].seeds.empty()) {
+    const Query& q = queries[k];
+    max_iterations = std::max(max_iterations, std::int32_t(q.params.max_iterations));
+    if (q.seeds.empty()) {
       semantic.push_back(k);
-      max_seeds = std::max(max_seeds, std::int32_t(std::min<std::int64_t>(queries[k].params.top_k, N)));
+      max_seeds = std::max(max_seeds, std::int32_t(std::min<std::int64_t>(q.params.top_k, N)));
     } else {
-      max_seeds = std::max(max_seeds, std::int32_t(queries[k].seeds.size()));
+      max_seeds = std::max(max_seeds, std::int32_t(q.seeds.size()));
     }
   }
-  max_seeds = std::max(max_seeds, 1);
-  std::vector<std::int32_t> seed_nodes(static_cast<std::size_t>(B * max_seeds), 0), seed_count(static_cast<std::size_t>(B), 0);
+  std::vector<std::int32_t> seed_nodes(static_cast<std::size_t>(B * max_seeds), 0);
+  std::vector<std::int32_t> seed_count(static_cast<std::size_t>(B), 0);
   std::vector<float> seed_act(static_cast<std::size_t>(B * max_seeds), 0.0f);
-  if (!semantic.empty() && N > 0) {
+  // Seeding: one similarity product for the chunk's semantic queries, then top k of each.
+  if (!semantic.empty()) {
     const std::int64_t S = std::int64_t(semantic.size());
     std::vector<float> qm(static_cast<std::size_t>(S * g.dim));
+    std::vector<std::int32_t> ks(static_cast<std::size_t>(S));
+    std::vector<float> th(static_cast<std::size_t>(S));
     for (std::int64_t s = 0; s < S; ++s) {
-      const auto& e = queries[semantic[std::size_t(s)]].embedding;
+      const Query& q = queries[semantic[std::size_t(s)]];
       double norm = 0;
-      for (float v : e) norm += double(v) * v;
+      for (float v : q.embedding) norm += double(v) * v;
       const double inv = 1.0 / std::sqrt(norm);
-      for (int c = 0; c < g.dim; ++c) qm[std::size_t(s * g.dim + c)] = float(e[std::size_t(c)] * inv);
+      for (int c = 0; c < g.dim; ++c)
+        qm[std::size_t(s * g.dim + c)] = float(q.embedding[std::size_t(c)] * inv);
+      ks[std::size_t(s)] = std::int32_t(std::min<std::int64_t>(q.params.top_k, N));
+      th[std::size_t(s)] = q.params.seed_threshold;
     }
-    std::vector<float> sim(static_cast<std::size_t>(S * N));
-    kernels::relevance_similarity_cpu({qm.data(), g.emb_norm.data(), sim.data(), S, N, g.dim});
-    std::vector<std::int32_t> ks(static_cast<std::size_t>(S)), sn(static_cast<std::size_t>(S * max_seeds)),
-        sc(static_cast<std::size_t>(S));
-    std::vector<float> th(static_cast<std::size_t>(S)), sa(static_cast<std::size_t>(S * max_seeds));
-    for (std::int64_t s = 0; s < S; ++s) {
-      const QueryParams& p = queries[semantic[std::size_t(s)]].params;
-      ks[std::size_t(s)] = std::int32_t(std::min<std::int64_t>(p.top_k, N));
-      th[std::size_t(s)] = p.seed_threshold;
-    }
-    kernels::RelevanceTopkArgs ta{sim.data(), ks.data(), th.data(), sn.data(), sa.data(),
-                                  sc.data(), S, N, max_seeds};
-    kernels::relevance_topk_cpu(ta);
+    const Tensor qd = Tensor::from_vector(qm, {S, std::int64_t(g.dim)}, t.device);
+    Tensor sim = Tensor::empty({S, N}, DType::f32, t.device);
+    be.relevance_similarity(di, {qd.data<float>(), t.embeddings, sim.data<float>(), S, N, g.dim});
+    const Tensor kd = upload(ks, t.device), thd = upload(th, t.device);
+    Tensor sn = Tensor::empty({S, max_seeds}, DType::i32, t.device);
+    Tensor ss = Tensor::empty({S, max_seeds}, DType::f32, t.device);
+    Tensor sc = Tensor::empty({S}, DType::i32, t.device);
+    be.relevance_topk(di, {sim.data<float>(), kd.data<std::int32_t>(), thd.data<float>(),
+                           sn.data<std::int32_t>(), ss.data<float>(), sc.data<std::int32_t>(), S, N,
+                           max_seeds});
+    const std::vector<std::int32_t> hn = sn.to_vector<std::int32_t>(), hc = sc.to_vector<std::int32_t>();
+    const std::vector<float> hs = ss.to_vector<float>();
     for (std::int64_t s = 0; s < S; ++s) {
       const std::int64_t qi = std::int64_t(semantic[std::size_t(s)] - begin);
-      seed_count[std::size_t(qi)] = sc[std::size_t(s)];
-      for (std::int32_t r = 0; r < sc[std::size_t(s)]; ++r) {
-        seed_nodes[std::size_t(qi * max_seeds + r)] = sn[std::size_t(s * max_seeds + r)];
-        seed_act[std::size_t(qi * max_seeds + r)] = sa[std::size_t(s * max_seeds + r)];
-        // Similarity kept unclamped for the report.
-        out[std::size_t(qi) + begin].seeds.push_back(
-            SeedHit{sn[std::size_t(s * max_seeds + r)],
-                    g.nodes[std::size_t(sn[std::size_t(s * max_seeds + r)])].id,
-                    sim[std::size_t(s * N + sn[std::size_t(s * max_seeds + r)])]});
+      seed_count[std::size_t(qi)] = hc[std::size_t(s)];
+      for (std::int32_t r = 0; r < hc[std::size_t(s)]; ++r) {
+        const std::int32_t node = hn[std::size_t(s * max_seeds + r)];
+        const float sv = hs[std::size_t(s * max_seeds + r)];
+        seed_nodes[std::size_t(qi * max_seeds + r)] = node;
+        seed_act[std::size_t(qi * max_seeds + r)] = std::min(1.0f, sv);
+        out[begin + std::size_t(qi)].seeds.push_back(SeedHit{node, g.nodes[std::size_t(node)].id, sv});
       }
     }
   }
@@ -172,56 +195,71 @@ void run_chunk_cpu(const GraphData& g, const std::vector<Query>& queries, std::s
   for (std::int64_t qi = 0; qi < B; ++qi) {
     const Query& q = queries[begin + std::size_t(qi)];
     params[std::size_t(qi)] = kernel_params(q.params);
-    if (!q.seeds.empty()) {
-      seed_count[std::size_t(qi)] = std::int32_t(q.seeds.size());
-      for (std::size_t r = 0; r < q.seeds.size(); ++r) {
-        const std::int64_t i = g.index.at(q.seeds[r].id);
-        seed_nodes[std::size_t(qi * max_seeds) + r] = std::int32_t(i);
-        seed_act[std::size_t(qi * max_seeds) + r] = q.seeds[r].activation;
-        out[begin + std::size_t(qi)].seeds.push_back(SeedHit{i, q.seeds[r].id, q.seeds[r].activation});
-      }
+    if (q.seeds.empty()) continue;
+    seed_count[std::size_t(qi)] = std::int32_t(q.seeds.size());
+    for (std::size_t r = 0; r < q.seeds.size(); ++r) {
+      const std::int64_t i = g.index.at(q.seeds[r].id);
+      seed_nodes[std::size_t(qi * max_seeds) + r] = std::int32_t(i);
+      seed_act[std::size_t(qi * max_seeds) + r] = q.seeds[r].activation;
+      out[begin + std::size_t(qi)].seeds.push_back(SeedHit{i, q.seeds[r].id, q.seeds[r].activation});
     }
   }
-  // Outputs sized for the worst case (every node active), left uninitialised: only the first
-  // count entries of each query's row are written and read.
-  std::unique_ptr<std::int32_t[]> on(new std::int32_t[std::size_t(B * N)]);
-  std::unique_ptr<float[]> oa(new float[std::size_t(B * N)]), oc(new float[std::size_t(B * N)]);
-  std::vector<std::int32_t> iters(static_cast<std::size_t>(B)), conv(static_cast<std::size_t>(B));
-  std::vector<std::int64_t> count(static_cast<std::size_t>(B)), msgs(static_cast<std::size_t>(B));
+  // Propagation. Outputs are sized for the worst case (every node active) and left
+  // uninitialised: only the first count entries of each query's row are written and read.
+  static_assert(sizeof(kernels::RelevanceParams) % 4 == 0, "params travel as 4-byte words");
+  const std::size_t pwords = params.size() * sizeof(kernels::RelevanceParams) / 4;
+  const Tensor pd = Tensor::from_host(params.data(), pwords, DType::f32,
+                                      {std::int64_t(pwords)}, t.device);
+  const Tensor snd = upload(seed_nodes, t.device), sad = upload(seed_act, t.device),
+               scd = upload(seed_count, t.device);
+  Tensor on = Tensor::empty({B * N}, DType::i32, t.device);
+  Tensor oa = Tensor::empty({B * N}, DType::f32, t.device);
+  Tensor oc = Tensor::empty({B * N}, DType::f32, t.device);
+  Tensor count = Tensor::empty({B}, DType::i64, t.device), msgs = Tensor::empty({B}, DType::i64, t.device);
+  Tensor iters = Tensor::empty({B}, DType::i32, t.device), conv = Tensor::empty({B}, DType::i32, t.device);
   kernels::RelevancePropagateArgs pa;
-  pa.g = g.view();
-  pa.params = params.data();
-  pa.seed_nodes = seed_nodes.data();
-  pa.seed_act = seed_act.data();
-  pa.seed_count = seed_count.data();
+  pa.g = t.graph;
+  pa.params = static_cast<const kernels::RelevanceParams*>(pd.raw());
+  pa.seed_nodes = snd.data<std::int32_t>();
+  pa.seed_act = sad.data<float>();
+  pa.seed_count = scd.data<std::int32_t>();
   pa.max_seeds = max_seeds;
   pa.batch = B;
-  pa.out_nodes = on.get();
-  pa.out_act = oa.get();
-  pa.out_conf = oc.get();
-  pa.out_count = count.data();
-  pa.iterations = iters.data();
-  pa.converged = conv.data();
-  pa.messages = msgs.data();
-  if (N > 0) kernels::relevance_propagate_cpu(pa);
+  pa.max_iterations = max_iterations;
+  pa.out_nodes = on.data<std::int32_t>();
+  pa.out_act = oa.data<float>();
+  pa.out_conf = oc.data<float>();
+  pa.out_count = count.data<std::int64_t>();
+  pa.iterations = iters.data<std::int32_t>();
+  pa.converged = conv.data<std::int32_t>();
+  pa.messages = msgs.data<std::int64_t>();
+  be.relevance_propagate(di, pa);
+  const std::vector<std::int64_t> hcount = count.to_vector<std::int64_t>(), hmsgs = msgs.to_vector<std::int64_t>();
+  const std::vector<std::int32_t> hiters = iters.to_vector<std::int32_t>(), hconv = conv.to_vector<std::int32_t>();
   for (std::int64_t qi = 0; qi < B; ++qi) {
     QueryResult& r = out[begin + std::size_t(qi)];
-    r.iterations = N > 0 ? iters[std::size_t(qi)] : 0;
-    r.converged = N > 0 && conv[std::size_t(qi)] != 0;
-    r.edges_touched = N > 0 ? msgs[std::size_t(qi)] : 0;
-    std::vector<std::int64_t> order(std::size_t(N > 0 ? count[std::size_t(qi)] : 0));
-    for (std::size_t k = 0; k < order.size(); ++k) order[k] = std::int64_t(k);
-    const std::int64_t base = qi * N;
-    std::sort(order.begin(), order.end(), [&](std::int64_t x, std::int64_t y) {
-      return on[std::size_t(base + x)] < on[std::size_t(base + y)];
-    });
-    std::vector<float> conf(order.size());
-    r.active.resize(order.size());
-    for (std::size_t k = 0; k < order.size(); ++k) {
-      r.active[k] = {on[std::size_t(base + order[k])], oa[std::size_t(base + order[k])]};
-      conf[k] = oc[std::size_t(base + order[k])];
+    r.iterations = hiters[std::size_t(qi)];
+    r.converged = hconv[std::size_t(qi)] != 0;
+    r.edges_touched = hmsgs[std::size_t(qi)];
+    const auto cnt = std::size_t(hcount[std::size_t(qi)]);
+    std::vector<std::int32_t> nodes(cnt);
+    std::vector<float> act(cnt), conf(cnt);
+    if (cnt) {
+      const std::size_t off = std::size_t(qi * N);
+      be.copy_to_host(di, nodes.data(), on.data<std::int32_t>() + off, cnt * 4);
+      be.copy_to_host(di, act.data(), oa.data<float>() + off, cnt * 4);
+      be.copy_to_host(di, conf.data(), oc.data<float>() + off, cnt * 4);
     }
-    extract(g, queries[begin + std::size_t(qi)], r, conf);
+    std::vector<std::size_t> order(cnt);
+    for (std::size_t k = 0; k < cnt; ++k) order[k] = k;
+    std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return nodes[x] < nodes[y]; });
+    std::vector<float> sorted_conf(cnt);
+    r.active.resize(cnt);
+    for (std::size_t k = 0; k < cnt; ++k) {
+      r.active[k] = {nodes[order[k]], act[order[k]]};
+      sorted_conf[k] = conf[order[k]];
+    }
+    extract(g, queries[begin + std::size_t(qi)], r, sorted_conf);
   }
 }
 }  // namespace
@@ -230,20 +268,75 @@ QueryResult Store::query(const Query& query, const Device& device) const {
   return std::move(query_batch({query}, device).front());
 }
 
+std::shared_ptr<const detail::DeviceGraph> Store::Impl::device_graph(const Device& d) const {
+  std::lock_guard<std::mutex> lock(dev_mu);
+  auto& slot = dev_cache[{int(d.kind), d.index}];
+  if (!slot) {
+    auto dg = std::make_shared<detail::DeviceGraph>();
+    dg->device = d;
+    auto put = [&](Tensor& t, const auto& v) {
+      if (!v.empty()) t = upload(v, d);
+    };
+    put(dg->row_offsets, g.row_offsets);
+    put(dg->targets, g.csr_targets);
+    put(dg->weights, g.csr_weights);
+    put(dg->types, g.csr_types);
+    put(dg->conf, g.csr_conf);
+    put(dg->type_weights, g.type_weights);
+    put(dg->residual, g.residual);
+    put(dg->decay, g.decay);
+    put(dg->threshold, g.threshold);
+    put(dg->level, g.level);
+    put(dg->embeddings, g.emb_norm);
+    slot = dg;
+  }
+  return slot;
+}
+
+namespace detail {
+kernels::RelevanceGraph DeviceGraph::view(std::int64_t nodes, std::int32_t num_types) const {
+  auto ptr = [](const Tensor& t) { return t.defined() ? t.raw() : nullptr; };
+  kernels::RelevanceGraph v;
+  v.nodes = nodes;
+  v.row_offsets = static_cast<const std::int64_t*>(ptr(row_offsets));
+  v.targets = static_cast<const std::int32_t*>(ptr(targets));
+  v.weights = static_cast<const float*>(ptr(weights));
+  v.edge_types = static_cast<const std::int32_t*>(ptr(types));
+  v.confidence = static_cast<const float*>(ptr(conf));
+  v.type_weights = static_cast<const float*>(ptr(type_weights));
+  v.num_types = num_types;
+  v.residual = static_cast<const float*>(ptr(residual));
+  v.decay = static_cast<const float*>(ptr(decay));
+  v.threshold = static_cast<const float*>(ptr(threshold));
+  v.level = static_cast<const std::int32_t*>(ptr(level));
+  return v;
+}
+}  // namespace detail
+
 std::vector<QueryResult> Store::query_batch(const std::vector<Query>& queries,
                                             const Device& device) const {
-  std::shared_lock<std::shared_mutex> lock(impl_->mu);
+  auto lock = impl_->read_lock();
   const GraphData& g = impl_->g;
   for (std::size_t k = 0; k < queries.size(); ++k) check_query(queries[k], k, g);
   std::vector<QueryResult> out(queries.size());
-  if (device.kind != DeviceKind::cpu) {
-    throw Error(ErrorCode::not_supported,
-                fmt::format("relevance queries on {} are not built yet", device.str()));
+  if (queries.empty() || g.n() == 0) return out;
+  Target t;
+  t.device = device;
+  t.backend = &::mpe::detail::backend_for(device);
+  std::shared_ptr<const detail::DeviceGraph> dg;
+  std::int64_t budget = kCpuChunkElems;
+  if (device.kind == DeviceKind::cpu) {
+    t.graph = g.view();
+    t.embeddings = g.emb_norm.data();
+  } else {
+    dg = impl_->device_graph(device);
+    t.graph = dg->view(g.n(), std::int32_t(g.type_names.size()));
+    t.embeddings = dg->embeddings.data<float>();
+    budget = kDeviceChunkElems;
   }
-  const std::size_t chunk =
-      std::size_t(std::max<std::int64_t>(1, kCpuChunkElems / std::max<std::int64_t>(1, g.n())));
+  const std::size_t chunk = std::size_t(std::max<std::int64_t>(1, budget / g.n()));
   for (std::size_t b = 0; b < queries.size(); b += chunk)
-    run_chunk_cpu(g, queries, b, std::min(queries.size(), b + chunk), out);
+    run_chunk(g, t, queries, b, std::min(queries.size(), b + chunk), out);
   return out;
 }
 

@@ -473,7 +473,7 @@ int Store::dim() const { return impl_->g.dim; }
 const std::string& Store::path() const { return impl_->path; }
 
 StoreStats Store::stats() const {
-  std::shared_lock<std::shared_mutex> lock(impl_->mu);
+  auto lock = impl_->read_lock();
   StoreStats s;
   s.nodes = impl_->g.n();
   s.edges = static_cast<std::int64_t>(impl_->g.edges.size());
@@ -487,12 +487,12 @@ StoreStats Store::stats() const {
 }
 
 std::int64_t Store::num_nodes() const {
-  std::shared_lock<std::shared_mutex> lock(impl_->mu);
+  auto lock = impl_->read_lock();
   return impl_->g.n();
 }
 
 Node Store::node(std::int64_t index) const {
-  std::shared_lock<std::shared_mutex> lock(impl_->mu);
+  auto lock = impl_->read_lock();
   if (index < 0 || index >= impl_->g.n())
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("node index {} is out of range [0, {})", index, impl_->g.n()));
@@ -500,13 +500,13 @@ Node Store::node(std::int64_t index) const {
 }
 
 std::int64_t Store::find(const std::string& id) const {
-  std::shared_lock<std::shared_mutex> lock(impl_->mu);
+  auto lock = impl_->read_lock();
   auto it = impl_->g.index.find(id);
   return it == impl_->g.index.end() ? -1 : it->second;
 }
 
 std::vector<Edge> Store::edges() const {
-  std::shared_lock<std::shared_mutex> lock(impl_->mu);
+  auto lock = impl_->read_lock();
   const GraphData& g = impl_->g;
   std::vector<Edge> out;
   out.reserve(g.edges.size());
@@ -517,13 +517,13 @@ std::vector<Edge> Store::edges() const {
 }
 
 void Store::add_nodes(const std::vector<Node>& nodes, const std::vector<float>& embeddings) {
-  std::unique_lock<std::shared_mutex> lock(impl_->mu);
+  auto lock = impl_->write_lock();
   impl_->insert(nodes, embeddings, {}, [](std::size_t k) { return fmt::format("nodes[{}]", k); },
                 [](std::size_t k) { return fmt::format("edges[{}]", k); });
 }
 
 void Store::add_edges(const std::vector<Edge>& edges) {
-  std::unique_lock<std::shared_mutex> lock(impl_->mu);
+  auto lock = impl_->write_lock();
   impl_->insert({}, {}, edges, [](std::size_t k) { return fmt::format("nodes[{}]", k); },
                 [](std::size_t k) { return fmt::format("edges[{}]", k); });
 }
@@ -547,7 +547,7 @@ std::size_t find_edge(const GraphData& g, const std::string& s, const std::strin
 
 void Store::remove_edge(const std::string& source, const std::string& target,
                         const std::string& type) {
-  std::unique_lock<std::shared_mutex> lock(impl_->mu);
+  auto lock = impl_->write_lock();
   GraphData& g = impl_->g;
   const std::size_t k = find_edge(g, source, target, type);
   sql::Stmt del(*impl_->db, "DELETE FROM edges WHERE eid = ?");
@@ -559,7 +559,7 @@ void Store::remove_edge(const std::string& source, const std::string& target,
 
 void Store::set_edge_weight(const std::string& source, const std::string& target,
                             const std::string& type, float weight) {
-  std::unique_lock<std::shared_mutex> lock(impl_->mu);
+  auto lock = impl_->write_lock();
   GraphData& g = impl_->g;
   const std::size_t k = find_edge(g, source, target, type);
   if (!unit(weight))

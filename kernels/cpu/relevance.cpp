@@ -159,7 +159,7 @@ void relevance_topk_cpu(const RelevanceTopkArgs& a) {
       std::partial_sort(cand.begin(), cand.begin() + std::ptrdiff_t(k), cand.end(), better);
       for (std::size_t r = 0; r < k; ++r) {
         a.seed_nodes[q * a.max_k + std::int64_t(r)] = cand[r];
-        a.seed_act[q * a.max_k + std::int64_t(r)] = std::min(1.0f, s[cand[r]]);
+        a.seed_sim[q * a.max_k + std::int64_t(r)] = s[cand[r]];
       }
       a.seed_count[q] = static_cast<std::int32_t>(k);
     }
