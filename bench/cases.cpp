@@ -14,6 +14,7 @@
 
 #include "graphs.hpp"
 #include "mp_cases.hpp"
+#include "relevance_case.hpp"
 
 namespace mpe::bench {
 
@@ -310,6 +311,17 @@ void validate(const Grid& g) {
       check_at_least("iters", g.iters, 1);
     } else if (op == "copy") {
       check_at_least("mib", g.mib, 1);
+    } else if (op == "relevance") {
+      check_at_least("rel-batch", g.rel_batch, 1);
+      check_at_least("rel-dim", g.rel_dim, 1);
+      check_at_least("nodes", g.nodes, 1);
+      check_at_least("degree", g.degree, 0);
+      for (const auto& k : g.rel_graphs) {
+        if (k != "demo" && k != "rmat") {
+          throw Error(ErrorCode::invalid_argument,
+                      fmt::format("unknown relevance graph '{}' (demo or rmat)", k));
+        }
+      }
     } else if (op == "attention") {
       check_at_least("attn-batch", g.attn_batch, 1);
       check_at_least("heads", g.heads, 1);
@@ -438,10 +450,27 @@ std::vector<CasePoint> expand(const Grid& grid) {
                                       {"attn_dtype", dt},
                                       {"attn_path", pa}}});
                     }
+    } else if (op == "relevance") {
+      for (const auto& gk : grid.rel_graphs)
+        for (auto b : grid.rel_batch) {
+          if (gk == "demo") {
+            out.push_back({op, {{"rel_graph", gk}, {"rel_batch", std::to_string(b)}}});
+            continue;
+          }
+          for (auto n : grid.nodes)
+            for (auto d : grid.degree)
+              for (auto dim : grid.rel_dim)
+                out.push_back({op,
+                               {{"rel_graph", gk},
+                                {"rel_batch", std::to_string(b)},
+                                {"nodes", std::to_string(n)},
+                                {"degree", std::to_string(d)},
+                                {"rel_dim", std::to_string(dim)}}});
+        }
     } else {
       throw Error(
           ErrorCode::invalid_argument,
-          fmt::format("unknown op '{}' (lse_contract, csr_aggregate, graph_mp, gcn, cusparse_spmm, aif_plan, aif_engine, attention or copy)",
+          fmt::format("unknown op '{}' (lse_contract, csr_aggregate, graph_mp, gcn, cusparse_spmm, aif_plan, aif_engine, attention, relevance or copy)",
                       op));
     }
   }
@@ -455,6 +484,7 @@ PreparedCase prepare(const CasePoint& point, const Device& device, std::uint64_t
   if (point.op == "aif_plan") return prepare_aif(point, device, seed);
   if (point.op == "aif_engine") return prepare_aif_engine(point, device, seed);
   if (point.op == "attention") return prepare_attention(point, device, seed);
+  if (point.op == "relevance") return prepare_relevance(point, device, seed);
   if (point.op == "graph_mp") return prepare_graph_mp(point, device, seed, mtx_path);
   if (point.op == "gcn") return prepare_gcn(point, device, seed, mtx_path);
   if (point.op == "cusparse_spmm") return prepare_cusparse(point, device, seed, mtx_path);

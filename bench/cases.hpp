@@ -44,6 +44,8 @@ struct Grid {
   std::vector<std::int64_t> attn_batch{1}, heads{8}, kv_heads{0}, seq{512, 1024, 2048},
       head_dim{64, 128}, causal{0};  // attention (kv_heads 0 = heads)
   std::vector<std::string> attn_dtype{"f32"}, attn_path{"fused"};  // attention: storage, path
+  std::vector<std::string> rel_graphs{"demo", "rmat"};                  // relevance
+  std::vector<std::int64_t> rel_batch{1, 256}, rel_dim{64};            // relevance
   std::uint64_t seed = 1;
 };
 

@@ -167,6 +167,9 @@ int main(int argc, char** argv) {
       "  attention:     q, k, v read and O written once (--dtype size), lse (float32) once;\n"
       "                 GFLOP/s = 4*B*H*N*N*D / time\n"
       "                 (half when causal)\n"
+      "  relevance:     node embeddings read once per call (n*d*4); GFLOP/s = 2*B*n*d / time\n"
+      "                 (the seeding product); queries/s; p50/p99 per call and edges touched/s\n"
+      "                 printed after each row\n"
       "'of peak' divides by the device's nominal memory bandwidth.\n\n"
       "Example: mpe-bench --op csr_aggregate --graph rmat,uniform --width 32,128 --agg sum,max"};
   app.add_option(
@@ -174,8 +177,9 @@ int main(int argc, char** argv) {
          "Ops: lse_contract, csr_aggregate, graph_mp and gcn (message-passing layer and one GCN "
          "layer: the csr_aggregate parameters), cusparse_spmm (cuSPARSE's CSR SpMM, the GPU peer "
          "of csr_aggregate sum), aif_plan, aif_engine (requests through mpe::Engine "
-         "from many threads), attention (dense forward; --dtype, --attn-path), copy (device copy: the "
-         "bandwidth reference)")
+         "from many threads), attention (dense forward; --dtype, --attn-path), relevance "
+         "(relevance-engine queries: --rel-graph, --rel-batch, --rel-dim), copy (device copy: "
+         "the bandwidth reference)")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--device", opt.devices,
@@ -279,6 +283,16 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--seq", opt.grid.seq, "attention: sequence length N (queries = keys)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--rel-graph", opt.grid.rel_graphs,
+                 "relevance: demo (data/relevance) or rmat (--nodes, --degree; random embeddings)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--rel-batch", opt.grid.rel_batch, "relevance: queries per call")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--rel-dim", opt.grid.rel_dim, "relevance: embedding dimension (rmat)")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--head-dim", opt.grid.head_dim, "attention: head dim D")
