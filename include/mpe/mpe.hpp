@@ -15,4 +15,5 @@
 #include <mpe/npy.hpp>
 #include <mpe/ops.hpp>
 #include <mpe/predictive_coding.hpp>
+#include <mpe/relevance.hpp>
 #include <mpe/tensor.hpp>
