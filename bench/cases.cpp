@@ -289,6 +289,14 @@ void validate(const Grid& g) {
       }
       check_at_least("width", g.width, 1);
       for (const auto& a : g.aggs) (void)parse_aggregation(a);  // throws for unknown names
+      if (op == "graph_mp") {
+        for (const auto& d : g.attn_dtype) {
+          if (d != "f32" && d != "bf16" && d != "f16") {
+            throw Error(ErrorCode::invalid_argument,
+                        fmt::format("unknown --dtype '{}' (f32, bf16 or f16)", d));
+          }
+        }
+      }
     } else if (op == "aif_plan") {
       check_at_least("problems", g.problems, 1);
       check_at_least("states", g.states, 1);
@@ -369,20 +377,24 @@ std::vector<CasePoint> expand(const Grid& grid) {
           grid.mtx.empty() ? grid.nodes : std::vector<std::int64_t>{0};
       const std::vector<std::int64_t> degrees =
           grid.mtx.empty() ? grid.degree : std::vector<std::int64_t>{0};
+      const std::vector<std::string> dtypes =
+          op == "graph_mp" ? grid.attn_dtype : std::vector<std::string>{"f32"};
       for (const auto& gk : graphs)
         for (auto n : nodes)
           for (auto d : degrees)
             for (auto w : grid.width)
-              for (const auto& a : grid.aggs) {
-                CasePoint point{op, {{"graph", gk}, {"width", std::to_string(w)}, {"agg", a}}};
-                if (grid.mtx.empty()) {
-                  point.params["nodes"] = std::to_string(n);
-                  point.params["degree"] = std::to_string(d);
-                } else {  // the file fixes the graph's size
-                  point.params["mtx"] = grid.mtx;
+              for (const auto& a : grid.aggs)
+                for (const auto& dt : dtypes) {
+                  CasePoint point{op, {{"graph", gk}, {"width", std::to_string(w)}, {"agg", a}}};
+                  if (grid.mtx.empty()) {
+                    point.params["nodes"] = std::to_string(n);
+                    point.params["degree"] = std::to_string(d);
+                  } else {  // the file fixes the graph's size
+                    point.params["mtx"] = grid.mtx;
+                  }
+                  if (op == "graph_mp") point.params["dtype"] = dt;  // feature storage
+                  out.push_back(std::move(point));
                 }
-                out.push_back(std::move(point));
-              }
     } else if (op == "aif_plan") {
       for (auto n : grid.problems)
         for (auto st : grid.states)

@@ -157,7 +157,8 @@ int main(int argc, char** argv) {
       "  lse_contract:  M ((shared ? 1 : B)*I*J*4) + x (B*J*4) + y (B*I*4)\n"
       "  csr_aggregate: row offsets ((n+1)*8) + columns (nnz*4) + weights (nnz*4) + x (n*F*4)\n"
       "                 + y (n*F*4); GFLOP/s = 2*nnz*F / time\n"
-      "  graph_mp:      as csr_aggregate (fused weighted message, residual update, bias, ReLU)\n"
+      "  graph_mp:      as csr_aggregate, x and y at --dtype size (fused weighted message,\n"
+      "                 residual update, bias, ReLU)\n"
       "  gcn:           one GCN layer F->F: graph + x, h = xW^T written and read, y;\n"
       "                 GFLOP/s = (2*n*F*F + 2*nnz*F) / time (nnz with self-loops)\n"
       "  copy:          source read + destination written (2*size)\n"
@@ -302,7 +303,8 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--dtype", opt.grid.attn_dtype,
-                 "attention: storage of q, k, v, O (f32, bf16, f16; float32 arithmetic)")
+                 "attention: storage of q, k, v, O; graph_mp: storage of x and y (f32, bf16, "
+                 "f16; float32 arithmetic)")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--attn-path", opt.grid.attn_path,

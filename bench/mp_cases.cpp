@@ -49,19 +49,23 @@ PreparedCase prepare_graph_mp(const CasePoint& p, const Device& device, std::uin
   layer.aggregate = parse_mp_aggregation(p.params.at("agg"));
   layer.update = Update::residual(0.5f, Activation::relu);
   layer.update.bias = uniform({F}, -0.1f, 0.1f, seed + 2, device);
+  const std::string dts = p.params.count("dtype") ? p.params.at("dtype") : "f32";
+  const DType dt = dts == "bf16" ? DType::bf16 : (dts == "f16" ? DType::f16 : DType::f32);
   auto g = std::make_shared<Csr>(host.to(device));
-  auto x = std::make_shared<Tensor>(uniform({host.num_cols, F}, -1.f, 1.f, seed, device));
-  auto y = std::make_shared<Tensor>(Tensor::empty({host.num_rows, F}, DType::f32, device));
+  auto x = std::make_shared<Tensor>(
+      uniform({host.num_cols, F}, -1.f, 1.f, seed, device).astype(dt));
+  auto y = std::make_shared<Tensor>(Tensor::empty({host.num_rows, F}, dt, device));
   y->fill_bytes(0xFF);
   PreparedCase c;
   c.run = [g, x, y, layer] { message_passing(*g, *x, layer, *y); };
   const double nnz = double(host.nnz());
+  const double es = static_cast<double>(dtype_size(dt));  // feature element size
   c.bytes = 8.0 * double(host.num_rows + 1) + 4.0 * nnz + (host.weighted() ? 4.0 * nnz : 0.0) +
-            4.0 * double(host.num_cols * F) + 4.0 * double(host.num_rows * F);
+            es * double(host.num_cols * F) + es * double(host.num_rows * F);
   c.flops = 2.0 * nnz * double(F);
   c.nnz = host.nnz();
-  c.shape =
-      fmt::format("{} F={} {} residual+relu", graph_words(p, host, mtx), F, p.params.at("agg"));
+  c.shape = fmt::format("{} F={} {} residual+relu{}", graph_words(p, host, mtx), F,
+                        p.params.at("agg"), dt == DType::f32 ? "" : fmt::format(" {}", dts));
   return c;
 }
 

@@ -56,22 +56,17 @@ MPE_HD std::uint16_t f32_to_bf16_bits(float x) {
 // ---- IEEE binary16 ----
 
 MPE_HD float f16_bits_to_f32(std::uint16_t h) {
+  // Branch-free (selects only), so that loops decoding rows of halves vectorise: exponent and
+  // mantissa moved to float32's positions, then one of three readings picked.
   const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
-  std::uint32_t exp = (h >> 10) & 0x1fu;
-  std::uint32_t man = h & 0x3ffu;
-  if (exp == 0x1fu) return f32_from_bits(sign | 0x7f800000u | (man << 13));  // inf / NaN
-  if (exp == 0) {
-    if (man == 0) return f32_from_bits(sign);  // signed zero
-    // Subnormal man * 2^-24: shift the leading one up to the implicit bit position.
-    exp = 113;  // 127 - 15 + 1
-    while ((man & 0x400u) == 0) {
-      man <<= 1;
-      --exp;
-    }
-    man &= 0x3ffu;
-    return f32_from_bits(sign | (exp << 23) | (man << 13));
-  }
-  return f32_from_bits(sign | ((exp + 112u) << 23) | (man << 13));
+  const std::uint32_t em = static_cast<std::uint32_t>(h & 0x7fffu) << 13;
+  const std::uint32_t exp = em & 0x0f800000u;  // the 5 exponent bits
+  const float normal = f32_from_bits(em + (112u << 23));  // rebias 15 -> 127
+  const float inf_nan = f32_from_bits(em | 0x7f800000u);  // payload kept
+  // Subnormal man·2^-24 = (2^-14 + man·2^-24) − 2^-14, exact; man = 0 gives +0.
+  const float subnormal = f32_from_bits(em + (113u << 23)) - f32_from_bits(113u << 23);
+  const float magnitude = exp == 0x0f800000u ? inf_nan : (exp == 0 ? subnormal : normal);
+  return f32_from_bits(f32_bits(magnitude) | sign);
 }
 
 MPE_HD std::uint16_t f32_to_f16_bits(float x) {
