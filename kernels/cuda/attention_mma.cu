@@ -10,7 +10,9 @@
 // as FlashAttention does) is fed straight from registers as the A operand of O += P·V, with V's
 // B fragments read by ldmatrix.trans. The
 // score matrix is never written to memory. Head dims up to 128 (zero-padded to 64 or 128);
-// larger ones take the CUDA-core kernel of attention.cu.
+// larger ones take the CUDA-core kernel of attention.cu. When rows are 16-byte loadable
+// (head_dim % 8 == 0) the K/V tiles are double-buffered with cp.async, so the next tile's copy
+// overlaps the current tile's mmas; otherwise they are loaded between two barriers.
 //
 // Fragment layouts (PTX ISA, mma.m16n8k16 .bf16/.f16): with g = lane / 4, t = lane % 4,
 //   A (16x16, row): a0 = (g, 2t..2t+1), a1 = (g+8, 2t..), a2 = (g, 2t+8..), a3 = (g+8, 2t+8..)
@@ -36,13 +38,19 @@ constexpr int kNt = kKeys / 8;      // n-tiles of the score block
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
 
+static_assert(kRows == kKeys, "the pipelined kernel stages Q in a K/V tile buffer");
+
+// Shared memory: the plain kernel has a Q tile, a K tile and a V tile; the pipelined one two K
+// and two V tiles (Q is staged in the second K buffer before the pipeline starts), plus one
+// visibility byte per key and buffer.
 template <int DP>
 struct MmaTile {
   static constexpr int kStride = DP + 8;  // elements per shared-memory row
   static constexpr int kQElems = kRows * kStride;
   static constexpr int kKElems = kKeys * kStride;
   static constexpr std::size_t kSmemBytes =
-      sizeof(std::uint16_t) * (kQElems + 2 * kKElems) + kKeys;  // + key visibility bytes
+      sizeof(std::uint16_t) * (kQElems + 2 * kKElems) + kKeys;
+  static constexpr std::size_t kPipeSmemBytes = sizeof(std::uint16_t) * 4 * kKElems + 2 * kKeys;
 };
 
 template <bool BF16>
@@ -96,6 +104,35 @@ __device__ __forceinline__ void ldmatrix_x4_trans(std::uint32_t (&r)[4], const s
                : "r"(addr));
 }
 
+// 16 bytes global -> shared without passing through registers; `valid` false zero-fills
+// (src-size 0: nothing is read, but `gmem` must still be a mapped address).
+__device__ __forceinline__ void cp_async16(std::uint16_t* smem, const std::uint16_t* gmem,
+                                           bool valid) {
+  const auto addr = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(addr), "l"(gmem),
+               "r"(valid ? 16 : 0));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
+
+// As load_tile's vector path, with cp.async (D % 8 == 0, 16-byte aligned rows; g must point to
+// a mapped row, which it does while valid >= 1).
+template <int DP, int R>
+__device__ __forceinline__ void load_tile_async(std::uint16_t* __restrict__ s,
+                                                const std::uint16_t* __restrict__ g,
+                                                std::int64_t valid, std::int64_t D) {
+  constexpr int S = MmaTile<DP>::kStride;
+  constexpr int kChunks = DP / 8;
+  for (int e = threadIdx.x; e < R * kChunks; e += blockDim.x) {
+    const int r = e / kChunks, c = (e % kChunks) * 8;
+    const bool in = r < valid && c < D;
+    cp_async16(s + r * S + c, in ? g + r * D + c : g, in);
+  }
+}
+
 // Rows [0, valid) of a [*, D] global tile into shared rows of kStride elements; columns D..DP
 // and rows valid..R are zero (so padded keys carry V = 0 and padded dims add nothing).
 // vec: D % 8 == 0 and 16-byte aligned rows, loaded 8 elements at a time.
@@ -120,7 +157,9 @@ __device__ __forceinline__ void load_tile(std::uint16_t* __restrict__ s,
   }
 }
 
-template <int DP, bool BF16>
+// PIPE (vector loads only): K/V tiles double-buffered, the next tile's cp.async copies in
+// flight while the current one is computed. Otherwise one buffer, loaded between barriers.
+template <int DP, bool BF16, bool PIPE>
 __global__ void __launch_bounds__(kWarps * 32) attention_mma_kernel(const AttentionArgs a,
                                                                     const bool vec) {
   using T = MmaTile<DP>;
@@ -128,10 +167,13 @@ __global__ void __launch_bounds__(kWarps * 32) attention_mma_kernel(const Attent
   constexpr int kKc = DP / 16;  // k-chunks of Q·Kᵀ
   constexpr int kDt = DP / 8;   // n-tiles of O
   extern __shared__ __align__(16) unsigned char smem_raw[];
-  std::uint16_t* qs = reinterpret_cast<std::uint16_t*>(smem_raw);
-  std::uint16_t* ks = qs + T::kQElems;
-  std::uint16_t* vs = ks + T::kKElems;
-  unsigned char* key_vis = reinterpret_cast<unsigned char*>(vs + T::kKElems);
+  std::uint16_t* base = reinterpret_cast<std::uint16_t*>(smem_raw);
+  // Plain: [Q][K][V][vis]. Pipelined: [K0][K1][V0][V1][vis0 vis1], Q staged in K1.
+  std::uint16_t* ks = PIPE ? base : base + T::kQElems;
+  std::uint16_t* vs = PIPE ? base + 2 * T::kKElems : ks + T::kKElems;
+  std::uint16_t* qs = PIPE ? base + T::kKElems : base;
+  unsigned char* key_vis = reinterpret_cast<unsigned char*>(PIPE ? base + 4 * T::kKElems
+                                                                 : vs + T::kKElems);
 
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, t = lane & 3;
@@ -157,6 +199,7 @@ __global__ void __launch_bounds__(kWarps * 32) attention_mma_kernel(const Attent
     qf[kc][2] = ld32(p + 8);
     qf[kc][3] = ld32(p + 8 * S + 8);
   }
+  if constexpr (PIPE) __syncthreads();  // Q's staging buffer becomes K buffer 1
 
   float o[kDt][4];
 #pragma unroll
@@ -174,14 +217,48 @@ __global__ void __launch_bounds__(kWarps * 32) attention_mma_kernel(const Attent
   const std::int64_t last_row = (q0 + kRows < Nq ? q0 + kRows : Nq) - 1;
   const std::int64_t kv_end = a.causal ? attn_causal_limit(last_row, Nk, diag) : Nk;
 
-  for (std::int64_t kb = 0; kb < kv_end; kb += kKeys) {
-    __syncthreads();  // the previous K/V tiles are fully used
-    load_tile<DP, kKeys>(ks, k + kb * D, kv_end - kb, D, vec);
-    load_tile<DP, kKeys>(vs, v + kb * D, kv_end - kb, D, vec);
+  // Tile `it`'s K, V (cp.async) and key visibility into buffer it % 2 (pipelined kernel).
+  const auto issue = [&](std::int64_t it) {
+    const std::int64_t kb = it * kKeys;
+    const int buf = static_cast<int>(it & 1);
+    load_tile_async<DP, kKeys>(ks + buf * T::kKElems, k + kb * D, kv_end - kb, D);
+    load_tile_async<DP, kKeys>(vs + buf * T::kKElems, v + kb * D, kv_end - kb, D);
     for (int j = threadIdx.x; j < kKeys; j += blockDim.x) {
-      key_vis[j] = (kb + j < kv_end && (!mask || __ldg(mask + kb + j) != 0)) ? 1 : 0;
+      key_vis[buf * kKeys + j] =
+          (kb + j < kv_end && (!mask || __ldg(mask + kb + j) != 0)) ? 1 : 0;
     }
-    __syncthreads();
+    cp_async_commit();
+  };
+  const std::int64_t tiles = (kv_end + kKeys - 1) / kKeys;
+  if constexpr (PIPE) {
+    if (tiles > 0) issue(0);
+  }
+  for (std::int64_t it = 0; it < tiles; ++it) {
+    const std::int64_t kb = it * kKeys;
+    const std::uint16_t* kcur = ks;
+    const std::uint16_t* vcur = vs;
+    const unsigned char* vis_cur = key_vis;
+    if constexpr (PIPE) {
+      if (it + 1 < tiles) {
+        issue(it + 1);  // its buffer was released by the barrier that ended iteration it - 1
+        cp_async_wait<1>();
+      } else {
+        cp_async_wait<0>();
+      }
+      __syncthreads();  // tile it is in shared memory for every thread
+      const int buf = static_cast<int>(it & 1);
+      kcur = ks + buf * T::kKElems;
+      vcur = vs + buf * T::kKElems;
+      vis_cur = key_vis + buf * kKeys;
+    } else {
+      __syncthreads();  // the previous K/V tiles are fully used
+      load_tile<DP, kKeys>(ks, k + kb * D, kv_end - kb, D, vec);
+      load_tile<DP, kKeys>(vs, v + kb * D, kv_end - kb, D, vec);
+      for (int j = threadIdx.x; j < kKeys; j += blockDim.x) {
+        key_vis[j] = (kb + j < kv_end && (!mask || __ldg(mask + kb + j) != 0)) ? 1 : 0;
+      }
+      __syncthreads();
+    }
 
     float s[kNt][4];
 #pragma unroll
@@ -192,7 +269,7 @@ __global__ void __launch_bounds__(kWarps * 32) attention_mma_kernel(const Attent
     for (int kc = 0; kc < kKc; ++kc) {
 #pragma unroll
       for (int nt = 0; nt < kNt; ++nt) {
-        const std::uint16_t* p = ks + (nt * 8 + g) * S + kc * 16 + 2 * t;
+        const std::uint16_t* p = kcur + (nt * 8 + g) * S + kc * 16 + 2 * t;
         mma16816<BF16>(s[nt], qf[kc], ld32(p), ld32(p + 8));
       }
     }
@@ -205,7 +282,7 @@ __global__ void __launch_bounds__(kWarps * 32) attention_mma_kernel(const Attent
       for (int c = 0; c < 4; ++c) {
         const int j = nt * 8 + 2 * t + (c & 1);
         const int hr = c >> 1;
-        const bool vis = key_vis[j] != 0 && kb + j < lim[hr];
+        const bool vis = vis_cur[j] != 0 && kb + j < lim[hr];
         s[nt][c] = vis ? s[nt][c] * sl2 : kAttnNoScore;
         mx[hr] = fmaxf(mx[hr], s[nt][c]);
       }
@@ -248,7 +325,7 @@ __global__ void __launch_bounds__(kWarps * 32) attention_mma_kernel(const Attent
       // V fragments by ldmatrix.trans, two head-dim tiles per instruction: matrices 0/1 are
       // keys 0-7 / 8-15 of this chunk at columns dt*8.., matrices 2/3 the same keys at
       // (dt+1)*8.., so r = {b0, b1} of tile dt then of tile dt + 1.
-      const std::uint16_t* vk = vs + (kk * 16 + (lane & 15)) * S + (lane >> 4) * 8;
+      const std::uint16_t* vk = vcur + (kk * 16 + (lane & 15)) * S + (lane >> 4) * 8;
 #pragma unroll
       for (int dt = 0; dt < kDt; dt += 2) {
         std::uint32_t b[4];
@@ -257,6 +334,7 @@ __global__ void __launch_bounds__(kWarps * 32) attention_mma_kernel(const Attent
         mma16816<BF16>(o[dt + 1], pa, b[2], b[3]);
       }
     }
+    if constexpr (PIPE) __syncthreads();  // buffer it % 2 is free for tile it + 2
   }
 
 #pragma unroll
@@ -277,18 +355,26 @@ __global__ void __launch_bounds__(kWarps * 32) attention_mma_kernel(const Attent
   }
 }
 
-template <int DP, bool BF16>
-void launch(const AttentionArgs& a, Stream stream) {
+template <int DP, bool BF16, bool PIPE>
+void launch_variant(const AttentionArgs& a, Stream stream, bool vec) {
   using T = MmaTile<DP>;
-  auto kernel = attention_mma_kernel<DP, BF16>;
+  auto kernel = attention_mma_kernel<DP, BF16, PIPE>;
+  const std::size_t smem = PIPE ? T::kPipeSmemBytes : T::kSmemBytes;
   MPE_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                      static_cast<int>(T::kSmemBytes)));
-  const auto aligned = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; };
-  const bool vec = a.head_dim % 8 == 0 && aligned(a.q16) && aligned(a.k16) && aligned(a.v16);
+                                      static_cast<int>(smem)));
   const dim3 grid(static_cast<unsigned>(a.batch * a.q_heads),
                   static_cast<unsigned>((a.q_len + kRows - 1) / kRows));
-  kernel<<<grid, kWarps * 32, T::kSmemBytes, stream>>>(a, vec);
+  kernel<<<grid, kWarps * 32, smem, stream>>>(a, vec);
   MPE_CUDA_CHECK_LAUNCH();
+}
+
+// 16-byte loadable rows (head_dim % 8 == 0, aligned bases) take the cp.async pipeline.
+template <int DP, bool BF16>
+void launch(const AttentionArgs& a, Stream stream) {
+  const auto aligned = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; };
+  const bool vec = a.head_dim % 8 == 0 && aligned(a.q16) && aligned(a.k16) && aligned(a.v16);
+  if (vec) return launch_variant<DP, BF16, true>(a, stream, true);
+  launch_variant<DP, BF16, false>(a, stream, false);
 }
 
 template <bool BF16>
