@@ -9,6 +9,7 @@
 
 #include "aif_plan.hpp"
 #include "attention.hpp"
+#include "bp.hpp"
 #include "csr_aggregate.hpp"
 #include "graph_mp.hpp"
 #include "lse_contract.hpp"
@@ -79,6 +80,9 @@ class Backend {
   virtual void relevance_similarity(int index, const kernels::RelevanceSimilarityArgs& args) = 0;
   virtual void relevance_topk(int index, const kernels::RelevanceTopkArgs& args) = 0;
   virtual void relevance_propagate(int index, const kernels::RelevancePropagateArgs& args) = 0;
+  // Loopy belief propagation (bp.hpp): one flooding sweep's steps, queued on the stream.
+  virtual void bp_sweep(int index, const kernels::BpArgs<float>& args, int steps) = 0;
+  virtual void bp_sweep(int index, const kernels::BpArgs<double>& args, int steps) = 0;
 };
 
 // The backend serving `device`; throws Error(device_unavailable) when it is not built or the

@@ -115,6 +115,12 @@ class CpuBackend final : public Backend {
   void relevance_propagate(int, const kernels::RelevancePropagateArgs& args) override {
     kernels::relevance_propagate_cpu(args);
   }
+  void bp_sweep(int, const kernels::BpArgs<float>& args, int steps) override {
+    kernels::bp_sweep_cpu(args, steps);
+  }
+  void bp_sweep(int, const kernels::BpArgs<double>& args, int steps) override {
+    kernels::bp_sweep_cpu(args, steps);
+  }
 };
 
 }  // namespace

@@ -201,6 +201,12 @@ class CudaBackend final : public Backend {
     a.workspace = workspace.get();
     kernels::relevance_propagate_cuda(a, ctx.stream());
   }
+  void bp_sweep(int index, const kernels::BpArgs<float>& args, int steps) override {
+    kernels::bp_sweep_cuda(args, steps, enter(index).stream());
+  }
+  void bp_sweep(int index, const kernels::BpArgs<double>& args, int steps) override {
+    kernels::bp_sweep_cuda(args, steps, enter(index).stream());
+  }
 
  private:
   static CudaContext& enter(int index) {

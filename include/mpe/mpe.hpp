@@ -9,6 +9,7 @@
 #include <mpe/device.hpp>
 #include <mpe/engine.hpp>
 #include <mpe/error.hpp>
+#include <mpe/factor_graph.hpp>
 #include <mpe/gnn.hpp>
 #include <mpe/graph.hpp>
 #include <mpe/graph_mp.hpp>

@@ -8,4 +8,5 @@ void add_aggregate_command(CLI::App& app);  // mpe aggregate GRAPH
 void add_plan_command(CLI::App& app);       // mpe plan MODEL REQUEST
 void add_agent_command(CLI::App& app);      // mpe agent --env ...
 void add_relevance_command(CLI::App& app);  // mpe relevance import|query|learn|export|demo
+void add_bp_command(CLI::App& app);         // mpe bp FILE
 }  // namespace mpe::cli

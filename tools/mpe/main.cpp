@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   mpe::cli::add_plan_command(app);
   mpe::cli::add_agent_command(app);
   mpe::cli::add_relevance_command(app);
+  mpe::cli::add_bp_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

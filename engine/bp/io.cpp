@@ -1,0 +1,309 @@
+// Factor graph files: libDAI's .fg, the UAI competition format and UAI evidence.
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <mpe/error.hpp>
+#include <mpe/factor_graph.hpp>
+
+#include <fmt/format.h>
+
+#include "graph/text_io.hpp"
+
+namespace mpe::bp {
+namespace {
+
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+// Whitespace-separated tokens with their line numbers; lines starting with '#' are comments.
+class Tokens {
+ public:
+  explicit Tokens(const std::string& path) : in_(path) {}
+  bool next(std::string& tok) {
+    while (!(cur_ >> tok)) {
+      std::string line;
+      if (!in_.next(line)) return false;
+      const auto first = line.find_first_not_of(" \t");
+      if (first != std::string::npos && line[first] == '#') line.clear();
+      cur_.clear();
+      cur_.str(line);
+    }
+    return true;
+  }
+  std::string need(const std::string& what) {
+    std::string tok;
+    if (!next(tok)) in_.fail(fmt::format("expected {}, found the end of the file", what));
+    return tok;
+  }
+  std::int64_t integer(const std::string& what, std::int64_t lo, std::int64_t hi) {
+    const std::string tok = need(what);
+    std::int64_t v = 0;
+    if (!detail::parse_int64(tok, v)) in_.fail(fmt::format("expected {}, got '{}'", what, tok));
+    if (v < lo || v > hi) {
+      in_.fail(fmt::format("{} is {}, expected a value in [{}, {}]", what, v, lo, hi));
+    }
+    return v;
+  }
+  // A probability: finite and >= 0.
+  double probability(const std::string& what) {
+    const std::string tok = need(what);
+    char* end = nullptr;
+    const double v = std::strtod(tok.c_str(), &end);
+    if (tok.empty() || end != tok.c_str() + tok.size()) {
+      in_.fail(fmt::format("expected {} (a number), got '{}'", what, tok));
+    }
+    if (std::isnan(v) || std::isinf(v) || v < 0) {
+      in_.fail(fmt::format("{} is '{}': potentials must be finite and >= 0", what, tok));
+    }
+    return v;
+  }
+  void expect_end(const std::string& after) {
+    std::string tok;
+    if (next(tok)) in_.fail(fmt::format("unexpected '{}' after {}", tok, after));
+  }
+  [[noreturn]] void fail(const std::string& what) const { in_.fail(what); }
+
+ private:
+  detail::LineReader in_;
+  std::istringstream cur_;
+};
+
+double safe_log(double p) { return p > 0 ? std::log(p) : kNegInf; }
+
+}  // namespace
+
+FactorGraph read_fg(const std::string& path) {
+  Tokens in(path);
+  constexpr std::int64_t kMaxCount = 100000000;
+  const std::int64_t nf = in.integer("the number of factors", 0, kMaxCount);
+  struct Raw {
+    std::vector<std::int64_t> labels;
+    std::vector<double> logs;
+  };
+  std::vector<Raw> raw(static_cast<std::size_t>(nf));
+  std::map<std::int64_t, int> card_of;  // label -> cardinality
+  for (std::int64_t f = 0; f < nf; ++f) {
+    const std::string fs = fmt::format("factor {}", f);
+    const std::int64_t n = in.integer(fmt::format("the number of variables of {}", fs), 1, 64);
+    Raw& rf = raw[static_cast<std::size_t>(f)];
+    for (std::int64_t k = 0; k < n; ++k) {
+      const std::int64_t l = in.integer(fmt::format("variable label {} of {}", k, fs), 0,
+                                        std::numeric_limits<std::int32_t>::max());
+      if (std::find(rf.labels.begin(), rf.labels.end(), l) != rf.labels.end()) {
+        in.fail(fmt::format("{} lists variable {} twice", fs, l));
+      }
+      rf.labels.push_back(l);
+    }
+    double size = 1;
+    for (std::int64_t k = 0; k < n; ++k) {
+      const std::int64_t l = rf.labels[static_cast<std::size_t>(k)];
+      const int c = static_cast<int>(in.integer(
+          fmt::format("the cardinality of variable {} in {}", l, fs), 1, 1000000));
+      auto [it, fresh] = card_of.emplace(l, c);
+      if (!fresh && it->second != c) {
+        in.fail(fmt::format("variable {} has cardinality {} in {} but {} in an earlier factor", l,
+                            c, fs, it->second));
+      }
+      size *= c;
+    }
+    if (size > 1e9) in.fail(fmt::format("{} has {} table entries (limit 1e9)", fs, size));
+    const auto tsize = static_cast<std::int64_t>(size);
+    rf.logs.assign(static_cast<std::size_t>(tsize), kNegInf);
+    const std::int64_t nnz =
+        in.integer(fmt::format("the number of non-zero entries of {}", fs), 0, tsize);
+    for (std::int64_t i = 0; i < nnz; ++i) {
+      const std::int64_t t = in.integer(fmt::format("an entry index of {}", fs), 0, tsize - 1);
+      rf.logs[static_cast<std::size_t>(t)] =
+          safe_log(in.probability(fmt::format("the value of entry {} of {}", t, fs)));
+    }
+  }
+  in.expect_end(fmt::format("the last of the {} factors", nf));
+  FactorGraph g;
+  std::map<std::int64_t, int> id_of;
+  for (const auto& [label, c] : card_of) {
+    id_of[label] = g.num_variables();
+    g.cardinalities.push_back(c);
+    g.labels.push_back(label);
+  }
+  g.factors.reserve(raw.size());
+  for (Raw& rf : raw) {
+    Factor f;
+    for (std::int64_t l : rf.labels) f.vars.push_back(id_of[l]);
+    f.log_values = std::move(rf.logs);
+    g.factors.push_back(std::move(f));
+  }
+  return g;
+}
+
+void write_fg(const FactorGraph& g, const std::string& path) {
+  g.validate();
+  detail::write_atomically(path, [&](std::ostream& out) {
+    out << g.num_factors() << "\n";
+    for (const Factor& f : g.factors) {
+      out << "\n" << f.vars.size() << "\n";
+      for (std::size_t k = 0; k < f.vars.size(); ++k) {
+        const int v = f.vars[k];
+        out << (k ? " " : "")
+            << (g.labels.empty() ? std::int64_t{v} : g.labels[static_cast<std::size_t>(v)]);
+      }
+      out << "\n";
+      for (std::size_t k = 0; k < f.vars.size(); ++k) {
+        out << (k ? " " : "") << g.cardinalities[static_cast<std::size_t>(f.vars[k])];
+      }
+      out << "\n";
+      std::size_t nnz = 0;
+      for (double x : f.log_values) nnz += x != kNegInf;
+      out << nnz << "\n";
+      for (std::size_t t = 0; t < f.log_values.size(); ++t) {
+        if (f.log_values[t] != kNegInf) {
+          out << fmt::format("{} {:.17g}\n", t, std::exp(f.log_values[t]));
+        }
+      }
+    }
+  });
+}
+
+FactorGraph read_uai(const std::string& path) {
+  Tokens in(path);
+  const std::string kind = in.need("the preamble MARKOV or BAYES");
+  if (kind != "MARKOV" && kind != "BAYES") {
+    in.fail(fmt::format("expected the preamble MARKOV or BAYES, got '{}'", kind));
+  }
+  constexpr std::int64_t kMaxCount = 100000000;
+  FactorGraph g;
+  const std::int64_t nv = in.integer("the number of variables", 0, kMaxCount);
+  for (std::int64_t v = 0; v < nv; ++v) {
+    g.cardinalities.push_back(
+        static_cast<int>(in.integer(fmt::format("the cardinality of variable {}", v), 1, 1000000)));
+    g.labels.push_back(v);
+  }
+  const std::int64_t nf = in.integer("the number of factors", 0, kMaxCount);
+  g.factors.resize(static_cast<std::size_t>(nf));
+  for (std::int64_t f = 0; f < nf; ++f) {
+    Factor& fac = g.factors[static_cast<std::size_t>(f)];
+    const std::int64_t n = in.integer(fmt::format("the number of variables of factor {}", f), 1,
+                                      64);
+    for (std::int64_t k = 0; k < n; ++k) {
+      const int v = static_cast<int>(
+          in.integer(fmt::format("variable {} of factor {}", k, f), 0, std::max<std::int64_t>(nv - 1, 0)));
+      if (nv == 0) in.fail(fmt::format("factor {} names variable {} but there are none", f, v));
+      if (std::find(fac.vars.begin(), fac.vars.end(), v) != fac.vars.end()) {
+        in.fail(fmt::format("factor {} lists variable {} twice", f, v));
+      }
+      fac.vars.push_back(v);
+    }
+  }
+  for (std::int64_t f = 0; f < nf; ++f) {
+    Factor& fac = g.factors[static_cast<std::size_t>(f)];
+    const std::size_t n = fac.vars.size();
+    double size = 1;
+    for (int v : fac.vars) size *= g.cardinalities[static_cast<std::size_t>(v)];
+    if (size > 1e9) in.fail(fmt::format("factor {} has {} table entries (limit 1e9)", f, size));
+    const auto tsize = static_cast<std::int64_t>(size);
+    in.integer(fmt::format("the number of table entries of factor {} (= {})", f, tsize), tsize,
+               tsize);
+    // The file's order has the last variable fastest; ours the first.
+    std::vector<std::int64_t> stride(n);
+    std::int64_t s = 1;
+    for (std::size_t k = 0; k < n; ++k) {
+      stride[k] = s;
+      s *= g.cardinalities[static_cast<std::size_t>(fac.vars[k])];
+    }
+    fac.log_values.assign(static_cast<std::size_t>(tsize), kNegInf);
+    std::vector<int> x(n, 0);
+    for (std::int64_t i = 0; i < tsize; ++i) {
+      std::int64_t t = 0;
+      for (std::size_t k = 0; k < n; ++k) t += stride[k] * x[k];
+      fac.log_values[static_cast<std::size_t>(t)] =
+          safe_log(in.probability(fmt::format("entry {} of factor {}", i, f)));
+      for (std::size_t k = n; k-- > 0;) {  // odometer, last variable fastest
+        if (++x[k] < g.cardinalities[static_cast<std::size_t>(fac.vars[k])]) break;
+        x[k] = 0;
+      }
+    }
+  }
+  in.expect_end(fmt::format("the table of the last of the {} factors", nf));
+  return g;
+}
+
+std::vector<std::vector<int>> read_uai_evidence(const std::string& path, const FactorGraph& g) {
+  detail::LineReader in(path);
+  std::vector<std::vector<std::int64_t>> lines;  // tokens of each non-empty line
+  std::vector<int> line_no;
+  std::string line;
+  while (in.next(line)) {
+    std::istringstream ss(line);
+    std::vector<std::int64_t> toks;
+    std::string tok;
+    while (ss >> tok) {
+      std::int64_t v = 0;
+      if (!detail::parse_int64(tok, v)) {
+        in.fail(fmt::format("expected an integer (evidence count, variable or state), got '{}'",
+                            tok));
+      }
+      toks.push_back(v);
+    }
+    if (!toks.empty()) {
+      lines.push_back(std::move(toks));
+      line_no.push_back(in.line_number());
+    }
+  }
+  auto fail_at = [&](int ln, const std::string& what) {
+    throw Error(ErrorCode::parse_error, fmt::format("{}:{}: {}", path, ln, what));
+  };
+  if (lines.empty()) fail_at(in.line_number(), "expected the number of observed variables, found an empty file");
+  // Multi-sample form: a line with only the sample count, then one line per sample.
+  std::vector<std::size_t> sample_lines;
+  if (lines[0].size() == 1 && lines.size() > 1) {
+    const std::int64_t s = lines[0][0];
+    if (s < 1 || static_cast<std::size_t>(s) != lines.size() - 1) {
+      fail_at(line_no[0], fmt::format("the file has {} evidence lines after the sample count, "
+                                      "which says {}",
+                                      lines.size() - 1, s));
+    }
+    for (std::size_t i = 1; i < lines.size(); ++i) sample_lines.push_back(i);
+  } else {
+    if (lines.size() > 1) fail_at(line_no[1], "expected one line of evidence");
+    sample_lines.push_back(0);
+  }
+  std::vector<std::vector<int>> out;
+  for (std::size_t li : sample_lines) {
+    const std::vector<std::int64_t>& t = lines[li];
+    const int ln = line_no[li];
+    if (t[0] < 0 || t.size() != static_cast<std::size_t>(1 + 2 * t[0])) {
+      fail_at(ln, fmt::format("the line says {} observed variables, so it needs {} numbers, "
+                              "found {}",
+                              t[0], 1 + 2 * std::max<std::int64_t>(t[0], 0), t.size()));
+    }
+    std::vector<int> ev(static_cast<std::size_t>(g.num_variables()), -1);
+    for (std::int64_t i = 0; i < t[0]; ++i) {
+      const std::int64_t v = t[static_cast<std::size_t>(1 + 2 * i)];
+      const std::int64_t x = t[static_cast<std::size_t>(2 + 2 * i)];
+      if (v < 0 || v >= g.num_variables()) {
+        fail_at(ln, fmt::format("observed variable {} is out of range [0, {})", v,
+                                g.num_variables()));
+      }
+      const int c = g.cardinalities[static_cast<std::size_t>(v)];
+      if (x < 0 || x >= c) {
+        fail_at(ln, fmt::format("variable {} is observed in state {}, out of range [0, {})", v,
+                                x, c));
+      }
+      if (ev[static_cast<std::size_t>(v)] >= 0 && ev[static_cast<std::size_t>(v)] != x) {
+        fail_at(ln, fmt::format("variable {} is observed twice with different states", v));
+      }
+      ev[static_cast<std::size_t>(v)] = static_cast<int>(x);
+    }
+    out.push_back(std::move(ev));
+  }
+  return out;
+}
+
+FactorGraph read_factor_graph(const std::string& path) {
+  const bool uai = path.size() >= 4 && path.compare(path.size() - 4, 4, ".uai") == 0;
+  return uai ? read_uai(path) : read_fg(path);
+}
+
+}  // namespace mpe::bp

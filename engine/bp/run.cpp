@@ -1,0 +1,413 @@
+// Belief propagation host driver: checks, the structure arrays, the sweep loop with per-member
+// convergence, then beliefs, the Bethe log Z and MAP on the host in float64.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <mpe/error.hpp>
+#include <mpe/factor_graph.hpp>
+#include <mpe/tensor.hpp>
+
+#include <fmt/format.h>
+
+#include "backend.hpp"
+#include "bp/structure.hpp"
+
+namespace mpe::bp {
+namespace {
+
+constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+[[noreturn]] void bad(const std::string& what) { throw Error(ErrorCode::invalid_argument, what); }
+
+void check_inputs(const FactorGraph& g, const std::vector<Instance>& batch, const Options& o) {
+  g.validate();
+  if (!(o.damping >= 0.0 && o.damping < 1.0)) {
+    bad(fmt::format("bp: damping must be in [0, 1), got {}", o.damping));
+  }
+  if (!(o.tol >= 0.0) || !std::isfinite(o.tol)) {
+    bad(fmt::format("bp: tol must be finite and >= 0, got {}", o.tol));
+  }
+  if (o.max_iter < 1) bad(fmt::format("bp: max_iter must be >= 1, got {}", o.max_iter));
+  if (o.method != Method::sum_product && o.method != Method::max_product) bad("bp: bad method");
+  if (o.schedule == Schedule::sequential && o.device.kind != DeviceKind::cpu) {
+    throw Error(ErrorCode::not_supported,
+                "bp: the sequential schedule runs on the CPU only (use --schedule flooding on a "
+                "GPU)");
+  }
+  for (std::size_t b = 0; b < batch.size(); ++b) {
+    const Instance& in = batch[b];
+    if (!in.log_potentials.empty()) {
+      if (in.log_potentials.size() != g.factors.size()) {
+        bad(fmt::format("bp: batch member {} has {} potential tables for {} factors", b,
+                        in.log_potentials.size(), g.factors.size()));
+      }
+      FactorGraph probe;
+      probe.cardinalities = g.cardinalities;
+      probe.factors = g.factors;
+      for (std::size_t f = 0; f < g.factors.size(); ++f) {
+        probe.factors[f].log_values = in.log_potentials[f];
+      }
+      try {
+        probe.validate();
+      } catch (const Error& e) {
+        bad(fmt::format("bp: batch member {}: {}", b, e.message()));
+      }
+    }
+    if (!in.evidence.empty()) {
+      if (static_cast<int>(in.evidence.size()) != g.num_variables()) {
+        bad(fmt::format("bp: batch member {} has evidence for {} variables, expected {}", b,
+                        in.evidence.size(), g.num_variables()));
+      }
+      for (int v = 0; v < g.num_variables(); ++v) {
+        const int x = in.evidence[static_cast<std::size_t>(v)];
+        if (x < -1 || x >= g.cardinalities[static_cast<std::size_t>(v)]) {
+          bad(fmt::format("bp: batch member {}: evidence state {} of variable {} is out of range "
+                          "[-1, {})",
+                          b, x, v, g.cardinalities[static_cast<std::size_t>(v)]));
+        }
+      }
+    }
+  }
+}
+
+const std::vector<double>& table_of(const FactorGraph& g, const Instance& in, std::size_t f) {
+  return in.log_potentials.empty() ? g.factors[f].log_values : in.log_potentials[f];
+}
+
+// Normalises log-values into probabilities (all zeros when every entry is zero).
+std::vector<double> normalise(const std::vector<double>& logv) {
+  double m = kNegInf;
+  for (double x : logv) m = std::max(m, x);
+  std::vector<double> p(logv.size(), 0.0);
+  if (m == kNegInf) return p;
+  double s = 0;
+  for (std::size_t i = 0; i < logv.size(); ++i) {
+    p[i] = logv[i] == kNegInf ? 0.0 : std::exp(logv[i] - m);
+    s += p[i];
+  }
+  for (double& x : p) x /= s;
+  return p;
+}
+
+template <class T>
+double as_log(T v) {
+  return kernels::bp_live(v) ? static_cast<double>(v) : kNegInf;
+}
+
+// Beliefs, log Z and MAP of member b from its final messages (q consistent with r).
+template <class T>
+Result finish(const FactorGraph& g, const Structure& s, const Instance& in, const Options& o,
+              const T* q, const T* r) {
+  Result res;
+  const int nv = g.num_variables();
+  double log_z = 0;
+  bool impossible = false;
+  res.var_beliefs.resize(static_cast<std::size_t>(nv));
+  for (int v = 0; v < nv; ++v) {
+    const int k = g.cardinalities[static_cast<std::size_t>(v)];
+    const int obs = in.evidence.empty() ? -1 : in.evidence[static_cast<std::size_t>(v)];
+    std::vector<double> lb(static_cast<std::size_t>(k), 0.0);
+    for (int x = 0; x < k; ++x) {
+      if (obs >= 0 && x != obs) lb[static_cast<std::size_t>(x)] = kNegInf;
+    }
+    for (std::int32_t j = s.var_edge_off[static_cast<std::size_t>(v)];
+         j < s.var_edge_off[static_cast<std::size_t>(v) + 1]; ++j) {
+      const std::int64_t off = s.edge_msg_off[static_cast<std::size_t>(s.var_edges[static_cast<std::size_t>(j)])];
+      for (int x = 0; x < k; ++x) lb[static_cast<std::size_t>(x)] += as_log(r[off + x]);
+    }
+    std::vector<double> b = normalise(lb);
+    double h = 0, total = 0;
+    for (double p : b) {
+      total += p;
+      if (p > 0) h -= p * std::log(p);
+    }
+    if (total == 0) impossible = true;
+    const int deg = s.var_edge_off[static_cast<std::size_t>(v) + 1] - s.var_edge_off[static_cast<std::size_t>(v)];
+    log_z += (1.0 - deg) * h;
+    res.var_beliefs[static_cast<std::size_t>(v)] = std::move(b);
+  }
+  if (o.factor_beliefs) res.factor_beliefs.resize(g.factors.size());
+  for (std::size_t f = 0; f < g.factors.size(); ++f) {
+    const std::vector<double>& phi = table_of(g, in, f);
+    std::vector<double> lb(phi);
+    const std::int32_t e0 = s.factor_edge_off[f];
+    const std::int32_t e1 = s.factor_edge_off[f + 1];
+    for (std::size_t t = 0; t < lb.size(); ++t) {
+      if (lb[t] == kNegInf) continue;
+      for (std::int32_t e = e0; e < e1; ++e) {
+        const auto eu = static_cast<std::size_t>(e);
+        const int k = g.cardinalities[static_cast<std::size_t>(s.edge_var[eu])];
+        const std::int64_t x = (static_cast<std::int64_t>(t) / s.edge_stride[eu]) % k;
+        lb[t] += as_log(q[s.edge_msg_off[eu] + x]);
+      }
+    }
+    std::vector<double> b = normalise(lb);
+    double kl = 0, total = 0;
+    for (std::size_t t = 0; t < b.size(); ++t) {
+      total += b[t];
+      if (b[t] > 0) kl += b[t] * (std::log(b[t]) - phi[t]);
+    }
+    if (total == 0) impossible = true;
+    log_z -= kl;
+    if (o.factor_beliefs) res.factor_beliefs[f] = std::move(b);
+  }
+  if (o.method == Method::sum_product) {
+    res.log_z = impossible ? kNegInf : log_z;
+    res.map_log_score = kNan;
+  } else {
+    res.log_z = kNan;
+    res.map.resize(static_cast<std::size_t>(nv));
+    for (int v = 0; v < nv; ++v) {
+      const std::vector<double>& b = res.var_beliefs[static_cast<std::size_t>(v)];
+      res.map[static_cast<std::size_t>(v)] =
+          static_cast<int>(std::max_element(b.begin(), b.end()) - b.begin());
+      if (!in.evidence.empty() && in.evidence[static_cast<std::size_t>(v)] >= 0) {
+        res.map[static_cast<std::size_t>(v)] = in.evidence[static_cast<std::size_t>(v)];
+      }
+    }
+    FactorGraph scored;
+    scored.cardinalities = g.cardinalities;
+    scored.factors = g.factors;
+    if (!in.log_potentials.empty()) {
+      for (std::size_t f = 0; f < g.factors.size(); ++f) {
+        scored.factors[f].log_values = in.log_potentials[f];
+      }
+    }
+    res.map_log_score = log_score(scored, res.map);
+  }
+  return res;
+}
+
+
+}  // namespace
+
+struct Solver::Impl {
+  virtual ~Impl() = default;
+  virtual void reset() = 0;
+  virtual void sweeps(int n) = 0;
+  virtual std::vector<Result> solve() = 0;
+  std::int64_t edges = 0;
+};
+
+namespace {
+
+template <class T>
+class TypedSolver final : public Solver::Impl {
+ public:
+  TypedSolver(const FactorGraph& g, const std::vector<Instance>& batch, const Options& o)
+      : g_(g), batch_(batch), o_(o), s_(build_structure(g)), be_(detail::backend_for(o.device)) {
+    edges = static_cast<std::int64_t>(s_.edge_var.size());
+    const Device dev = o.device;
+    const auto nb = static_cast<std::int32_t>(batch.size());
+    const std::int64_t nv = g.num_variables();
+    auto i32 = [&](const std::vector<std::int32_t>& v) {
+      return Tensor::from_vector<std::int32_t>(v, {static_cast<std::int64_t>(v.size())}, dev);
+    };
+    auto i64 = [&](const std::vector<std::int64_t>& v) {
+      return Tensor::from_vector<std::int64_t>(v, {static_cast<std::int64_t>(v.size())}, dev);
+    };
+    structure_ = {i32(s_.card),          i32(s_.var_edge_off),   i32(s_.var_edges),
+                  i32(s_.edge_var),      i32(s_.edge_factor),    i32(s_.factor_edge_off),
+                  i32(s_.pair2_factors), i32(s_.other_edges),    i64(s_.edge_msg_off),
+                  i64(s_.edge_stride),   i64(s_.factor_tab_off), i64(s_.var_state_off)};
+    // Potentials: one shared set unless a member brings its own.
+    const bool per_member = std::any_of(batch.begin(), batch.end(), [](const Instance& in) {
+      return !in.log_potentials.empty();
+    });
+    const std::int64_t tab_len = s_.factor_tab_off.back();
+    const std::int32_t sets = per_member ? nb : 1;
+    std::vector<T> pot(static_cast<std::size_t>(tab_len * sets));
+    for (std::int32_t b = 0; b < sets; ++b) {
+      for (std::size_t f = 0; f < g.factors.size(); ++f) {
+        const std::vector<double>& tab = table_of(g, batch[static_cast<std::size_t>(b)], f);
+        T* dst = pot.data() + b * tab_len + s_.factor_tab_off[f];
+        for (std::size_t t = 0; t < tab.size(); ++t) {
+          dst[t] = tab[t] == kNegInf ? kernels::bp_zero<T>() : static_cast<T>(tab[t]);
+        }
+      }
+    }
+    pot_ = Tensor::from_vector<T>(pot, {static_cast<std::int64_t>(pot.size())}, dev);
+    const bool any_ev = std::any_of(batch.begin(), batch.end(),
+                                    [](const Instance& in) { return !in.evidence.empty(); });
+    if (any_ev) {
+      std::vector<std::int32_t> ev(static_cast<std::size_t>(nb * nv), -1);
+      for (std::int32_t b = 0; b < nb; ++b) {
+        const std::vector<int>& e = batch[static_cast<std::size_t>(b)].evidence;
+        std::copy(e.begin(), e.end(), ev.begin() + b * nv);
+      }
+      evid_ = i32(ev);
+    }
+    active_host_.assign(static_cast<std::size_t>(nb), 1);
+    active_ = i32(active_host_);
+    std::vector<T> r0(static_cast<std::size_t>(s_.msg_len * nb));
+    for (std::int32_t b = 0; b < nb; ++b) {
+      for (std::size_t e = 0; e < s_.edge_var.size(); ++e) {
+        const int k = s_.card[static_cast<std::size_t>(s_.edge_var[e])];
+        for (int x = 0; x < k; ++x) {
+          r0[static_cast<std::size_t>(b * s_.msg_len + s_.edge_msg_off[e] + x)] =
+              static_cast<T>(-std::log(static_cast<double>(k)));
+        }
+      }
+    }
+    const Shape mshape{static_cast<std::int64_t>(r0.size())};
+    r_init_ = Tensor::from_vector<T>(r0, mshape, dev);
+    r_ = r_init_.clone();
+    q_ = Tensor::zeros(mshape, dtype_of<T>(), dev);
+    scratch_ = Tensor::zeros(mshape, dtype_of<T>(), dev);
+    change_ = Tensor::zeros({nb}, dtype_of<T>(), dev);
+    if (o.schedule == Schedule::sequential) {
+      tot_live_.resize(static_cast<std::size_t>(s_.var_state_off.back()));
+      tot_zero_.resize(tot_live_.size());
+    }
+    kernels::BpArgs<T>& a = args_;
+    a.num_vars = static_cast<std::int32_t>(nv);
+    a.num_factors = g.num_factors();
+    a.num_edges = static_cast<std::int32_t>(s_.edge_var.size());
+    a.card = structure_[0].data<std::int32_t>();
+    a.var_edge_off = structure_[1].data<std::int32_t>();
+    a.var_edges = structure_[2].data<std::int32_t>();
+    a.edge_var = structure_[3].data<std::int32_t>();
+    a.edge_factor = structure_[4].data<std::int32_t>();
+    a.factor_edge_off = structure_[5].data<std::int32_t>();
+    a.pair2_factors = structure_[6].data<std::int32_t>();
+    a.num_pair2 = static_cast<std::int32_t>(s_.pair2_factors.size());
+    a.other_edges = structure_[7].data<std::int32_t>();
+    a.num_other = static_cast<std::int32_t>(s_.other_edges.size());
+    a.edge_msg_off = structure_[8].data<std::int64_t>();
+    a.edge_stride = structure_[9].data<std::int64_t>();
+    a.factor_tab_off = structure_[10].data<std::int64_t>();
+    a.var_state_off = structure_[11].data<std::int64_t>();
+    a.msg_len = s_.msg_len;
+    a.batch = nb;
+    a.log_pot = pot_.data<T>();
+    a.pot_stride = per_member ? tab_len : 0;
+    a.evidence = any_ev ? evid_.data<std::int32_t>() : nullptr;
+    a.active = active_.data<std::int32_t>();
+    a.q = q_.data<T>();
+    a.r = r_.data<T>();
+    a.scratch = scratch_.data<T>();
+    a.change = change_.data<T>();
+    a.max_product = o.method == Method::max_product;
+    a.damping = static_cast<T>(o.damping);
+  }
+
+  void reset() override {
+    r_.copy_from(r_init_);
+    set_all_active();
+  }
+
+  void sweeps(int n) override {
+    for (int i = 0; i < n; ++i) sweep();
+    synchronize(o_.device);
+  }
+
+  std::vector<Result> solve() override {
+    reset();
+    const auto nb = static_cast<std::int32_t>(batch_.size());
+    std::vector<Result> out(static_cast<std::size_t>(nb));
+    int live = nb;
+    for (int it = 1; it <= o_.max_iter && live > 0; ++it) {
+      sweep();
+      const std::vector<T> ch = change_.to_vector<T>();
+      bool changed = false;
+      for (std::int32_t b = 0; b < nb; ++b) {
+        if (!active_host_[static_cast<std::size_t>(b)]) continue;
+        Result& res = out[static_cast<std::size_t>(b)];
+        res.iterations = it;
+        res.max_change = static_cast<double>(ch[static_cast<std::size_t>(b)]);
+        if (res.max_change < o_.tol) {
+          res.converged = true;
+          active_host_[static_cast<std::size_t>(b)] = 0;
+          changed = true;
+          --live;
+        }
+      }
+      if (changed && live > 0) {
+        active_.copy_from(Tensor::from_vector<std::int32_t>(active_host_, {nb}));
+      }
+    }
+    // q from the final r for every member, then everything to the host.
+    set_all_active();
+    be_.bp_sweep(o_.device.index, args_, kernels::kBpVarStep);
+    const std::vector<T> q = q_.to_vector<T>();
+    const std::vector<T> r = r_.to_vector<T>();
+    for (std::int32_t b = 0; b < nb; ++b) {
+      const Result& it = out[static_cast<std::size_t>(b)];
+      Result res = finish(g_, s_, batch_[static_cast<std::size_t>(b)], o_,
+                          q.data() + b * s_.msg_len, r.data() + b * s_.msg_len);
+      res.converged = it.converged;
+      res.iterations = it.iterations;
+      res.max_change = it.max_change;
+      out[static_cast<std::size_t>(b)] = std::move(res);
+    }
+    return out;
+  }
+
+ private:
+  void sweep() {
+    if (o_.schedule == Schedule::sequential) {
+      kernels::bp_sequential_sweep_cpu(args_, tot_live_.data(), tot_zero_.data());
+    } else {
+      be_.bp_sweep(o_.device.index, args_, kernels::kBpBothSteps);
+    }
+  }
+  void set_all_active() {
+    std::fill(active_host_.begin(), active_host_.end(), 1);
+    active_.copy_from(Tensor::from_vector<std::int32_t>(
+        active_host_, {static_cast<std::int64_t>(active_host_.size())}));
+  }
+
+  FactorGraph g_;
+  std::vector<Instance> batch_;
+  Options o_;
+  Structure s_;
+  detail::Backend& be_;
+  std::vector<Tensor> structure_;
+  Tensor pot_, evid_, active_, r_init_, r_, q_, scratch_, change_;
+  std::vector<std::int32_t> active_host_;
+  std::vector<T> tot_live_;
+  std::vector<std::int32_t> tot_zero_;
+  kernels::BpArgs<T> args_;
+};
+
+void check_size(const FactorGraph& g) {
+  if (g.num_edges() > std::numeric_limits<std::int32_t>::max() / 2) {
+    bad(fmt::format("bp: {} edges exceed the limit of 2^30", g.num_edges()));
+  }
+}
+
+}  // namespace
+
+Solver::Solver(const FactorGraph& g, const std::vector<Instance>& batch, const Options& options) {
+  check_inputs(g, batch, options);
+  if (batch.empty()) bad("bp::Solver: the batch is empty");
+  check_size(g);
+  if (options.precision == Precision::f32) {
+    impl_ = std::make_unique<TypedSolver<float>>(g, batch, options);
+  } else {
+    impl_ = std::make_unique<TypedSolver<double>>(g, batch, options);
+  }
+}
+Solver::~Solver() = default;
+Solver::Solver(Solver&&) noexcept = default;
+Solver& Solver::operator=(Solver&&) noexcept = default;
+void Solver::reset() { impl_->reset(); }
+void Solver::sweeps(int n) { impl_->sweeps(n); }
+std::vector<Result> Solver::solve() { return impl_->solve(); }
+std::int64_t Solver::num_edges() const { return impl_->edges; }
+
+std::vector<Result> run_batch(const FactorGraph& g, const std::vector<Instance>& batch,
+                              const Options& options) {
+  check_inputs(g, batch, options);
+  if (batch.empty()) return {};
+  return Solver(g, batch, options).solve();
+}
+
+Result run(const FactorGraph& g, const Options& options, const std::vector<int>& evidence) {
+  Instance in;
+  in.evidence = evidence;
+  return std::move(run_batch(g, {in}, options).front());
+}
+
+}  // namespace mpe::bp

@@ -1,0 +1,217 @@
+#pragma once
+// Loopy belief propagation, per message, shared by the CPU and CUDA kernels (float or double).
+//
+// Messages live per edge (f, v) at edge_msg_off[e]: r = factor→variable, q = variable→factor,
+// both natural-log values. Zero probability is any value <= kLogZeroHalf (written as
+// kLogZero); sums never add a zero term, so −inf, NaN and overflow never arise.
+//  - var step (per variable v): q_{v→f}(x) = Σ_{g∋v, g≠f} r_{g→v}(x), zero when evidence
+//    rules x out or any other r is zero. Computed from the totals over all edges with a count
+//    of zero terms, so a variable of degree d costs O(d·K), not O(d²·K).
+//  - factor step (per edge e = (f, v)): raw(y) = ⊕_{x: x_v = y} [φ_f(x) + Σ_{u≠v} q_{u→f}(x_u)]
+//    with ⊕ = log-sum-exp (sum-product) or max (max-product); then bp_finish: normalise to
+//    Σ exp = 1, damp against the old message in log space, renormalise, and return the change
+//    max_y |exp(new) − exp(old)|.
+#include <cstdint>
+
+#include "common/logspace.hpp"
+
+namespace mpe::kernels {
+
+template <class T>
+struct BpArgs {
+  // Structure, shared by the batch.
+  std::int32_t num_vars = 0;
+  std::int32_t num_factors = 0;
+  std::int32_t num_edges = 0;
+  const std::int32_t* card = nullptr;             // [V]
+  const std::int32_t* var_edge_off = nullptr;     // [V + 1]
+  const std::int32_t* var_edges = nullptr;        // [E] edge ids grouped by variable
+  const std::int64_t* var_state_off = nullptr;    // [V + 1]: Σ_{u<v} K_u (sequential workspace)
+  const std::int32_t* edge_var = nullptr;         // [E]
+  const std::int32_t* edge_factor = nullptr;      // [E]
+  const std::int64_t* edge_msg_off = nullptr;     // [E] offset of the edge's K_v entries
+  const std::int64_t* edge_stride = nullptr;      // [E] stride of v in f's table
+  const std::int32_t* factor_edge_off = nullptr;  // [F + 1]: f's edges, in f's variable order
+  const std::int64_t* factor_tab_off = nullptr;   // [F + 1]
+  std::int64_t msg_len = 0;                       // Σ_e K_v per instance
+  // Batch.
+  std::int32_t batch = 0;
+  const T* log_pot = nullptr;             // [B or 1][factor_tab_off[F]]
+  std::int64_t pot_stride = 0;            // 0: one table set shared by the batch
+  const std::int32_t* evidence = nullptr;  // [B][V] (−1 = unobserved) or nullptr
+  const std::int32_t* active = nullptr;    // [B]: 0 = converged, skip
+  T* q = nullptr;                          // [B][msg_len]
+  T* r = nullptr;                          // [B][msg_len]
+  T* scratch = nullptr;                    // [B][msg_len] raw factor messages
+  T* change = nullptr;                     // [B] max message change of the factor step
+  bool max_product = false;
+  T damping = 0;
+  // CUDA work lists (the CPU walks factors in order): pairwise factors with two binary
+  // variables, one thread each; every edge of the other factors, one thread each.
+  const std::int32_t* pair2_factors = nullptr;
+  std::int32_t num_pair2 = 0;
+  const std::int32_t* other_edges = nullptr;
+  std::int32_t num_other = 0;
+};
+
+template <class T>
+MPE_HD bool bp_live(T v) {
+  return v > static_cast<T>(kLogZeroHalf);
+}
+template <class T>
+MPE_HD T bp_zero() {
+  return static_cast<T>(kLogZero);
+}
+MPE_HD float bp_exp(float x) { return expf(x); }
+MPE_HD double bp_exp(double x) { return exp(x); }
+MPE_HD float bp_log(float x) { return logf(x); }
+MPE_HD double bp_log(double x) { return log(x); }
+
+// Streaming log-sum-exp (or max) over live terms.
+template <class T, bool kMax>
+struct BpAcc {
+  T m = bp_zero<T>();
+  T s = 0;
+  MPE_HD void push(T v) {
+    if (!bp_live(v)) return;
+    if (kMax) {
+      if (s == 0 || v > m) m = v;
+      s = 1;
+    } else if (s == 0) {
+      m = v;
+      s = 1;
+    } else if (v > m) {
+      s = s * bp_exp(m - v) + 1;
+      m = v;
+    } else {
+      s += bp_exp(v - m);
+    }
+  }
+  MPE_HD T result() const { return s > 0 ? (kMax ? m : m + bp_log(s)) : bp_zero<T>(); }
+};
+
+// Var step for variable v of one instance (pointers already offset to the instance).
+template <class T>
+MPE_HD void bp_var_step(const BpArgs<T>& a, const T* r, T* q, const std::int32_t* ev_row,
+                        std::int32_t v) {
+  const int k = a.card[v];
+  const std::int32_t j0 = a.var_edge_off[v];
+  const std::int32_t j1 = a.var_edge_off[v + 1];
+  const int ev = ev_row ? ev_row[v] : -1;
+  for (int x = 0; x < k; ++x) {
+    T live = 0;
+    int zeros = (ev >= 0 && x != ev) ? 1 : 0;
+    for (std::int32_t j = j0; j < j1; ++j) {
+      const T m = r[a.edge_msg_off[a.var_edges[j]] + x];
+      if (bp_live(m)) {
+        live += m;
+      } else {
+        ++zeros;
+      }
+    }
+    for (std::int32_t j = j0; j < j1; ++j) {
+      const std::int64_t o = a.edge_msg_off[a.var_edges[j]] + x;
+      const T m = r[o];
+      const bool l = bp_live(m);
+      q[o] = zeros - (l ? 0 : 1) > 0 ? bp_zero<T>() : live - (l ? m : T(0));
+    }
+  }
+}
+
+// Raw message of a pairwise factor to its variable at stride sv (kv states) given the other
+// variable's q (ku states, stride su).
+template <class T, bool kMax>
+MPE_HD void bp_pair_raw(const T* pot, std::int64_t sv, int kv, std::int64_t su, int ku,
+                        const T* qu, T* out) {
+  for (int y = 0; y < kv; ++y) {
+    BpAcc<T, kMax> acc;
+    for (int x = 0; x < ku; ++x) {
+      const T p = pot[y * sv + x * su];
+      const T m = qu[x];
+      if (bp_live(p) && bp_live(m)) acc.push(p + m);
+    }
+    out[y] = acc.result();
+  }
+}
+
+// Raw message of factor f to the variable of edge e (any arity), into out[0 .. K_v).
+template <class T, bool kMax>
+MPE_HD void bp_factor_raw(const BpArgs<T>& a, const T* pot, const T* q, std::int32_t e, T* out) {
+  const std::int32_t f = a.edge_factor[e];
+  const std::int32_t e0 = a.factor_edge_off[f];
+  const std::int32_t e1 = a.factor_edge_off[f + 1];
+  const T* tab = pot + a.factor_tab_off[f];
+  const int kv = a.card[a.edge_var[e]];
+  if (e1 - e0 == 1) {
+    for (int y = 0; y < kv; ++y) out[y] = bp_live(tab[y]) ? tab[y] : bp_zero<T>();
+    return;
+  }
+  if (e1 - e0 == 2) {
+    const std::int32_t u = e == e0 ? e0 + 1 : e0;
+    bp_pair_raw<T, kMax>(tab, a.edge_stride[e], kv, a.edge_stride[u], a.card[a.edge_var[u]],
+                         q + a.edge_msg_off[u], out);
+    return;
+  }
+  const std::int64_t size = a.factor_tab_off[f + 1] - a.factor_tab_off[f];
+  const std::int64_t sv = a.edge_stride[e];
+  const std::int64_t rest_n = size / kv;
+  for (int y = 0; y < kv; ++y) {
+    BpAcc<T, kMax> acc;
+    for (std::int64_t rest = 0; rest < rest_n; ++rest) {
+      const std::int64_t t = (rest / sv) * sv * kv + y * sv + rest % sv;
+      T val = tab[t];
+      if (!bp_live(val)) continue;
+      for (std::int32_t u = e0; u < e1; ++u) {
+        if (u == e) continue;
+        const int ku = a.card[a.edge_var[u]];
+        const T m = q[a.edge_msg_off[u] + (t / a.edge_stride[u]) % ku];
+        if (!bp_live(m)) {
+          val = bp_zero<T>();
+          break;
+        }
+        val += m;
+      }
+      acc.push(val);
+    }
+    out[y] = acc.result();
+  }
+}
+
+// Normalises raw[0 .. k) into the message, damps it against the old message `r` (in place)
+// and returns the change max |exp(new) − exp(old)|.
+template <class T>
+MPE_HD T bp_finish(const T* raw, T* r, int k, T damping) {
+  BpAcc<T, false> norm;
+  for (int y = 0; y < k; ++y) norm.push(raw[y]);
+  const T z = norm.result();
+  const bool any = bp_live(z);
+  BpAcc<T, false> norm2;
+  if (damping > 0) {
+    for (int y = 0; y < k; ++y) {
+      const T n = raw[y];
+      if (any && bp_live(n) && bp_live(r[y])) norm2.push((1 - damping) * (n - z) + damping * r[y]);
+    }
+  }
+  const T z2 = damping > 0 ? norm2.result() : T(0);
+  T change = 0;
+  for (int y = 0; y < k; ++y) {
+    const T old = r[y];
+    T nv;
+    if (!any || !bp_live(raw[y])) {
+      nv = bp_zero<T>();
+    } else if (damping > 0) {
+      nv = (bp_live(old) && bp_live(z2)) ? (1 - damping) * (raw[y] - z) + damping * old - z2
+                                          : bp_zero<T>();
+    } else {
+      nv = raw[y] - z;
+    }
+    const T pn = bp_live(nv) ? bp_exp(nv) : T(0);
+    const T po = bp_live(old) ? bp_exp(old) : T(0);
+    const T d = pn > po ? pn - po : po - pn;
+    change = d > change ? d : change;
+    r[y] = nv;
+  }
+  return change;
+}
+
+}  // namespace mpe::kernels
