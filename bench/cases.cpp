@@ -1,6 +1,8 @@
 #include "cases.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <future>
 #include <random>
 #include <thread>
@@ -12,6 +14,7 @@
 #include <mpe/engine.hpp>
 #include <mpe/ops.hpp>
 
+#include "bp_cases.hpp"
 #include "graphs.hpp"
 #include "mp_cases.hpp"
 #include "relevance_case.hpp"
@@ -330,6 +333,28 @@ void validate(const Grid& g) {
                       fmt::format("unknown relevance graph '{}' (demo or rmat)", k));
         }
       }
+    } else if (op == "bp") {
+      check_at_least("bp-size", g.bp_size, 2);
+      check_at_least("bp-card", g.bp_card, 2);
+      check_at_least("bp-batch", g.bp_batch, 1);
+      check_at_least("bp-sweeps", g.bp_sweeps, 1);
+      for (const auto& k : g.bp_graphs) {
+        if (!known_bp_graph(k)) {
+          throw Error(ErrorCode::invalid_argument,
+                      fmt::format("unknown BP graph '{}' (grid, regular, higher, rbm)", k));
+        }
+      }
+      for (const auto& m : g.bp_methods) (void)bp::parse_method(m);
+      for (const auto& m : g.bp_precisions) (void)bp::parse_precision(m);
+      for (const auto& m : g.bp_schedules) (void)bp::parse_schedule(m);
+      for (const auto& d : g.bp_dampings) {
+        char* end = nullptr;
+        const double v = std::strtod(d.c_str(), &end);
+        if (d.empty() || *end != '\0' || !(v >= 0.0 && v < 1.0)) {
+          throw Error(ErrorCode::invalid_argument,
+                      fmt::format("--bp-damping {} is out of range [0, 1)", d));
+        }
+      }
     } else if (op == "attention") {
       check_at_least("attn-batch", g.attn_batch, 1);
       check_at_least("heads", g.heads, 1);
@@ -479,10 +504,49 @@ std::vector<CasePoint> expand(const Grid& grid) {
                                 {"degree", std::to_string(d)},
                                 {"rel_dim", std::to_string(dim)}}});
         }
+    } else if (op == "bp") {
+      const std::vector<std::string> graphs =
+          grid.bp_file.empty() ? grid.bp_graphs : std::vector<std::string>{"file"};
+      for (const auto& gk : graphs)
+        for (auto n : grid.bp_size)
+          for (auto k : grid.bp_card)
+            for (auto b : grid.bp_batch)
+              for (auto sw : grid.bp_sweeps)
+                for (const auto& me : grid.bp_methods)
+                  for (const auto& pr : grid.bp_precisions)
+                    for (const auto& sc : grid.bp_schedules)
+                      for (const auto& dm : grid.bp_dampings) {
+                      CasePoint point{op,
+                                      {{"bp_batch", std::to_string(b)},
+                                       {"damping", dm},
+                                       {"sweeps", std::to_string(sw)},
+                                       {"method", me},
+                                       {"precision", pr},
+                                       {"schedule", sc}}};
+                      if (grid.bp_file.empty()) {
+                        point.params["graph"] = gk;
+                        point.params["size"] = std::to_string(n);
+                        point.params["card"] = std::to_string(k);
+                      } else {
+                        point.params["file"] = grid.bp_file;
+                      }
+                      out.push_back(std::move(point));
+                    }
+      if (!grid.bp_file.empty()) {  // the file fixes size and card: one of each
+        std::vector<CasePoint> dedup;
+        for (auto& pt : out) {
+          if (std::find_if(dedup.begin(), dedup.end(), [&](const CasePoint& q) {
+                return q.op == pt.op && q.params == pt.params;
+              }) == dedup.end()) {
+            dedup.push_back(std::move(pt));
+          }
+        }
+        out = std::move(dedup);
+      }
     } else {
       throw Error(
           ErrorCode::invalid_argument,
-          fmt::format("unknown op '{}' (lse_contract, csr_aggregate, graph_mp, gcn, cusparse_spmm, aif_plan, aif_engine, attention, relevance or copy)",
+          fmt::format("unknown op '{}' (lse_contract, csr_aggregate, graph_mp, gcn, cusparse_spmm, aif_plan, aif_engine, attention, relevance, bp or copy)",
                       op));
     }
   }
@@ -497,6 +561,7 @@ PreparedCase prepare(const CasePoint& point, const Device& device, std::uint64_t
   if (point.op == "aif_engine") return prepare_aif_engine(point, device, seed);
   if (point.op == "attention") return prepare_attention(point, device, seed);
   if (point.op == "relevance") return prepare_relevance(point, device, seed);
+  if (point.op == "bp") return prepare_bp(point, device, seed);
   if (point.op == "graph_mp") return prepare_graph_mp(point, device, seed, mtx_path);
   if (point.op == "gcn") return prepare_gcn(point, device, seed, mtx_path);
   if (point.op == "cusparse_spmm") return prepare_cusparse(point, device, seed, mtx_path);

@@ -19,6 +19,7 @@ struct PreparedCase {
   std::string shape;          // the shape in words, e.g. "B=64 I=192 J=192 shared"
   std::int64_t nnz = 0;       // edges (csr_aggregate)
   double items = 0;           // independent results per run (plans for aif_plan), 0 if n/a
+  std::string items_unit = "plans";  // what items counts ("messages" for bp)
   std::function<std::string()> after;  // a line to print after the timed runs (may be empty)
 };
 
@@ -46,6 +47,10 @@ struct Grid {
   std::vector<std::string> attn_dtype{"f32"}, attn_path{"fused"};  // attention: storage, path
   std::vector<std::string> rel_graphs{"demo", "rmat"};                  // relevance
   std::vector<std::int64_t> rel_batch{1, 256}, rel_dim{64};            // relevance
+  std::vector<std::string> bp_graphs{"grid"}, bp_methods{"sum"}, bp_precisions{"f64"},
+      bp_schedules{"flooding"}, bp_dampings{"0"};                      // bp
+  std::vector<std::int64_t> bp_size{64}, bp_card{2}, bp_batch{1}, bp_sweeps{10};  // bp
+  std::string bp_file;                                                // bp from a .fg/.uai file
   std::uint64_t seed = 1;
 };
 

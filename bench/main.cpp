@@ -113,6 +113,7 @@ int run(const Options& opt) {
       row.flops = prepared.flops;
       row.nnz = prepared.nnz;
       row.items = prepared.items;
+      row.items_unit = prepared.items_unit;
       row.reps = opt.reps;
       if (opt.output == "md") {
         mpe::bench::print_markdown_row(row);
@@ -171,6 +172,8 @@ int main(int argc, char** argv) {
       "  relevance:     node embeddings read once per call (n*d*4); GFLOP/s = 2*B*n*d / time\n"
       "                 (the seeding product); queries/s; p50/p99 per call and edges touched/s\n"
       "                 printed after each row\n"
+      "  bp:            per sweep each message (q and r) written and read once + potentials\n"
+      "                 (4*sum_e K_v*B + table entries)*elem; messages/s = edges*B*sweeps / time\n"
       "'of peak' divides by the device's nominal memory bandwidth.\n\n"
       "Example: mpe-bench --op csr_aggregate --graph rmat,uniform --width 32,128 --agg sum,max"};
   app.add_option(
@@ -179,7 +182,8 @@ int main(int argc, char** argv) {
          "layer: the csr_aggregate parameters), cusparse_spmm (cuSPARSE's CSR SpMM, the GPU peer "
          "of csr_aggregate sum), aif_plan, aif_engine (requests through mpe::Engine "
          "from many threads), attention (dense forward; --dtype, --attn-path), relevance "
-         "(relevance-engine queries: --rel-graph, --rel-batch, --rel-dim), copy (device copy: "
+         "(relevance-engine queries: --rel-graph, --rel-batch, --rel-dim), bp (loopy belief "
+         "propagation sweeps, --bp-*), copy (device copy: "
          "the bandwidth reference)")
       ->delimiter(',')
       ->capture_default_str();
@@ -311,6 +315,26 @@ int main(int argc, char** argv) {
                  "attention: fused (online softmax) or unfused (CUDA: cuBLAS GEMM, softmax, GEMM)")
       ->delimiter(',')
       ->capture_default_str();
+  app.add_option("--bp-graph", opt.grid.bp_graphs, "bp: grid, regular, higher, rbm (seeded)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-size", opt.grid.bp_size,
+                 "bp: grid side, variables (regular, higher) or visible units (rbm)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-card", opt.grid.bp_card, "bp: states per variable (grid, regular)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-batch", opt.grid.bp_batch, "bp: graphs per run (one structure)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-sweeps", opt.grid.bp_sweeps, "bp: sweeps per run (no convergence test)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-method", opt.grid.bp_methods, "bp: sum, max")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-precision", opt.grid.bp_precisions, "bp: f64, f32")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-schedule", opt.grid.bp_schedules, "bp: flooding, sequential (CPU)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-damping", opt.grid.bp_dampings, "bp: damping (old message weight)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-file", opt.grid.bp_file, "bp: a .fg or .uai file instead of --bp-graph");
   app.add_option("--mtx", opt.grid.mtx, "csr_aggregate: a Matrix Market file instead")
       ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);

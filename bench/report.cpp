@@ -44,7 +44,7 @@ void print_markdown_row(const Row& r) {
              readable_time(r.stats.min), 100.0 * r.stats.spread, r.gbs(),
              r.peak_fraction() >= 0 ? fmt::format("{:.0f}%", 100.0 * r.peak_fraction()) : "-",
              r.flops > 0   ? fmt::format("{:.1f}", r.gflops())
-             : r.items > 0 ? fmt::format("{:.4g} plans/s", r.items_per_s())
+             : r.items > 0 ? fmt::format("{:.4g} {}/s", r.items_per_s(), r.items_unit)
                            : std::string("-"));
   std::fflush(stdout);
 }
@@ -75,7 +75,7 @@ void print_json_row(const Row& r) {
   j["peak_fraction"] = r.peak_fraction() >= 0 ? nlohmann::json(r.peak_fraction()) : nullptr;
   if (r.flops > 0) j["gflop_per_s"] = r.gflops();
   if (r.nnz > 0) j["nnz"] = r.nnz;
-  if (r.items > 0) j["plans_per_s"] = r.items_per_s();
+  if (r.items > 0) j[r.items_unit + "_per_s"] = r.items_per_s();
   fmt::print("{}\n", j.dump());
   std::fflush(stdout);
 }

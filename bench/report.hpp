@@ -19,6 +19,7 @@ struct Row {
   double flops = 0;
   std::int64_t nnz = 0;
   double items = 0;
+  std::string items_unit = "plans";
   int reps = 0;
 
   double gbs() const { return stats.median > 0 ? bytes / (stats.median * 1e6) : 0; }

@@ -1,0 +1,144 @@
+#include "bp_cases.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <numeric>
+#include <set>
+
+#include <fmt/format.h>
+#include <mpe/error.hpp>
+
+namespace mpe::bench {
+
+namespace {
+std::vector<double> random_table(std::mt19937_64& rng, std::int64_t n, double scale) {
+  std::uniform_real_distribution<double> u(-scale, scale);
+  std::vector<double> t(static_cast<std::size_t>(n));
+  for (double& x : t) x = u(rng);
+  return t;
+}
+std::vector<double> ising_pair(double j) { return {j, -j, -j, j}; }
+}  // namespace
+
+bool known_bp_graph(const std::string& kind) {
+  return kind == "grid" || kind == "regular" || kind == "higher" || kind == "rbm";
+}
+
+bp::FactorGraph make_bp_graph(const std::string& kind, std::int64_t size, int card,
+                              double coupling, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  bp::FactorGraph g;
+  auto add_unaries = [&](int k) {
+    for (int v = 0; v < g.num_variables(); ++v) g.add_log_factor({v}, random_table(rng, k, 0.5));
+  };
+  if (kind == "grid") {
+    const int n = static_cast<int>(size);
+    for (int i = 0; i < n * n; ++i) g.add_variable(card);
+    add_unaries(card);
+    for (int y = 0; y < n; ++y) {
+      for (int x = 0; x < n; ++x) {
+        const int i = y * n + x;
+        for (int j : {x + 1 < n ? i + 1 : -1, y + 1 < n ? i + n : -1}) {
+          if (j < 0) continue;
+          g.add_log_factor({i, j}, card == 2 ? ising_pair(coupling * u(rng))
+                                             : random_table(rng, card * card, coupling));
+        }
+      }
+    }
+  } else if (kind == "regular") {
+    const int n = static_cast<int>(size) & ~1;  // pairing model: an even number of stubs
+    for (int i = 0; i < n; ++i) g.add_variable(card);
+    add_unaries(card);
+    std::vector<int> stubs;
+    for (int i = 0; i < n; ++i) stubs.insert(stubs.end(), 3, i);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      std::shuffle(stubs.begin(), stubs.end(), rng);
+      std::set<std::pair<int, int>> pairs;
+      bool ok = true;
+      for (std::size_t k = 0; k + 1 < stubs.size(); k += 2) {
+        const std::pair<int, int> p = std::minmax(stubs[k], stubs[k + 1]);
+        ok = ok && p.first != p.second && pairs.insert(p).second;
+      }
+      if (!ok && attempt < 99) continue;  // retry self-loops and repeated pairs
+      for (const auto& [a, b] : pairs) {  // (after 100 tries: drop them)
+        if (a == b) continue;
+        g.add_log_factor({a, b}, card == 2 ? ising_pair(coupling * u(rng))
+                                           : random_table(rng, card * card, coupling));
+      }
+      break;
+    }
+  } else if (kind == "higher") {
+    const int n = static_cast<int>(size);
+    for (int i = 0; i < n; ++i) g.add_variable(2);
+    add_unaries(2);
+    std::uniform_int_distribution<int> pick(0, n - 1);
+    for (int f = 0; f < n; ++f) {
+      int a = pick(rng), b = pick(rng), c = pick(rng);
+      while (b == a) b = pick(rng);
+      while (c == a || c == b) c = pick(rng);
+      g.add_log_factor({a, b, c}, random_table(rng, 8, coupling));
+    }
+  } else if (kind == "rbm") {
+    const int nv = static_cast<int>(size);
+    const int nh = std::max(1, nv / 2);
+    for (int i = 0; i < nv + nh; ++i) g.add_variable(2);
+    add_unaries(2);
+    std::normal_distribution<double> w(0.0, coupling);
+    for (int i = 0; i < nv; ++i) {
+      for (int h = 0; h < nh; ++h) g.add_log_factor({i, nv + h}, {0.0, 0.0, 0.0, w(rng)});
+    }
+  } else {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("unknown BP graph '{}' (grid, regular, higher, rbm)", kind));
+  }
+  return g;
+}
+
+PreparedCase prepare_bp(const CasePoint& p, const Device& device, std::uint64_t seed) {
+  const auto& pm = p.params;
+  const std::string file = pm.count("file") ? pm.at("file") : "";
+  const std::string kind = file.empty() ? pm.at("graph") : "file";
+  const std::int64_t size = file.empty() ? std::stoll(pm.at("size")) : 0;
+  const int card = file.empty() ? std::stoi(pm.at("card")) : 0;
+  const auto batch = static_cast<std::size_t>(std::stoll(pm.at("bp_batch")));
+  const int sweeps = std::stoi(pm.at("sweeps"));
+  const bp::FactorGraph g =
+      file.empty() ? make_bp_graph(kind, size, card, kind == "rbm" ? 0.1 : 0.5, seed)
+                   : bp::read_factor_graph(file);
+  bp::Options o;
+  o.device = device;
+  o.method = bp::parse_method(pm.at("method"));
+  o.precision = bp::parse_precision(pm.at("precision"));
+  o.schedule = bp::parse_schedule(pm.at("schedule"));
+  o.damping = std::stod(pm.at("damping"));
+  o.tol = 0.0;
+  o.factor_beliefs = false;
+  auto solver = std::make_shared<bp::Solver>(g, std::vector<bp::Instance>(batch), o);
+  PreparedCase c;
+  c.run = [solver, sweeps] {
+    solver->reset();
+    solver->sweeps(sweeps);
+  };
+  const double elem = o.precision == bp::Precision::f32 ? 4.0 : 8.0;
+  double msg_len = 0, tab_len = 0;
+  for (const bp::Factor& f : g.factors) {
+    for (int v : f.vars) msg_len += g.cardinalities[static_cast<std::size_t>(v)];
+    tab_len += static_cast<double>(f.log_values.size());
+  }
+  const double b = static_cast<double>(batch);
+  // Floor per sweep: every q and r entry written once and read once, potentials read once.
+  c.bytes = sweeps * elem * (4.0 * msg_len * b + tab_len);
+  c.items = static_cast<double>(g.num_edges()) * b * sweeps;
+  c.items_unit = "messages";
+  c.nnz = g.num_edges();
+  c.shape = fmt::format("{}{} V={} F={} E={} B={} sweeps={} {} {} {} damping={}",
+                        file.empty() ? kind : file,
+                        file.empty() ? fmt::format(" size={} K={}", size, card) : std::string(),
+                        g.num_variables(), g.num_factors(), g.num_edges(), batch, sweeps,
+                        bp::method_name(o.method), bp::schedule_name(o.schedule),
+                        bp::precision_name(o.precision), o.damping);
+  return c;
+}
+
+}  // namespace mpe::bench
