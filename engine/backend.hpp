@@ -9,11 +9,15 @@
 
 #include "aif_plan.hpp"
 #include "attention.hpp"
-#include "bp.hpp"
 #include "csr_aggregate.hpp"
 #include "graph_mp.hpp"
 #include "lse_contract.hpp"
 #include "relevance.hpp"
+
+namespace mpe::kernels {
+template <class T>
+struct BpArgs;  // bp.hpp
+}  // namespace mpe::kernels
 
 namespace mpe::detail {
 

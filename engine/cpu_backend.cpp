@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "backend.hpp"
+#include "bp.hpp"
 #include "cpu_info.hpp"
 
 namespace mpe::detail {

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "backend.hpp"
+#include "bp.hpp"
 #include "bp/structure.hpp"
 
 namespace mpe::bp {
@@ -210,7 +211,8 @@ class TypedSolver final : public Solver::Impl {
     structure_ = {i32(s_.card),          i32(s_.var_edge_off),   i32(s_.var_edges),
                   i32(s_.edge_var),      i32(s_.edge_factor),    i32(s_.factor_edge_off),
                   i32(s_.pair2_factors), i32(s_.other_edges),    i64(s_.edge_msg_off),
-                  i64(s_.edge_stride),   i64(s_.factor_tab_off), i64(s_.var_state_off)};
+                  i64(s_.edge_stride),   i64(s_.factor_tab_off), i64(s_.var_state_off),
+                  i64(s_.var_edge_msg)};
     // Potentials: one shared set unless a member brings its own.
     const bool per_member = std::any_of(batch.begin(), batch.end(), [](const Instance& in) {
       return !in.log_potentials.empty();
@@ -278,6 +280,7 @@ class TypedSolver final : public Solver::Impl {
     a.edge_stride = structure_[9].data<std::int64_t>();
     a.factor_tab_off = structure_[10].data<std::int64_t>();
     a.var_state_off = structure_[11].data<std::int64_t>();
+    a.var_edge_msg = structure_[12].data<std::int64_t>();
     a.msg_len = s_.msg_len;
     a.batch = nb;
     a.log_pot = pot_.data<T>();

@@ -44,6 +44,10 @@ Structure build_structure(const FactorGraph& g) {
     s.var_edges[static_cast<std::size_t>(fill[static_cast<std::size_t>(s.edge_var[e])]++)] =
         static_cast<std::int32_t>(e);
   }
+  s.var_edge_msg.resize(s.var_edges.size());
+  for (std::size_t j = 0; j < s.var_edges.size(); ++j) {
+    s.var_edge_msg[j] = s.edge_msg_off[static_cast<std::size_t>(s.var_edges[j])];
+  }
   return s;
 }
 

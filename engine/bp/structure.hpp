@@ -12,6 +12,7 @@ struct Structure {
   std::vector<std::int32_t> card;             // [V]
   std::vector<std::int32_t> var_edge_off;     // [V + 1]
   std::vector<std::int32_t> var_edges;        // [E], grouped by variable
+  std::vector<std::int64_t> var_edge_msg;     // [E] edge_msg_off[var_edges[j]]
   std::vector<std::int64_t> var_state_off;    // [V + 1]
   std::vector<std::int32_t> edge_var;         // [E]
   std::vector<std::int32_t> edge_factor;      // [E]

@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "backend.hpp"
+#include "bp.hpp"
 #include "cuda/check.hpp"
 #include "cuda/cuda_context.hpp"
 

@@ -26,6 +26,7 @@ struct BpArgs {
   const std::int32_t* card = nullptr;             // [V]
   const std::int32_t* var_edge_off = nullptr;     // [V + 1]
   const std::int32_t* var_edges = nullptr;        // [E] edge ids grouped by variable
+  const std::int64_t* var_edge_msg = nullptr;     // [E] edge_msg_off[var_edges[j]]
   const std::int64_t* var_state_off = nullptr;    // [V + 1]: Σ_{u<v} K_u (sequential workspace)
   const std::int32_t* edge_var = nullptr;         // [E]
   const std::int32_t* edge_factor = nullptr;      // [E]
@@ -102,7 +103,7 @@ MPE_HD void bp_var_step(const BpArgs<T>& a, const T* r, T* q, const std::int32_t
     T live = 0;
     int zeros = (ev >= 0 && x != ev) ? 1 : 0;
     for (std::int32_t j = j0; j < j1; ++j) {
-      const T m = r[a.edge_msg_off[a.var_edges[j]] + x];
+      const T m = r[a.var_edge_msg[j] + x];
       if (bp_live(m)) {
         live += m;
       } else {
@@ -110,7 +111,7 @@ MPE_HD void bp_var_step(const BpArgs<T>& a, const T* r, T* q, const std::int32_t
       }
     }
     for (std::int32_t j = j0; j < j1; ++j) {
-      const std::int64_t o = a.edge_msg_off[a.var_edges[j]] + x;
+      const std::int64_t o = a.var_edge_msg[j] + x;
       const T m = r[o];
       const bool l = bp_live(m);
       q[o] = zeros - (l ? 0 : 1) > 0 ? bp_zero<T>() : live - (l ? m : T(0));
@@ -205,10 +206,14 @@ MPE_HD T bp_finish(const T* raw, T* r, int k, T damping) {
     } else {
       nv = raw[y] - z;
     }
-    const T pn = bp_live(nv) ? bp_exp(nv) : T(0);
-    const T po = bp_live(old) ? bp_exp(old) : T(0);
-    const T d = pn > po ? pn - po : po - pn;
-    change = d > change ? d : change;
+    // Both messages sum to 1 (or are all zero), so with two states the second entry changes
+    // by exactly as much as the first.
+    if (k != 2 || y == 0) {
+      const T pn = bp_live(nv) ? bp_exp(nv) : T(0);
+      const T po = bp_live(old) ? bp_exp(old) : T(0);
+      const T d = pn > po ? pn - po : po - pn;
+      change = d > change ? d : change;
+    }
     r[y] = nv;
   }
   return change;

@@ -13,7 +13,21 @@ T factor_step(const BpArgs<T>& a, const T* pot, const T* q, T* r, T* scratch) {
   T ch = 0;
 #pragma omp parallel for schedule(static) reduction(max : ch) if (a.num_factors > 512)
   for (std::int32_t f = 0; f < a.num_factors; ++f) {
-    for (std::int32_t e = a.factor_edge_off[f]; e < a.factor_edge_off[f + 1]; ++e) {
+    const std::int32_t e0 = a.factor_edge_off[f];
+    if (a.factor_edge_off[f + 1] - e0 == 2 && a.card[a.edge_var[e0]] == 2 &&
+        a.card[a.edge_var[e0 + 1]] == 2) {  // binary pairwise: as the CUDA pair2 kernel
+      const T* tab = pot + a.factor_tab_off[f];
+      const std::int64_t o0 = a.edge_msg_off[e0];
+      const std::int64_t o1 = a.edge_msg_off[e0 + 1];
+      T raw0[2], raw1[2];
+      bp_pair_raw<T, kMax>(tab, 1, 2, 2, 2, q + o1, raw0);
+      bp_pair_raw<T, kMax>(tab, 2, 2, 1, 2, q + o0, raw1);
+      const T c0 = bp_finish(raw0, r + o0, 2, a.damping);
+      const T c1 = bp_finish(raw1, r + o1, 2, a.damping);
+      ch = std::max(ch, std::max(c0, c1));
+      continue;
+    }
+    for (std::int32_t e = e0; e < a.factor_edge_off[f + 1]; ++e) {
       const std::int64_t o = a.edge_msg_off[e];
       bp_factor_raw<T, kMax>(a, pot, q, e, scratch + o);
       const T c = bp_finish(scratch + o, r + o, a.card[a.edge_var[e]], a.damping);
