@@ -20,6 +20,13 @@ import time
 
 import jax
 import numpy as np
+
+if not hasattr(jax.lib, "xla_bridge"):  # pgmax 0.6.1 calls a module newer jax moved
+    import types
+
+    import jax.extend.backend
+
+    jax.lib.xla_bridge = types.SimpleNamespace(get_backend=jax.extend.backend.get_backend)
 from pgmax import fgraph, fgroup, infer, vgroup
 
 
