@@ -62,7 +62,9 @@ struct AttentionOutput {
 ///
 /// A query row that sees no key (every key padded, Nk == 0, or causal with Nq > Nk) gets
 /// O = 0 and lse = kLogZero (-1e12), never NaN. All tensors must be on one device (CPU or CUDA);
-/// the CUDA backend handles head dims up to 256 (others throw Error(not_supported)). Throws
+/// the fused CUDA kernels handle head dims up to 256 (others throw Error(not_supported); the
+/// unfused path takes any). AttentionPath::unfused on CPU tensors throws Error(not_supported).
+/// Throws
 /// Error(shape_mismatch / dtype_mismatch / device_mismatch / invalid_argument) naming the
 /// argument and what was expected; outputs are untouched on error.
 void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,

@@ -314,6 +314,17 @@ TEST(GpuParityAttention, HeadDimTooLargeIsNotSupported) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::not_supported) << e.what();
   }
+  // The unfused path has no head-dim limit: D = 300 against the CPU.
+  const Case c{1, 2, 1, 37, 45, 300, true, false};
+  for (const DType dt : {DType::f32, DType::bf16}) {
+    const Inputs in = make_inputs(c, dt, 77);
+    AttentionOptions opt;
+    opt.causal = true;
+    const auto want = attention(in.q, in.k, in.v, opt);
+    opt.path = AttentionPath::unfused;
+    expect_close(attention(in.q.to(gpu), in.k.to(gpu), in.v.to(gpu), opt), want,
+                 dt == DType::f32 ? 2e-5 : 1e-2, "unfused, head dim 300");
+  }
 }
 
 }  // namespace
