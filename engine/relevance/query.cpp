@@ -313,6 +313,11 @@ kernels::RelevanceGraph DeviceGraph::view(std::int64_t nodes, std::int32_t num_t
 }
 }  // namespace detail
 
+void Store::validate(const Query& query) const {
+  auto lock = impl_->read_lock();
+  check_query(query, 0, impl_->g);
+}
+
 std::vector<QueryResult> Store::query_batch(const std::vector<Query>& queries,
                                             const Device& device) const {
   auto lock = impl_->read_lock();

@@ -15,6 +15,7 @@
 
 #include "scheduler/aif_job.hpp"
 #include "scheduler/job.hpp"
+#include "scheduler/relevance_job.hpp"
 #include "stream_slot.hpp"
 
 namespace mpe {
@@ -196,6 +197,30 @@ Ticket<aif::Plan> Engine::submit(std::shared_ptr<const aif::Model> model,
 
 aif::Plan Engine::plan(std::shared_ptr<const aif::Model> model, aif::PlanRequest request) {
   return submit(std::move(model), std::move(request)).result.get();
+}
+
+Ticket<relevance::QueryResult> Engine::submit(std::shared_ptr<const relevance::Store> store,
+                                              relevance::Query query) {
+  if (!store) throw Error(ErrorCode::invalid_argument, "Engine::submit: the store is null");
+  Ticket<relevance::QueryResult> ticket;
+  try {
+    store->validate(query);
+  } catch (const Error&) {  // rejected alone: the error travels in its own future
+    std::promise<relevance::QueryResult> rejected;
+    rejected.set_exception(std::current_exception());
+    ticket.result = rejected.get_future();
+    ticket.id = count_invalid();
+    return ticket;
+  }
+  auto job = std::make_unique<detail::RelevanceJob>(std::move(store), std::move(query));
+  ticket.result = job->future();
+  ticket.id = enqueue(std::move(job));
+  return ticket;
+}
+
+relevance::QueryResult Engine::query(std::shared_ptr<const relevance::Store> store,
+                                     relevance::Query query) {
+  return submit(std::move(store), std::move(query)).result.get();
 }
 
 bool Engine::cancel(std::uint64_t id) {

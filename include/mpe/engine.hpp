@@ -1,6 +1,6 @@
 #pragma once
 /// @file engine.hpp
-/// mpe::Engine: one object that takes planning requests from many threads, groups the ones
+/// mpe::Engine: one object that takes requests (AIF-MP plans, relevance queries) from many threads, groups the ones
 /// that can share a launch into batches (by size and by queueing delay), runs the batches on
 /// the devices (CUDA devices or a CPU worker pool) and completes each request's future, with
 /// its own error when it fails, never taking its batch-mates down.
@@ -20,6 +20,7 @@
 
 #include <mpe/aif.hpp>
 #include <mpe/device.hpp>
+#include <mpe/relevance.hpp>
 
 namespace mpe {
 
@@ -117,6 +118,17 @@ class Engine {
 
   /// The same, waiting for the plan (throws the request's Error).
   aif::Plan plan(std::shared_ptr<const aif::Model> model, aif::PlanRequest request);
+
+  /// Queues one relevance query against a loaded store. Validated at once (Store::validate): a
+  /// bad one gets a future holding its Error. Queries against the same store object are
+  /// batched into one Store::query_batch call (each keeps its own parameters). The store may
+  /// take writes (learning) meanwhile: a batch sees the store as it is when the batch runs.
+  Ticket<relevance::QueryResult> submit(std::shared_ptr<const relevance::Store> store,
+                                        relevance::Query query);
+
+  /// The same, waiting for the result (throws the query's Error).
+  relevance::QueryResult query(std::shared_ptr<const relevance::Store> store,
+                               relevance::Query query);
 
   /// Cancels a request that has not started: its future gets Error(cancelled). Returns false
   /// when it already runs, ran, or was never queued.

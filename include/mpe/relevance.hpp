@@ -249,6 +249,9 @@ class Store {
   /// Every edge, in insertion order, with its current weight and success rate.
   std::vector<Edge> edges() const;
 
+  /// Checks one query as query_batch does (dimension, NaN, seed ids, parameter ranges); throws
+  /// Error(invalid_argument) naming the field. mpe::Engine calls it at submit.
+  void validate(const Query& query) const;
   /// Runs one query on `device` (see query_batch).
   QueryResult query(const Query& query, const Device& device = Device::cpu()) const;
   /// Runs a batch of queries against the loaded graph in one call: seeding is one matrix

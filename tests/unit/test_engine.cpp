@@ -299,6 +299,110 @@ TEST(Engine, TheMemoryBudgetSplitsBatchesAndRefusesWhatCannotFit) {
   EXPECT_EQ(engine.stats().completed, 0u);
 }
 
+// A random store: 60 nodes of three types (two universal), ~3 out-edges each, dimension 16.
+std::shared_ptr<const relevance::Store> random_store(std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(-1.f, 1.f), w(0.2f, 1.f);
+  const char* types[] = {"capability", "constraint", "guideline"};
+  auto store = std::make_shared<relevance::Store>(relevance::Store::in_memory(16));
+  std::vector<relevance::Node> nodes;
+  std::vector<float> emb;
+  for (int i = 0; i < 60; ++i) {
+    relevance::Node n;
+    n.id = "n" + std::to_string(i);
+    n.type = types[i % 3];
+    n.title = n.id;
+    n.universal = i == 7 || i == 31;
+    nodes.push_back(n);
+    for (int c = 0; c < 16; ++c) emb.push_back(u(rng));
+  }
+  store->add_nodes(nodes, emb);
+  std::vector<relevance::Edge> edges;
+  std::set<std::pair<int, int>> seen;
+  for (int k = 0; k < 180; ++k) {
+    const int a = static_cast<int>(rng() % 60), b = static_cast<int>(rng() % 60);
+    if (a == b || !seen.insert({a, b}).second) continue;
+    edges.push_back({"n" + std::to_string(a), "n" + std::to_string(b), "ENABLES", w(rng)});
+  }
+  store->add_edges(edges);
+  return store;
+}
+
+relevance::Query random_query(std::mt19937_64& rng, int i) {
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  relevance::Query q;
+  if (i % 5 == 4) {
+    q.seeds = {{"n" + std::to_string(i % 60), 0.9f}};
+  } else {
+    for (int c = 0; c < 16; ++c) q.embedding.push_back(u(rng));
+  }
+  q.params.seed_threshold = 0.1f;
+  q.params.top_k = 3 + i % 4;
+  q.params.max_iterations = 2 + i % 5;
+  q.params.min_activation = 0.05f;
+  return q;
+}
+
+// Relevance queries and planning requests from 16 threads through one engine: every result
+// equals the direct call's; queries against one store share batches; a bad query fails alone.
+TEST(Engine, MixedRelevanceAndPlanningRequestsFromManyThreads) {
+  const auto store = random_store(21);
+  const Workload w = make_workload(64, 22);
+  constexpr int kThreads = 16, kPerThread = 12;
+  std::vector<std::vector<relevance::Query>> queries(kThreads);
+  std::mt19937_64 rng(23);
+  for (int t = 0; t < kThreads; ++t)
+    for (int i = 0; i < kPerThread; ++i) queries[t].push_back(random_query(rng, t * kPerThread + i));
+  std::vector<std::vector<relevance::QueryResult>> got(kThreads);
+  std::vector<std::vector<aif::Plan>> plans(kThreads);
+  {
+    Engine engine(cpu_options());
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        std::vector<std::future<relevance::QueryResult>> f;
+        std::vector<std::future<aif::Plan>> p;
+        for (int i = 0; i < kPerThread; ++i) {
+          f.push_back(engine.submit(store, queries[t][i]).result);
+          if (i < 4) {
+            const std::size_t r = static_cast<std::size_t>(t * 4 + i);
+            p.push_back(engine.submit(w.models[w.model_of[r]], w.requests[r]).result);
+          }
+        }
+        for (auto& x : f) got[t].push_back(x.get());
+        for (auto& x : p) plans[t].push_back(x.get());
+      });
+    }
+    for (auto& th : threads) th.join();
+    const EngineStats st = engine.stats();
+    EXPECT_EQ(st.completed, static_cast<std::uint64_t>(kThreads * (kPerThread + 4)));
+    EXPECT_GT(st.mean_batch, 1.0);  // something was batched
+
+    relevance::Query bad = queries[0][0];
+    bad.embedding.resize(5);
+    auto t = engine.submit(store, bad);
+    test::expect_error([&] { t.result.get(); }, ErrorCode::invalid_argument, "dimension");
+  }
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      SCOPED_TRACE(testing::Message() << "thread " << t << " query " << i);
+      const relevance::QueryResult want = store->query(queries[t][i]);
+      const relevance::QueryResult& r = got[t][static_cast<std::size_t>(i)];
+      EXPECT_EQ(r.iterations, want.iterations);
+      ASSERT_EQ(r.results.size(), want.results.size());
+      for (std::size_t k = 0; k < r.results.size(); ++k) {
+        EXPECT_EQ(r.results[k].id, want.results[k].id);
+        EXPECT_NEAR(r.results[k].activation, want.results[k].activation, 1e-6);
+      }
+    }
+    for (int i = 0; i < 4; ++i) {
+      const std::size_t r = static_cast<std::size_t>(t * 4 + i);
+      EXPECT_EQ(plans[t][static_cast<std::size_t>(i)].action_dist,
+                aif::plan(*w.models[w.model_of[r]], {w.requests[r]}, Device::cpu())[0].action_dist);
+    }
+  }
+}
+
 TEST(Engine, OptionsAreChecked) {
   EngineOptions o;
   o.device = "cpu";
