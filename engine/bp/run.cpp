@@ -400,6 +400,10 @@ void Solver::sweeps(int n) { impl_->sweeps(n); }
 std::vector<Result> Solver::solve() { return impl_->solve(); }
 std::int64_t Solver::num_edges() const { return impl_->edges; }
 
+void validate(const FactorGraph& g, const Instance& instance, const Options& options) {
+  check_inputs(g, {instance}, options);
+}
+
 std::vector<Result> run_batch(const FactorGraph& g, const std::vector<Instance>& batch,
                               const Options& options) {
   check_inputs(g, batch, options);

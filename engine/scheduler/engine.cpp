@@ -14,6 +14,7 @@
 #include <mpe/error.hpp>
 
 #include "scheduler/aif_job.hpp"
+#include "scheduler/bp_job.hpp"
 #include "scheduler/job.hpp"
 #include "scheduler/relevance_job.hpp"
 #include "stream_slot.hpp"
@@ -221,6 +222,26 @@ Ticket<relevance::QueryResult> Engine::submit(std::shared_ptr<const relevance::S
 relevance::QueryResult Engine::query(std::shared_ptr<const relevance::Store> store,
                                      relevance::Query query) {
   return submit(std::move(store), std::move(query)).result.get();
+}
+
+Ticket<bp::Result> Engine::submit(std::shared_ptr<const bp::FactorGraph> graph,
+                                  bp::Instance instance, bp::Options options) {
+  if (!graph) throw Error(ErrorCode::invalid_argument, "Engine::submit: the factor graph is null");
+  options.device = Device::cpu();  // the engine chooses; checked as for the CPU
+  Ticket<bp::Result> ticket;
+  try {
+    bp::validate(*graph, instance, options);
+  } catch (const Error&) {  // rejected alone: the error travels in its own future
+    std::promise<bp::Result> rejected;
+    rejected.set_exception(std::current_exception());
+    ticket.result = rejected.get_future();
+    ticket.id = count_invalid();
+    return ticket;
+  }
+  auto job = std::make_unique<detail::BpJob>(std::move(graph), std::move(instance), options);
+  ticket.result = job->future();
+  ticket.id = enqueue(std::move(job));
+  return ticket;
 }
 
 bool Engine::cancel(std::uint64_t id) {

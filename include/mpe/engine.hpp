@@ -1,6 +1,7 @@
 #pragma once
 /// @file engine.hpp
-/// mpe::Engine: one object that takes requests (AIF-MP plans, relevance queries) from many threads, groups the ones
+/// mpe::Engine: one object that takes requests (AIF-MP plans, relevance queries, belief
+/// propagation runs) from many threads, groups the ones
 /// that can share a launch into batches (by size and by queueing delay), runs the batches on
 /// the devices (CUDA devices or a CPU worker pool) and completes each request's future, with
 /// its own error when it fails, never taking its batch-mates down.
@@ -20,6 +21,7 @@
 
 #include <mpe/aif.hpp>
 #include <mpe/device.hpp>
+#include <mpe/factor_graph.hpp>
 #include <mpe/relevance.hpp>
 
 namespace mpe {
@@ -129,6 +131,14 @@ class Engine {
   /// The same, waiting for the result (throws the query's Error).
   relevance::QueryResult query(std::shared_ptr<const relevance::Store> store,
                                relevance::Query query);
+
+  /// Queues one belief-propagation run: `instance` (potentials and/or evidence) of `graph`.
+  /// Validated at once (bp::validate). Runs of the same graph object with equal options
+  /// (method, schedule, precision, damping, tol, max_iter, factor_beliefs) are batched into one
+  /// bp::run_batch call. options.device is ignored: the engine chooses, except that the
+  /// sequential schedule always runs on the CPU.
+  Ticket<bp::Result> submit(std::shared_ptr<const bp::FactorGraph> graph, bp::Instance instance,
+                            bp::Options options = {});
 
   /// Cancels a request that has not started: its future gets Error(cancelled). Returns false
   /// when it already runs, ran, or was never queued.

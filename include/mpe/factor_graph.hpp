@@ -167,6 +167,10 @@ class Solver {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Checks a graph, one batch member and options as run_batch does (the member is named as
+/// member 0); throws the same errors. mpe::Engine calls it at submit.
+void validate(const FactorGraph& g, const Instance& instance, const Options& options);
+
 /// Runs belief propagation on one graph. Throws Error(invalid_argument) for an invalid graph,
 /// options or evidence, Error(not_supported) for the sequential schedule on a GPU, and
 /// Error(device_unavailable) for a device that does not answer.

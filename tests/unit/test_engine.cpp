@@ -12,6 +12,7 @@
 #include <mpe/engine.hpp>
 
 #include "support/aif_models.hpp"
+#include "support/bp_ref.hpp"
 #include "support/errors.hpp"
 
 namespace mpe {
@@ -61,8 +62,8 @@ TEST(Engine, ManyThreadsGetTheirOwnDirectResults) {
   const Workload w = make_workload(480, 1);
   std::vector<std::vector<float>> want;
   for (std::size_t i = 0; i < w.requests.size(); ++i) {
-    want.push_back(aif::plan(*w.models[w.model_of[i]], {w.requests[i]}, Device::cpu())[0]
-                       .action_dist);
+    want.push_back(
+        aif::plan(*w.models[w.model_of[i]], {w.requests[i]}, Device::cpu())[0].action_dist);
   }
   Engine engine(cpu_options());
   constexpr int kThreads = 16;
@@ -257,7 +258,8 @@ TEST(Engine, ASimulatedOutOfMemorySplitsBatchesUntilTheyFit) {
   };
   Engine engine(o);
   std::vector<std::future<aif::Plan>> f;
-  for (std::size_t i = 0; i < 24; ++i) f.push_back(engine.submit(w.models[0], w.requests[0]).result);
+  for (std::size_t i = 0; i < 24; ++i)
+    f.push_back(engine.submit(w.models[0], w.requests[0]).result);
   const auto want = aif::plan(*w.models[0], {w.requests[0]}, Device::cpu())[0].action_dist;
   for (auto& x : f) EXPECT_EQ(x.get().action_dist, want);
   const EngineStats s = engine.stats();
@@ -275,7 +277,7 @@ TEST(Engine, TheMemoryBudgetSplitsBatchesAndRefusesWhatCannotFit) {
   std::vector<std::size_t> sizes;
   EngineOptions o = cpu_options();
   o.max_batch = 1000;
-  o.max_delay = 10s;                    // one batch, at shutdown
+  o.max_delay = 10s;                      // one batch, at shutdown
   o.memory_budget = 3 * need + need / 2;  // three requests fit
   o.on_batch = [&](const BatchInfo& b) {
     std::lock_guard<std::mutex> lock(mu);
@@ -352,7 +354,8 @@ TEST(Engine, MixedRelevanceAndPlanningRequestsFromManyThreads) {
   std::vector<std::vector<relevance::Query>> queries(kThreads);
   std::mt19937_64 rng(23);
   for (int t = 0; t < kThreads; ++t)
-    for (int i = 0; i < kPerThread; ++i) queries[t].push_back(random_query(rng, t * kPerThread + i));
+    for (int i = 0; i < kPerThread; ++i)
+      queries[t].push_back(random_query(rng, t * kPerThread + i));
   std::vector<std::vector<relevance::QueryResult>> got(kThreads);
   std::vector<std::vector<aif::Plan>> plans(kThreads);
   {
@@ -400,6 +403,59 @@ TEST(Engine, MixedRelevanceAndPlanningRequestsFromManyThreads) {
       EXPECT_EQ(plans[t][static_cast<std::size_t>(i)].action_dist,
                 aif::plan(*w.models[w.model_of[r]], {w.requests[r]}, Device::cpu())[0].action_dist);
     }
+  }
+}
+
+// Belief propagation through the engine: instances (evidence, potentials) of one graph from
+// many threads get the direct runs' results; flooding and sequential runs batch separately; a
+// bad instance fails alone at submit.
+TEST(Engine, BeliefPropagationRunsFromManyThreadsMatchDirectRuns) {
+  std::mt19937 rng(41);
+  const auto g = std::make_shared<const bp::FactorGraph>(test::random_grid(rng, 3, 3, 2, 0.6));
+  constexpr int kThreads = 8, kPerThread = 6;
+  std::vector<bp::Instance> instances(kThreads * kPerThread);
+  for (std::size_t k = 0; k < instances.size(); ++k) {
+    instances[k].evidence.assign(9, -1);
+    instances[k].evidence[k % 9] = static_cast<int>(k % 2);
+  }
+  bp::Options flooding;
+  flooding.tol = 1e-12;
+  flooding.max_iter = 300;
+  bp::Options sequential = flooding;
+  sequential.schedule = bp::Schedule::sequential;
+  std::vector<bp::Result> got(instances.size());
+  {
+    Engine engine(cpu_options());
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        std::vector<std::future<bp::Result>> f;
+        for (int i = 0; i < kPerThread; ++i) {
+          const std::size_t k = static_cast<std::size_t>(t * kPerThread + i);
+          f.push_back(engine.submit(g, instances[k], k % 3 == 0 ? sequential : flooding).result);
+        }
+        for (int i = 0; i < kPerThread; ++i)
+          got[static_cast<std::size_t>(t * kPerThread + i)] = f[static_cast<std::size_t>(i)].get();
+      });
+    }
+    for (auto& th : threads) th.join();
+    bp::Instance bad;
+    bad.evidence.assign(9, -1);
+    bad.evidence[2] = 5;  // variable 2 has 2 states
+    auto t = engine.submit(g, bad);
+    test::expect_error([&] { t.result.get(); }, ErrorCode::invalid_argument, "out of range");
+    EXPECT_EQ(engine.stats().completed, instances.size());
+  }
+  for (std::size_t k = 0; k < instances.size(); ++k) {
+    bp::Options o = k % 3 == 0 ? sequential : flooding;
+    o.device = Device::cpu();
+    const bp::Result want = bp::run(*g, o, instances[k].evidence);
+    ASSERT_EQ(got[k].var_beliefs.size(), want.var_beliefs.size());
+    EXPECT_EQ(got[k].iterations, want.iterations) << k;
+    for (std::size_t v = 0; v < want.var_beliefs.size(); ++v)
+      for (std::size_t x = 0; x < want.var_beliefs[v].size(); ++x)
+        EXPECT_NEAR(got[k].var_beliefs[v][x], want.var_beliefs[v][x], 1e-14) << k;
+    EXPECT_NEAR(got[k].log_z, want.log_z, 1e-12) << k;
   }
 }
 
