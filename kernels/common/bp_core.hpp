@@ -135,6 +135,52 @@ MPE_HD void bp_pair_raw(const T* pot, std::int64_t sv, int kv, std::int64_t su, 
   }
 }
 
+// (m_y, s_y) of state y of a binary pairwise message: the two terms t0, t1 (zero when the
+// potential or the incoming q is), m = the larger live term, s = Σ exp(t − m) (0 when none).
+template <class T, bool kMax>
+MPE_HD void bp_pair2_terms(T a, T b, const T* qu, T& m, T& s) {
+  const T t0 = (bp_live(a) && bp_live(qu[0])) ? a + qu[0] : bp_zero<T>();
+  const T t1 = (bp_live(b) && bp_live(qu[1])) ? b + qu[1] : bp_zero<T>();
+  const bool l0 = bp_live(t0), l1 = bp_live(t1);
+  m = !l1 ? t0 : (!l0 ? t1 : (t0 > t1 ? t0 : t1));
+  s = (l0 && l1) ? (kMax ? T(1) : T(1) + bp_exp(t0 > t1 ? t1 - t0 : t0 - t1))
+                 : ((l0 || l1) ? T(1) : T(0));
+}
+
+// Binary pairwise factor, undamped: the finished message to the variable at stride sv from
+// the other variable's q (stride su), written over r; returns the change |p_new(0) − p_old(0)|
+// (as bp_finish). Same message as bp_pair_raw + bp_finish, with fewer exp/log: per state y the
+// two terms give (m_y, s_y) with raw(y) = m_y + log s_y, and p(y) = s_y·e^{m_y−M} / S, so
+// log p(y) = (m_y − M) + log(s_y / S) needs one log per state and no normalising log-sum-exp.
+template <class T, bool kMax>
+MPE_HD T bp_pair2_undamped(const T* tab, std::int64_t sv, std::int64_t su, const T* qu, T* r) {
+  T m0, s0, m1, s1;
+  bp_pair2_terms<T, kMax>(tab[0], tab[su], qu, m0, s0);
+  bp_pair2_terms<T, kMax>(tab[sv], tab[sv + su], qu, m1, s1);
+  const T old0 = r[0];
+  const T po = bp_live(old0) ? bp_exp(old0) : T(0);
+  if (!(s0 > 0) && !(s1 > 0)) {
+    r[0] = bp_zero<T>();
+    r[1] = bp_zero<T>();
+    return po;
+  }
+  const bool hi1 = s1 > 0 && (!(s0 > 0) || m1 > m0);  // state 1 has the larger m
+  const T big = hi1 ? m1 : m0;
+  const T m_lo = hi1 ? m0 : m1;
+  const T s_hi = hi1 ? s1 : s0;
+  const T s_lo = hi1 ? s0 : s1;
+  const T w_lo = s_lo > 0 ? s_lo * bp_exp(m_lo - big) : T(0);
+  const T total = s_hi + w_lo;
+  const T log_total = kMax ? bp_log(total) : T(0);
+  const T nv_hi = kMax ? -log_total : bp_log(s_hi / total);
+  const T nv_lo =
+      s_lo > 0 ? (m_lo - big) + (kMax ? -log_total : bp_log(s_lo / total)) : bp_zero<T>();
+  r[0] = hi1 ? nv_lo : nv_hi;
+  r[1] = hi1 ? nv_hi : nv_lo;
+  const T p0 = (hi1 ? w_lo : s_hi) / total;
+  return p0 > po ? p0 - po : po - p0;
+}
+
 // Raw message of factor f to the variable of edge e (any arity), into out[0 .. K_v).
 template <class T, bool kMax>
 MPE_HD void bp_factor_raw(const BpArgs<T>& a, const T* pot, const T* q, std::int32_t e, T* out) {

@@ -19,6 +19,12 @@ T factor_step(const BpArgs<T>& a, const T* pot, const T* q, T* r, T* scratch) {
       const T* tab = pot + a.factor_tab_off[f];
       const std::int64_t o0 = a.edge_msg_off[e0];
       const std::int64_t o1 = a.edge_msg_off[e0 + 1];
+      if (a.damping == 0) {
+        const T c0 = bp_pair2_undamped<T, kMax>(tab, 1, 2, q + o1, r + o0);
+        const T c1 = bp_pair2_undamped<T, kMax>(tab, 2, 1, q + o0, r + o1);
+        ch = std::max(ch, std::max(c0, c1));
+        continue;
+      }
       T raw0[2], raw1[2];
       bp_pair_raw<T, kMax>(tab, 1, 2, 2, 2, q + o1, raw0);
       bp_pair_raw<T, kMax>(tab, 2, 2, 1, 2, q + o0, raw1);

@@ -65,13 +65,19 @@ __global__ void __launch_bounds__(kBlock) pair2_kernel(const BpArgs<T> a) {
     const std::int64_t o1 = a.edge_msg_off[e0 + 1];
     const T q0[2] = {q[o0], q[o0 + 1]};
     const T q1[2] = {q[o1], q[o1 + 1]};
-    T raw[2];
-    bp_pair_raw<T, kMax>(tab, 1, 2, 2, 2, q1, raw);  // to the first variable (stride 1)
     T r0[2] = {r[o0], r[o0 + 1]};
-    const T c0 = bp_finish(raw, r0, 2, a.damping);
-    bp_pair_raw<T, kMax>(tab, 2, 2, 1, 2, q0, raw);  // to the second (stride 2)
     T r1[2] = {r[o1], r[o1 + 1]};
-    const T c1 = bp_finish(raw, r1, 2, a.damping);
+    T c0, c1;
+    if (a.damping == 0) {  // to the first variable (stride 1), then the second (stride 2)
+      c0 = bp_pair2_undamped<T, kMax>(tab, 1, 2, q1, r0);
+      c1 = bp_pair2_undamped<T, kMax>(tab, 2, 1, q0, r1);
+    } else {
+      T raw[2];
+      bp_pair_raw<T, kMax>(tab, 1, 2, 2, 2, q1, raw);
+      c0 = bp_finish(raw, r0, 2, a.damping);
+      bp_pair_raw<T, kMax>(tab, 2, 2, 1, 2, q0, raw);
+      c1 = bp_finish(raw, r1, 2, a.damping);
+    }
     r[o0] = r0[0];
     r[o0 + 1] = r0[1];
     r[o1] = r1[0];
