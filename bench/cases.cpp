@@ -327,6 +327,12 @@ void validate(const Grid& g) {
       check_at_least("rel-dim", g.rel_dim, 1);
       check_at_least("nodes", g.nodes, 1);
       check_at_least("degree", g.degree, 0);
+      for (const auto& gate : g.rel_gate) {
+        char* end = nullptr;
+        const float v = std::strtof(gate.c_str(), &end);
+        if (gate.empty() || *end != '\0' || !(v >= 0.0f))
+          throw Error(ErrorCode::invalid_argument, fmt::format("--rel-gate '{}' must be a number >= 0", gate));
+      }
       for (const auto& k : g.rel_graphs) {
         if (k != "demo" && k != "rmat") {
           throw Error(ErrorCode::invalid_argument,
@@ -490,19 +496,23 @@ std::vector<CasePoint> expand(const Grid& grid) {
     } else if (op == "relevance") {
       for (const auto& gk : grid.rel_graphs)
         for (auto b : grid.rel_batch) {
-          if (gk == "demo") {
-            out.push_back({op, {{"rel_graph", gk}, {"rel_batch", std::to_string(b)}}});
-            continue;
+          for (const auto& gate : grid.rel_gate) {
+            if (gk == "demo") {
+              out.push_back(
+                  {op, {{"rel_graph", gk}, {"rel_batch", std::to_string(b)}, {"rel_gate", gate}}});
+              continue;
+            }
+            for (auto n : grid.nodes)
+              for (auto d : grid.degree)
+                for (auto dim : grid.rel_dim)
+                  out.push_back({op,
+                                 {{"rel_graph", gk},
+                                  {"rel_batch", std::to_string(b)},
+                                  {"rel_gate", gate},
+                                  {"nodes", std::to_string(n)},
+                                  {"degree", std::to_string(d)},
+                                  {"rel_dim", std::to_string(dim)}}});
           }
-          for (auto n : grid.nodes)
-            for (auto d : grid.degree)
-              for (auto dim : grid.rel_dim)
-                out.push_back({op,
-                               {{"rel_graph", gk},
-                                {"rel_batch", std::to_string(b)},
-                                {"nodes", std::to_string(n)},
-                                {"degree", std::to_string(d)},
-                                {"rel_dim", std::to_string(dim)}}});
         }
     } else if (op == "bp") {
       const std::vector<std::string> graphs =

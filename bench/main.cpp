@@ -297,6 +297,9 @@ int main(int argc, char** argv) {
   app.add_option("--rel-batch", opt.grid.rel_batch, "relevance: queries per call")
       ->delimiter(',')
       ->capture_default_str();
+  app.add_option("--rel-gate", opt.grid.rel_gate, "relevance: edge gate (messages where a*w > gate)")
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_option("--rel-dim", opt.grid.rel_dim, "relevance: embedding dimension (rmat)")
       ->delimiter(',')
       ->capture_default_str();

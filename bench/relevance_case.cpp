@@ -71,12 +71,13 @@ std::shared_ptr<Store> rmat_store(std::int64_t nodes, std::int64_t degree, int d
 
 // One run = one query_batch call of `rel_batch` queries (random unit embeddings from a pool
 // of 1024, rotating), default parameters except seed_threshold 0 (random vectors rarely reach
-// 0.3), so every query has top_k = 10 seeds. Bytes: the embedding matrix read once per call
+// 0.3), so every query has top_k = 10 seeds, and the edge gate of --rel-gate. Bytes: the embedding matrix read once per call
 // plus, per query, the edges it touched (target, weight, type, confidence: 16 bytes each) and
 // the offsets of its frontier rows; items = queries.
 PreparedCase prepare_relevance(const CasePoint& p, const Device& device, std::uint64_t seed) {
   const std::string graph = p.params.at("rel_graph");
   const std::int64_t batch = std::stoll(p.params.at("rel_batch"));
+  const float gate = std::stof(p.params.at("rel_gate"));
   std::string key = graph;
   std::shared_ptr<Store> store;
   if (graph == "demo") {
@@ -114,6 +115,7 @@ PreparedCase prepare_relevance(const CasePoint& p, const Device& device, std::ui
       for (auto& v : q.embedding) v = nd(rng);
       q.params.seed_threshold = 0.0f;
     }
+    q.params.edge_gate = gate;
     pool->push_back(q);
   }
   struct State {
@@ -142,7 +144,8 @@ PreparedCase prepare_relevance(const CasePoint& p, const Device& device, std::ui
   c.flops = 2.0 * double(batch) * double(st.nodes) * dim;
   c.nnz = st.edges;
   c.items = double(batch);
-  c.shape = fmt::format("{} n={} nnz={} d={} B={}", graph, st.nodes, st.edges, dim, batch);
+  c.shape = fmt::format("{} n={} nnz={} d={} B={} gate={}", graph, st.nodes, st.edges, dim, batch,
+                        gate);
   c.after = [state, batch] {
     std::vector<double> v = state->ms;
     if (v.empty()) return std::string();

@@ -37,6 +37,7 @@ struct GraphData {
   // Derived: per-node arrays and the out-edge CSR (rows sorted by weight desc, target asc).
   std::vector<float> residual, decay, threshold;
   std::vector<std::int32_t> level;                  // empty when every node is on level 0
+  std::vector<std::int64_t> universal;              // indices of the universal nodes
   std::vector<float> type_weights;                  // [n, types] or empty (all 1)
   std::vector<std::int64_t> row_offsets;
   std::vector<std::int32_t> csr_targets, csr_types;

@@ -100,8 +100,7 @@ void extract(const GraphData& g, const Query& q, QueryResult& r,
     picked.resize(std::size_t(p.max_results));
   if (p.include_universal) {
     std::vector<Activated> uni;
-    for (std::int64_t i = 0; i < g.n(); ++i) {
-      if (!g.nodes[std::size_t(i)].universal) continue;
+    for (const std::int64_t i : g.universal) {
       if (std::any_of(picked.begin(), picked.end(), [i](const Activated& x) { return x.node == i; }))
         continue;
       auto it = std::lower_bound(r.active.begin(), r.active.end(), std::make_pair(i, -1.0f));

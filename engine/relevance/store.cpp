@@ -153,7 +153,9 @@ void GraphData::rebuild_node_arrays() {
     any_tw |= !n.type_weights.empty();
     for (const auto& kv : n.type_weights) type_id(kv.first);
   }
+  universal.clear();
   for (std::size_t i = 0; i < N; ++i) {
+    if (nodes[i].universal) universal.push_back(std::int64_t(i));
     residual[i] = nodes[i].residual;
     decay[i] = nodes[i].decay;
     threshold[i] = nodes[i].threshold;
