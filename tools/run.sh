@@ -2,7 +2,8 @@
 # The main job: install dependencies, build, show the devices, then active-inference agents on
 # Frozen Lake (aif-mp.md §6.2: AIF-MP planning, all episodes in lock-step) on the best device
 # found (a GPU when one answers, else the CPU), message passing over the Cora citation graph,
-# AIF-MP on the spec's fixture, and the quick benchmark suite.
+# AIF-MP on the spec's fixture, the relevance demo, belief propagation on a small UAI file with
+# evidence, and the quick benchmark suite.
 # Episodes: 1000 (the spec's evaluation) on a GPU, 20 on a CPU (~1.5 min on 2 cores); set
 # MPE_AGENT_EPISODES to choose.
 set -euo pipefail
@@ -25,5 +26,9 @@ echo
 "$mpe" aggregate "$root/data/cora/cora.cites" --symmetrize --self-loops --width 64 --rounds 20
 echo
 "$mpe" plan "$root/examples/aif/fixture_model.json" "$root/examples/aif/fixture_request.json"
+echo
+"$mpe" relevance demo "show me what serenity looks like"
+echo
+"$mpe" bp "$root/tests/data/bp/chain.uai" --evidence "$root/tests/data/bp/chain.evid"
 echo
 "$root/build/bench/mpe-bench" --quick
