@@ -27,6 +27,6 @@ cmake -S "$root" -B "$root/build-tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInf
 cmake --build "$root/build-tsan" -j "$jobs" --target mpe_unit_tests
 echo "== tests (ThreadSanitizer) =="
 # One OpenMP thread: libgomp is not instrumented, so its own synchronisation would be reported.
-(cd "$root/build-tsan" && OMP_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1" \
+(cd "$root/build-tsan" && OMP_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tools/tsan.supp" \
   ./tests/mpe_unit_tests --gtest_filter='Engine*')
 echo "== all tests passed =="
