@@ -177,23 +177,37 @@ std::uint64_t Engine::enqueue(JobPtr job) {
   return id;
 }
 
-Ticket<aif::Plan> Engine::submit(std::shared_ptr<const aif::Model> model,
-                                 aif::PlanRequest request) {
-  if (!model) throw Error(ErrorCode::invalid_argument, "Engine::submit: the model is null");
-  Ticket<aif::Plan> ticket;
+namespace {
+// Submits a job of one request kind: `check` validates the request (a bad one is rejected alone,
+// its Error in its own future, never queued); `make` builds the job.
+template <class Result, class Check, class Make>
+Ticket<Result> submit_checked(Check check, Make make,
+                              const std::function<std::uint64_t()>& count_invalid,
+                              const std::function<std::uint64_t(JobPtr)>& enqueue) {
+  Ticket<Result> ticket;
   try {
-    aif::validate_request(*model, request);
-  } catch (const Error&) {  // rejected alone: the error travels in its own future
-    std::promise<aif::Plan> rejected;
+    check();
+  } catch (const Error&) {
+    std::promise<Result> rejected;
     rejected.set_exception(std::current_exception());
     ticket.result = rejected.get_future();
     ticket.id = count_invalid();
     return ticket;
   }
-  auto job = std::make_unique<detail::AifJob>(std::move(model), std::move(request));
+  auto job = make();
   ticket.result = job->future();
   ticket.id = enqueue(std::move(job));
   return ticket;
+}
+}  // namespace
+
+Ticket<aif::Plan> Engine::submit(std::shared_ptr<const aif::Model> model,
+                                 aif::PlanRequest request) {
+  if (!model) throw Error(ErrorCode::invalid_argument, "Engine::submit: the model is null");
+  return submit_checked<aif::Plan>(
+      [&] { aif::validate_request(*model, request); },
+      [&] { return std::make_unique<detail::AifJob>(std::move(model), std::move(request)); },
+      [this] { return count_invalid(); }, [this](JobPtr job) { return enqueue(std::move(job)); });
 }
 
 aif::Plan Engine::plan(std::shared_ptr<const aif::Model> model, aif::PlanRequest request) {
@@ -203,20 +217,10 @@ aif::Plan Engine::plan(std::shared_ptr<const aif::Model> model, aif::PlanRequest
 Ticket<relevance::QueryResult> Engine::submit(std::shared_ptr<const relevance::Store> store,
                                               relevance::Query query) {
   if (!store) throw Error(ErrorCode::invalid_argument, "Engine::submit: the store is null");
-  Ticket<relevance::QueryResult> ticket;
-  try {
-    store->validate(query);
-  } catch (const Error&) {  // rejected alone: the error travels in its own future
-    std::promise<relevance::QueryResult> rejected;
-    rejected.set_exception(std::current_exception());
-    ticket.result = rejected.get_future();
-    ticket.id = count_invalid();
-    return ticket;
-  }
-  auto job = std::make_unique<detail::RelevanceJob>(std::move(store), std::move(query));
-  ticket.result = job->future();
-  ticket.id = enqueue(std::move(job));
-  return ticket;
+  return submit_checked<relevance::QueryResult>(
+      [&] { store->validate(query); },
+      [&] { return std::make_unique<detail::RelevanceJob>(std::move(store), std::move(query)); },
+      [this] { return count_invalid(); }, [this](JobPtr job) { return enqueue(std::move(job)); });
 }
 
 relevance::QueryResult Engine::query(std::shared_ptr<const relevance::Store> store,
@@ -228,20 +232,12 @@ Ticket<bp::Result> Engine::submit(std::shared_ptr<const bp::FactorGraph> graph,
                                   bp::Instance instance, bp::Options options) {
   if (!graph) throw Error(ErrorCode::invalid_argument, "Engine::submit: the factor graph is null");
   options.device = Device::cpu();  // the engine chooses; checked as for the CPU
-  Ticket<bp::Result> ticket;
-  try {
-    bp::validate(*graph, instance, options);
-  } catch (const Error&) {  // rejected alone: the error travels in its own future
-    std::promise<bp::Result> rejected;
-    rejected.set_exception(std::current_exception());
-    ticket.result = rejected.get_future();
-    ticket.id = count_invalid();
-    return ticket;
-  }
-  auto job = std::make_unique<detail::BpJob>(std::move(graph), std::move(instance), options);
-  ticket.result = job->future();
-  ticket.id = enqueue(std::move(job));
-  return ticket;
+  return submit_checked<bp::Result>(
+      [&] { bp::validate(*graph, instance, options); },
+      [&] {
+        return std::make_unique<detail::BpJob>(std::move(graph), std::move(instance), options);
+      },
+      [this] { return count_invalid(); }, [this](JobPtr job) { return enqueue(std::move(job)); });
 }
 
 bool Engine::cancel(std::uint64_t id) {

@@ -9,7 +9,8 @@ bool RelevanceJob::batches_with(const Job& other) const {
 }
 
 // The query's embedding, its row of similarities and the per-node propagation arrays
-// (activation, next activation, frontier flags, confidence: about four floats per node).
+// (activation, next activation, frontier flags, confidence, similarity: about five floats per
+// node).
 std::size_t RelevanceJob::working_bytes(Device) const {
   const auto nodes = static_cast<std::size_t>(store_->num_nodes());
   return sizeof(float) * (static_cast<std::size_t>(store_->dim()) + 5 * nodes);
