@@ -20,12 +20,14 @@ enum AifMethod : int { kAifBp = 0, kAifVbp = 1, kAifRm = 2, kAifAif = 3 };
 // support entry in the sparse layout.
 struct AifLayout {
   std::int64_t lq, lpu, logB, base, lgoal, pref, r_u, r_c, r_m, kobs, loc, kd, fwd, bwd, fwd_prev,
-      bwd_prev, msg, bn, q, crow, fx, col, oscr, vmix, P, rx, total;
+      bwd_prev, msg, bn, q, crow, fx, col, oscr, vmix, P, rx, rmax, jscr, total;
 
   MPE_HD explicit AifLayout(const AifConfig& c) {
     const std::int64_t S = c.S, A = c.A, H = c.H;
     const std::int64_t obs = c.F * c.O * c.S * c.K, marg = c.F * c.O * c.S;
-    const std::int64_t slices = c.dense_obs ? H + 1 : 1;
+    // The dense path's H+1 observation slices start equal (uniform channels) and their
+    // updates read neither t nor the messages, so they stay bit-for-bit equal: one is kept.
+    const std::int64_t slices = 1;
     std::int64_t at = 0;
     auto take = [&at](std::int64_t n) {
       const std::int64_t here = at;
@@ -59,6 +61,8 @@ struct AifLayout {
     vmix = take(slices * marg);  // θ-mixtures of kobs
     P = take(H * S * A);   // region log-weights per (t, x_old, u)
     rx = take(H * dyn);    // r_x, the predictive dynamics channel
+    rmax = take(c.sparse ? 0 : H * S * A);  // host rows: max_n (base - r_x) of each row
+    jscr = take(c.sparse ? 0 : S);          // host rows: a fallback row's terms
     total = at;
   }
 };
@@ -141,13 +145,11 @@ class AifCore {
       // Channel changes cost two exps per entry: measured only where they are used.
       track_ = c_.tolerance > 0.0f || it == c_.I - 1;
       float mine = 0.0f;   // this thread's largest channel change
-      if (c_.dense_obs) {  // (a)
-        for (int t = 0; t <= H; ++t) {
-          observation_kernel(at(L_.r_c) + t * obs(), at(L_.r_m) + t * marg(),
-                             at(L_.kobs) + t * obs(), at(L_.vmix) + t * marg());
-          observation_to_x(at(L_.vmix) + t * marg(), at(L_.loc) + t * S);
-        }
-        ex_.for_each((H + 1) * S, [&](std::int64_t i) { at(L_.loc)[i] += at(L_.pref)[i % S]; });
+      if (c_.dense_obs) {  // (a), on the one slice that stands for all H+1 (see AifLayout)
+        observation_kernel(at(L_.r_c), at(L_.r_m), at(L_.kobs), at(L_.vmix));
+        observation_to_x(at(L_.vmix), at(L_.msg));
+        ex_.for_each((H + 1) * S,
+                     [&](std::int64_t i) { at(L_.loc)[i] = at(L_.msg)[i % S] + at(L_.pref)[i % S]; });
       }
       if (c_.sparse) {
         dynamics_kernel_sparse();
@@ -160,11 +162,7 @@ class AifCore {
       }
       if (c_.method >= kAifVbp) update_policy(mine);  // (g) for r_u
       if (c_.dense_obs && c_.method == kAifAif) {  // (f) + (g) for r_c, r_m
-        for (int t = 0; t <= H; ++t) {
-          observation_region(at(L_.kobs) + t * obs(), at(L_.vmix) + t * marg(),
-                             at(L_.r_c) + t * obs(),
-                             at(L_.r_m) + t * marg(), mine);
-        }
+        observation_region(at(L_.kobs), at(L_.vmix), at(L_.r_c), at(L_.r_m), mine);
       }
       change = ex_.max_all(mine);
       ex_.for_each((H + 1) * S, [&](std::int64_t i) {
@@ -195,7 +193,6 @@ class AifCore {
 
   MPE_HD_FN void prepare() {
     const std::int64_t S = c_.S, K = c_.K, A = c_.A, O = c_.O, H = c_.H;
-    const std::int64_t slices = c_.dense_obs ? H + 1 : 1;
     ex_.for_each(K, [&](std::int64_t th) { at(L_.lq)[th] = safe_log(p_.q_theta[th]); });
     ex_.for_each(A, [&](std::int64_t u) { at(L_.lpu)[u] = safe_log(p_.pu[u]); });
     ex_.for_each(obs(), [&](std::int64_t i) { at(L_.logB)[i] = safe_log(p_.B[i]); });
@@ -236,13 +233,18 @@ class AifCore {
     const float lo = -logf(static_cast<float>(O));
     ex_.for_each(H * S * A, [&](std::int64_t i) { at(L_.r_u)[i] = lu; });
     ex_.for_each(H * (c_.sparse ? nnz() : S * S * A), [&](std::int64_t i) { at(L_.rx)[i] = lx; });
-    ex_.for_each(slices * obs(), [&](std::int64_t i) { at(L_.r_c)[i] = lo; });
-    ex_.for_each(slices * marg(), [&](std::int64_t i) { at(L_.r_m)[i] = lo; });
+    ex_.for_each(obs(), [&](std::int64_t i) { at(L_.r_c)[i] = lo; });
+    ex_.for_each(marg(), [&](std::int64_t i) { at(L_.r_m)[i] = lo; });
     ex_.for_each((H + 1) * S, [&](std::int64_t i) {
       at(L_.loc)[i] = 0.0f;
       at(L_.fwd_prev)[i] = 0.0f;
       at(L_.bwd_prev)[i] = 0.0f;
     });
+    if constexpr (Exec::kHostRows) {
+      if (!c_.sparse) {
+        for (int t = 0; t < c_.H; ++t) row_bounds(t);
+      }
+    }
   }
 
   // Results: r_x in the reported layout (LOG_ZERO off the support when sparse), r_c, counts.
@@ -262,7 +264,7 @@ class AifCore {
       });
     }
     if (p_.r_c && c_.dense_obs) {
-      ex_.for_each((H + 1) * obs(), [&](std::int64_t i) { p_.r_c[i] = at(L_.r_c)[i]; });
+      ex_.for_each((H + 1) * obs(), [&](std::int64_t i) { p_.r_c[i] = at(L_.r_c)[i % obs()]; });
     }
     ex_.for_each(1, [&](std::int64_t) {
       if (p_.iterations_run) *p_.iterations_run = it;
@@ -446,6 +448,10 @@ class AifCore {
 
   // fwd[t+1][n] = norm(logsumexp_{o,u}(Kd[t,o,u,n] + fwd[t,o] + loc[t,o] + log pu[u]))
   MPE_HD_FN void forward() {
+    if constexpr (Exec::kHostRows) {
+      forward_host();
+      return;
+    }
     const std::int64_t S = c_.S, A = c_.A;
     float* fwd = at(L_.fwd);
     const float* loc = at(L_.loc);
@@ -475,6 +481,10 @@ class AifCore {
   // J = Kd + bwd[t+1] + loc[t+1] gives the backward message, the action marginal and the
   // region weight P; for rm and aif the same pass damps r_x toward J - logsumexp_n J.
   MPE_HD_FN void backward(float& mine) {
+    if constexpr (Exec::kHostRows) {
+      backward_host(mine);
+      return;
+    }
     const std::int64_t S = c_.S, A = c_.A;
     float* bwd = at(L_.bwd);
     float* msg = at(L_.msg);
@@ -575,6 +585,223 @@ class AifCore {
           p_.q_u[t * A + u] = acc.result();
         }
       });
+      finish_backward_step(t);
+    }
+  }
+
+  // ---- dense dynamics on the host: the same sums, each log-sum-exp in one vectorised pass.
+  // Instead of a max pass, every sum is shifted by a bound known in advance: rmax[t][r] =
+  // max_n (base - r_x) over row r's live entries (kept current wherever r_x changes) plus the
+  // row's constants, and 0 for the damped r_x rows (their terms are log-probabilities). A sum
+  // whose terms all fell far below its bound (< kLseFloor) is redone with its true maximum, so
+  // no term is lost; otherwise the result equals the max-shifted sum to float rounding.
+
+  static constexpr float kLseFloor = 1e-20f;
+
+  // max_n (b[n] - x[n]) over the entries with live x.
+  static MPE_HD float row_bound(const float* b, const float* x, std::int64_t len) {
+    float m = kLogZero;
+    MPE_SIMD_MAX(m)
+    for (std::int64_t n = 0; n < len; ++n) {
+      const float w = x[n] > kLogZeroHalf ? b[n] - x[n] : kLogZero;
+      m = w > m ? w : m;
+    }
+    return m;
+  }
+
+  MPE_HD_FN void row_bounds(int t) {
+    const std::int64_t S = c_.S, R = c_.S * c_.A;
+    const float* rx = at(L_.rx) + t * R * S;
+    const float* base = at(L_.base);
+    float* rm = at(L_.rmax) + t * R;
+    for (std::int64_t r = 0; r < R; ++r) rm[r] = row_bound(base + r * S, rx + r * S, S);
+  }
+
+  // logsumexp_k term(k), k < len, with its true maximum (two passes): the fallback.
+  template <class Term>
+  static MPE_HD float exact_lse(std::int64_t len, const Term& term) {
+    float m = kLogZero;
+    for (std::int64_t k = 0; k < len; ++k) {
+      const float v = term(k);
+      m = v > m ? v : m;
+    }
+    float sum = 0.0f;
+    for (std::int64_t k = 0; k < len; ++k) {
+      const float v = term(k);
+      sum += v > kLogZeroHalf ? lse_exp(v - m) : 0.0f;
+    }
+    return aif_lse_finish(m, sum);
+  }
+
+  MPE_HD_FN void forward_host() {
+    const std::int64_t S = c_.S, A = c_.A, R = S * A;
+    float* fwd = at(L_.fwd);
+    float* msg = at(L_.msg);
+    float* sum = at(L_.col);
+    const float* loc = at(L_.loc);
+    const float* lpu = at(L_.lpu);
+    const float* base = at(L_.base);
+    for (std::int64_t x = 0; x < S; ++x) fwd[x] = safe_log(p_.q0[x]);
+    for (int t = 0; t < c_.H; ++t) {
+      const float* rx = at(L_.rx) + t * R * S;
+      const float* ru = at(L_.r_u) + t * R;
+      const float* rm = at(L_.rmax) + t * R;
+      float* crow = at(L_.crow);
+      float bound = kLogZero;
+      for (std::int64_t r = 0; r < R; ++r) {  // r = o * A + u
+        const std::int64_t o = r / A;
+        crow[r] = ru[r] + fwd[t * S + o] + loc[t * S + o] + lpu[r % A];
+        const float b = rm[r] + crow[r];
+        bound = (rm[r] > kLogZeroHalf && b > bound) ? b : bound;
+      }
+      auto term = [&](std::int64_t r, std::int64_t n) {
+        const float x = rx[r * S + n];
+        const float v = base[r * S + n] - x + crow[r];
+        return x > kLogZeroHalf ? v : kLogZero;
+      };
+      for (std::int64_t n = 0; n < S; ++n) sum[n] = 0.0f;
+      if (bound > kLogZeroHalf) {
+        for (std::int64_t r = 0; r < R; ++r) {
+          const float c = crow[r];
+          const float* xr = rx + r * S;
+          const float* br = base + r * S;
+          MPE_SIMD
+          for (std::int64_t n = 0; n < S; ++n) {
+            const float x = xr[n];
+            const float v = br[n] - x + c;
+            const float e = lse_exp(v - bound);
+            sum[n] += ((x > kLogZeroHalf) & (v > kLogZeroHalf)) ? e : 0.0f;
+          }
+        }
+      }
+      for (std::int64_t n = 0; n < S; ++n) {
+        msg[n] = sum[n] >= kLseFloor
+                     ? bound + lse_log(sum[n])
+                     : exact_lse(R, [&](std::int64_t r) { return term(r, n); });
+      }
+      finish_message(fwd + (t + 1) * S, at(L_.fwd_prev) + (t + 1) * S);
+    }
+  }
+
+  MPE_HD_FN void backward_host(float& mine) {
+    if (c_.geometric) {
+      backward_host_rows(mine, std::true_type{});
+    } else {
+      backward_host_rows(mine, std::false_type{});
+    }
+  }
+
+  template <class Geo>
+  MPE_HD_FN void backward_host_rows(float& mine, Geo) {
+    const std::int64_t S = c_.S, A = c_.A, R = S * A;
+    float* bwd = at(L_.bwd);
+    float* msg = at(L_.msg);
+    float* bn = at(L_.bn);
+    float* q = at(L_.q);
+    float* P = at(L_.P);
+    float* dv = at(L_.jscr);
+    const float* fwd = at(L_.fwd);
+    const float* loc = at(L_.loc);
+    const float* lpu = at(L_.lpu);
+    const float* base = at(L_.base);
+    const bool update_rx = c_.method >= kAifRm;
+    const float lambda = c_.lambda;
+    for (std::int64_t x = 0; x < S; ++x) bwd[c_.H * S + x] = at(L_.lgoal)[x];
+    for (int t = c_.H - 1; t >= 0; --t) {
+      float* rx = at(L_.rx) + t * R * S;
+      const float* ru = at(L_.r_u) + t * R;
+      float* rm = at(L_.rmax) + t * R;
+      float bn_max = kLogZero;
+      for (std::int64_t n = 0; n < S; ++n) {
+        bn[n] = bwd[(t + 1) * S + n] + loc[(t + 1) * S + n];
+        bn_max = bn[n] > bn_max ? bn[n] : bn_max;
+      }
+      for (std::int64_t r = 0; r < R; ++r) {
+        const std::int64_t o = r / A, u = r % A;
+        float* xr = rx + r * S;
+        const float* br = base + r * S;
+        const float c = ru[r];
+        auto J = [&](std::int64_t n) {
+          const float x = xr[n];
+          const float v = br[n] - x + c + bn[n];
+          return x > kLogZeroHalf ? v : kLogZero;
+        };
+        // J <= (rm + c) + bn_max term by term (rounding is monotone), so that is the shift.
+        const float shift = rm[r] + c + bn_max;
+        float lse_j = kLogZero;
+        if (rm[r] > kLogZeroHalf && shift > kLogZeroHalf) {
+          float sj = 0.0f;
+          MPE_SIMD_SUM(sj)
+          for (std::int64_t n = 0; n < S; ++n) {
+            const float x = xr[n];
+            const float v = br[n] - x + c + bn[n];
+            const float e = lse_exp(v - shift);
+            sj += ((x > kLogZeroHalf) & (v > kLogZeroHalf)) ? e : 0.0f;
+          }
+          lse_j = sj >= kLseFloor ? shift + lse_log(sj) : exact_lse(S, J);
+        }
+        const float fo = fwd[t * S + o] + loc[t * S + o];
+        const float p_raw = lse_j + fo + lpu[u];
+        const float p = log_is_zero(p_raw) ? kLogZero : p_raw;
+        q[r] = lse_j + lpu[u];
+        P[t * R + r] = p;
+        if (!update_rx) continue;
+        // raw r_x = J - lse_j, damped toward from the old r_x; the damped values are
+        // log-probabilities (Hölder: their exps sum to at most 1), so 0 is their shift.
+        const bool p_live = p > kLogZeroHalf;
+        float sd = 0.0f;
+        MPE_SIMD_SUM(sd)
+        for (std::int64_t n = 0; n < S; ++n) {
+          const float x = xr[n];
+          const float v = br[n] - x + c + bn[n];
+          const bool j_live = (x > kLogZeroHalf) & (v > kLogZeroHalf);
+          const float raw = (j_live & p_live) ? v - lse_j : kLogZero;
+          float d;
+          if constexpr (Geo::value) {
+            const bool live = (x > kLogZeroHalf) | (raw > kLogZeroHalf);
+            const float mixed = (1.0f - lambda) * x + lambda * raw;
+            d = live ? mixed : kLogZero;
+          } else {
+            d = damp_mix(DampKind::arithmetic, x, raw, lambda);
+          }
+          dv[n] = d;
+          const float e = lse_exp(d);
+          sd += d > kLogZeroHalf ? e : 0.0f;
+        }
+        const float z = sd >= kLseFloor ? lse_log(sd)
+                                        : exact_lse(S, [&](std::int64_t n) { return dv[n]; });
+        const float shift_z = z == kLogZero ? 0.0f : z;
+        float bound = kLogZero;
+        if (track_) {
+          float change = 0.0f;
+          MPE_SIMD_MAX(change)
+          for (std::int64_t n = 0; n < S; ++n) {
+            const float delta = fabsf(lse_exp(dv[n] - shift_z) - lse_exp(xr[n]));
+            change = delta > change ? delta : change;
+          }
+          mine = change > mine ? change : mine;
+        }
+        MPE_SIMD_MAX(bound)
+        for (std::int64_t n = 0; n < S; ++n) {
+          const float x = dv[n] - shift_z;
+          xr[n] = x;
+          const float w = x > kLogZeroHalf ? br[n] - x : kLogZero;
+          bound = w > bound ? w : bound;
+        }
+        rm[r] = bound;
+      }
+      // bwd message m[o] = logsumexp_u q[o,u]; action marginal q_u[t,u] = logsumexp_o P[t,o,u].
+      for (std::int64_t i = 0; i < S + A; ++i) {
+        LseAcc acc;
+        if (i < S) {
+          for (std::int64_t u = 0; u < A; ++u) acc.push(q[i * A + u]);
+          msg[i] = acc.result();
+        } else {
+          const std::int64_t u = i - S;
+          for (std::int64_t o = 0; o < S; ++o) acc.push(P[(t * S + o) * A + u]);
+          p_.q_u[t * A + u] = acc.result();
+        }
+      }
       finish_backward_step(t);
     }
   }

@@ -47,6 +47,8 @@ struct SerialRow {
 };
 
 struct SerialExec {
+  static constexpr bool kHostRows = true;  // AifCore's host row paths (single-pass sums)
+
   template <class F>
   void for_each(std::int64_t n, const F& f) const {
     for (std::int64_t i = 0; i < n; ++i) f(i);

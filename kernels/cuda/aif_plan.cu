@@ -59,6 +59,8 @@ struct WarpRow {
 // Loops spread over the block's threads, each followed by a barrier. The host bodies exist
 // only so that the shared __host__ __device__ core type-checks; they never run.
 struct BlockExec {
+  static constexpr bool kHostRows = false;  // the warp-row paths of AifCore
+
   float* reduce;   // kThreads floats of shared memory
   float* reduce2;  // another kThreads
 
