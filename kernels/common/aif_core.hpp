@@ -20,9 +20,10 @@ enum AifMethod : int { kAifBp = 0, kAifVbp = 1, kAifRm = 2, kAifAif = 3 };
 // support entry in the sparse layout.
 struct AifLayout {
   std::int64_t lq, lpu, logB, base, lgoal, pref, r_u, r_c, r_m, kobs, loc, kd, fwd, bwd, fwd_prev,
-      bwd_prev, msg, bn, q, crow, fx, col, oscr, vmix, P, rx, rmax, jscr, total;
+      bwd_prev, msg, bn, q, crow, fx, col, oscr, vmix, P, rx, rmax, ek, jscr, total;
 
-  MPE_HD explicit AifLayout(const AifConfig& c) {
+  // host: the CPU's extra arrays for its single-pass rows (AifCore with Exec::kHostRows).
+  MPE_HD explicit AifLayout(const AifConfig& c, bool host = false) {
     const std::int64_t S = c.S, A = c.A, H = c.H;
     const std::int64_t obs = c.F * c.O * c.S * c.K, marg = c.F * c.O * c.S;
     // The dense path's H+1 observation slices start equal (uniform channels) and their
@@ -61,8 +62,10 @@ struct AifLayout {
     vmix = take(slices * marg);  // θ-mixtures of kobs
     P = take(H * S * A);   // region log-weights per (t, x_old, u)
     rx = take(H * dyn);    // r_x, the predictive dynamics channel
-    rmax = take(c.sparse ? 0 : H * S * A);  // host rows: max_n (base - r_x) of each row
-    jscr = take(c.sparse ? 0 : S);          // host rows: a fallback row's terms
+    const bool rows = host && !c.sparse;  // the host's dense rows
+    rmax = take(rows ? H * S * A : 0);  // max_n (base - r_x) of each row
+    ek = take(rows ? H * dyn : 0);      // exp(base - r_x - rmax), per entry
+    jscr = take(rows ? 2 * S : 0);      // a row's damped values; exps of the backward message
     total = at;
   }
 };
@@ -117,7 +120,7 @@ template <class Exec>
 class AifCore {
  public:
   MPE_HD AifCore(const AifConfig& c, const AifProblem& p, float* ws, const Exec& exec)
-      : c_(c), p_(p), L_(c), w_(ws), ex_(exec), track_(false) {}
+      : c_(c), p_(p), L_(c, Exec::kHostRows), w_(ws), ex_(exec), track_(false) {}
 
   MPE_HD_FN void run() {
     prepare();
@@ -242,7 +245,7 @@ class AifCore {
     });
     if constexpr (Exec::kHostRows) {
       if (!c_.sparse) {
-        for (int t = 0; t < c_.H; ++t) row_bounds(t);
+        for (int t = 0; t < c_.H; ++t) refresh_rows(t);
       }
     }
   }
@@ -589,32 +592,43 @@ class AifCore {
     }
   }
 
-  // ---- dense dynamics on the host: the same sums, each log-sum-exp in one vectorised pass.
-  // Instead of a max pass, every sum is shifted by a bound known in advance: rmax[t][r] =
-  // max_n (base - r_x) over row r's live entries (kept current wherever r_x changes) plus the
-  // row's constants, and 0 for the damped r_x rows (their terms are log-probabilities). A sum
-  // whose terms all fell far below its bound (< kLseFloor) is redone with its true maximum, so
-  // no term is lost; otherwise the result equals the max-shifted sum to float rounding.
+  // ---- dense dynamics on the host: the same sums, each in one vectorised pass, with two
+  // exps per entry and iteration instead of three. Each row r = (x_old, u) of step t keeps
+  // rmax[r] = max_n (base - r_x) over its live entries and ek[r][n] = e^(base - r_x - rmax),
+  // refreshed wherever r_x changes. The forward sum over rows is then Σ_r w_r·ek[r][n] and the
+  // backward row sum Σ_n ek[r][n]·e^(bn[n] - max bn): products, no exps; every term is at most
+  // 1 after its shift. The damped r_x values are log-probabilities (Hölder: their exps sum to
+  // at most 1), so 0 is their shift. A sum whose terms all fell far below its shift
+  // (< kLseFloor) is redone from the log-values with its true maximum, so no term is lost;
+  // otherwise the result equals the max-shifted sum to float rounding.
 
   static constexpr float kLseFloor = 1e-20f;
 
-  // max_n (b[n] - x[n]) over the entries with live x.
-  static MPE_HD float row_bound(const float* b, const float* x, std::int64_t len) {
+  // Refreshes rmax[r] and ek[r][·] of one row from its r_x (x) and base (b).
+  static MPE_HD void refresh_row(const float* b, const float* x, std::int64_t len, float* e,
+                                 float* rmax) {
     float m = kLogZero;
     MPE_SIMD_MAX(m)
     for (std::int64_t n = 0; n < len; ++n) {
       const float w = x[n] > kLogZeroHalf ? b[n] - x[n] : kLogZero;
       m = w > m ? w : m;
     }
-    return m;
+    MPE_SIMD
+    for (std::int64_t n = 0; n < len; ++n) {
+      const float w = b[n] - x[n];
+      const float ex = lse_exp(w - m);
+      e[n] = ((x[n] > kLogZeroHalf) & (w > kLogZeroHalf)) ? ex : 0.0f;
+    }
+    *rmax = m;
   }
 
-  MPE_HD_FN void row_bounds(int t) {
+  MPE_HD_FN void refresh_rows(int t) {
     const std::int64_t S = c_.S, R = c_.S * c_.A;
     const float* rx = at(L_.rx) + t * R * S;
     const float* base = at(L_.base);
+    float* e = at(L_.ek) + t * R * S;
     float* rm = at(L_.rmax) + t * R;
-    for (std::int64_t r = 0; r < R; ++r) rm[r] = row_bound(base + r * S, rx + r * S, S);
+    for (std::int64_t r = 0; r < R; ++r) refresh_row(base + r * S, rx + r * S, S, e + r * S, rm + r);
   }
 
   // logsumexp_k term(k), k < len, with its true maximum (two passes): the fallback.
@@ -638,12 +652,14 @@ class AifCore {
     float* fwd = at(L_.fwd);
     float* msg = at(L_.msg);
     float* sum = at(L_.col);
+    float* w = at(L_.q);  // row weights e^(rmax + crow - bound)
     const float* loc = at(L_.loc);
     const float* lpu = at(L_.lpu);
     const float* base = at(L_.base);
     for (std::int64_t x = 0; x < S; ++x) fwd[x] = safe_log(p_.q0[x]);
     for (int t = 0; t < c_.H; ++t) {
       const float* rx = at(L_.rx) + t * R * S;
+      const float* e = at(L_.ek) + t * R * S;
       const float* ru = at(L_.r_u) + t * R;
       const float* rm = at(L_.rmax) + t * R;
       float* crow = at(L_.crow);
@@ -652,32 +668,31 @@ class AifCore {
         const std::int64_t o = r / A;
         crow[r] = ru[r] + fwd[t * S + o] + loc[t * S + o] + lpu[r % A];
         const float b = rm[r] + crow[r];
-        bound = (rm[r] > kLogZeroHalf && b > bound) ? b : bound;
+        w[r] = b;
+        bound = ((rm[r] > kLogZeroHalf) & (b > bound)) ? b : bound;
       }
-      auto term = [&](std::int64_t r, std::int64_t n) {
-        const float x = rx[r * S + n];
-        const float v = base[r * S + n] - x + crow[r];
-        return x > kLogZeroHalf ? v : kLogZero;
-      };
       for (std::int64_t n = 0; n < S; ++n) sum[n] = 0.0f;
       if (bound > kLogZeroHalf) {
+        MPE_SIMD
         for (std::int64_t r = 0; r < R; ++r) {
-          const float c = crow[r];
-          const float* xr = rx + r * S;
-          const float* br = base + r * S;
+          const float ex = lse_exp(w[r] - bound);
+          w[r] = ((rm[r] > kLogZeroHalf) & (w[r] > kLogZeroHalf)) ? ex : 0.0f;
+        }
+        for (std::int64_t r = 0; r < R; ++r) {
+          const float wr = w[r];
+          if (wr == 0.0f) continue;
+          const float* er = e + r * S;
           MPE_SIMD
-          for (std::int64_t n = 0; n < S; ++n) {
-            const float x = xr[n];
-            const float v = br[n] - x + c;
-            const float e = lse_exp(v - bound);
-            sum[n] += ((x > kLogZeroHalf) & (v > kLogZeroHalf)) ? e : 0.0f;
-          }
+          for (std::int64_t n = 0; n < S; ++n) sum[n] += wr * er[n];
         }
       }
       for (std::int64_t n = 0; n < S; ++n) {
-        msg[n] = sum[n] >= kLseFloor
-                     ? bound + lse_log(sum[n])
-                     : exact_lse(R, [&](std::int64_t r) { return term(r, n); });
+        msg[n] = sum[n] >= kLseFloor ? bound + lse_log(sum[n])
+                                     : exact_lse(R, [&](std::int64_t r) {
+                                         const float x = rx[r * S + n];
+                                         const float v = base[r * S + n] - x + crow[r];
+                                         return x > kLogZeroHalf ? v : kLogZero;
+                                       });
       }
       finish_message(fwd + (t + 1) * S, at(L_.fwd_prev) + (t + 1) * S);
     }
@@ -700,6 +715,7 @@ class AifCore {
     float* q = at(L_.q);
     float* P = at(L_.P);
     float* dv = at(L_.jscr);
+    float* eb = dv + S;
     const float* fwd = at(L_.fwd);
     const float* loc = at(L_.loc);
     const float* lpu = at(L_.lpu);
@@ -709,6 +725,7 @@ class AifCore {
     for (std::int64_t x = 0; x < S; ++x) bwd[c_.H * S + x] = at(L_.lgoal)[x];
     for (int t = c_.H - 1; t >= 0; --t) {
       float* rx = at(L_.rx) + t * R * S;
+      float* ek = at(L_.ek) + t * R * S;
       const float* ru = at(L_.r_u) + t * R;
       float* rm = at(L_.rmax) + t * R;
       float bn_max = kLogZero;
@@ -716,29 +733,29 @@ class AifCore {
         bn[n] = bwd[(t + 1) * S + n] + loc[(t + 1) * S + n];
         bn_max = bn[n] > bn_max ? bn[n] : bn_max;
       }
+      MPE_SIMD
+      for (std::int64_t n = 0; n < S; ++n) {
+        const float ex = lse_exp(bn[n] - bn_max);
+        eb[n] = bn[n] > kLogZeroHalf ? ex : 0.0f;
+      }
       for (std::int64_t r = 0; r < R; ++r) {
         const std::int64_t o = r / A, u = r % A;
         float* xr = rx + r * S;
+        float* er = ek + r * S;
         const float* br = base + r * S;
         const float c = ru[r];
-        auto J = [&](std::int64_t n) {
-          const float x = xr[n];
-          const float v = br[n] - x + c + bn[n];
-          return x > kLogZeroHalf ? v : kLogZero;
-        };
-        // J <= (rm + c) + bn_max term by term (rounding is monotone), so that is the shift.
+        // Σ_n e^(J - shift) with J = base - r_x + c + bn: each term at most 1.
         const float shift = rm[r] + c + bn_max;
         float lse_j = kLogZero;
-        if (rm[r] > kLogZeroHalf && shift > kLogZeroHalf) {
+        if ((rm[r] > kLogZeroHalf) & (shift > kLogZeroHalf)) {
           float sj = 0.0f;
           MPE_SIMD_SUM(sj)
-          for (std::int64_t n = 0; n < S; ++n) {
+          for (std::int64_t n = 0; n < S; ++n) sj += er[n] * eb[n];
+          lse_j = sj >= kLseFloor ? shift + lse_log(sj) : exact_lse(S, [&](std::int64_t n) {
             const float x = xr[n];
             const float v = br[n] - x + c + bn[n];
-            const float e = lse_exp(v - shift);
-            sj += ((x > kLogZeroHalf) & (v > kLogZeroHalf)) ? e : 0.0f;
-          }
-          lse_j = sj >= kLseFloor ? shift + lse_log(sj) : exact_lse(S, J);
+            return x > kLogZeroHalf ? v : kLogZero;
+          });
         }
         const float fo = fwd[t * S + o] + loc[t * S + o];
         const float p_raw = lse_j + fo + lpu[u];
@@ -746,11 +763,12 @@ class AifCore {
         q[r] = lse_j + lpu[u];
         P[t * R + r] = p;
         if (!update_rx) continue;
-        // raw r_x = J - lse_j, damped toward from the old r_x; the damped values are
-        // log-probabilities (Hölder: their exps sum to at most 1), so 0 is their shift.
+        // r_x damped toward its raw value J - lse_j. The damped values (dv) are
+        // log-probabilities, shifted by 0; the same pass finds the row's new rmax, so one more
+        // pass writes r_x and ek (rmax = max_n (base - dv) + z since r_x = dv - z).
         const bool p_live = p > kLogZeroHalf;
-        float sd = 0.0f;
-        MPE_SIMD_SUM(sd)
+        float sd = 0.0f, mb = kLogZero;
+        MPE_SIMD_REDUCE2(+ : sd, max : mb)
         for (std::int64_t n = 0; n < S; ++n) {
           const float x = xr[n];
           const float v = br[n] - x + c + bn[n];
@@ -765,13 +783,15 @@ class AifCore {
             d = damp_mix(DampKind::arithmetic, x, raw, lambda);
           }
           dv[n] = d;
-          const float e = lse_exp(d);
-          sd += d > kLogZeroHalf ? e : 0.0f;
+          const float ex = lse_exp(d);
+          const bool d_live = d > kLogZeroHalf;
+          sd += d_live ? ex : 0.0f;
+          const float w = d_live ? br[n] - d : kLogZero;
+          mb = w > mb ? w : mb;
         }
         const float z = sd >= kLseFloor ? lse_log(sd)
                                         : exact_lse(S, [&](std::int64_t n) { return dv[n]; });
         const float shift_z = z == kLogZero ? 0.0f : z;
-        float bound = kLogZero;
         if (track_) {
           float change = 0.0f;
           MPE_SIMD_MAX(change)
@@ -781,14 +801,15 @@ class AifCore {
           }
           mine = change > mine ? change : mine;
         }
-        MPE_SIMD_MAX(bound)
+        MPE_SIMD
         for (std::int64_t n = 0; n < S; ++n) {
-          const float x = dv[n] - shift_z;
-          xr[n] = x;
-          const float w = x > kLogZeroHalf ? br[n] - x : kLogZero;
-          bound = w > bound ? w : bound;
+          const float d = dv[n];
+          const float w = br[n] - d;
+          const float ex = lse_exp(w - mb);
+          xr[n] = d - shift_z;
+          er[n] = ((d > kLogZeroHalf) & (w > kLogZeroHalf)) ? ex : 0.0f;
         }
-        rm[r] = bound;
+        rm[r] = mb > kLogZeroHalf ? mb + shift_z : kLogZero;
       }
       // bwd message m[o] = logsumexp_u q[o,u]; action marginal q_u[t,u] = logsumexp_o P[t,o,u].
       for (std::int64_t i = 0; i < S + A; ++i) {

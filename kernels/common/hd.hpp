@@ -28,7 +28,9 @@
 #define MPE_SIMD_SUM(var) MPE_PRAGMA(omp simd reduction(+ : var))
 #define MPE_SIMD_MAX(var) MPE_PRAGMA(omp simd reduction(max : var))
 #define MPE_SIMD _Pragma("omp simd")
+#define MPE_SIMD_REDUCE2(a, b) MPE_PRAGMA(omp simd reduction(a) reduction(b))
 #else
+#define MPE_SIMD_REDUCE2(a, b)
 #define MPE_SIMD_SUM(var)
 #define MPE_SIMD_MAX(var)
 #define MPE_SIMD

@@ -107,7 +107,7 @@ inline void aif_plan_cpu_body(const void* cfg_bytes, const void* problem_bytes,
   AifConfig cfg;
   std::memcpy(&cfg, cfg_bytes, sizeof cfg);
   const auto* problems = static_cast<const unsigned char*>(problem_bytes);
-  const std::int64_t ws = AifLayout(cfg).total;
+  const std::int64_t ws = AifLayout(cfg, SerialExec::kHostRows).total;
   bool out_of_memory = false;
 #pragma omp parallel if (count > 1)
   {
