@@ -185,6 +185,9 @@ EvalResult evaluate(const Environment& env, const EvalOptions& opt) {
   if (opt.iterations < 0 || opt.horizon < 0) {
     throw Error(ErrorCode::invalid_argument, "evaluate: iterations and horizon must be >= 0");
   }
+  if (!(opt.tolerance >= 0.0f)) {
+    throw Error(ErrorCode::invalid_argument, "evaluate: tolerance must be >= 0");
+  }
   const auto start = std::chrono::steady_clock::now();
   const std::int64_t S = env.states(), K = env.thetas();
   std::vector<Episode> eps(static_cast<std::size_t>(opt.episodes));
@@ -199,6 +202,8 @@ EvalResult evaluate(const Environment& env, const EvalOptions& opt) {
   }
   const int H = opt.horizon > 0 ? opt.horizon : env.horizon();
   const int I = opt.iterations > 0 ? opt.iterations : env.iterations();
+  std::int64_t plans_made = 0, iterations_run = 0, checked = 0, differing = 0;
+  int most_iterations = 0;
   int step = 0;
   for (;;) {
     std::vector<std::size_t> running;
@@ -218,6 +223,7 @@ EvalResult evaluate(const Environment& env, const EvalOptions& opt) {
       r.q_theta = ep.q_theta;
       r.horizon = env.receding_horizon() ? std::max(1, std::min(H, env.max_steps() - ep.steps)) : H;
       r.iterations = I;
+      r.tolerance = opt.tolerance;
       r.damping = damping_for(opt.method, env);
       r.method = opt.method;
       r.theta = opt.theta;
@@ -233,6 +239,12 @@ EvalResult evaluate(const Environment& env, const EvalOptions& opt) {
     }
     // (3) plan, one call for all running episodes
     std::vector<aif::Plan> plans;
+    std::vector<aif::Plan> full;  // check_tolerance: the same requests with every iteration
+    if (opt.check_tolerance) {
+      std::vector<aif::PlanRequest> all = requests;
+      for (auto& r : all) r.tolerance = 0.0f;
+      full = aif::plan(models, all, opt.engine ? Device::cpu() : opt.device);
+    }
     if (opt.engine) {
       std::vector<std::future<aif::Plan>> pending;
       for (std::size_t i = 0; i < requests.size(); ++i) {
@@ -250,6 +262,14 @@ EvalResult evaluate(const Environment& env, const EvalOptions& opt) {
       Episode& ep = eps[running[i]];
       const auto& d = plans[i].action_dist;
       const std::int64_t a = std::max_element(d.begin(), d.end()) - d.begin();  // ties: lowest
+      ++plans_made;
+      iterations_run += plans[i].iterations_run;
+      most_iterations = std::max(most_iterations, plans[i].iterations_run);
+      if (opt.check_tolerance) {
+        const auto& f = full[i].action_dist;
+        ++checked;
+        if (std::max_element(f.begin(), f.end()) - f.begin() != a) ++differing;
+      }
       const StepResult r = env.step(ep.state, a, ep.theta, ep.rng);
       ep.actions.push_back(a);
       ep.reward += r.reward;
@@ -307,6 +327,11 @@ EvalResult evaluate(const Environment& env, const EvalOptions& opt) {
   out.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   out.episodes_per_second = n / std::max(out.wall_seconds, 1e-9);
+  out.plans = plans_made;
+  out.mean_iterations = plans_made ? double(iterations_run) / double(plans_made) : 0.0;
+  out.max_iterations = most_iterations;
+  out.actions_checked = checked;
+  out.actions_differing = differing;
   return out;
 }
 

@@ -142,6 +142,12 @@ struct EvalOptions {
   Engine* engine = nullptr;
   int iterations = 0;      ///< 0: the environment's (§6)
   int horizon = 0;         ///< 0: the environment's (§6)
+  /// Early stop of each plan (PlanRequest::tolerance): it stops once no channel changes by more
+  /// than this (in probability) between iterations; 0 runs every iteration.
+  float tolerance = 0.0f;
+  /// Also plan every request with all iterations (tolerance 0) and count how often the chosen
+  /// action differs from the early-stopped plan's (EvalResult::actions_checked/_differing).
+  bool check_tolerance = false;
   /// Called after every lock-step time step with (steps taken, episodes still running).
   std::function<void(int, int)> progress;
   /// Called for episode `render_episode` (if >= 0) after every step, with a picture.
@@ -157,6 +163,12 @@ struct EvalResult {
   double mean_steps = 0;                      ///< actions taken / episodes
   double retrieval = -1;                      ///< RockSample: good rocks sampled / present
   double wall_seconds = 0, episodes_per_second = 0;
+  std::int64_t plans = 0;                     ///< planning requests made
+  double mean_iterations = 0;                 ///< iterations run per plan (early stop: fewer)
+  int max_iterations = 0;
+  /// With check_tolerance: plans compared with their all-iterations twin, and how many of
+  /// them chose another action.
+  std::int64_t actions_checked = 0, actions_differing = 0;
   std::vector<std::vector<std::int64_t>> actions;  ///< per episode, the actions taken
   std::vector<int> successes;                      ///< per episode, 0 or 1
 };

@@ -20,7 +20,7 @@ enum AifMethod : int { kAifBp = 0, kAifVbp = 1, kAifRm = 2, kAifAif = 3 };
 // support entry in the sparse layout.
 struct AifLayout {
   std::int64_t lq, lpu, logB, base, lgoal, pref, r_u, r_c, r_m, kobs, loc, kd, fwd, bwd, fwd_prev,
-      bwd_prev, msg, bn, q, crow, fx, col, oscr, vmix, P, rx, rmax, ek, jscr, total;
+      bwd_prev, msg, bn, q, crow, fx, col, oscr, vmix, P, rx, rmax, ek, jscr, hsv, hseg, total;
 
   // host: the CPU's extra arrays for its single-pass rows (AifCore with Exec::kHostRows).
   MPE_HD explicit AifLayout(const AifConfig& c, bool host = false) {
@@ -63,6 +63,8 @@ struct AifLayout {
     P = take(H * S * A);   // region log-weights per (t, x_old, u)
     rx = take(H * dyn);    // r_x, the predictive dynamics channel
     const bool rows = host && !c.sparse;  // the host's dense rows
+    hsv = take(host && c.sparse ? 2 * c.nnz : 0);      // host sparse: per-entry values, exps
+    hseg = take(host && c.sparse ? 3 * S * A : 0);     // host sparse: per-(x_old, u) sums
     rmax = take(rows ? H * S * A : 0);  // max_n (base - r_x) of each row
     ek = take(rows ? H * dyn : 0);      // exp(base - r_x - rmax), per entry
     jscr = take(rows ? 2 * S : 0);      // a row's damped values; exps of the backward message
@@ -94,7 +96,7 @@ MPE_HD float aif_damp(float* ch, std::int64_t n, std::int64_t stride, const Raw&
     const float d = damp_mix(kind, old_v, raw(k), lambda);
     const float v = z == kLogZero ? d : d - z;
     if (track) {
-      const float delta = fabsf(expf(v) - expf(old_v));
+      const float delta = fabsf(lse_exp(v) - lse_exp(old_v));
       change = delta > change ? delta : change;
     }
     ch[k * stride] = v;
@@ -157,8 +159,12 @@ class AifCore {
       if (c_.sparse) {
         dynamics_kernel_sparse();
         forward_sparse();
-        backward_sparse();
-        dynamics_region_sparse(mine);
+        if constexpr (Exec::kHostRows) {
+          backward_region_sparse_host(mine);  // (d) fused with (e) + (g) for r_x
+        } else {
+          backward_sparse();
+          dynamics_region_sparse(mine);
+        }
       } else {
         forward();           // (b) + (c): the kernel is formed on the fly from base, r_x, r_u
         backward(mine);      // (d) fused with (e) + (g) for r_x
@@ -437,8 +443,8 @@ class AifCore {
     }
     float change = 0.0f;
     if (track_) {
-      ex_.for_each(O * n, [&](std::int64_t i) {
-        const float delta = fabsf(expf(ch[i]) - expf(old[i]));
+      ex_.for_each_simd(O * n, [&](std::int64_t i) {
+        const float delta = fabsf(lse_exp(ch[i]) - lse_exp(old[i]));
         change = delta > change ? delta : change;
       });
     }
@@ -631,15 +637,17 @@ class AifCore {
     for (std::int64_t r = 0; r < R; ++r) refresh_row(base + r * S, rx + r * S, S, e + r * S, rm + r);
   }
 
-  // logsumexp_k term(k), k < len, with its true maximum (two passes): the fallback.
+  // logsumexp_k term(k), k < len, with its true maximum (two passes; also the fallback).
   template <class Term>
   static MPE_HD float exact_lse(std::int64_t len, const Term& term) {
     float m = kLogZero;
+    MPE_SIMD_MAX(m)
     for (std::int64_t k = 0; k < len; ++k) {
       const float v = term(k);
       m = v > m ? v : m;
     }
     float sum = 0.0f;
+    MPE_SIMD_SUM(sum)
     for (std::int64_t k = 0; k < len; ++k) {
       const float v = term(k);
       sum += v > kLogZeroHalf ? lse_exp(v - m) : 0.0f;
@@ -845,6 +853,10 @@ class AifCore {
   }
 
   MPE_HD_FN void forward_sparse() {
+    if constexpr (Exec::kHostRows) {
+      forward_sparse_host();
+      return;
+    }
     const std::int64_t S = c_.S, A = c_.A, E = nnz();
     float* fwd = at(L_.fwd);
     float* msg = at(L_.msg);
@@ -936,6 +948,126 @@ class AifCore {
     });
   }
 
+  // ---- sparse dynamics on the host: each log-sum-exp over the support as flat vectorised
+  // passes (values, a max per segment, exps, a sum per segment) instead of one streaming
+  // accumulator per segment, and the backward step fused with the region update as in the
+  // dense rows: one log-sum-exp per (x_old, u) segment gives the backward message, the action
+  // marginal and P. Same terms as the generic path; sums in another order.
+
+  // out[g] = logsumexp over the entries e of segment g (seg(e)) of v[e], for g < groups;
+  // mx and sum are scratch of `groups` floats; ex of E floats.
+  template <class Seg>
+  static MPE_HD void segment_lse(const float* v, std::int64_t E, const Seg& seg, std::int64_t groups,
+                                 float* mx, float* sum, float* ex, float* out) {
+    for (std::int64_t g = 0; g < groups; ++g) {
+      mx[g] = kLogZero;
+      sum[g] = 0.0f;
+    }
+    for (std::int64_t e = 0; e < E; ++e) {
+      const std::int64_t g = seg(e);
+      mx[g] = v[e] > mx[g] ? v[e] : mx[g];
+    }
+    MPE_SIMD
+    for (std::int64_t e = 0; e < E; ++e) {
+      const float x = lse_exp(v[e] - mx[seg(e)]);
+      ex[e] = v[e] > kLogZeroHalf ? x : 0.0f;
+    }
+    for (std::int64_t e = 0; e < E; ++e) sum[seg(e)] += ex[e];
+    MPE_SIMD
+    for (std::int64_t g = 0; g < groups; ++g) out[g] = aif_lse_finish(mx[g], sum[g]);
+  }
+
+  MPE_HD_FN void forward_sparse_host() {
+    const std::int64_t S = c_.S, A = c_.A, E = nnz();
+    float* fwd = at(L_.fwd);
+    float* val = at(L_.hsv);
+    float* ex = val + E;
+    float* mx = at(L_.hseg);
+    float* sum = mx + S * A;
+    float* crow = at(L_.crow);
+    const std::int32_t* ou = p_.sp_ou;
+    const std::int32_t* tgt = p_.sp_n;
+    for (std::int64_t x = 0; x < S; ++x) fwd[x] = safe_log(p_.q0[x]);
+    for (int t = 0; t < c_.H; ++t) {
+      for (std::int64_t r = 0; r < S * A; ++r) {
+        const std::int64_t o = r / A;
+        crow[r] = fwd[t * S + o] + at(L_.loc)[t * S + o] + at(L_.lpu)[r % A];
+      }
+      const float* kd = at(L_.kd) + t * E;
+      MPE_SIMD
+      for (std::int64_t e = 0; e < E; ++e) val[e] = kd[e] + crow[ou[e]];
+      segment_lse(val, E, [tgt](std::int64_t e) { return tgt[e]; }, S, mx, sum, ex, at(L_.msg));
+      finish_message(fwd + (t + 1) * S, at(L_.fwd_prev) + (t + 1) * S);
+    }
+  }
+
+  MPE_HD_FN void backward_region_sparse_host(float& mine) {
+    const std::int64_t S = c_.S, A = c_.A, R = S * A, E = nnz();
+    const bool update_rx = c_.method >= kAifRm;
+    const float lambda = c_.lambda;
+    const DampKind dk = kind();
+    const std::int32_t* ou = p_.sp_ou;
+    const std::int32_t* tgt = p_.sp_n;
+    float* bwd = at(L_.bwd);
+    float* msg = at(L_.msg);
+    float* bn = at(L_.bn);
+    float* val = at(L_.hsv);
+    float* ex = val + E;
+    float* mx = at(L_.hseg);
+    float* sum = mx + R;
+    float* seg_lse = sum + R;
+    float* P = at(L_.P);
+    const float* fwd = at(L_.fwd);
+    const float* loc = at(L_.loc);
+    const float* lpu = at(L_.lpu);
+    auto by_row = [ou](std::int64_t e) { return ou[e]; };
+    for (std::int64_t x = 0; x < S; ++x) bwd[c_.H * S + x] = at(L_.lgoal)[x];
+    for (int t = c_.H - 1; t >= 0; --t) {
+      const float* kd = at(L_.kd) + t * E;
+      float* rx = at(L_.rx) + t * E;
+      for (std::int64_t n = 0; n < S; ++n) bn[n] = bwd[(t + 1) * S + n] + loc[(t + 1) * S + n];
+      MPE_SIMD
+      for (std::int64_t e = 0; e < E; ++e) val[e] = kd[e] + bn[tgt[e]];
+      segment_lse(val, E, by_row, R, mx, sum, ex, seg_lse);  // L[o,u] = lse_n (Kd + Bn)
+      // P = L + fo + log pu; the backward message and the action marginal are its sums.
+      for (std::int64_t r = 0; r < R; ++r) {
+        const std::int64_t o = r / A, u = r % A;
+        const float p_raw = seg_lse[r] + fwd[t * S + o] + loc[t * S + o] + lpu[u];
+        P[t * R + r] = log_is_zero(p_raw) ? kLogZero : p_raw;
+      }
+      for (std::int64_t o = 0; o < S; ++o) {
+        msg[o] = exact_lse(A, [&](std::int64_t u) { return seg_lse[o * A + u] + lpu[u]; });
+      }
+      for (std::int64_t u = 0; u < A; ++u) {
+        p_.q_u[t * A + u] = exact_lse(S, [&](std::int64_t o) {
+          return seg_lse[o * A + u] + (fwd[t * S + o] + loc[t * S + o]);
+        }) + lpu[u];
+      }
+      if (update_rx) {  // r_x toward J - P on each segment, J = Kd + fo + Bn + log pu
+        const float* Pt = P + t * R;
+        for (std::int64_t e = 0; e < E; ++e) {
+          const std::int64_t r = ou[e];
+          const float j = val[e] + (fwd[t * S + r / A] + loc[t * S + r / A]) + lpu[r % A];
+          const float raw = safe_div(j, Pt[r]);
+          ex[e] = damp_mix(dk, rx[e], raw, lambda);  // the damped value, before normalising
+        }
+        segment_lse(ex, E, by_row, R, mx, sum, val, seg_lse);  // z per segment
+        float change = 0.0f;
+        for (std::int64_t e = 0; e < E; ++e) {
+          const float z = seg_lse[ou[e]];
+          const float v = z == kLogZero ? ex[e] : ex[e] - z;
+          if (track_) {
+            const float delta = fabsf(lse_exp(v) - lse_exp(rx[e]));
+            change = delta > change ? delta : change;
+          }
+          rx[e] = v;
+        }
+        mine = change > mine ? change : mine;
+      }
+      finish_backward_step(t);
+    }
+  }
+
   // r_u toward norm_u(P), shared by both dynamics layouts.
   MPE_HD_FN void update_policy(float& mine) {
     const std::int64_t A = c_.A;
@@ -954,16 +1086,30 @@ class AifCore {
     });
   }
 
+  // v - logsumexp(v) over S entries (rows without a live entry stay): aif_normalize, on the
+  // host as two vectorised passes.
+  MPE_HD_FN void normalize_states(float* v) {
+    const std::int64_t S = c_.S;
+    if constexpr (Exec::kHostRows) {
+      const float z = exact_lse(S, [v](std::int64_t n) { return v[n]; });
+      if (z == kLogZero) return;
+      MPE_SIMD
+      for (std::int64_t n = 0; n < S; ++n) v[n] -= z;
+    } else {
+      ex_.for_each(1, [&](std::int64_t) { aif_normalize(v, S, 1); });
+    }
+  }
+
   // Normalises the fresh message in msg and stores it (damped toward prev for aif) in out.
   MPE_HD_FN void finish_message(float* out, const float* prev) {
     const std::int64_t S = c_.S;
     float* msg = at(L_.msg);
     const bool damped = c_.method == kAifAif;
-    ex_.for_each(1, [&](std::int64_t) { aif_normalize(msg, S, 1); });
+    normalize_states(msg);
     ex_.for_each(S, [&](std::int64_t n) {
       out[n] = damped ? damp_mix(DampKind::geometric, prev[n], msg[n], c_.lambda) : msg[n];
     });
-    if (damped) ex_.for_each(1, [&](std::int64_t) { aif_normalize(out, S, 1); });
+    if (damped) normalize_states(out);
   }
 
   // After a backward step's sums: softmax of the action marginal q_u[t], then the message.
