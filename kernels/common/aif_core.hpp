@@ -20,7 +20,7 @@ enum AifMethod : int { kAifBp = 0, kAifVbp = 1, kAifRm = 2, kAifAif = 3 };
 // support entry in the sparse layout.
 struct AifLayout {
   std::int64_t lq, lpu, logB, base, lgoal, pref, r_u, r_c, r_m, kobs, loc, kd, fwd, bwd, fwd_prev,
-      bwd_prev, msg, bn, q, crow, fx, col, oscr, vmix, P, rx, rmax, ek, jscr, hsv, hseg, total;
+      bwd_prev, msg, bn, q, crow, fx, col, oscr, pol_t, vmix, P, rx, rmax, ek, jscr, hsv, hseg, total;
 
   // host: the CPU's extra arrays for its single-pass rows (AifCore with Exec::kHostRows).
   MPE_HD explicit AifLayout(const AifConfig& c, bool host = false) {
@@ -58,7 +58,11 @@ struct AifLayout {
     crow = take(S * A);    // forward: the constant part of each row's terms
     fx = take(c.F * S);    // per-modality observation messages of one slice
     col = take(2 * S);     // column log-sum-exp scratch (host)
-    oscr = take((3 + c.O) * S * c.K);  // observation-slice scratch (damp_slices)
+    // damp_slices scratch: observation slices (n = S·K along O), and on the host also r_u
+    // (n = H·S along A).
+    const std::int64_t obs_scr = (3 + c.O) * S * c.K, pol_scr = host ? (3 + A) * H * S : 0;
+    oscr = take(obs_scr > pol_scr ? obs_scr : pol_scr);
+    pol_t = take(host ? 2 * H * S * A : 0);  // host: P and r_u transposed to [u][t, x_old]
     vmix = take(slices * marg);  // θ-mixtures of kobs
     P = take(H * S * A);   // region log-weights per (t, x_old, u)
     rx = take(H * dyn);    // r_x, the predictive dynamics channel
@@ -304,18 +308,43 @@ class AifCore {
   MPE_HD_FN void observation_to_x(const float* vm, float* out) {
     const std::int64_t S = c_.S, O = c_.O, F = c_.F;
     float* fx = at(L_.fx);
-    ex_.for_each(F * S, [&](std::int64_t r) {
-      const std::int64_t f = r / S, x = r % S;
-      LseAcc acc;
-      for (std::int64_t y = 0; y < O; ++y) acc.push(vm[(f * O + y) * S + x]);
-      fx[r] = acc.result();
-    });
+    if constexpr (Exec::kHostRows) {  // passes over x (contiguous for each (f, y))
+      float* m = at(L_.oscr);
+      float* sum = m + S;
+      for (std::int64_t f = 0; f < F; ++f) {
+        const float* v = vm + f * O * S;
+        for (std::int64_t x = 0; x < S; ++x) {
+          m[x] = kLogZero;
+          sum[x] = 0.0f;
+        }
+        for (std::int64_t y = 0; y < O; ++y) {
+          MPE_SIMD
+          for (std::int64_t x = 0; x < S; ++x) m[x] = v[y * S + x] > m[x] ? v[y * S + x] : m[x];
+        }
+        for (std::int64_t y = 0; y < O; ++y) {
+          MPE_SIMD
+          for (std::int64_t x = 0; x < S; ++x) {
+            const float e = lse_exp(v[y * S + x] - m[x]);
+            sum[x] += v[y * S + x] > kLogZeroHalf ? e : 0.0f;
+          }
+        }
+        MPE_SIMD
+        for (std::int64_t x = 0; x < S; ++x) fx[f * S + x] = aif_lse_finish(m[x], sum[x]);
+      }
+    } else {
+      ex_.for_each(F * S, [&](std::int64_t r) {
+        const std::int64_t f = r / S, x = r % S;
+        LseAcc acc;
+        for (std::int64_t y = 0; y < O; ++y) acc.push(vm[(f * O + y) * S + x]);
+        fx[r] = acc.result();
+      });
+    }
     ex_.for_each(S, [&](std::int64_t x) {
       float total = 0.0f;
       for (std::int64_t f = 0; f < F; ++f) total += fx[f * S + x];
       out[x] = total;
     });
-    ex_.for_each(1, [&](std::int64_t) { aif_normalize(out, S, 1); });
+    normalize_states(out);
   }
 
   // logsumexp over θ < K of k[θ] + lq[θ], two passes (max, then sum).
@@ -342,43 +371,21 @@ class AifCore {
                                     float& mine) {
     const std::int64_t S = c_.S, K = c_.K, O = c_.O, F = c_.F, SK = S * K;
     for (std::int64_t f = 0; f < F; ++f) {
-      const float d = damp_slices(rc + f * O * SK, k + f * O * SK, SK);
+      const float d = damp_slices(rc + f * O * SK, k + f * O * SK, SK, O);
       mine = d > mine ? d : mine;
     }
-    // r_m slices (f, x) along y.
-    ex_.for_each(F * S, [&](std::int64_t r) {
-      const std::int64_t x = r % S, f = r / S;
-      const float d = damp_slice(rm + f * O * S + x, S,
-                                 [&](std::int64_t y) { return vm[(f * O + y) * S + x]; });
+    // r_m slices (f, x) along y: for each f, S slices laid out [y][x] as damp_slices wants.
+    for (std::int64_t f = 0; f < F; ++f) {
+      const float d = damp_slices(rm + f * O * S, vm + f * O * S, S, O);
       mine = d > mine ? d : mine;
-    });
-  }
-
-  // One channel slice ch[y * stride], y < O: damped toward norm_y(v(y)) and renormalised
-  // (aif-mp.md §3). Returns the largest change in probability when tracking.
-  template <class V>
-  MPE_HD float damp_slice(float* ch, std::int64_t stride, const V& v) const {
-    constexpr int kCached = 8;  // outcomes whose value is kept; more are recomputed
-    float cached[kCached];
-    LseAcc acc;
-    for (std::int64_t y = 0; y < c_.O; ++y) {
-      const float e = v(y);
-      if (y < kCached) cached[y] = e;
-      acc.push(e);
     }
-    const float z = acc.result();
-    auto raw = [&](std::int64_t y) {
-      const float e = y < kCached ? cached[y] : v(y);
-      return z == kLogZero ? e : e - z;
-    };
-    return aif_damp(ch, c_.O, stride, raw, c_.lambda, kind(), track_);
   }
 
-  // The same for n consecutive slices at once (ch[y * n + i], k[y * n + i]), as passes over
+  // Channel slices ch[y * n + i], i < n, y < O (O outcomes, or A actions for r_u): each damped
+  // toward norm_y(k[y * n + i]) and renormalised (aif-mp.md §3), as passes over
   // contiguous arrays that the host compiler vectorises. Returns this thread's largest change
   // when tracking (measured from a copy, so tracked and untracked passes give equal values).
-  MPE_HD_FN float damp_slices(float* ch, const float* k, std::int64_t n) {
-    const std::int64_t O = c_.O;
+  MPE_HD_FN float damp_slices(float* ch, const float* k, std::int64_t n, std::int64_t O) {
     const float lambda = c_.lambda;
     const bool geometric = c_.geometric;
     float* m = at(L_.oscr);
@@ -1070,6 +1077,23 @@ class AifCore {
 
   // r_u toward norm_u(P), shared by both dynamics layouts.
   MPE_HD_FN void update_policy(float& mine) {
+    if constexpr (Exec::kHostRows) {  // transposed to [u][t, x_old]: vectorised damp_slices
+      const std::int64_t A = c_.A, n = c_.H * c_.S;
+      const float* P = at(L_.P);
+      float* ru = at(L_.r_u);
+      float* pt = at(L_.pol_t);
+      float* rt = pt + n * A;
+      for (std::int64_t s = 0; s < n; ++s)
+        for (std::int64_t u = 0; u < A; ++u) {
+          pt[u * n + s] = P[s * A + u];
+          rt[u * n + s] = ru[s * A + u];
+        }
+      const float d = damp_slices(rt, pt, n, A);
+      mine = d > mine ? d : mine;
+      for (std::int64_t s = 0; s < n; ++s)
+        for (std::int64_t u = 0; u < A; ++u) ru[s * A + u] = rt[u * n + s];
+      return;
+    }
     const std::int64_t A = c_.A;
     const float* P = at(L_.P);
     const float lambda = c_.lambda;
