@@ -292,6 +292,36 @@ class AifCore {
     const std::int64_t K = c_.K;
     const float* logB = at(L_.logB);
     const float* lq = at(L_.lq);
+    if constexpr (Exec::kHostRows) {  // the kernel row by row, then the mixtures across rows
+      const std::int64_t R = marg();
+      for (std::int64_t r = 0; r < R; ++r) {
+        const float m = rm[r];
+        const std::int64_t first = r * K;
+        MPE_SIMD
+        for (std::int64_t th = 0; th < K; ++th) {
+          const float c = rc[first + th];
+          k[first + th] = logB[first + th] + c + safe_div(c, m);
+        }
+      }
+      // One lane per row (θ strided): K is often below the vector width (Frozen Lake: 15).
+      MPE_SIMD
+      for (std::int64_t r = 0; r < R; ++r) {
+        const float* kr = k + r * K;
+        float mx = kLogZero;
+        for (std::int64_t th = 0; th < K; ++th) {
+          const float e = kr[th] + lq[th];
+          mx = e > mx ? e : mx;
+        }
+        float sum = 0.0f;
+        for (std::int64_t th = 0; th < K; ++th) {
+          const float e = kr[th] + lq[th];
+          const float ex = lse_exp(e - mx);
+          sum += e > kLogZeroHalf ? ex : 0.0f;
+        }
+        vm[r] = aif_lse_finish(mx, sum);
+      }
+      return;
+    }
     ex_.for_each(marg(), [&](std::int64_t r) {  // r = (f, y, x); θ contiguous
       const float m = rm[r];
       const std::int64_t first = r * K;
@@ -381,6 +411,76 @@ class AifCore {
     }
   }
 
+  // Whether every entry of n two-outcome slices (ch and k) is a live probability.
+  MPE_HD_FN bool all_live_pairs(const float* ch, const float* k, std::int64_t n) {
+    auto live = [&](std::int64_t i) {
+      return (ch[i] > kLogZeroHalf) & (ch[n + i] > kLogZeroHalf) & (k[i] > kLogZeroHalf) &
+             (k[n + i] > kLogZeroHalf);
+    };
+    if constexpr (Exec::kHostRows) {
+      int dead = 0;
+      MPE_SIMD_SUM(dead)
+      for (std::int64_t i = 0; i < n; ++i) dead += live(i) ? 0 : 1;
+      return dead == 0;
+    } else {
+      float* flag = at(L_.oscr);
+      ex_.for_each(1, [&](std::int64_t) { flag[0] = 0.0f; });
+      ex_.for_each(n, [&](std::int64_t i) {
+        if (!live(i)) flag[0] = 1.0f;  // every writer stores the same value
+      });
+      const bool all = flag[0] == 0.0f;
+      ex_.for_each(1, [&](std::int64_t) {});  // a barrier: everyone has read the flag
+      return all;
+    }
+  }
+
+  // damp_slices for two outcomes, geometric damping and live entries: normalising, mixing and
+  // renormalising act on the log-odds alone, l' = (1-λ)(a - b) + λ(k_a - k_b) (the
+  // normalisers cancel), and the pair becomes (log σ(l'), log σ(-l')): one exp and one log
+  // per slice instead of four exps and two logs. Equal to the general path up to rounding.
+  MPE_HD_FN float damp_pairs(float* ch, const float* k, std::int64_t n) {
+    const float lambda = c_.lambda;
+    auto pair = [&](std::int64_t i, float& na, float& nb) {
+      const float l = (1.0f - lambda) * (ch[i] - ch[n + i]) + lambda * (k[i] - k[n + i]);
+      const float abs_l = l < 0.0f ? -l : l;
+      const float soft = lse_log(1.0f + lse_exp(-abs_l));  // log(1 + e^-|l|)
+      na = (l < 0.0f ? l : 0.0f) - soft;
+      nb = (l > 0.0f ? -l : 0.0f) - soft;
+    };
+    float change = 0.0f;
+    if constexpr (Exec::kHostRows) {
+      if (track_) {
+        MPE_SIMD_MAX(change)
+        for (std::int64_t i = 0; i < n; ++i) {
+          float na, nb;
+          pair(i, na, nb);
+          const float d = fabsf(lse_exp(na) - lse_exp(ch[i]));
+          change = d > change ? d : change;
+        }
+      }
+      MPE_SIMD
+      for (std::int64_t i = 0; i < n; ++i) {
+        float na, nb;
+        pair(i, na, nb);
+        ch[i] = na;
+        ch[n + i] = nb;
+      }
+    } else {
+      const bool track = track_;
+      ex_.for_each(n, [&](std::int64_t i) {
+        float na, nb;
+        pair(i, na, nb);
+        if (track) {
+          const float d = fabsf(lse_exp(na) - lse_exp(ch[i]));
+          change = d > change ? d : change;
+        }
+        ch[i] = na;
+        ch[n + i] = nb;
+      });
+    }
+    return change;
+  }
+
   // Channel slices ch[y * n + i], i < n, y < O (O outcomes, or A actions for r_u): each damped
   // toward norm_y(k[y * n + i]) and renormalised (aif-mp.md §3), as passes over
   // contiguous arrays that the host compiler vectorises. Returns this thread's largest change
@@ -388,6 +488,7 @@ class AifCore {
   MPE_HD_FN float damp_slices(float* ch, const float* k, std::int64_t n, std::int64_t O) {
     const float lambda = c_.lambda;
     const bool geometric = c_.geometric;
+    if (O == 2 && geometric && all_live_pairs(ch, k, n)) return damp_pairs(ch, k, n);
     float* m = at(L_.oscr);
     float* sum = m + n;
     float* z = sum + n;
@@ -450,10 +551,18 @@ class AifCore {
     }
     float change = 0.0f;
     if (track_) {
-      ex_.for_each_simd(O * n, [&](std::int64_t i) {
-        const float delta = fabsf(lse_exp(ch[i]) - lse_exp(old[i]));
-        change = delta > change ? delta : change;
-      });
+      if constexpr (Exec::kHostRows) {
+        MPE_SIMD_MAX(change)
+        for (std::int64_t i = 0; i < O * n; ++i) {
+          const float delta = fabsf(lse_exp(ch[i]) - lse_exp(old[i]));
+          change = delta > change ? delta : change;
+        }
+      } else {
+        ex_.for_each(O * n, [&](std::int64_t i) {
+          const float delta = fabsf(lse_exp(ch[i]) - lse_exp(old[i]));
+          change = delta > change ? delta : change;
+        });
+      }
     }
     return change;
   }
@@ -1052,24 +1161,56 @@ class AifCore {
       }
       if (update_rx) {  // r_x toward J - P on each segment, J = Kd + fo + Bn + log pu
         const float* Pt = P + t * R;
-        for (std::int64_t e = 0; e < E; ++e) {
-          const std::int64_t r = ou[e];
-          const float j = val[e] + (fwd[t * S + r / A] + loc[t * S + r / A]) + lpu[r % A];
-          const float raw = safe_div(j, Pt[r]);
-          ex[e] = damp_mix(dk, rx[e], raw, lambda);  // the damped value, before normalising
+        float* crow = at(L_.crow);
+        for (std::int64_t r = 0; r < R; ++r) crow[r] = (fwd[t * S + r / A] + loc[t * S + r / A]) + lpu[r % A];
+        float* d = ex;
+        if (c_.geometric) {
+          MPE_SIMD
+          for (std::int64_t e = 0; e < E; ++e) {
+            const float j = val[e] + crow[ou[e]];
+            const float p = Pt[ou[e]];
+            const float x = rx[e];
+            const float raw = ((j > kLogZeroHalf) & (p > kLogZeroHalf)) ? j - p : kLogZero;
+            const bool live = (x > kLogZeroHalf) | (raw > kLogZeroHalf);
+            const float mixed = (1.0f - lambda) * x + lambda * raw;
+            d[e] = live ? mixed : kLogZero;
+          }
+        } else {
+          for (std::int64_t e = 0; e < E; ++e) {
+            const float raw = safe_div(val[e] + crow[ou[e]], Pt[ou[e]]);
+            d[e] = damp_mix(dk, rx[e], raw, lambda);
+          }
         }
-        segment_lse(ex, E, by_row, R, mx, sum, val, seg_lse);  // z per segment
-        float change = 0.0f;
+        // Per segment, the damped values are log-probabilities (Hölder): shift 0, no max pass.
+        for (std::int64_t r = 0; r < R; ++r) sum[r] = 0.0f;
+        MPE_SIMD
         for (std::int64_t e = 0; e < E; ++e) {
-          const float z = seg_lse[ou[e]];
-          const float v = z == kLogZero ? ex[e] : ex[e] - z;
-          if (track_) {
+          const float x = lse_exp(d[e]);
+          val[e] = d[e] > kLogZeroHalf ? x : 0.0f;
+        }
+        for (std::int64_t e = 0; e < E; ++e) sum[ou[e]] += val[e];
+        const std::int32_t* off = p_.sp_off;
+        for (std::int64_t r = 0; r < R; ++r) {
+          seg_lse[r] = sum[r] >= kLseFloor
+                           ? lse_log(sum[r])
+                           : exact_lse(off[r + 1] - off[r], [&](std::int64_t i) { return d[off[r] + i]; });
+        }
+        if (track_) {
+          float change = 0.0f;
+          MPE_SIMD_MAX(change)
+          for (std::int64_t e = 0; e < E; ++e) {
+            const float z = seg_lse[ou[e]];
+            const float v = z == kLogZero ? d[e] : d[e] - z;
             const float delta = fabsf(lse_exp(v) - lse_exp(rx[e]));
             change = delta > change ? delta : change;
           }
-          rx[e] = v;
+          mine = change > mine ? change : mine;
         }
-        mine = change > mine ? change : mine;
+        MPE_SIMD
+        for (std::int64_t e = 0; e < E; ++e) {
+          const float z = seg_lse[ou[e]];
+          rx[e] = z == kLogZero ? d[e] : d[e] - z;
+        }
       }
       finish_backward_step(t);
     }
