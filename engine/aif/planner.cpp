@@ -48,6 +48,12 @@ void check_request(const Model& m, const PlanRequest& r, std::size_t i) {
     bad_request(i, fmt::format("damping {} is not in (0, 1]", r.damping));
   }
   if (!(r.tolerance >= 0.0f)) bad_request(i, fmt::format("tolerance {} is negative", r.tolerance));
+  if (r.dynamics == DynamicsLayout::sparse && r.damping_kind == DampingKind::arithmetic &&
+      (r.method == Method::rm || r.method == Method::aif) && r.theta == ThetaMode::fixed) {
+    bad_request(i, "the sparse dynamics layout cannot damp r_x arithmetically (r_x keeps "
+                   "probability on T's zeros, which the support leaves out); use dense or "
+                   "automatic dynamics, or geometric damping");
+  }
   if (r.theta == ThetaMode::loopy && r.method == Method::aif) {
     bad_request(i, "theta 'loopy' is for the baselines bp, vbp and rm; aif holds theta fixed");
   }
@@ -80,6 +86,11 @@ Layout choose_layout(const std::vector<const Model*>& models, const PlanRequest&
                      std::size_t begin, std::size_t end) {
   Layout l;
   if (r.dynamics == DynamicsLayout::dense) return l;
+  // Arithmetic damping keeps probability on T's zeros in r_x (rm, aif): only dense has them.
+  if (r.dynamics == DynamicsLayout::automatic && r.damping_kind == DampingKind::arithmetic &&
+      r.method >= Method::rm) {
+    return l;
+  }
   bool all_sparse_enough = true;
   const ModelSupport* last = nullptr;
   for (std::size_t i = begin; i < end; ++i) {

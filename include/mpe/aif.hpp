@@ -44,8 +44,11 @@ enum class DampingKind {
 /// How the dynamics side is stored (aif-mp.md §4 cost note; issue 3's sparse path).
 enum class DynamicsLayout {
   automatic,  ///< sparse when at most a quarter of T's (x_old, x_new, u) entries are non-zero
+              ///< (dense for rm/aif with arithmetic damping, see `sparse`)
   dense,      ///< base, r_x and the dynamics kernel over all S·S·A entries
-  sparse      ///< the same only on the support of T; same numbers, O(H·nnz·I) work
+  sparse      ///< the same only on the support of T; same numbers, O(H·nnz·I) work. Not with
+              ///< arithmetic damping for rm/aif: there r_x keeps probability on T's zeros,
+              ///< which the support leaves out (a request asking for it is rejected)
 };
 
 /// How θ (the unknown environment configuration) enters a planning call.
