@@ -1137,6 +1137,8 @@ class AifCore {
     const float* loc = at(L_.loc);
     const float* lpu = at(L_.lpu);
     auto by_row = [ou](std::int64_t e) { return ou[e]; };
+    bool singletons = true;  // deterministic dynamics: at most one successor per (x_old, u)
+    for (std::int64_t r = 0; r < R; ++r) singletons &= p_.sp_off[r + 1] - p_.sp_off[r] <= 1;
     for (std::int64_t x = 0; x < S; ++x) bwd[c_.H * S + x] = at(L_.lgoal)[x];
     for (int t = c_.H - 1; t >= 0; --t) {
       const float* kd = at(L_.kd) + t * E;
@@ -1144,7 +1146,14 @@ class AifCore {
       for (std::int64_t n = 0; n < S; ++n) bn[n] = bwd[(t + 1) * S + n] + loc[(t + 1) * S + n];
       MPE_SIMD
       for (std::int64_t e = 0; e < E; ++e) val[e] = kd[e] + bn[tgt[e]];
-      segment_lse(val, E, by_row, R, mx, sum, ex, seg_lse);  // L[o,u] = lse_n (Kd + Bn)
+      if (singletons) {  // one successor per (x_old, u): the sum is its one term
+        for (std::int64_t r = 0; r < R; ++r) {
+          seg_lse[r] = p_.sp_off[r + 1] > p_.sp_off[r] ? val[p_.sp_off[r]] : kLogZero;
+        }
+        for (std::int64_t r = 0; r < R; ++r) seg_lse[r] = log_is_zero(seg_lse[r]) ? kLogZero : seg_lse[r];
+      } else {
+        segment_lse(val, E, by_row, R, mx, sum, ex, seg_lse);  // L[o,u] = lse_n (Kd + Bn)
+      }
       // P = L + fo + log pu; the backward message and the action marginal are its sums.
       for (std::int64_t r = 0; r < R; ++r) {
         const std::int64_t o = r / A, u = r % A;
@@ -1180,6 +1189,19 @@ class AifCore {
             const float raw = safe_div(val[e] + crow[ou[e]], Pt[ou[e]]);
             d[e] = damp_mix(dk, rx[e], raw, lambda);
           }
+        }
+        if (singletons) {  // a one-entry segment normalises to log 1 wherever it is live
+          float change = 0.0f;
+          MPE_SIMD_MAX(change)
+          for (std::int64_t e = 0; e < E; ++e) {
+            const float v = d[e] > kLogZeroHalf ? 0.0f : d[e];
+            const float delta = fabsf(lse_exp(v) - lse_exp(rx[e]));
+            change = delta > change ? delta : change;
+            rx[e] = v;
+          }
+          if (track_) mine = change > mine ? change : mine;
+          finish_backward_step(t);
+          continue;
         }
         // Per segment, the damped values are log-probabilities (Hölder): shift 0, no max pass.
         for (std::int64_t r = 0; r < R; ++r) sum[r] = 0.0f;

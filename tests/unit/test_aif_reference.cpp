@@ -97,5 +97,46 @@ TEST(AifReference, PlannerEqualsFloat64SpecOnRandomModels) {
   EXPECT_GT(compared, 100);
 }
 
+// Deterministic dynamics, the same for every θ (RockSample's kind): one successor per
+// (x_old, u), which the sparse path sums without exps.
+TEST(AifReference, DeterministicDynamicsEqualFloat64Spec) {
+  std::mt19937_64 rng(7);
+  const std::int64_t S = 11, K = 3, A = 4, F = 2, O = 3;
+  std::uniform_int_distribution<std::int64_t> pick(0, S - 1);
+  std::vector<float> T(static_cast<std::size_t>(S * S * K * A), 0.0f);
+  for (std::int64_t o = 0; o < S; ++o)
+    for (std::int64_t u = 0; u < A; ++u) {
+      const std::int64_t n = pick(rng);
+      for (std::int64_t k = 0; k < K; ++k) T[static_cast<std::size_t>(((n * S + o) * K + k) * A + u)] = 1.0f;
+    }
+  const test::AifSizes z{S, K, A, F, O};
+  for (Method method : {Method::bp, Method::rm, Method::aif})
+    for (DynamicsLayout layout : {DynamicsLayout::dense, DynamicsLayout::sparse}) {
+      const Model m = Model::with_terminal_goal(
+          Tensor::from_vector(T, {S, S, K, A}),
+          Tensor::from_vector(test::random_dist(rng, F, O, S * K), {F, O, S, K}),
+          Tensor::from_vector(test::random_dist(rng, 1, A, 1), {A}),
+          Tensor::from_vector(test::random_dist(rng, 1, S, 1), {S}));
+      PlanRequest r = test::random_aif_request(z, rng, 5);
+      r.method = method;
+      r.dynamics = layout;
+      r.iterations = 9;
+      r.damping = method == Method::rm ? 0.25f : 0.9f;
+      const Plan p = plan(m, {r}, Device::cpu())[0];
+      const test::AifRefPlan want = test::reference_plan(m, r);
+      SCOPED_TRACE(::testing::Message() << method_name(method) << " layout " << int(layout));
+      for (std::size_t u = 0; u < want.action_dist.size(); ++u) {
+        EXPECT_NEAR(p.action_dist[u], want.action_dist[u], 2e-4) << "action " << u;
+      }
+      const auto rx = p.log_r_x.to_vector<float>();
+      for (std::size_t i = 0; i < rx.size(); ++i) {
+        const std::int64_t u = i % A, n = (i / A) % S, o = (i / (A * S)) % S;
+        const bool support = T[static_cast<std::size_t>(((n * S + o) * K) * A + u)] > 0;
+        if (!support && p.sparse_dynamics) continue;  // reported as zero off the support
+        EXPECT_NEAR(std::exp(double(rx[i])), std::exp(want.log_r_x[i]), 2e-4) << i;
+      }
+    }
+}
+
 }  // namespace
 }  // namespace mpe::aif
