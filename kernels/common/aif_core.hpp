@@ -223,10 +223,14 @@ class AifCore {
         at(L_.base)[e] = mix(p_.sp_n[e], p_.sp_ou[e] / A, p_.sp_ou[e] % A);
       });
     } else {
-      ex_.for_each(S * S, [&](std::int64_t i) {
-        const std::int64_t o = i / S, n = i % S;
-        for (std::int64_t u = 0; u < A; ++u) at(L_.base)[(o * A + u) * S + n] = mix(n, o, u);
-      });
+      bool done = false;
+      if constexpr (Exec::kHostRows) done = mix_blocks_host();
+      if (!done) {
+        ex_.for_each(S * S, [&](std::int64_t i) {
+          const std::int64_t o = i / S, n = i % S;
+          for (std::int64_t u = 0; u < A; ++u) at(L_.base)[(o * A + u) * S + n] = mix(n, o, u);
+        });
+      }
     }
     ex_.for_each(S, [&](std::int64_t x) {
       if (c_.theta_goal) {
@@ -258,6 +262,34 @@ class AifCore {
         for (int t = 0; t < c_.H; ++t) refresh_rows(t);
       }
     }
+  }
+
+  // Dense base on the host for A <= 8: each (x_new, x_old) block of T, [θ][u], read in order
+  // with one 8-wide multiply-add per θ (lanes past A read the next θ's entries and are
+  // dropped; the block's last θ is read element by element, so nothing past T is touched),
+  // then a vectorisable log. The same sums as mix(), in the same order. False when A > 8.
+  MPE_HD_FN bool mix_blocks_host() {
+    const std::int64_t S = c_.S, K = c_.K, A = c_.A;
+    if (A > 8) return false;
+    const float* q = p_.q_theta;
+    float* base = at(L_.base);
+    for (std::int64_t n = 0; n < S; ++n)
+      for (std::int64_t o = 0; o < S; ++o) {
+        const float* blk = p_.T + (n * S + o) * K * A;
+        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (std::int64_t th = 0; th + 1 < K; ++th) {
+          const float w = q[th];
+          MPE_UNROLL
+          for (int j = 0; j < 8; ++j) acc[j] += blk[th * A + j] * w;
+        }
+        for (std::int64_t u = 0; u < A; ++u) acc[u] += blk[(K - 1) * A + u] * q[K - 1];
+        for (std::int64_t u = 0; u < A; ++u) {
+          const float p = acc[u];
+          const float l = lse_log(p > 1e-30f ? p : 1e-30f);
+          base[(o * A + u) * S + n] = p > 0.0f ? l : kLogZero;
+        }
+      }
+    return true;
   }
 
   // Results: r_x in the reported layout (LOG_ZERO off the support when sparse), r_c, counts.
