@@ -20,7 +20,7 @@ enum AifMethod : int { kAifBp = 0, kAifVbp = 1, kAifRm = 2, kAifAif = 3 };
 // support entry in the sparse layout.
 struct AifLayout {
   std::int64_t lq, lpu, logB, base, lgoal, pref, r_u, r_c, r_m, kobs, loc, kd, fwd, bwd, fwd_prev,
-      bwd_prev, msg, bn, q, crow, fx, col, oscr, pol_t, vmix, P, rx, rmax, ek, jscr, hsv, hseg, total;
+      bwd_prev, msg, bn, q, crow, fx, col, oscr, pol_t, vmix, P, rx, rmax, ek, rsane, jscr, hsv, hseg, total;
 
   // host: the CPU's extra arrays for its single-pass rows (AifCore with Exec::kHostRows).
   MPE_HD explicit AifLayout(const AifConfig& c, bool host = false) {
@@ -71,6 +71,7 @@ struct AifLayout {
     hseg = take(host && c.sparse ? 3 * S * A : 0);     // host sparse: per-(x_old, u) sums
     rmax = take(rows ? H * S * A : 0);  // max_n (base - r_x) of each row
     ek = take(rows ? H * dyn : 0);      // exp(base - r_x - rmax), per entry
+    rsane = take(rows ? H * S * A : 0); // 1 where a row's r_x and base - r_x are all ordinary
     jscr = take(rows ? 2 * S : 0);      // a row's damped values; exps of the backward message
     total = at;
   }
@@ -757,16 +758,22 @@ class AifCore {
   // otherwise the result equals the max-shifted sum to float rounding.
 
   static constexpr float kLseFloor = 1e-20f;
+  // A row whose r_x and base - r_x all exceed -kSane (and whose constants do) has every term
+  // live, so its passes need none of the zero-probability selects: the fast rows.
+  static constexpr float kSane = 1e6f;
 
   // Refreshes rmax[r] and ek[r][·] of one row from its r_x (x) and base (b).
   static MPE_HD void refresh_row(const float* b, const float* x, std::int64_t len, float* e,
-                                 float* rmax) {
-    float m = kLogZero;
-    MPE_SIMD_MAX(m)
+                                 float* rmax, float* sane) {
+    float m = kLogZero, low = 0.0f;
+    MPE_SIMD_REDUCE2(max : m, min : low)
     for (std::int64_t n = 0; n < len; ++n) {
       const float w = x[n] > kLogZeroHalf ? b[n] - x[n] : kLogZero;
       m = w > m ? w : m;
+      const float lo = x[n] < w ? x[n] : w;
+      low = lo < low ? lo : low;
     }
+    *sane = low > -kSane ? 1.0f : 0.0f;
     MPE_SIMD
     for (std::int64_t n = 0; n < len; ++n) {
       const float w = b[n] - x[n];
@@ -782,7 +789,10 @@ class AifCore {
     const float* base = at(L_.base);
     float* e = at(L_.ek) + t * R * S;
     float* rm = at(L_.rmax) + t * R;
-    for (std::int64_t r = 0; r < R; ++r) refresh_row(base + r * S, rx + r * S, S, e + r * S, rm + r);
+    float* sane = at(L_.rsane) + t * R;
+    for (std::int64_t r = 0; r < R; ++r) {
+      refresh_row(base + r * S, rx + r * S, S, e + r * S, rm + r, sane + r);
+    }
   }
 
   // logsumexp_k term(k), k < len, with its true maximum (two passes; also the fallback).
@@ -884,10 +894,12 @@ class AifCore {
       float* ek = at(L_.ek) + t * R * S;
       const float* ru = at(L_.r_u) + t * R;
       float* rm = at(L_.rmax) + t * R;
-      float bn_max = kLogZero;
+      float* sane = at(L_.rsane) + t * R;
+      float bn_max = kLogZero, bn_min = 0.0f;
       for (std::int64_t n = 0; n < S; ++n) {
         bn[n] = bwd[(t + 1) * S + n] + loc[(t + 1) * S + n];
         bn_max = bn[n] > bn_max ? bn[n] : bn_max;
+        bn_min = bn[n] < bn_min ? bn[n] : bn_min;
       }
       MPE_SIMD
       for (std::int64_t n = 0; n < S; ++n) {
@@ -923,7 +935,22 @@ class AifCore {
         // log-probabilities, shifted by 0; the same pass finds the row's new rmax, so one more
         // pass writes r_x and ek (rmax = max_n (base - dv) + z since r_x = dv - z).
         const bool p_live = p > kLogZeroHalf;
+        // Fast row: every entry and constant ordinary, so every term is live (same values).
+        const bool fast = Geo::value && sane[r] > 0.0f && c > -kSane && bn_min > -kSane &&
+                          p > -kSane && lse_j > -kSane;
         float sd = 0.0f, mb = kLogZero;
+        if (fast) {
+          MPE_SIMD_REDUCE2(+ : sd, max : mb)
+          for (std::int64_t n = 0; n < S; ++n) {
+            const float x = xr[n];
+            const float v = br[n] - x + c + bn[n];
+            const float d = (1.0f - lambda) * x + lambda * (v - lse_j);
+            dv[n] = d;
+            sd += lse_exp(d);
+            const float w = br[n] - d;
+            mb = w > mb ? w : mb;
+          }
+        } else {
         MPE_SIMD_REDUCE2(+ : sd, max : mb)
         for (std::int64_t n = 0; n < S; ++n) {
           const float x = xr[n];
@@ -945,6 +972,7 @@ class AifCore {
           const float w = d_live ? br[n] - d : kLogZero;
           mb = w > mb ? w : mb;
         }
+        }
         const float z = sd >= kLseFloor ? lse_log(sd)
                                         : exact_lse(S, [&](std::int64_t n) { return dv[n]; });
         const float shift_z = z == kLogZero ? 0.0f : z;
@@ -957,15 +985,33 @@ class AifCore {
           }
           mine = change > mine ? change : mine;
         }
-        MPE_SIMD
-        for (std::int64_t n = 0; n < S; ++n) {
-          const float d = dv[n];
-          const float w = br[n] - d;
-          const float ex = lse_exp(w - mb);
-          xr[n] = d - shift_z;
-          er[n] = ((d > kLogZeroHalf) & (w > kLogZeroHalf)) ? ex : 0.0f;
+        float low_x = 0.0f, low_w = 0.0f;  // for the next iteration's fast-row test
+        if (fast) {
+          MPE_SIMD_REDUCE2(min : low_x, min : low_w)
+          for (std::int64_t n = 0; n < S; ++n) {
+            const float d = dv[n];
+            const float w = br[n] - d;
+            const float xn = d - shift_z;
+            xr[n] = xn;
+            er[n] = lse_exp(w - mb);
+            low_x = xn < low_x ? xn : low_x;
+            low_w = w < low_w ? w : low_w;
+          }
+        } else {
+          MPE_SIMD_REDUCE2(min : low_x, min : low_w)
+          for (std::int64_t n = 0; n < S; ++n) {
+            const float d = dv[n];
+            const float w = br[n] - d;
+            const float ex = lse_exp(w - mb);
+            const float xn = d - shift_z;
+            xr[n] = xn;
+            er[n] = ((d > kLogZeroHalf) & (w > kLogZeroHalf)) ? ex : 0.0f;
+            low_x = xn < low_x ? xn : low_x;
+            low_w = w < low_w ? w : low_w;
+          }
         }
         rm[r] = mb > kLogZeroHalf ? mb + shift_z : kLogZero;
+        sane[r] = (low_x > -kSane) & (low_w + shift_z > -kSane) ? 1.0f : 0.0f;
       }
       // bwd message m[o] = logsumexp_u q[o,u]; action marginal q_u[t,u] = logsumexp_o P[t,o,u].
       for (std::int64_t i = 0; i < S + A; ++i) {
