@@ -9,6 +9,7 @@
 #include "backend.hpp"
 #include "common/attention_math.hpp"
 #include "gnn/checks.hpp"
+#include "kernel_enums.hpp"
 
 namespace mpe {
 
@@ -128,18 +129,11 @@ bool prepare(const char* kOp, const Tensor& q, const Tensor& k, const Tensor& v,
                             kOp, D, dev.str(), kernels::kAttentionCudaMaxHeadDim));
   }
 
-  if (st == DType::f32) {
-    args.q = q.data<float>();
-    args.k = k.data<float>();
-    args.v = v.data<float>();
-    args.out = out.data<float>();
-  } else {
-    args.store = st == DType::bf16 ? kernels::AttnStore::bf16 : kernels::AttnStore::f16;
-    args.q16 = static_cast<const std::uint16_t*>(q.raw());
-    args.k16 = static_cast<const std::uint16_t*>(k.raw());
-    args.v16 = static_cast<const std::uint16_t*>(v.raw());
-    args.out16 = static_cast<std::uint16_t*>(out.raw());
-  }
+  args.store = detail::storage_of(st);
+  args.q = q.raw();
+  args.k = k.raw();
+  args.v = v.raw();
+  args.out = out.raw();
   args.key_mask = key_mask.defined() ? key_mask.data<std::int32_t>() : nullptr;
   args.lse = lse.defined() ? lse.data<float>() : nullptr;
   args.batch = B;

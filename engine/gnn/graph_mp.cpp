@@ -7,6 +7,7 @@
 
 #include "backend.hpp"
 #include "gnn/checks.hpp"
+#include "kernel_enums.hpp"
 
 namespace mpe {
 
@@ -81,14 +82,6 @@ void check_x_any(const Csr& g, const Tensor& x, const char* op) {
   if (x.rank() != 2 || x.dim(0) != g.num_cols) {
     throw Error(ErrorCode::shape_mismatch, fmt::format("{}: x must be [num_cols = {}, F], got {}",
                                                        op, g.num_cols, shape_str(x.shape())));
-  }
-}
-
-kernels::MpStorage storage_of(DType t) {
-  switch (t) {
-    case DType::bf16: return kernels::MpStorage::bf16;
-    case DType::f16: return kernels::MpStorage::f16;
-    default: return kernels::MpStorage::f32;
   }
 }
 
@@ -183,7 +176,7 @@ void message_passing(const Csr& graph, const Tensor& x, const MessagePassing& la
   args.self = u.self_scale != 0.0f ? x.raw() : nullptr;
   args.bias = u.bias.defined() ? u.bias.data<float>() : nullptr;
   args.y = y.raw();
-  args.storage = storage_of(x.dtype());
+  args.storage = detail::storage_of(x.dtype());
   args.rows = graph.num_rows;
   args.width = width;
   args.agg = static_cast<kernels::MpAgg>(static_cast<int>(layer.aggregate));

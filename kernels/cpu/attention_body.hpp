@@ -94,16 +94,18 @@ inline void pv_tile(const float* __restrict p, const float* __restrict vb, std::
 
 // dst[e] = mul · x[off + e] for e < n, converting 16-bit storage to float32 on the way
 // (one switch per row; the loops are plain so the float32 one still vectorises).
-inline void load_row(AttnStore st, const float* f, const std::uint16_t* h, std::int64_t off,
-                     std::int64_t n, float mul, float* __restrict dst) {
+inline void load_row(Storage st, const void* x, std::int64_t off, std::int64_t n, float mul,
+                     float* __restrict dst) {
+  const auto* f = static_cast<const float*>(x);
+  const auto* h = static_cast<const std::uint16_t*>(x);
   switch (st) {
-    case AttnStore::f32:
+    case Storage::f32:
       for (std::int64_t e = 0; e < n; ++e) dst[e] = f[off + e] * mul;
       break;
-    case AttnStore::bf16:
+    case Storage::bf16:
       for (std::int64_t e = 0; e < n; ++e) dst[e] = bf16_bits_to_f32(h[off + e]) * mul;
       break;
-    case AttnStore::f16:
+    case Storage::f16:
       for (std::int64_t e = 0; e < n; ++e) dst[e] = f16_bits_to_f32(h[off + e]) * mul;
       break;
   }
@@ -112,15 +114,17 @@ inline void load_row(AttnStore st, const float* f, const std::uint16_t* h, std::
 // out[off + e] = src[e] · mul for e < n, rounded to the output's storage.
 inline void store_row(const AttentionArgs& a, std::int64_t off, std::int64_t n,
                       const float* __restrict src, float mul) {
+  auto* f = static_cast<float*>(a.out);
+  auto* h = static_cast<std::uint16_t*>(a.out);
   switch (a.store) {
-    case AttnStore::f32:
-      for (std::int64_t e = 0; e < n; ++e) a.out[off + e] = src[e] * mul;
+    case Storage::f32:
+      for (std::int64_t e = 0; e < n; ++e) f[off + e] = src[e] * mul;
       break;
-    case AttnStore::bf16:
-      for (std::int64_t e = 0; e < n; ++e) a.out16[off + e] = f32_to_bf16_bits(src[e] * mul);
+    case Storage::bf16:
+      for (std::int64_t e = 0; e < n; ++e) h[off + e] = f32_to_bf16_bits(src[e] * mul);
       break;
-    case AttnStore::f16:
-      for (std::int64_t e = 0; e < n; ++e) a.out16[off + e] = f32_to_f16_bits(src[e] * mul);
+    case Storage::f16:
+      for (std::int64_t e = 0; e < n; ++e) h[off + e] = f32_to_f16_bits(src[e] * mul);
       break;
   }
 }
@@ -158,12 +162,12 @@ inline void pack_block(const AttentionArgs& a, std::int64_t bkv, std::int64_t kb
   // Each key row is loaded (converted from 16-bit storage) into the first V row slot, which
   // is rewritten below, then transposed into kt.
   for (int c = 0; c < jn; ++c) {
-    load_row(a.store, a.k, a.k16, base + c * D, D, 1.0f, vb);
+    load_row(a.store, a.k, base + c * D, D, 1.0f, vb);
     for (std::int64_t d = 0; d < D; ++d) kt[d * kKeys + c] = vb[d];
   }
   for (int c = 0; c < kKeys; ++c) {
     float* vr = vb + c * Dp;
-    if (c < jn) load_row(a.store, a.v, a.v16, base + c * D, D, 1.0f, vr);
+    if (c < jn) load_row(a.store, a.v, base + c * D, D, 1.0f, vr);
     std::fill(vr + (c < jn ? D : 0), vr + Dp, 0.0f);
   }
 }
@@ -184,7 +188,7 @@ inline void run_task(const AttentionArgs& a, std::int64_t task, int rows, const 
   const float* head_packed = packed + (b * a.kv_heads + kvh) * k_blocks * block_floats;
   const std::int32_t* mask = a.key_mask ? a.key_mask + b * Nk : nullptr;
 
-  load_row(a.store, a.q, a.q16, q_off, nr * D, a.scale, w.qs.data());
+  load_row(a.store, a.q, q_off, nr * D, a.scale, w.qs.data());
   std::fill(w.o.begin(), w.o.end(), 0.0f);
   for (int r = 0; r < kRows; ++r) {
     w.m[r] = kAttnNoScore;

@@ -8,7 +8,7 @@
 #include "attention.hpp"
 #include "common/attention_math.hpp"
 #include "common/edge_softmax.hpp"
-#include "common/half_types.hpp"
+#include "common/storage.hpp"
 
 namespace mpe::kernels {
 
@@ -16,20 +16,20 @@ namespace {
 // Work below which one thread does the whole call.
 constexpr double kParallelWork = 1 << 18;
 
-float load(const AttentionArgs& a, const float* f, const std::uint16_t* h, std::int64_t i) {
+float load(const AttentionArgs& a, const void* x, std::int64_t i) {
   switch (a.store) {
-    case AttnStore::bf16: return bf16_bits_to_f32(h[i]);
-    case AttnStore::f16: return f16_bits_to_f32(h[i]);
-    case AttnStore::f32: break;
+    case Storage::bf16: return StorageTraits<Storage::bf16>::load(static_cast<const std::uint16_t*>(x)[i]);
+    case Storage::f16: return StorageTraits<Storage::f16>::load(static_cast<const std::uint16_t*>(x)[i]);
+    case Storage::f32: break;
   }
-  return f[i];
+  return static_cast<const float*>(x)[i];
 }
 
 void store(const AttentionArgs& a, std::int64_t i, float x) {
   switch (a.store) {
-    case AttnStore::f32: a.out[i] = x; break;
-    case AttnStore::bf16: a.out16[i] = f32_to_bf16_bits(x); break;
-    case AttnStore::f16: a.out16[i] = f32_to_f16_bits(x); break;
+    case Storage::f32: static_cast<float*>(a.out)[i] = x; break;
+    case Storage::bf16: static_cast<std::uint16_t*>(a.out)[i] = StorageTraits<Storage::bf16>::store(x); break;
+    case Storage::f16: static_cast<std::uint16_t*>(a.out)[i] = StorageTraits<Storage::f16>::store(x); break;
   }
 }
 }  // namespace
@@ -51,14 +51,14 @@ void attention_csr_cpu(const AttentionArgs& a) {
       const std::int64_t b = bh / a.q_heads, h = bh % a.q_heads;
       const std::int64_t kv_base = (b * a.kv_heads + h / group) * Nk * D;
       const std::int64_t begin = a.row_offsets[i], end = a.row_offsets[i + 1];
-      for (std::int64_t d = 0; d < D; ++d) q[d] = load(a, a.q, a.q16, t * D + d) * a.scale;
+      for (std::int64_t d = 0; d < D; ++d) q[d] = load(a, a.q, t * D + d) * a.scale;
       score.resize(static_cast<std::size_t>(end - begin));
       EdgeSoftmax st = edge_softmax_init();
       for (std::int64_t e = begin; e < end; ++e) {
         const std::int64_t j = a.col_indices[e];
         if (a.causal && !attn_causal_visible(i, j, diag)) continue;
         float s = 0.0f;
-        for (std::int64_t d = 0; d < D; ++d) s += q[d] * load(a, a.k, a.k16, kv_base + j * D + d);
+        for (std::int64_t d = 0; d < D; ++d) s += q[d] * load(a, a.k, kv_base + j * D + d);
         score[e - begin] = s;
         st = edge_softmax_push(st, s);
       }
@@ -68,7 +68,7 @@ void attention_csr_cpu(const AttentionArgs& a) {
           const std::int64_t j = a.col_indices[e];
           if (a.causal && !attn_causal_visible(i, j, diag)) continue;
           const float w = edge_softmax_weight(st, score[e - begin]);
-          for (std::int64_t d = 0; d < D; ++d) kv[d] = load(a, a.v, a.v16, kv_base + j * D + d);
+          for (std::int64_t d = 0; d < D; ++d) kv[d] = load(a, a.v, kv_base + j * D + d);
           for (std::int64_t d = 0; d < D; ++d) o[d] += w * kv[d];
         }
       }

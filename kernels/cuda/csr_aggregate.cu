@@ -8,38 +8,18 @@
 // No atomics and a fixed order everywhere, so results are bit-reproducible run to run.
 #include "csr_aggregate.hpp"
 #include "cuda/check.hpp"
+#include "cuda/device_utils.cuh"
 
 namespace mpe::kernels {
 
 namespace {
+using cuda::load_vec;
+using cuda::store_vec;
 constexpr int kBlockThreads = 256;  // tuning: threads per block (both kernels)
 constexpr int kWarps = kBlockThreads / 32;
-constexpr int kMaxBlocks = 65535 * 8;
 constexpr int kUnroll = 4;               // tuning: edges gathered at once per thread
 constexpr std::int64_t kLongRow = 512;   // tuning: rows with at least this many edges use a block
 constexpr int kLongRowBlocks = 132 * 8;  // tuning: blocks scanning for long rows
-
-template <int VEC>
-__device__ __forceinline__ void load_vec(const float* p, float (&v)[VEC]) {
-  if constexpr (VEC == 4) {
-    const float4 q = __ldg(reinterpret_cast<const float4*>(p));
-    v[0] = q.x;
-    v[1] = q.y;
-    v[2] = q.z;
-    v[3] = q.w;
-  } else {
-    v[0] = __ldg(p);
-  }
-}
-
-template <int VEC>
-__device__ __forceinline__ void store_vec(float* p, const float (&v)[VEC]) {
-  if constexpr (VEC == 4) {
-    *reinterpret_cast<float4*>(p) = make_float4(v[0], v[1], v[2], v[3]);
-  } else {
-    p[0] = v[0];
-  }
-}
 
 // Reduces features [f0, f0 + VEC) over edges [begin, end) in edge order into acc (initialised
 // by the caller). kUnroll independent gathers are in flight per thread; the order of the
@@ -172,9 +152,7 @@ int team_size(std::int64_t vectors_per_row) {
 template <AggKind K, int VEC>
 void launch_both(const CsrAggregateArgs& a, Stream stream) {
   const int team = team_size((a.width + VEC - 1) / VEC);
-  const std::int64_t rows_per_block = kBlockThreads / team;
-  const std::int64_t needed = (a.rows + rows_per_block - 1) / rows_per_block;
-  const int blocks = static_cast<int>(needed < kMaxBlocks ? needed : kMaxBlocks);
+  const int blocks = cuda::grid_blocks(a.rows, kBlockThreads / team);
   short_rows_kernel<K, VEC><<<blocks, kBlockThreads, 0, stream>>>(
       a.row_offsets, a.col_indices, a.weights, a.x, a.y, a.rows, a.width, team);
   MPE_CUDA_CHECK_LAUNCH();
@@ -187,8 +165,7 @@ void launch_both(const CsrAggregateArgs& a, Stream stream) {
 
 template <AggKind K>
 void launch(const CsrAggregateArgs& a, Stream stream) {
-  const bool vec4 = a.width % 4 == 0 && reinterpret_cast<std::uintptr_t>(a.x) % 16 == 0 &&
-                    reinterpret_cast<std::uintptr_t>(a.y) % 16 == 0;
+  const bool vec4 = a.width % 4 == 0 && cuda::is_aligned(a.x, 16) && cuda::is_aligned(a.y, 16);
   if (vec4) {
     launch_both<K, 4>(a, stream);
   } else {

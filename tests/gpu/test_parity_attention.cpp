@@ -189,11 +189,11 @@ TEST(GpuParityAttention, HalfStorageTensorCoresAndCudaCores) {
       cores.lse = Tensor::empty({c.B, c.Hq, c.Nq}, DType::f32, gpu);
       cores.lse.fill_bytes(0xff);
       kernels::AttentionArgs a;
-      a.store = dt == DType::bf16 ? kernels::AttnStore::bf16 : kernels::AttnStore::f16;
-      a.q16 = static_cast<const std::uint16_t*>(qg.raw());
-      a.k16 = static_cast<const std::uint16_t*>(kg.raw());
-      a.v16 = static_cast<const std::uint16_t*>(vg.raw());
-      a.out16 = static_cast<std::uint16_t*>(cores.out.raw());
+      a.store = dt == DType::bf16 ? kernels::Storage::bf16 : kernels::Storage::f16;
+      a.q = qg.raw();
+      a.k = kg.raw();
+      a.v = vg.raw();
+      a.out = cores.out.raw();
       a.lse = cores.lse.data<float>();
       a.key_mask = mg.defined() ? mg.data<std::int32_t>() : nullptr;
       a.batch = c.B;
@@ -251,11 +251,11 @@ TEST(GpuParityAttention, UnfusedCublasPath) {
           a.v = vg.data<float>();
           a.out = got.out.data<float>();
         } else {
-          a.store = dt == DType::bf16 ? kernels::AttnStore::bf16 : kernels::AttnStore::f16;
-          a.q16 = static_cast<const std::uint16_t*>(qg.raw());
-          a.k16 = static_cast<const std::uint16_t*>(kg.raw());
-          a.v16 = static_cast<const std::uint16_t*>(vg.raw());
-          a.out16 = static_cast<std::uint16_t*>(got.out.raw());
+          a.store = dt == DType::bf16 ? kernels::Storage::bf16 : kernels::Storage::f16;
+          a.q = qg.raw();
+          a.k = kg.raw();
+          a.v = vg.raw();
+          a.out = got.out.raw();
         }
         a.lse = got.lse.data<float>();
         a.key_mask = mg.defined() ? mg.data<std::int32_t>() : nullptr;
