@@ -2,8 +2,12 @@
 // Public enums to the kernels' enums: one switch per pair, no default, so that a value added to
 // either side fails to compile (-Werror=switch) instead of reaching a kernel as a wrong number.
 #include <mpe/error.hpp>
+#include <mpe/graph_mp.hpp>
+#include <mpe/ops.hpp>
 #include <mpe/tensor.hpp>
 
+#include "common/aggregate.hpp"
+#include "common/graph_mp.hpp"
 #include "common/storage.hpp"
 
 namespace mpe::detail {
@@ -20,6 +24,40 @@ inline kernels::Storage storage_of(DType t) {
     case DType::i64: break;
   }
   throw Error(ErrorCode::dtype_mismatch, "storage_of: not a float32 / bfloat16 / float16 dtype");
+}
+
+// A value outside the enum (a cast integer) is a user error: invalid_argument naming `op`.
+[[noreturn]] void throw_unknown_enum(const char* op, const char* what);
+
+inline kernels::MpAgg to_kernel(MpAggregation a, const char* op) {
+  switch (a) {
+    case MpAggregation::sum: return kernels::MpAgg::sum;
+    case MpAggregation::mean: return kernels::MpAgg::mean;
+    case MpAggregation::max: return kernels::MpAgg::max;
+    case MpAggregation::min: return kernels::MpAgg::min;
+    case MpAggregation::logsumexp: return kernels::MpAgg::logsumexp;
+  }
+  throw_unknown_enum(op, "aggregation");
+}
+
+inline kernels::MpAct to_kernel(Activation a, const char* op) {
+  switch (a) {
+    case Activation::none: return kernels::MpAct::none;
+    case Activation::relu: return kernels::MpAct::relu;
+    case Activation::sigmoid: return kernels::MpAct::sigmoid;
+    case Activation::tanh: return kernels::MpAct::tanh;
+  }
+  throw_unknown_enum(op, "activation");
+}
+
+inline kernels::AggKind to_kernel(Aggregation a, const char* op) {
+  switch (a) {
+    case Aggregation::sum: return kernels::AggKind::sum;
+    case Aggregation::mean: return kernels::AggKind::mean;
+    case Aggregation::max: return kernels::AggKind::max;
+    case Aggregation::min: return kernels::AggKind::min;
+  }
+  throw_unknown_enum(op, "aggregation");
 }
 
 }  // namespace mpe::detail

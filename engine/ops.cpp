@@ -5,51 +5,26 @@
 #include <fmt/format.h>
 
 #include "backend.hpp"
+#include "checks.hpp"
+#include "kernel_enums.hpp"
 
 namespace mpe {
 
-namespace {
-void require_defined(const Tensor& t, const char* op, const char* name) {
-  if (!t.defined()) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("{}: {} is an undefined tensor", op, name));
-  }
-}
-
-void require_dtype(const Tensor& t, DType want, const char* op, const char* name) {
-  if (t.dtype() != want) {
-    throw Error(ErrorCode::dtype_mismatch, fmt::format("{}: {} must be {}, got {}", op, name,
-                                                       dtype_name(want), dtype_name(t.dtype())));
-  }
-}
-
-void require_shape(const Tensor& t, const Shape& want, const char* op, const char* name) {
-  if (t.shape() != want) {
-    throw Error(ErrorCode::shape_mismatch,
-                fmt::format("{}: {} must have shape {}, got {}", op, name, shape_str(want),
-                            shape_str(t.shape())));
-  }
-}
-
-void require_device(const Tensor& t, const Device& want, const char* op, const char* name) {
-  if (t.device() != want) {
-    throw Error(ErrorCode::device_mismatch,
-                fmt::format("{}: {} is on {} but the other inputs are on {}", op, name,
-                            t.device().str(), want.str()));
-  }
-}
-}  // namespace
+using detail::require_defined;
+using detail::require_device;
+using detail::require_dtype;
+using detail::require_shape;
 
 // ---------------------------------------------------------------- lse_contract
 
 void lse_contract(const Tensor& M, const Tensor& x, Tensor& y) {
   constexpr const char* op = "lse_contract";
-  require_defined(M, op, "M");
-  require_defined(x, op, "x");
-  require_defined(y, op, "y");
-  require_dtype(M, DType::f32, op, "M");
-  require_dtype(x, DType::f32, op, "x");
-  require_dtype(y, DType::f32, op, "y");
+  require_defined(op, M, "M");
+  require_defined(op, x, "x");
+  require_defined(op, y, "y");
+  require_dtype(op, M, DType::f32, "M");
+  require_dtype(op, x, DType::f32, "x");
+  require_dtype(op, y, DType::f32, "y");
   if (x.rank() != 2) {
     throw Error(ErrorCode::shape_mismatch,
                 fmt::format("{}: x must be [B, J], got {}", op, shape_str(x.shape())));
@@ -62,10 +37,10 @@ void lse_contract(const Tensor& M, const Tensor& x, Tensor& y) {
   }
   const bool shared = M.rank() == 2;
   const std::int64_t rows = M.dim(-2);
-  require_shape(M, shared ? Shape{rows, cols} : Shape{batch, rows, cols}, op, "M");
-  require_shape(y, {batch, rows}, op, "y");
-  require_device(x, M.device(), op, "x");
-  require_device(y, M.device(), op, "y");
+  require_shape(op, M, shared ? Shape{rows, cols} : Shape{batch, rows, cols}, "M");
+  require_shape(op, y, {batch, rows}, "y");
+  require_device(op, x, M.device(), "x");
+  require_device(op, y, M.device(), "y");
 
   kernels::LseContractArgs args;
   args.M = M.data<float>();
@@ -79,8 +54,8 @@ void lse_contract(const Tensor& M, const Tensor& x, Tensor& y) {
 }
 
 Tensor lse_contract(const Tensor& M, const Tensor& x) {
-  require_defined(M, "lse_contract", "M");
-  require_defined(x, "lse_contract", "x");
+  require_defined("lse_contract", M, "M");
+  require_defined("lse_contract", x, "x");
   Tensor y = Tensor::empty({x.rank() > 0 ? x.dim(0) : 0, M.rank() > 1 ? M.dim(-2) : 0}, DType::f32,
                            M.device());
   lse_contract(M, x, y);
@@ -109,38 +84,19 @@ Aggregation parse_aggregation(const std::string& name) {
 
 void csr_aggregate(const Csr& graph, const Tensor& x, Aggregation agg, Tensor& y) {
   constexpr const char* op = "csr_aggregate";
-  require_defined(graph.row_offsets, op, "graph.row_offsets");
-  require_defined(graph.col_indices, op, "graph.col_indices");
-  require_defined(x, op, "x");
-  require_defined(y, op, "y");
-  require_dtype(graph.row_offsets, DType::i64, op, "graph.row_offsets");
-  require_dtype(graph.col_indices, DType::i32, op, "graph.col_indices");
-  require_dtype(x, DType::f32, op, "x");
-  require_dtype(y, DType::f32, op, "y");
-  require_shape(graph.row_offsets, {graph.num_rows + 1}, op, "graph.row_offsets");
-  if (graph.weights.defined()) {
-    require_dtype(graph.weights, DType::f32, op, "graph.weights");
-    require_shape(graph.weights, graph.col_indices.shape(), op, "graph.weights");
-  }
+  require_defined(op, x, "x");
+  require_defined(op, y, "y");
+  const Device dev = x.device();
+  detail::check_csr(op, graph, dev);
+  require_dtype(op, x, DType::f32, "x");
+  require_dtype(op, y, DType::f32, "y");
   if (x.rank() != 2 || x.dim(0) != graph.num_cols) {
     throw Error(ErrorCode::shape_mismatch, fmt::format("{}: x must be [num_cols = {}, F], got {}",
                                                        op, graph.num_cols, shape_str(x.shape())));
   }
   const std::int64_t width = x.dim(1);
-  require_shape(y, {graph.num_rows, width}, op, "y");
-  const Device dev = x.device();
-  require_device(graph.row_offsets, dev, op, "graph.row_offsets");
-  require_device(graph.col_indices, dev, op, "graph.col_indices");
-  if (graph.weights.defined()) require_device(graph.weights, dev, op, "graph.weights");
-  require_device(y, dev, op, "y");
-  if (dev.kind == DeviceKind::cpu) {  // cheap structural check; validate() does the full one
-    const std::int64_t* off = graph.row_offsets.data<std::int64_t>();
-    if (off[0] != 0 || off[graph.num_rows] != graph.col_indices.numel()) {
-      throw Error(ErrorCode::invalid_graph,
-                  fmt::format("{}: row_offsets must run from 0 to nnz = {}, got {} .. {}", op,
-                              graph.col_indices.numel(), off[0], off[graph.num_rows]));
-    }
-  }
+  require_shape(op, y, {graph.num_rows, width}, "y");
+  require_device(op, y, dev, "y");
 
   kernels::CsrAggregateArgs args;
   args.row_offsets = graph.row_offsets.data<std::int64_t>();
@@ -150,12 +106,12 @@ void csr_aggregate(const Csr& graph, const Tensor& x, Aggregation agg, Tensor& y
   args.y = y.data<float>();
   args.rows = graph.num_rows;
   args.width = width;
-  args.agg = static_cast<kernels::AggKind>(static_cast<int>(agg));
+  args.agg = detail::to_kernel(agg, op);
   detail::backend_for(dev).csr_aggregate(dev.index, args);
 }
 
 Tensor csr_aggregate(const Csr& graph, const Tensor& x, Aggregation agg) {
-  require_defined(x, "csr_aggregate", "x");
+  require_defined("csr_aggregate", x, "x");
   Tensor y = Tensor::empty({graph.num_rows, x.rank() == 2 ? x.dim(1) : 0}, DType::f32, x.device());
   csr_aggregate(graph, x, agg, y);
   return y;

@@ -7,7 +7,7 @@
 
 namespace mpe::kernels {
 
-// Same order as mpe::Aggregation.
+// mpe::Aggregation maps onto this in engine/kernel_enums.hpp.
 enum class AggKind : int { sum = 0, mean = 1, max = 2, min = 3 };
 
 // Starting value of the reduction. Max and min start at ±infinity; an empty row is fixed

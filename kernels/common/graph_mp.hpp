@@ -10,9 +10,8 @@
 
 namespace mpe::kernels {
 
-// Same order as mpe::MpAggregation.
+// mpe::MpAggregation and mpe::Activation map onto these in engine/kernel_enums.hpp.
 enum class MpAgg : int { sum = 0, mean = 1, max = 2, min = 3, logsumexp = 4 };
-// Same order as mpe::Activation.
 enum class MpAct : int { none = 0, relu = 1, sigmoid = 2, tanh = 3 };
 
 // Running state of one output element: `a` is the sum / max / min, or the running maximum of
