@@ -21,7 +21,7 @@
 
 #include "attention.hpp"
 #include "common/attention_math.hpp"
-#include "common/half_types.hpp"
+#include "common/storage.hpp"
 #include "common/logspace.hpp"
 
 namespace mpe::kernels {
@@ -94,38 +94,38 @@ inline void pv_tile(const float* __restrict p, const float* __restrict vb, std::
 
 // dst[e] = mul · x[off + e] for e < n, converting 16-bit storage to float32 on the way
 // (one switch per row; the loops are plain so the float32 one still vectorises).
+template <Storage S>
+inline void load_row_as(const void* x, std::int64_t off, std::int64_t n, float mul,
+                        float* __restrict dst) {
+  using Tr = StorageTraits<S>;
+  const auto* p = static_cast<const typename Tr::T*>(x) + off;
+  for (std::int64_t e = 0; e < n; ++e) dst[e] = Tr::load(p[e]) * mul;
+}
+
 inline void load_row(Storage st, const void* x, std::int64_t off, std::int64_t n, float mul,
                      float* __restrict dst) {
-  const auto* f = static_cast<const float*>(x);
-  const auto* h = static_cast<const std::uint16_t*>(x);
   switch (st) {
-    case Storage::f32:
-      for (std::int64_t e = 0; e < n; ++e) dst[e] = f[off + e] * mul;
-      break;
-    case Storage::bf16:
-      for (std::int64_t e = 0; e < n; ++e) dst[e] = bf16_bits_to_f32(h[off + e]) * mul;
-      break;
-    case Storage::f16:
-      for (std::int64_t e = 0; e < n; ++e) dst[e] = f16_bits_to_f32(h[off + e]) * mul;
-      break;
+    case Storage::f32: return load_row_as<Storage::f32>(x, off, n, mul, dst);
+    case Storage::bf16: return load_row_as<Storage::bf16>(x, off, n, mul, dst);
+    case Storage::f16: return load_row_as<Storage::f16>(x, off, n, mul, dst);
   }
 }
 
 // out[off + e] = src[e] · mul for e < n, rounded to the output's storage.
+template <Storage S>
+inline void store_row_as(void* out, std::int64_t off, std::int64_t n,
+                         const float* __restrict src, float mul) {
+  using Tr = StorageTraits<S>;
+  auto* p = static_cast<typename Tr::T*>(out) + off;
+  for (std::int64_t e = 0; e < n; ++e) p[e] = Tr::store(src[e] * mul);
+}
+
 inline void store_row(const AttentionArgs& a, std::int64_t off, std::int64_t n,
                       const float* __restrict src, float mul) {
-  auto* f = static_cast<float*>(a.out);
-  auto* h = static_cast<std::uint16_t*>(a.out);
   switch (a.store) {
-    case Storage::f32:
-      for (std::int64_t e = 0; e < n; ++e) f[off + e] = src[e] * mul;
-      break;
-    case Storage::bf16:
-      for (std::int64_t e = 0; e < n; ++e) h[off + e] = f32_to_bf16_bits(src[e] * mul);
-      break;
-    case Storage::f16:
-      for (std::int64_t e = 0; e < n; ++e) h[off + e] = f32_to_f16_bits(src[e] * mul);
-      break;
+    case Storage::f32: return store_row_as<Storage::f32>(a.out, off, n, src, mul);
+    case Storage::bf16: return store_row_as<Storage::bf16>(a.out, off, n, src, mul);
+    case Storage::f16: return store_row_as<Storage::f16>(a.out, off, n, src, mul);
   }
 }
 

@@ -16,20 +16,32 @@ namespace {
 // Work below which one thread does the whole call.
 constexpr double kParallelWork = 1 << 18;
 
+template <Storage S>
+float load_as(const void* x, std::int64_t i) {
+  using Tr = StorageTraits<S>;
+  return Tr::load(static_cast<const typename Tr::T*>(x)[i]);
+}
+
 float load(const AttentionArgs& a, const void* x, std::int64_t i) {
   switch (a.store) {
-    case Storage::bf16: return StorageTraits<Storage::bf16>::load(static_cast<const std::uint16_t*>(x)[i]);
-    case Storage::f16: return StorageTraits<Storage::f16>::load(static_cast<const std::uint16_t*>(x)[i]);
-    case Storage::f32: break;
+    case Storage::f32: return load_as<Storage::f32>(x, i);
+    case Storage::bf16: return load_as<Storage::bf16>(x, i);
+    case Storage::f16: return load_as<Storage::f16>(x, i);
   }
-  return static_cast<const float*>(x)[i];
+  return 0.0f;
+}
+
+template <Storage S>
+void store_as(void* out, std::int64_t i, float x) {
+  using Tr = StorageTraits<S>;
+  static_cast<typename Tr::T*>(out)[i] = Tr::store(x);
 }
 
 void store(const AttentionArgs& a, std::int64_t i, float x) {
   switch (a.store) {
-    case Storage::f32: static_cast<float*>(a.out)[i] = x; break;
-    case Storage::bf16: static_cast<std::uint16_t*>(a.out)[i] = StorageTraits<Storage::bf16>::store(x); break;
-    case Storage::f16: static_cast<std::uint16_t*>(a.out)[i] = StorageTraits<Storage::f16>::store(x); break;
+    case Storage::f32: return store_as<Storage::f32>(a.out, i, x);
+    case Storage::bf16: return store_as<Storage::bf16>(a.out, i, x);
+    case Storage::f16: return store_as<Storage::f16>(a.out, i, x);
   }
 }
 }  // namespace
