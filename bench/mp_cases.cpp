@@ -46,7 +46,7 @@ PreparedCase prepare_graph_mp(const CasePoint& p, const Device& device, std::uin
   const std::int64_t F = std::stoll(p.params.at("width"));
   MessagePassing layer;
   layer.message = host.weighted() ? MessageKind::edge_weight : MessageKind::copy;
-  layer.aggregate = parse_mp_aggregation(p.params.at("agg"));
+  layer.aggregate = parse_aggregation(p.params.at("agg"));
   layer.update = Update::residual(0.5f, Activation::relu);
   layer.update.bias = uniform({F}, -0.1f, 0.1f, seed + 2, device);
   const std::string dts = p.params.count("dtype") ? p.params.at("dtype") : "f32";

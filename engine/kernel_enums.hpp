@@ -6,7 +6,6 @@
 #include <mpe/ops.hpp>
 #include <mpe/tensor.hpp>
 
-#include "common/aggregate.hpp"
 #include "common/graph_mp.hpp"
 #include "common/storage.hpp"
 
@@ -29,13 +28,13 @@ inline kernels::Storage storage_of(DType t) {
 // A value outside the enum (a cast integer) is a user error: invalid_argument naming `op`.
 [[noreturn]] void throw_unknown_enum(const char* op, const char* what);
 
-inline kernels::MpAgg to_kernel(MpAggregation a, const char* op) {
+inline kernels::MpAgg to_kernel(Aggregation a, const char* op) {
   switch (a) {
-    case MpAggregation::sum: return kernels::MpAgg::sum;
-    case MpAggregation::mean: return kernels::MpAgg::mean;
-    case MpAggregation::max: return kernels::MpAgg::max;
-    case MpAggregation::min: return kernels::MpAgg::min;
-    case MpAggregation::logsumexp: return kernels::MpAgg::logsumexp;
+    case Aggregation::sum: return kernels::MpAgg::sum;
+    case Aggregation::mean: return kernels::MpAgg::mean;
+    case Aggregation::max: return kernels::MpAgg::max;
+    case Aggregation::min: return kernels::MpAgg::min;
+    case Aggregation::logsumexp: return kernels::MpAgg::logsumexp;
   }
   throw_unknown_enum(op, "aggregation");
 }
@@ -48,16 +47,6 @@ inline kernels::MpAct to_kernel(Activation a, const char* op) {
     case Activation::tanh: return kernels::MpAct::tanh;
   }
   throw_unknown_enum(op, "activation");
-}
-
-inline kernels::AggKind to_kernel(Aggregation a, const char* op) {
-  switch (a) {
-    case Aggregation::sum: return kernels::AggKind::sum;
-    case Aggregation::mean: return kernels::AggKind::mean;
-    case Aggregation::max: return kernels::AggKind::max;
-    case Aggregation::min: return kernels::AggKind::min;
-  }
-  throw_unknown_enum(op, "aggregation");
 }
 
 }  // namespace mpe::detail

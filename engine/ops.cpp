@@ -62,25 +62,7 @@ Tensor lse_contract(const Tensor& M, const Tensor& x) {
   return y;
 }
 
-// ---------------------------------------------------------------- csr_aggregate
-
-const char* aggregation_name(Aggregation a) noexcept {
-  switch (a) {
-    case Aggregation::sum: return "sum";
-    case Aggregation::mean: return "mean";
-    case Aggregation::max: return "max";
-    case Aggregation::min: return "min";
-  }
-  return "unknown";
-}
-
-Aggregation parse_aggregation(const std::string& name) {
-  for (Aggregation a : {Aggregation::sum, Aggregation::mean, Aggregation::max, Aggregation::min}) {
-    if (name == aggregation_name(a)) return a;
-  }
-  throw Error(ErrorCode::invalid_argument,
-              fmt::format("unknown aggregation '{}' (expected sum, mean, max or min)", name));
-}
+// ---------------------------------------------------------------- csr_aggregate (graph_mp)
 
 void csr_aggregate(const Csr& graph, const Tensor& x, Aggregation agg, Tensor& y) {
   constexpr const char* op = "csr_aggregate";
@@ -98,16 +80,17 @@ void csr_aggregate(const Csr& graph, const Tensor& x, Aggregation agg, Tensor& y
   require_shape(op, y, {graph.num_rows, width}, "y");
   require_device(op, y, dev, "y");
 
-  kernels::CsrAggregateArgs args;
+  // The message-passing layer's kernels: weighted (or copied) messages, y = aggregate.
+  kernels::GraphMpArgs args;
   args.row_offsets = graph.row_offsets.data<std::int64_t>();
   args.col_indices = graph.col_indices.data<std::int32_t>();
   args.weights = graph.weights.defined() ? graph.weights.data<float>() : nullptr;
-  args.x = x.data<float>();
-  args.y = y.data<float>();
+  args.x = x.raw();
+  args.y = y.raw();
   args.rows = graph.num_rows;
   args.width = width;
   args.agg = detail::to_kernel(agg, op);
-  detail::backend_for(dev).csr_aggregate(dev.index, args);
+  detail::backend_for(dev).graph_mp(dev.index, args);
 }
 
 Tensor csr_aggregate(const Csr& graph, const Tensor& x, Aggregation agg) {

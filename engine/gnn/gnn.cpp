@@ -189,7 +189,7 @@ Tensor GcnConv::forward(const Csr& normalized, const Tensor& x, Activation act) 
   const Tensor h = linear(x, weight);
   MessagePassing mp;
   mp.message = normalized.weighted() ? MessageKind::edge_weight : MessageKind::copy;
-  mp.aggregate = MpAggregation::sum;
+  mp.aggregate = Aggregation::sum;
   mp.update = Update{0.0f, 1.0f, act, bias};
   return message_passing(normalized, h, mp);
 }
@@ -214,7 +214,7 @@ SageConv SageConv::load(const std::string& dir, Device device) {
 Tensor SageConv::forward(const Csr& graph, const Tensor& x, Activation act) const {
   check_square(graph, "SageConv");
   MessagePassing mp;
-  mp.aggregate = MpAggregation::mean;
+  mp.aggregate = Aggregation::mean;
   const Tensor mean = message_passing(graph, x, mp);
   Tensor y = linear(mean, lin_l_weight, lin_l_bias);
   dense(x, lin_r_weight, {}, act, y, true, "SageConv");
@@ -249,7 +249,7 @@ GinConv GinConv::load(const std::string& dir, Device device) {
 Tensor GinConv::forward(const Csr& graph, const Tensor& x, Activation act) const {
   check_square(graph, "GinConv");
   MessagePassing mp;
-  mp.aggregate = MpAggregation::sum;
+  mp.aggregate = Aggregation::sum;
   mp.update = Update{1.0f + eps, 1.0f, Activation::none, {}};
   const Tensor a = message_passing(graph, x, mp);
   return linear(linear(a, w1, b1, Activation::relu), w2, b2, act);

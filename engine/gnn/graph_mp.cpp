@@ -77,13 +77,13 @@ void check_square(const Csr& g, const char* op, const char* why) {
 }  // namespace
 
 const char* message_kind_name(MessageKind m) noexcept { return name_of(m, kMessageNames, 4); }
-const char* mp_aggregation_name(MpAggregation a) noexcept { return name_of(a, kAggNames, 5); }
+const char* aggregation_name(Aggregation a) noexcept { return name_of(a, kAggNames, 5); }
 const char* activation_name(Activation a) noexcept { return name_of(a, kActNames, 4); }
 MessageKind parse_message_kind(const std::string& name) {
   return parse_name<MessageKind>(name, kMessageNames, "message kind");
 }
-MpAggregation parse_mp_aggregation(const std::string& name) {
-  return parse_name<MpAggregation>(name, kAggNames, "aggregation");
+Aggregation parse_aggregation(const std::string& name) {
+  return parse_name<Aggregation>(name, kAggNames, "aggregation");
 }
 Activation parse_activation(const std::string& name) {
   return parse_name<Activation>(name, kActNames, "activation");
@@ -168,7 +168,7 @@ Tensor message_passing(const Csr& graph, const Tensor& x, const MessagePassing& 
 }
 
 Tensor message_passing(const Csr& graph, const Tensor& x, const MessageFn& message,
-                       MpAggregation aggregate, const UpdateFn& update) {
+                       Aggregation aggregate, const UpdateFn& update) {
   constexpr const char* op = "message_passing (user functors)";
   check_x(graph, x, op);
   if (!x.is_cpu()) {

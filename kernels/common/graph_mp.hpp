@@ -10,7 +10,7 @@
 
 namespace mpe::kernels {
 
-// mpe::MpAggregation and mpe::Activation map onto these in engine/kernel_enums.hpp.
+// mpe::Aggregation and mpe::Activation map onto these in engine/kernel_enums.hpp.
 enum class MpAgg : int { sum = 0, mean = 1, max = 2, min = 3, logsumexp = 4 };
 enum class MpAct : int { none = 0, relu = 1, sigmoid = 2, tanh = 3 };
 

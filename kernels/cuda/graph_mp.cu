@@ -1,7 +1,9 @@
-// CUDA kernels of the generic message-passing layer, GAT and bioelectric diffusion. graph_mp
-// uses csr_aggregate's two row-size classes: rows shorter than kLongRow belong to a team of
-// 1..32 threads (each owning VEC consecutive features), longer rows to a whole block whose
-// warps reduce fixed edge slices merged in warp order. Fixed orders, no atomics.
+// CUDA kernels of the generic message-passing layer (and so of csr_aggregate, which is this
+// layer with an edge-weight message), GAT and bioelectric diffusion. graph_mp reduces rows in
+// two size classes, so that power-law graphs do not leave one thread team walking a hub row
+// while the GPU idles: rows shorter than kLongRow belong to a team of 1..32 threads (each owning
+// VEC consecutive features), longer rows to a whole block whose warps reduce fixed edge slices
+// merged in warp order. Fixed orders, no atomics: results are bit-reproducible run to run.
 #include "common/edge_softmax.hpp"
 #include "cuda/check.hpp"
 #include "cuda/device_utils.cuh"
@@ -14,17 +16,40 @@ using cuda::grid_blocks;
 using cuda::load_vec;
 constexpr int kBlockThreads = 256;  // tuning: threads per block (all kernels here)
 constexpr int kWarps = kBlockThreads / 32;
+constexpr int kUnroll = 4;               // tuning: edges gathered at once per thread (no types)
 constexpr std::int64_t kLongRow = 512;   // tuning: rows with at least this many edges use a block
 constexpr int kLongRowBlocks = 132 * 8;  // tuning: blocks scanning for long rows
 // tuning: resident blocks per SM the mp kernels are compiled for (64 registers; at 8 blocks ptxas
 // aims at 32 registers and the max/min kernels spill)
 constexpr int kMinBlocksPerSm = 4;
 
-// Folds edges [begin, end) into acc for features [f0, f0 + VEC).
+// Folds edges [begin, end) into acc for features [f0, f0 + VEC), in edge order. Without edge
+// types, kUnroll edges' gathers are in flight at once (the order of the reduction does not
+// depend on the unrolling).
 template <MpAgg K, Storage S, int VEC>
 __device__ __forceinline__ void mp_edges(const GraphMpArgs& a, std::int64_t f0, std::int64_t begin,
                                          std::int64_t end, MpAcc (&acc)[VEC]) {
-  for (std::int64_t e = begin; e < end; ++e) {
+  using T = typename StorageTraits<S>::T;
+  const T* x = static_cast<const T*>(a.x) + f0;
+  std::int64_t e = begin;
+  if (!a.edge_types) {
+    for (; e + kUnroll <= end; e += kUnroll) {
+      float w[kUnroll];
+      float xv[kUnroll][VEC];
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) {
+        w[u] = a.weights ? __ldg(a.weights + e + u) : 1.0f;
+        load_vec<S, VEC>(x + static_cast<std::int64_t>(__ldg(a.col_indices + e + u)) * a.width,
+                         xv[u]);
+      }
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) {
+#pragma unroll
+        for (int v = 0; v < VEC; ++v) acc[v] = mp_step(K, acc[v], w[u] * xv[u][v]);
+      }
+    }
+  }
+  for (; e < end; ++e) {
     float w = a.weights ? __ldg(a.weights + e) : 1.0f;
     float tw[VEC];
 #pragma unroll
@@ -39,9 +64,7 @@ __device__ __forceinline__ void mp_edges(const GraphMpArgs& a, std::int64_t f0, 
       }
     }
     float xv[VEC];
-    load_vec<S, VEC>(static_cast<const typename StorageTraits<S>::T*>(a.x) +
-                          static_cast<std::int64_t>(__ldg(a.col_indices + e)) * a.width + f0,
-                      xv);
+    load_vec<S, VEC>(x + static_cast<std::int64_t>(__ldg(a.col_indices + e)) * a.width, xv);
 #pragma unroll
     for (int v = 0; v < VEC; ++v) acc[v] = mp_step(K, acc[v], w * tw[v] * xv[v]);
   }
