@@ -81,7 +81,7 @@ struct Store::Impl {
   }
   detail::GraphData g;
   mutable std::mutex dev_mu;
-  mutable std::map<std::pair<int, int>, std::shared_ptr<const detail::DeviceGraph>> dev_cache;
+  mutable std::map<Device, std::shared_ptr<const detail::DeviceGraph>> dev_cache;
 
   void load();  // reads the whole graph from the file into g
   void invalidate_devices() {
