@@ -1,6 +1,7 @@
 #pragma once
 // Internals of the relevance store: the loaded graph (node columns, edges in insertion order,
 // the out-edge CSR sorted by weight), its device copies, and the Store's implementation.
+#include <cmath>
 #include <functional>
 #include <map>
 #include <memory>
@@ -98,6 +99,8 @@ struct Store::Impl {
 };
 
 namespace detail {
+// v is finite and in [0, 1].
+inline bool unit(float v) { return std::isfinite(v) && v >= 0.0f && v <= 1.0f; }
 // Checks shared by the store's writers; each throws Error(invalid_argument) prefixed by where.
 void check_node(const Node& n, const std::string& where);
 void check_edge_values(const Edge& e, const std::string& where);
