@@ -8,6 +8,7 @@
 #include <mpe/ops.hpp>
 
 #include "backend.hpp"
+#include "kernel_enums.hpp"
 #include "support/gpu.hpp"
 #include "support/guarded.hpp"
 #include "support/reference.hpp"
@@ -19,6 +20,28 @@ struct Case {
   std::int64_t B, Hq, Hkv, Nq, Nk, D;
   bool causal, padded;
 };
+
+// Kernel arguments of case c on device tensors q, k, v (storage of dt) and an optional mask.
+kernels::AttentionArgs kernel_args(const Case& c, DType dt, const Tensor& q, const Tensor& k,
+                                   const Tensor& v, const Tensor& mask, void* out, float* lse) {
+  kernels::AttentionArgs a;
+  a.store = detail::storage_of(dt);
+  a.q = q.raw();
+  a.k = k.raw();
+  a.v = v.raw();
+  a.out = out;
+  a.lse = lse;
+  a.key_mask = mask.defined() ? mask.data<std::int32_t>() : nullptr;
+  a.batch = c.B;
+  a.q_heads = c.Hq;
+  a.kv_heads = c.Hkv;
+  a.q_len = c.Nq;
+  a.k_len = c.Nk;
+  a.head_dim = c.D;
+  a.scale = 1.0f / std::sqrt(static_cast<float>(c.D));
+  a.causal = c.causal;
+  return a;
+}
 
 void check_case(const Case& c, std::uint64_t seed) {
   SCOPED_TRACE(testing::Message() << "B=" << c.B << " Hq=" << c.Hq << " Hkv=" << c.Hkv
@@ -50,21 +73,8 @@ void check_case(const Case& c, std::uint64_t seed) {
   const Tensor mg = mask.defined() ? mask.to(gpu) : Tensor();
   test::GuardedOutput out(c.B * c.Hq * c.Nq * c.D, gpu);
   test::GuardedOutput lse(c.B * c.Hq * c.Nq, gpu);
-  kernels::AttentionArgs a;
-  a.q = qg.data<float>();
-  a.k = kg.data<float>();
-  a.v = vg.data<float>();
-  a.key_mask = mg.defined() ? mg.data<std::int32_t>() : nullptr;
-  a.out = out.data();
-  a.lse = lse.data();
-  a.batch = c.B;
-  a.q_heads = c.Hq;
-  a.kv_heads = c.Hkv;
-  a.q_len = c.Nq;
-  a.k_len = c.Nk;
-  a.head_dim = c.D;
-  a.scale = 1.0f / std::sqrt(static_cast<float>(c.D));
-  a.causal = c.causal;
+  const kernels::AttentionArgs a =
+      kernel_args(c, DType::f32, qg, kg, vg, mg, out.data(), lse.data());
   detail::backend_for(gpu).attention(gpu.index, a);
   const auto got_o = out.values();
   const auto got_l = lse.values();
@@ -188,22 +198,8 @@ TEST(GpuParityAttention, HalfStorageTensorCoresAndCudaCores) {
       cores.out.fill_bytes(0xff);
       cores.lse = Tensor::empty({c.B, c.Hq, c.Nq}, DType::f32, gpu);
       cores.lse.fill_bytes(0xff);
-      kernels::AttentionArgs a;
-      a.store = dt == DType::bf16 ? kernels::Storage::bf16 : kernels::Storage::f16;
-      a.q = qg.raw();
-      a.k = kg.raw();
-      a.v = vg.raw();
-      a.out = cores.out.raw();
-      a.lse = cores.lse.data<float>();
-      a.key_mask = mg.defined() ? mg.data<std::int32_t>() : nullptr;
-      a.batch = c.B;
-      a.q_heads = c.Hq;
-      a.kv_heads = c.Hkv;
-      a.q_len = c.Nq;
-      a.k_len = c.Nk;
-      a.head_dim = c.D;
-      a.scale = 1.0f / std::sqrt(static_cast<float>(c.D));
-      a.causal = c.causal;
+      kernels::AttentionArgs a =
+          kernel_args(c, dt, qg, kg, vg, mg, cores.out.raw(), cores.lse.data<float>());
       a.force_cuda_cores = 1;
       detail::backend_for(gpu).attention(gpu.index, a);
       expect_close(cores, want, 1e-2, "CUDA-core kernel");
@@ -244,29 +240,8 @@ TEST(GpuParityAttention, UnfusedCublasPath) {
         got.out.fill_bytes(0xff);
         got.lse = Tensor::empty({c.B, c.Hq, c.Nq}, DType::f32, gpu);
         got.lse.fill_bytes(0xff);
-        kernels::AttentionArgs a;
-        if (dt == DType::f32) {
-          a.q = qg.data<float>();
-          a.k = kg.data<float>();
-          a.v = vg.data<float>();
-          a.out = got.out.data<float>();
-        } else {
-          a.store = dt == DType::bf16 ? kernels::Storage::bf16 : kernels::Storage::f16;
-          a.q = qg.raw();
-          a.k = kg.raw();
-          a.v = vg.raw();
-          a.out = got.out.raw();
-        }
-        a.lse = got.lse.data<float>();
-        a.key_mask = mg.defined() ? mg.data<std::int32_t>() : nullptr;
-        a.batch = c.B;
-        a.q_heads = c.Hq;
-        a.kv_heads = c.Hkv;
-        a.q_len = c.Nq;
-        a.k_len = c.Nk;
-        a.head_dim = c.D;
-        a.scale = 1.0f / std::sqrt(static_cast<float>(c.D));
-        a.causal = c.causal;
+        kernels::AttentionArgs a =
+            kernel_args(c, dt, qg, kg, vg, mg, got.out.raw(), got.lse.data<float>());
         a.unfused = true;
         a.unfused_workspace_limit = limit;
         detail::backend_for(gpu).attention(gpu.index, a);
