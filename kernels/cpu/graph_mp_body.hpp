@@ -1,7 +1,7 @@
 #pragma once
 // The CPU body of graph_mp, included by kernels/cpu/graph_mp.cpp (baseline build) and by
 // kernels/cpu/isa/graph_mp_x86_64_v3.cpp (AVX2 and FMA, with `kernels` renamed), which the
-// baseline build calls when the CPU has that level (kernels::cpu_vector_level()).
+// baseline build calls when cpu_level() (kernels/cpu/cpu_level.hpp) picks that level.
 #include <vector>
 
 #include "graph_mp.hpp"
