@@ -1,0 +1,43 @@
+#pragma once
+// mpe-bench's ops as a registry: each bench/ops/<op>.cpp registers, under its op name, how its
+// parameters are checked, how the grid expands into case points and how one point is prepared
+// on a device. main.cpp and cases.cpp only drive the registry.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <mpe/device.hpp>
+
+#include "cases.hpp"
+
+namespace mpe::bench {
+
+struct OpSpec {
+  std::string name;
+  // Checks the grid's parameters of this op (throws mpe::Error before anything runs).
+  std::function<void(const Grid&)> validate;
+  // Appends the op's case points for the grid (the cartesian product of its parameters).
+  std::function<void(const Grid&, std::vector<CasePoint>&)> expand;
+  // Builds the inputs of one point on a device.
+  std::function<PreparedCase(const CasePoint&, const Device&, std::uint64_t seed,
+                             const std::string& mtx)>
+      prepare;
+};
+
+// Adds an op (at static initialisation, through MPE_BENCH_OP).
+bool register_op(OpSpec spec);
+// The op named `name`, or nullptr.
+const OpSpec* find_op(const std::string& name);
+// Every registered op name, sorted.
+std::vector<std::string> op_names();
+
+#define MPE_BENCH_OP_CAT2(a, b) a##b
+#define MPE_BENCH_OP_CAT(a, b) MPE_BENCH_OP_CAT2(a, b)
+// Registers an OpSpec built from the arguments: MPE_BENCH_OP({"name", validate, expand, prepare}).
+#define MPE_BENCH_OP(...)                                                    \
+  namespace {                                                                \
+  const bool MPE_BENCH_OP_CAT(mpe_bench_op_, __LINE__) = register_op(__VA_ARGS__); \
+  }
+
+}  // namespace mpe::bench
