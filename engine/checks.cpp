@@ -18,8 +18,7 @@ void require_dtype(const char* op, const Tensor& t, DType want, const char* name
   }
 }
 
-void require_rank(const char* op, const Tensor& t, int rank, const char* name,
-                  const char* layout) {
+void require_rank(const char* op, const Tensor& t, int rank, const char* name, const char* layout) {
   if (t.rank() != rank) {
     throw Error(ErrorCode::shape_mismatch,
                 fmt::format("{}: {} must be {}, got {}", op, name, layout, shape_str(t.shape())));
@@ -34,17 +33,15 @@ void require_shape(const char* op, const Tensor& t, const Shape& want, const cha
                 fmt::format("{}: {} must be {} = {}, got {}", op, name, layout, shape_str(want),
                             shape_str(t.shape())));
   }
-  throw Error(ErrorCode::shape_mismatch,
-              fmt::format("{}: {} must have shape {}, got {}", op, name, shape_str(want),
-                          shape_str(t.shape())));
+  throw Error(ErrorCode::shape_mismatch, fmt::format("{}: {} must have shape {}, got {}", op, name,
+                                                     shape_str(want), shape_str(t.shape())));
 }
 
 void require_device(const char* op, const Tensor& t, const Device& want, const char* name,
                     const char* other) {
   if (t.device() != want) {
-    throw Error(ErrorCode::device_mismatch,
-                fmt::format("{}: {} is on {} but {} on {}", op, name, t.device().str(), other,
-                            want.str()));
+    throw Error(ErrorCode::device_mismatch, fmt::format("{}: {} is on {} but {} on {}", op, name,
+                                                        t.device().str(), other, want.str()));
   }
 }
 

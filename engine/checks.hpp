@@ -12,8 +12,7 @@ void require_defined(const char* op, const Tensor& t, const char* name);
 // t's element type is `want` (dtype_mismatch).
 void require_dtype(const char* op, const Tensor& t, DType want, const char* name);
 // t has `rank` dimensions (shape_mismatch; the message shows `layout`, e.g. "[B, N, D]").
-void require_rank(const char* op, const Tensor& t, int rank, const char* name,
-                  const char* layout);
+void require_rank(const char* op, const Tensor& t, int rank, const char* name, const char* layout);
 // t's shape is `want` (shape_mismatch; with a layout the message reads "{layout} = {want}").
 void require_shape(const char* op, const Tensor& t, const Shape& want, const char* name,
                    const char* layout = nullptr);

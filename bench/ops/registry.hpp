@@ -35,8 +35,8 @@ std::vector<std::string> op_names();
 #define MPE_BENCH_OP_CAT2(a, b) a##b
 #define MPE_BENCH_OP_CAT(a, b) MPE_BENCH_OP_CAT2(a, b)
 // Registers an OpSpec built from the arguments: MPE_BENCH_OP({"name", validate, expand, prepare}).
-#define MPE_BENCH_OP(...)                                                    \
-  namespace {                                                                \
+#define MPE_BENCH_OP(...)                                                          \
+  namespace {                                                                      \
   const bool MPE_BENCH_OP_CAT(mpe_bench_op_, __LINE__) = register_op(__VA_ARGS__); \
   }
 

@@ -80,7 +80,8 @@ __device__ __forceinline__ float block_allreduce(float x, Op op, float* red) {
 template <class Combine>
 __device__ __forceinline__ void block_tree_reduce(int n, const Combine& combine) {
   for (int s = n / 2; s > 0; s /= 2) {
-    if (static_cast<int>(threadIdx.x) < s) combine(static_cast<int>(threadIdx.x), static_cast<int>(threadIdx.x) + s);
+    if (static_cast<int>(threadIdx.x) < s)
+      combine(static_cast<int>(threadIdx.x), static_cast<int>(threadIdx.x) + s);
     __syncthreads();
   }
 }
