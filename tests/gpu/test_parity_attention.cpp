@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <mpe/attention.hpp>
 #include <mpe/ops.hpp>
@@ -20,6 +21,22 @@ struct Case {
   std::int64_t B, Hq, Hkv, Nq, Nk, D;
   bool causal, padded;
 };
+
+// The case in words, for SCOPED_TRACE.
+std::string case_words(const Case& c, DType dt) {
+  return fmt::format("{} B={} Hq={} Hkv={} Nq={} Nk={} D={} causal={} padded={}", dtype_name(dt),
+                     c.B, c.Hq, c.Hkv, c.Nq, c.Nk, c.D, c.causal, c.padded);
+}
+
+// O and lse of case c on `dev`, filled with NaN bytes (so unwritten elements show).
+AttentionOutput poisoned_output(const Case& c, DType dt, const Device& dev) {
+  AttentionOutput r;
+  r.out = Tensor::empty({c.B, c.Hq, c.Nq, c.D}, dt, dev);
+  r.out.fill_bytes(0xff);
+  r.lse = Tensor::empty({c.B, c.Hq, c.Nq}, DType::f32, dev);
+  r.lse.fill_bytes(0xff);
+  return r;
+}
 
 // Kernel arguments of case c on device tensors q, k, v (storage of dt) and an optional mask.
 kernels::AttentionArgs kernel_args(const Case& c, DType dt, const Tensor& q, const Tensor& k,
@@ -180,10 +197,7 @@ TEST(GpuParityAttention, HalfStorageTensorCoresAndCudaCores) {
   std::uint64_t seed = 500;
   for (const DType dt : {DType::bf16, DType::f16}) {
     for (const Case& c : kHalfCases) {
-      SCOPED_TRACE(testing::Message() << dtype_name(dt) << " B=" << c.B << " Hq=" << c.Hq
-                                      << " Hkv=" << c.Hkv << " Nq=" << c.Nq << " Nk=" << c.Nk
-                                      << " D=" << c.D << " causal=" << c.causal
-                                      << " padded=" << c.padded);
+      SCOPED_TRACE(case_words(c, dt));
       const Inputs in = make_inputs(c, dt, seed += 4);
       AttentionOptions opt;
       opt.causal = c.causal;
@@ -193,11 +207,7 @@ TEST(GpuParityAttention, HalfStorageTensorCoresAndCudaCores) {
       // Public API: tensor cores for head_dim <= 128, CUDA cores above.
       expect_close(attention(qg, kg, vg, opt, mg), want, 1e-2, "default kernel");
       // The CUDA-core kernel on 16-bit storage for every head dim (test hook).
-      AttentionOutput cores;
-      cores.out = Tensor::empty(qg.shape(), dt, gpu);
-      cores.out.fill_bytes(0xff);
-      cores.lse = Tensor::empty({c.B, c.Hq, c.Nq}, DType::f32, gpu);
-      cores.lse.fill_bytes(0xff);
+      AttentionOutput cores = poisoned_output(c, dt, gpu);
       kernels::AttentionArgs a =
           kernel_args(c, dt, qg, kg, vg, mg, cores.out.raw(), cores.lse.data<float>());
       a.force_cuda_cores = 1;
@@ -215,10 +225,7 @@ TEST(GpuParityAttention, UnfusedCublasPath) {
   unfused.path = AttentionPath::unfused;
   for (const DType dt : {DType::f32, DType::bf16, DType::f16}) {
     for (const Case& c : kHalfCases) {
-      SCOPED_TRACE(testing::Message() << dtype_name(dt) << " B=" << c.B << " Hq=" << c.Hq
-                                      << " Hkv=" << c.Hkv << " Nq=" << c.Nq << " Nk=" << c.Nk
-                                      << " D=" << c.D << " causal=" << c.causal
-                                      << " padded=" << c.padded);
+      SCOPED_TRACE(case_words(c, dt));
       const Inputs in = make_inputs(c, dt, seed += 4);
       AttentionOptions opt;
       opt.causal = c.causal;
@@ -235,11 +242,7 @@ TEST(GpuParityAttention, UnfusedCublasPath) {
       const std::size_t pair_rows = static_cast<std::size_t>(c.Hq / c.Hkv * c.Nq);
       for (const std::size_t limit : {3 * row_bytes, pair_rows * row_bytes * 5 / 2}) {
         if (row_bytes == 0) continue;
-        AttentionOutput got;
-        got.out = Tensor::empty(qg.shape(), dt, gpu);
-        got.out.fill_bytes(0xff);
-        got.lse = Tensor::empty({c.B, c.Hq, c.Nq}, DType::f32, gpu);
-        got.lse.fill_bytes(0xff);
+        AttentionOutput got = poisoned_output(c, dt, gpu);
         kernels::AttentionArgs a =
             kernel_args(c, dt, qg, kg, vg, mg, got.out.raw(), got.lse.data<float>());
         a.unfused = true;
