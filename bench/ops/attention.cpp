@@ -74,25 +74,16 @@ void validate_attention(const Grid& g) {
 }
 
 void expand_attention(const Grid& grid, std::vector<CasePoint>& out) {
-  const std::string op = "attention";
-  for (auto b : grid.attn_batch)
-    for (auto h : grid.heads)
-      for (auto hk : grid.kv_heads)
-        for (auto n : grid.seq)
-          for (auto d : grid.head_dim)
-            for (auto cz : grid.causal)
-              for (const auto& dt : grid.attn_dtype)
-                for (const auto& pa : grid.attn_path) {
-                  out.push_back({op,
-                                 {{"attn_batch", std::to_string(b)},
-                                  {"heads", std::to_string(h)},
-                                  {"kv_heads", std::to_string(hk)},
-                                  {"seq", std::to_string(n)},
-                                  {"head_dim", std::to_string(d)},
-                                  {"causal", std::to_string(cz)},
-                                  {"attn_dtype", dt},
-                                  {"attn_path", pa}}});
-                }
+  cartesian("attention",
+            {{"attn_batch", texts(grid.attn_batch)},
+             {"heads", texts(grid.heads)},
+             {"kv_heads", texts(grid.kv_heads)},
+             {"seq", texts(grid.seq)},
+             {"head_dim", texts(grid.head_dim)},
+             {"causal", texts(grid.causal)},
+             {"attn_dtype", grid.attn_dtype},
+             {"attn_path", grid.attn_path}},
+            out);
 }
 }  // namespace
 

@@ -40,6 +40,29 @@ void check_dtypes(const std::vector<std::string>& values) {
   }
 }
 
+std::vector<std::string> texts(const std::vector<std::int64_t>& values) {
+  std::vector<std::string> t;
+  for (auto v : values) t.push_back(std::to_string(v));
+  return t;
+}
+
+void cartesian(const std::string& op, const std::vector<ParamAxis>& axes,
+               std::vector<CasePoint>& out) {
+  for (const auto& axis : axes) {
+    if (axis.second.empty()) return;  // no value: no combination
+  }
+  std::vector<std::size_t> at(axes.size(), 0);  // an odometer, the last axis fastest
+  while (true) {
+    CasePoint point{op, {}};
+    for (std::size_t k = 0; k < axes.size(); ++k)
+      point.params[axes[k].first] = axes[k].second[at[k]];
+    out.push_back(std::move(point));
+    std::size_t k = axes.size();
+    while (k > 0 && ++at[k - 1] == axes[k - 1].second.size()) at[--k] = 0;
+    if (k == 0) return;
+  }
+}
+
 namespace {
 std::map<std::string, OpSpec>& registry() {
   static std::map<std::string, OpSpec> ops;

@@ -2,6 +2,7 @@
 // Helpers shared by the op files of mpe-bench.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <mpe/tensor.hpp>
@@ -23,6 +24,15 @@ void check_at_least(const char* flag, const std::vector<std::int64_t>& values, s
 
 // Every value is f32, bf16 or f16 (--dtype).
 void check_dtypes(const std::vector<std::string>& values);
+
+// The values of an integer parameter as text.
+std::vector<std::string> texts(const std::vector<std::int64_t>& values);
+
+// Appends one point of `op` per combination of the named parameters' values, the first
+// parameter varying slowest (as nested loops in the order given).
+using ParamAxis = std::pair<std::string, std::vector<std::string>>;
+void cartesian(const std::string& op, const std::vector<ParamAxis>& axes,
+               std::vector<CasePoint>& out);
 
 // The CSR ops (csr_aggregate, graph_mp, gcn, cusparse_spmm) share their graph parameters:
 // checks and expansion of --graph/--nodes/--degree (or --mtx), --width and --agg (and --dtype

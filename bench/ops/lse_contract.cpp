@@ -49,17 +49,12 @@ void validate_lse(const Grid& g) {
 }
 
 void expand_lse(const Grid& grid, std::vector<CasePoint>& out) {
-  const std::string op = "lse_contract";
-  for (auto b : grid.batch)
-    for (auto r : grid.rows)
-      for (auto c : grid.cols)
-        for (auto s : grid.shared) {
-          out.push_back({op,
-                         {{"batch", std::to_string(b)},
-                          {"rows", std::to_string(r)},
-                          {"cols", std::to_string(c)},
-                          {"shared", std::to_string(s)}}});
-        }
+  cartesian("lse_contract",
+            {{"batch", texts(grid.batch)},
+             {"rows", texts(grid.rows)},
+             {"cols", texts(grid.cols)},
+             {"shared", texts(grid.shared)}},
+            out);
 }
 }  // namespace
 
