@@ -9,6 +9,7 @@
 #include <thread>
 #include <utility>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <mpe/aif.hpp>
 #include <mpe/attention.hpp>
@@ -227,14 +228,62 @@ void expand_aif_engine(const Grid& grid, std::vector<CasePoint>& out) {
                                 {"outcomes", std::to_string(grid.outcomes.front())}}});
               }
 }
+
+// mpe-bench's flags of this op (their values fill the grid).
+void add_aif_plan_flags(CLI::App& app, Grid& g) {
+  app.add_option("--problems", g.problems, "aif_plan: problems per call N")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--states", g.states, "aif_plan: states S")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--actions", g.actions, "aif_plan: actions A")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--horizon", g.horizon, "aif_plan: horizon H")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--iters", g.iters, "aif_plan: iterations I")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--thetas", g.thetas, "aif_plan: θ configurations K")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--modalities", g.modalities, "aif_plan: observation modalities F")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--outcomes", g.outcomes, "aif_plan: outcomes per modality O")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--aif-method", g.aif_methods, "aif_plan: bp, vbp, rm, aif")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--theta", g.theta_modes,
+                 "aif_plan: fixed or loopy (bp/vbp/rm as published; aif with loopy is skipped)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--successors", g.successors,
+                 "aif_plan: successors per (x, θ, u); 0 = dense random T, else sparse (auto path)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--clients", g.clients, "aif_engine: client threads submitting requests")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--engine-batch", g.engine_batch,
+                 "aif_engine: the engine's max_batch (1 = no batching)")
+      ->delimiter(',')
+      ->capture_default_str();
+}
 }  // namespace
 
 MPE_BENCH_OP({"aif_plan", validate_aif, expand_aif,
               [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
                 return prepare_aif(p, d, seed);
-              }})
+              },
+              add_aif_plan_flags})
 MPE_BENCH_OP({"aif_engine", validate_aif_engine, expand_aif_engine,
               [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
                 return prepare_aif_engine(p, d, seed);
-              }})
+              },
+              {}})
 }  // namespace mpe::bench

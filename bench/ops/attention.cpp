@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <mpe/aif.hpp>
 #include <mpe/attention.hpp>
@@ -85,10 +86,42 @@ void expand_attention(const Grid& grid, std::vector<CasePoint>& out) {
              {"attn_path", grid.attn_path}},
             out);
 }
+
+// mpe-bench's flags of this op (their values fill the grid).
+void add_attention_flags(CLI::App& app, Grid& g) {
+  app.add_option("--attn-batch", g.attn_batch, "attention: batch B")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--heads", g.heads, "attention: query heads H")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--kv-heads", g.kv_heads, "attention: key/value heads (0 = H)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--seq", g.seq, "attention: sequence length N (queries = keys)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--head-dim", g.head_dim, "attention: head dim D")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--causal", g.causal, "attention: 1 = causal mask")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--dtype", g.attn_dtype,
+                 "attention: storage of q, k, v, O; graph_mp: storage of x and y (f32, bf16, "
+                 "f16; float32 arithmetic)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--attn-path", g.attn_path,
+                 "attention: fused (online softmax) or unfused (CUDA: cuBLAS GEMM, softmax, GEMM)")
+      ->delimiter(',')
+      ->capture_default_str();
+}
 }  // namespace
 
 MPE_BENCH_OP({"attention", validate_attention, expand_attention,
               [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
                 return prepare_attention(p, d, seed);
-              }})
+              },
+              add_attention_flags})
 }  // namespace mpe::bench

@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <mpe/error.hpp>
 #include <mpe/factor_graph.hpp>
@@ -215,11 +216,36 @@ void expand_bp(const Grid& grid, std::vector<CasePoint>& out) {
     for (auto& pt : dedup) out.push_back(std::move(pt));
   }
 }
+
+// mpe-bench's flags of this op (their values fill the grid).
+void add_bp_flags(CLI::App& app, Grid& g) {
+  app.add_option("--bp-graph", g.bp_graphs, "bp: grid, regular, higher, rbm (seeded)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-size", g.bp_size,
+                 "bp: grid side, variables (regular, higher) or visible units (rbm)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-card", g.bp_card, "bp: states per variable (grid, regular)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-batch", g.bp_batch, "bp: graphs per run (one structure)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-sweeps", g.bp_sweeps, "bp: sweeps per run (no convergence test)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-method", g.bp_methods, "bp: sum, max")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-precision", g.bp_precisions, "bp: f64, f32")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-schedule", g.bp_schedules, "bp: flooding, sequential (CPU)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-damping", g.bp_dampings, "bp: damping (old message weight)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-file", g.bp_file, "bp: a .fg or .uai file instead of --bp-graph");
+}
 }  // namespace
 
 MPE_BENCH_OP({"bp", validate_bp, expand_bp,
               [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
                 return prepare_bp(p, d, seed);
-              }})
+              },
+              add_bp_flags})
 
 }  // namespace mpe::bench

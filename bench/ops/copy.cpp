@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <mpe/aif.hpp>
 #include <mpe/attention.hpp>
@@ -40,10 +41,18 @@ void expand_copy(const Grid& grid, std::vector<CasePoint>& out) {
   const std::string op = "copy";
   for (auto m : grid.mib) out.push_back({op, {{"mib", std::to_string(m)}}});
 }
+
+// mpe-bench's flags of this op (their values fill the grid).
+void add_copy_flags(CLI::App& app, Grid& g) {
+  app.add_option("--mib", g.mib, "copy: buffer size in MiB")
+      ->delimiter(',')
+      ->capture_default_str();
+}
 }  // namespace
 
 MPE_BENCH_OP({"copy", validate_copy, expand_copy,
               [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
                 return prepare_copy(p, d, seed);
-              }})
+              },
+              add_copy_flags})
 }  // namespace mpe::bench

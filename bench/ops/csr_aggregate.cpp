@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <mpe/aif.hpp>
 #include <mpe/attention.hpp>
@@ -42,6 +43,27 @@ PreparedCase prepare_csr(const CasePoint& p, const Device& device, std::uint64_t
                         host.num_rows, host.nnz(), F, p.params.at("agg"),
                         host.weighted() ? " weighted" : "");
   return c;
+}
+
+// mpe-bench's flags of this op (their values fill the grid).
+void add_csr_aggregate_flags(CLI::App& app, Grid& g) {
+  app.add_option("--nodes", g.nodes, "csr_aggregate: nodes n")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--degree", g.degree, "csr_aggregate: average in-degree")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--width", g.width, "csr_aggregate: feature width F")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--agg", g.aggs, "csr_aggregate: sum, mean, max, min")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--graph", g.graphs, "csr_aggregate: uniform, rmat (seeded synthetic)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--mtx", g.mtx, "csr_aggregate: a Matrix Market file instead")
+      ->check(CLI::ExistingFile);
 }
 }  // namespace
 
@@ -93,5 +115,6 @@ MPE_BENCH_OP({"csr_aggregate",
               [](const Grid& g, std::vector<CasePoint>& out) {
                 expand_csr_family(g, "csr_aggregate", out);
               },
-              prepare_csr})
+              prepare_csr,
+              add_csr_aggregate_flags})
 }  // namespace mpe::bench

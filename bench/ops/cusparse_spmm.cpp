@@ -148,5 +148,6 @@ MPE_BENCH_OP({"cusparse_spmm",
               [](const Grid& g, std::vector<CasePoint>& out) {
                 expand_csr_family(g, "cusparse_spmm", out);
               },
-              prepare_cusparse})
+              prepare_cusparse,
+              {}})
 }  // namespace mpe::bench

@@ -89,11 +89,13 @@ MPE_BENCH_OP({"graph_mp",
               [](const Grid& g, std::vector<CasePoint>& out) {
                 expand_csr_family(g, "graph_mp", out);
               },
-              prepare_graph_mp})
+              prepare_graph_mp,
+              {}})
 MPE_BENCH_OP({"gcn", [](const Grid& g) { validate_csr_family(g, "gcn"); },
               [](const Grid& g, std::vector<CasePoint>& out) {
                 expand_csr_family(g, "gcn", out);
               },
-              prepare_gcn})
+              prepare_gcn,
+              {}})
 
 }  // namespace mpe::bench

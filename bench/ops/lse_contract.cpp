@@ -7,6 +7,7 @@
 #include <thread>
 #include <utility>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <mpe/aif.hpp>
 #include <mpe/attention.hpp>
@@ -56,10 +57,27 @@ void expand_lse(const Grid& grid, std::vector<CasePoint>& out) {
              {"shared", texts(grid.shared)}},
             out);
 }
+
+// mpe-bench's flags of this op (their values fill the grid).
+void add_lse_contract_flags(CLI::App& app, Grid& g) {
+  app.add_option("--batch", g.batch, "lse_contract: batch B")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--rows", g.rows, "lse_contract: rows I")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--cols", g.cols, "lse_contract: contracted length J")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--shared", g.shared, "lse_contract: 1 = one M for the batch")
+      ->delimiter(',')
+      ->capture_default_str();
+}
 }  // namespace
 
 MPE_BENCH_OP({"lse_contract", validate_lse, expand_lse,
               [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
                 return prepare_lse(p, d, seed);
-              }})
+              },
+              add_lse_contract_flags})
 }  // namespace mpe::bench

@@ -1,6 +1,6 @@
 #pragma once
-// mpe-bench's ops as a registry: each bench/ops/<op>.cpp registers, under its op name, how its
-// parameters are checked, how the grid expands into case points and how one point is prepared
+// mpe-bench's ops as a registry: each bench/ops/<op>.cpp registers, under its op name, its
+// command-line flags, how its parameters are checked, how the grid expands into case points and how one point is prepared
 // on a device. main.cpp and cases.cpp only drive the registry.
 #include <cstdint>
 #include <functional>
@@ -10,6 +10,10 @@
 #include <mpe/device.hpp>
 
 #include "cases.hpp"
+
+namespace CLI {
+class App;
+}
 
 namespace mpe::bench {
 
@@ -23,6 +27,10 @@ struct OpSpec {
   std::function<PreparedCase(const CasePoint&, const Device&, std::uint64_t seed,
                              const std::string& mtx)>
       prepare;
+  // Declares the op's command-line flags, bound to the grid (empty for an op whose flags
+  // another op declares: graph_mp, gcn and cusparse_spmm use csr_aggregate's, aif_engine
+  // aif_plan's).
+  std::function<void(CLI::App&, Grid&)> add_flags;
 };
 
 // Adds an op (at static initialisation, through MPE_BENCH_OP).

@@ -11,6 +11,7 @@
 #include <random>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <mpe/relevance.hpp>
 
@@ -209,11 +210,29 @@ void expand_relevance(const Grid& grid, std::vector<CasePoint>& out) {
       }
     }
 }
+
+// mpe-bench's flags of this op (their values fill the grid).
+void add_relevance_flags(CLI::App& app, Grid& g) {
+  app.add_option("--rel-graph", g.rel_graphs,
+                 "relevance: demo (data/relevance) or rmat (--nodes, --degree; random embeddings)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--rel-batch", g.rel_batch, "relevance: queries per call")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--rel-gate", g.rel_gate, "relevance: edge gate (messages where a*w > gate)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--rel-dim", g.rel_dim, "relevance: embedding dimension (rmat)")
+      ->delimiter(',')
+      ->capture_default_str();
+}
 }  // namespace
 
 MPE_BENCH_OP({"relevance", validate_relevance, expand_relevance,
               [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
                 return prepare_relevance(p, d, seed);
-              }})
+              },
+              add_relevance_flags})
 
 }  // namespace mpe::bench
