@@ -8,6 +8,7 @@
 
 #include "backend.hpp"
 #include "cases.hpp"
+#include "ops/registry.hpp"
 #include "report.hpp"
 
 namespace {
@@ -205,141 +206,10 @@ int main(int argc, char** argv) {
   app.add_flag("--list", opt.list, "Print the grid without running it");
   app.add_flag("--progress", opt.progress, "Progress lines on stderr (default: when a TTY)");
   app.add_option("--seed", opt.grid.seed, "Seed of the random inputs")->capture_default_str();
-  auto* lse = "lse_contract";
-  app.add_option("--batch", opt.grid.batch, fmt::format("{}: batch B", lse))
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--rows", opt.grid.rows, fmt::format("{}: rows I", lse))
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--cols", opt.grid.cols, fmt::format("{}: contracted length J", lse))
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--shared", opt.grid.shared, fmt::format("{}: 1 = one M for the batch", lse))
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--nodes", opt.grid.nodes, "csr_aggregate: nodes n")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--degree", opt.grid.degree, "csr_aggregate: average in-degree")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--width", opt.grid.width, "csr_aggregate: feature width F")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--agg", opt.grid.aggs, "csr_aggregate: sum, mean, max, min")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--graph", opt.grid.graphs, "csr_aggregate: uniform, rmat (seeded synthetic)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--problems", opt.grid.problems, "aif_plan: problems per call N")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--states", opt.grid.states, "aif_plan: states S")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--actions", opt.grid.actions, "aif_plan: actions A")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--horizon", opt.grid.horizon, "aif_plan: horizon H")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--iters", opt.grid.iters, "aif_plan: iterations I")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--thetas", opt.grid.thetas, "aif_plan: θ configurations K")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--modalities", opt.grid.modalities, "aif_plan: observation modalities F")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--outcomes", opt.grid.outcomes, "aif_plan: outcomes per modality O")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--aif-method", opt.grid.aif_methods, "aif_plan: bp, vbp, rm, aif")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--theta", opt.grid.theta_modes,
-                 "aif_plan: fixed or loopy (bp/vbp/rm as published; aif with loopy is skipped)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--successors", opt.grid.successors,
-                 "aif_plan: successors per (x, θ, u); 0 = dense random T, else sparse (auto path)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--clients", opt.grid.clients, "aif_engine: client threads submitting requests")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--engine-batch", opt.grid.engine_batch,
-                 "aif_engine: the engine's max_batch (1 = no batching)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--mib", opt.grid.mib, "copy: buffer size in MiB")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--attn-batch", opt.grid.attn_batch, "attention: batch B")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--heads", opt.grid.heads, "attention: query heads H")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--kv-heads", opt.grid.kv_heads, "attention: key/value heads (0 = H)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--seq", opt.grid.seq, "attention: sequence length N (queries = keys)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--rel-graph", opt.grid.rel_graphs,
-                 "relevance: demo (data/relevance) or rmat (--nodes, --degree; random embeddings)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--rel-batch", opt.grid.rel_batch, "relevance: queries per call")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--rel-gate", opt.grid.rel_gate, "relevance: edge gate (messages where a*w > gate)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--rel-dim", opt.grid.rel_dim, "relevance: embedding dimension (rmat)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--head-dim", opt.grid.head_dim, "attention: head dim D")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--causal", opt.grid.causal, "attention: 1 = causal mask")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--dtype", opt.grid.attn_dtype,
-                 "attention: storage of q, k, v, O; graph_mp: storage of x and y (f32, bf16, "
-                 "f16; float32 arithmetic)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--attn-path", opt.grid.attn_path,
-                 "attention: fused (online softmax) or unfused (CUDA: cuBLAS GEMM, softmax, GEMM)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--bp-graph", opt.grid.bp_graphs, "bp: grid, regular, higher, rbm (seeded)")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-size", opt.grid.bp_size,
-                 "bp: grid side, variables (regular, higher) or visible units (rbm)")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-card", opt.grid.bp_card, "bp: states per variable (grid, regular)")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-batch", opt.grid.bp_batch, "bp: graphs per run (one structure)")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-sweeps", opt.grid.bp_sweeps, "bp: sweeps per run (no convergence test)")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-method", opt.grid.bp_methods, "bp: sum, max")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-precision", opt.grid.bp_precisions, "bp: f64, f32")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-schedule", opt.grid.bp_schedules, "bp: flooding, sequential (CPU)")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-damping", opt.grid.bp_dampings, "bp: damping (old message weight)")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-file", opt.grid.bp_file, "bp: a .fg or .uai file instead of --bp-graph");
-  app.add_option("--mtx", opt.grid.mtx, "csr_aggregate: a Matrix Market file instead")
-      ->check(CLI::ExistingFile);
+  for (const std::string& name : mpe::bench::op_names()) {
+    const mpe::bench::OpSpec* spec = mpe::bench::find_op(name);
+    if (spec->add_flags) spec->add_flags(app, opt.grid);
+  }
   CLI11_PARSE(app, argc, argv);
   if (opt.quick) apply_quick(opt, app);
   try {

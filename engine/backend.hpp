@@ -9,7 +9,6 @@
 
 #include "aif_plan.hpp"
 #include "attention.hpp"
-#include "csr_aggregate.hpp"
 #include "graph_mp.hpp"
 #include "lse_contract.hpp"
 #include "relevance.hpp"
@@ -64,7 +63,6 @@ class Backend {
 
   // Ops: arguments are validated by engine/ops before they arrive here.
   virtual void lse_contract(int index, const kernels::LseContractArgs& args) = 0;
-  virtual void csr_aggregate(int index, const kernels::CsrAggregateArgs& args) = 0;
   // `problems` is a host array whose pointers point into this device's memory. Queued on the
   // device's stream; outputs are complete when the device is synchronised.
   virtual void aif_plan(int index, const kernels::AifConfig& cfg,

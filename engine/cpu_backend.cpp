@@ -83,9 +83,6 @@ class CpuBackend final : public Backend {
   void lse_contract(int, const kernels::LseContractArgs& args) override {
     kernels::lse_contract_cpu(args);
   }
-  void csr_aggregate(int, const kernels::CsrAggregateArgs& args) override {
-    kernels::csr_aggregate_cpu(args);
-  }
   void aif_plan(int, const kernels::AifConfig& cfg, const kernels::AifProblem* problems,
                 std::int64_t count) override {
     kernels::aif_plan_cpu(cfg, problems, count);

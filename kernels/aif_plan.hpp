@@ -51,7 +51,8 @@ std::int64_t aif_workspace_floats(const AifConfig& cfg);
 void aif_plan_cpu(const AifConfig& cfg, const AifProblem* problems, std::int64_t count);
 
 // The x86-64 level whose build of the CPU planner runs: 3 (AVX2, FMA) or 1 (baseline, also
-// every non-x86 machine). MPE_CPU_LEVEL=1 forces the baseline build.
+// every non-x86 machine); cpu_level() of kernels/cpu/cpu_level.hpp for the planner's builds.
+// MPE_CPU_LEVEL=1 forces the baseline build.
 int cpu_vector_level();
 // problems: a device array of `count` problems; workspace: count * aif_workspace_floats floats.
 void aif_plan_cuda(const AifConfig& cfg, const AifProblem* problems, std::int64_t count,

@@ -3,28 +3,22 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/storage.hpp"
 #include "stream.hpp"
 
 struct cublasContext;  // cublasHandle_t without cuBLAS's headers
 
 namespace mpe::kernels {
 
-// Element type of q, k, v and out (lse is always float32); arithmetic is float32 throughout.
-enum class AttnStore : int { f32 = 0, bf16 = 1, f16 = 2 };
-
 struct AttentionArgs {
-  // float32 storage (store == f32); null otherwise.
-  const float* q = nullptr;                // [batch, q_heads, q_len, head_dim]
-  const float* k = nullptr;                // [batch, kv_heads, k_len, head_dim]
-  const float* v = nullptr;                // [batch, kv_heads, k_len, head_dim]
+  // Elements of q, k, v and out in storage `store` (lse is always float32); arithmetic is
+  // float32 throughout.
+  const void* q = nullptr;                 // [batch, q_heads, q_len, head_dim]
+  const void* k = nullptr;                 // [batch, kv_heads, k_len, head_dim]
+  const void* v = nullptr;                 // [batch, kv_heads, k_len, head_dim]
   const std::int32_t* key_mask = nullptr;  // [batch, k_len], non-zero = visible; or nullptr
-  float* out = nullptr;                    // [batch, q_heads, q_len, head_dim]
-  // 16-bit storage (store == bf16 or f16): the raw elements, same layouts; null otherwise.
-  const std::uint16_t* q16 = nullptr;
-  const std::uint16_t* k16 = nullptr;
-  const std::uint16_t* v16 = nullptr;
-  std::uint16_t* out16 = nullptr;
-  AttnStore store = AttnStore::f32;
+  void* out = nullptr;                     // [batch, q_heads, q_len, head_dim]
+  Storage store = Storage::f32;
   float* lse = nullptr;                    // [batch, q_heads, q_len], or nullptr
   std::int64_t batch = 0;
   std::int64_t q_heads = 0;

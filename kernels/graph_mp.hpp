@@ -27,7 +27,7 @@ struct GraphMpArgs {
   const void* self = nullptr;                 // [rows, width], read when self_scale != 0
   const float* bias = nullptr;                // [width], or nullptr
   void* y = nullptr;                          // [rows, width]
-  MpStorage storage = MpStorage::f32;
+  Storage storage = Storage::f32;
   std::int64_t rows = 0;
   std::int64_t width = 0;
   MpAgg agg = MpAgg::sum;

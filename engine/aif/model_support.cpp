@@ -49,13 +49,13 @@ const DeviceDynamics& device_dynamics(const Model& m, Device dev, bool sparse) {
   const ModelSupport& sp = sparse ? model_support(m) : *m.support_;
   ModelSupport& cache = *m.support_;
   std::lock_guard<std::mutex> lock(cache.device_mu);
-  auto it = cache.on_device.find(dev.index);
+  auto it = cache.on_device.find(dev);
   if (it == cache.on_device.end()) {
     DeviceDynamics d;
     d.T = m.T().to(dev);
     d.B = m.B().to(dev);
     d.pu = m.action_prior().to(dev);
-    it = cache.on_device.emplace(dev.index, std::move(d)).first;
+    it = cache.on_device.emplace(dev, std::move(d)).first;
   }
   DeviceDynamics& d = it->second;
   if (sparse && !d.sp_off.defined()) {

@@ -28,7 +28,7 @@ struct ModelSupport {
   std::once_flag computed;
 
   std::mutex device_mu;
-  std::map<int, DeviceDynamics> on_device;  // by CUDA device index
+  std::map<Device, DeviceDynamics> on_device;  // by device (kind and index)
 };
 
 // The support of m's T, computed on first use (thread-safe).

@@ -139,9 +139,6 @@ class CudaBackend final : public Backend {
   void lse_contract(int index, const kernels::LseContractArgs& args) override {
     kernels::lse_contract_cuda(args, enter(index).stream());
   }
-  void csr_aggregate(int index, const kernels::CsrAggregateArgs& args) override {
-    kernels::csr_aggregate_cuda(args, enter(index).stream());
-  }
   void aif_plan(int index, const kernels::AifConfig& cfg, const kernels::AifProblem* problems,
                 std::int64_t count) override {
     if (count == 0) return;

@@ -6,8 +6,10 @@
 #include <cstring>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "backend.hpp"
-#include "gnn/checks.hpp"
+#include "checks.hpp"
 
 namespace mpe::bio {
 
@@ -15,16 +17,16 @@ void diffuse(const Csr& junctions, Tensor& voltage, const DiffusionParams& param
              std::int64_t steps, const std::vector<std::uint8_t>& clamped) {
   constexpr const char* op = "bio::diffuse";
   using namespace mpe::detail;
-  mp_require_defined(voltage, op, "voltage");
+  require_defined(op, voltage, "voltage");
   const Device dev = voltage.device();
-  mp_check_csr(junctions, dev, op);
+  check_csr(op, junctions, dev);
   if (junctions.num_rows != junctions.num_cols) {
     throw Error(ErrorCode::invalid_graph,
                 fmt::format("{}: the junction graph must be square, got {} x {}", op,
                             junctions.num_rows, junctions.num_cols));
   }
   const std::int64_t n = junctions.num_rows;
-  mp_require_f32(voltage, {n}, dev, op, "voltage");
+  require_f32(op, voltage, {n}, dev, "voltage");
   if (!(params.dt > 0.0f) || !std::isfinite(params.dt)) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("{}: dt must be finite and > 0, got {}", op, params.dt));

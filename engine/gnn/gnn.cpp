@@ -9,8 +9,11 @@
 #include <filesystem>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "backend.hpp"
-#include "gnn/checks.hpp"
+#include "checks.hpp"
+#include "kernel_enums.hpp"
 
 namespace mpe::gnn {
 
@@ -62,19 +65,19 @@ void check_int_range(const Tensor& x, const Tensor& w, const char* op) {
 
 void dense(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation act, Tensor& y,
            bool accumulate, const char* op) {
-  mp_require_defined(x, op, "x");
-  mp_require_defined(weight, op, "weight");
-  mp_require_dtype(x, DType::f32, op, "x");
-  mp_require_dtype(weight, DType::f32, op, "weight");
+  require_defined(op, x, "x");
+  require_defined(op, weight, "weight");
+  require_dtype(op, x, DType::f32, "x");
+  require_dtype(op, weight, DType::f32, "weight");
   if (x.rank() != 2 || weight.rank() != 2 || weight.dim(1) != x.dim(1)) {
     throw Error(ErrorCode::shape_mismatch,
                 fmt::format("{}: x [N, in] and weight [out, in] do not fit: x {}, weight {}", op,
                             shape_str(x.shape()), shape_str(weight.shape())));
   }
   const Device dev = x.device();
-  mp_require_device(weight, dev, op, "weight");
-  if (bias.defined()) mp_require_f32(bias, {weight.dim(0)}, dev, op, "bias");
-  mp_require_f32(y, {x.dim(0), weight.dim(0)}, dev, op, "y");
+  require_device(op, weight, dev, "weight");
+  if (bias.defined()) require_f32(op, bias, {weight.dim(0)}, dev, "bias");
+  require_f32(op, y, {x.dim(0), weight.dim(0)}, dev, "y");
   check_int_range(x, weight, op);
   kernels::DenseLinearArgs a;
   a.x = x.data<float>();
@@ -85,7 +88,7 @@ void dense(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation
   a.k = x.dim(1);
   a.m = weight.dim(0);
   a.accumulate = accumulate;
-  a.act = static_cast<kernels::MpAct>(static_cast<int>(act));
+  a.act = to_kernel(act, op);
   backend_for(dev).dense_linear(dev.index, a);
 }
 
@@ -164,8 +167,8 @@ Csr with_self_loops(const Csr& graph) {
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation act) {
-  mp_require_defined(x, "linear", "x");
-  mp_require_defined(weight, "linear", "weight");
+  require_defined("linear", x, "x");
+  require_defined("linear", weight, "weight");
   Tensor y = Tensor::empty({x.rank() == 2 ? x.dim(0) : 0, weight.rank() == 2 ? weight.dim(0) : 0},
                            DType::f32, x.device());
   dense(x, weight, bias, act, y, false, "linear");
@@ -186,7 +189,7 @@ Tensor GcnConv::forward(const Csr& normalized, const Tensor& x, Activation act) 
   const Tensor h = linear(x, weight);
   MessagePassing mp;
   mp.message = normalized.weighted() ? MessageKind::edge_weight : MessageKind::copy;
-  mp.aggregate = MpAggregation::sum;
+  mp.aggregate = Aggregation::sum;
   mp.update = Update{0.0f, 1.0f, act, bias};
   return message_passing(normalized, h, mp);
 }
@@ -211,7 +214,7 @@ SageConv SageConv::load(const std::string& dir, Device device) {
 Tensor SageConv::forward(const Csr& graph, const Tensor& x, Activation act) const {
   check_square(graph, "SageConv");
   MessagePassing mp;
-  mp.aggregate = MpAggregation::mean;
+  mp.aggregate = Aggregation::mean;
   const Tensor mean = message_passing(graph, x, mp);
   Tensor y = linear(mean, lin_l_weight, lin_l_bias);
   dense(x, lin_r_weight, {}, act, y, true, "SageConv");
@@ -246,7 +249,7 @@ GinConv GinConv::load(const std::string& dir, Device device) {
 Tensor GinConv::forward(const Csr& graph, const Tensor& x, Activation act) const {
   check_square(graph, "GinConv");
   MessagePassing mp;
-  mp.aggregate = MpAggregation::sum;
+  mp.aggregate = Aggregation::sum;
   mp.update = Update{1.0f + eps, 1.0f, Activation::none, {}};
   const Tensor a = message_passing(graph, x, mp);
   return linear(linear(a, w1, b1, Activation::relu), w2, b2, act);
@@ -292,15 +295,15 @@ Tensor GatConv::forward(const Csr& graph, const Tensor& x, Activation act) const
   }
   const Tensor h = linear(x, weight);
   const Device dev = h.device();
-  mp_check_csr(graph, dev, op);
+  check_csr(op, graph, dev);
   if (graph.num_rows != h.dim(0)) {
     throw Error(ErrorCode::shape_mismatch, fmt::format("{}: x has {} rows for a graph of {} nodes",
                                                        op, h.dim(0), graph.num_rows));
   }
-  mp_require_f32(att_src, {heads * channels}, dev, op, "att_src");
-  mp_require_f32(att_dst, {heads * channels}, dev, op, "att_dst");
+  require_f32(op, att_src, {heads * channels}, dev, "att_src");
+  require_f32(op, att_dst, {heads * channels}, dev, "att_dst");
   const std::int64_t out_w = concat ? heads * channels : channels;
-  if (bias.defined()) mp_require_f32(bias, {out_w}, dev, op, "bias");
+  if (bias.defined()) require_f32(op, bias, {out_w}, dev, "bias");
   const std::int64_t n = graph.num_rows;
   Tensor s_src = Tensor::empty({n, heads}, DType::f32, dev);
   Tensor s_dst = Tensor::empty({n, heads}, DType::f32, dev);
@@ -330,7 +333,7 @@ Tensor GatConv::forward(const Csr& graph, const Tensor& x, Activation act) const
   ga.channels = channels;
   ga.negative_slope = negative_slope;
   ga.concat = concat;
-  ga.act = static_cast<kernels::MpAct>(static_cast<int>(act));
+  ga.act = to_kernel(act, op);
   be.gat_aggregate(dev.index, ga);
   return y;
 }

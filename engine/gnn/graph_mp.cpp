@@ -5,39 +5,13 @@
 
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "backend.hpp"
-#include "gnn/checks.hpp"
+#include "checks.hpp"
+#include "kernel_enums.hpp"
 
 namespace mpe {
-
-namespace detail {
-void mp_check_csr(const Csr& g, const Device& dev, const char* op) {
-  mp_require_defined(g.row_offsets, op, "graph.row_offsets");
-  mp_require_defined(g.col_indices, op, "graph.col_indices");
-  mp_require_dtype(g.row_offsets, DType::i64, op, "graph.row_offsets");
-  mp_require_dtype(g.col_indices, DType::i32, op, "graph.col_indices");
-  mp_require_shape(g.row_offsets, {g.num_rows + 1}, op, "graph.row_offsets");
-  if (g.col_indices.rank() != 1) {
-    throw Error(ErrorCode::invalid_graph, fmt::format("{}: graph.col_indices must be 1-D, got {}",
-                                                      op, shape_str(g.col_indices.shape())));
-  }
-  mp_require_device(g.row_offsets, dev, op, "graph.row_offsets");
-  mp_require_device(g.col_indices, dev, op, "graph.col_indices");
-  if (g.weights.defined()) {
-    mp_require_dtype(g.weights, DType::f32, op, "graph.weights");
-    mp_require_shape(g.weights, g.col_indices.shape(), op, "graph.weights");
-    mp_require_device(g.weights, dev, op, "graph.weights");
-  }
-  if (dev.kind == DeviceKind::cpu) {
-    const std::int64_t* off = g.row_offsets.data<std::int64_t>();
-    if (off[0] != 0 || off[g.num_rows] != g.col_indices.numel()) {
-      throw Error(ErrorCode::invalid_graph,
-                  fmt::format("{}: row_offsets must run from 0 to nnz = {}, got {} .. {}", op,
-                              g.col_indices.numel(), off[0], off[g.num_rows]));
-    }
-  }
-}
-}  // namespace detail
 
 namespace {
 using namespace detail;
@@ -72,7 +46,7 @@ bool uses_types(MessageKind m) {
 
 // x of the fused layer: float32, bfloat16 or float16 features.
 void check_x_any(const Csr& g, const Tensor& x, const char* op) {
-  mp_require_defined(x, op, "x");
+  require_defined(op, x, "x");
   if (x.dtype() != DType::f32 && x.dtype() != DType::bf16 && x.dtype() != DType::f16) {
     throw Error(ErrorCode::dtype_mismatch,
                 fmt::format("{}: x must be float32, bfloat16 or float16, got {}", op,
@@ -84,17 +58,9 @@ void check_x_any(const Csr& g, const Tensor& x, const char* op) {
   }
 }
 
-kernels::MpStorage storage_of(DType t) {
-  switch (t) {
-    case DType::bf16: return kernels::MpStorage::bf16;
-    case DType::f16: return kernels::MpStorage::f16;
-    default: return kernels::MpStorage::f32;
-  }
-}
-
 void check_x(const Csr& g, const Tensor& x, const char* op) {
-  mp_require_defined(x, op, "x");
-  mp_require_dtype(x, DType::f32, op, "x");
+  require_defined(op, x, "x");
+  require_dtype(op, x, DType::f32, "x");
   if (x.rank() != 2 || x.dim(0) != g.num_cols) {
     throw Error(ErrorCode::shape_mismatch, fmt::format("{}: x must be [num_cols = {}, F], got {}",
                                                        op, g.num_cols, shape_str(x.shape())));
@@ -111,13 +77,13 @@ void check_square(const Csr& g, const char* op, const char* why) {
 }  // namespace
 
 const char* message_kind_name(MessageKind m) noexcept { return name_of(m, kMessageNames, 4); }
-const char* mp_aggregation_name(MpAggregation a) noexcept { return name_of(a, kAggNames, 5); }
+const char* aggregation_name(Aggregation a) noexcept { return name_of(a, kAggNames, 5); }
 const char* activation_name(Activation a) noexcept { return name_of(a, kActNames, 4); }
 MessageKind parse_message_kind(const std::string& name) {
   return parse_name<MessageKind>(name, kMessageNames, "message kind");
 }
-MpAggregation parse_mp_aggregation(const std::string& name) {
-  return parse_name<MpAggregation>(name, kAggNames, "aggregation");
+Aggregation parse_aggregation(const std::string& name) {
+  return parse_name<Aggregation>(name, kAggNames, "aggregation");
 }
 Activation parse_activation(const std::string& name) {
   return parse_name<Activation>(name, kActNames, "activation");
@@ -128,12 +94,12 @@ void message_passing(const Csr& graph, const Tensor& x, const MessagePassing& la
   constexpr const char* op = "message_passing";
   check_x_any(graph, x, op);
   const Device dev = x.device();
-  mp_check_csr(graph, dev, op);
+  check_csr(op, graph, dev);
   const std::int64_t width = x.dim(1);
-  mp_require_defined(y, op, "y");
-  mp_require_dtype(y, x.dtype(), op, "y (the dtype of x)");
-  mp_require_shape(y, {graph.num_rows, width}, op, "y");
-  mp_require_device(y, dev, op, "y");
+  require_defined(op, y, "y");
+  require_dtype(op, y, x.dtype(), "y (the dtype of x)");
+  require_shape(op, y, {graph.num_rows, width}, "y");
+  require_device(op, y, dev, "y");
   if (uses_edge_weights(layer.message) && !graph.weighted()) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("{}: message '{}' needs edge weights but the graph has none", op,
@@ -141,13 +107,13 @@ void message_passing(const Csr& graph, const Tensor& x, const MessagePassing& la
   }
   kernels::GraphMpArgs args;
   if (uses_types(layer.message)) {
-    mp_require_defined(types.types, op, "types.types");
-    mp_require_dtype(types.types, DType::i32, op, "types.types");
-    mp_require_shape(types.types, graph.col_indices.shape(), op, "types.types");
-    mp_require_device(types.types, dev, op, "types.types");
-    mp_require_defined(types.weights, op, "types.weights");
-    mp_require_dtype(types.weights, DType::f32, op, "types.weights");
-    mp_require_device(types.weights, dev, op, "types.weights");
+    require_defined(op, types.types, "types.types");
+    require_dtype(op, types.types, DType::i32, "types.types");
+    require_shape(op, types.types, graph.col_indices.shape(), "types.types");
+    require_device(op, types.types, dev, "types.types");
+    require_defined(op, types.weights, "types.weights");
+    require_dtype(op, types.weights, DType::f32, "types.weights");
+    require_device(op, types.weights, dev, "types.weights");
     const Tensor& tw = types.weights;
     if (!(tw.rank() == 1 || (tw.rank() == 2 && tw.dim(1) == width))) {
       throw Error(
@@ -170,12 +136,9 @@ void message_passing(const Csr& graph, const Tensor& x, const MessagePassing& la
   }
   const Update& u = layer.update;
   if (u.self_scale != 0.0f) check_square(graph, op, "an update that reads x_i");
-  if (u.bias.defined()) mp_require_f32(u.bias, {width}, dev, op, "update.bias");
-  if (static_cast<int>(layer.aggregate) < 0 || static_cast<int>(layer.aggregate) > 4 ||
-      static_cast<int>(u.activation) < 0 || static_cast<int>(u.activation) > 3) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("{}: unknown aggregation or activation", op));
-  }
+  if (u.bias.defined()) require_f32(op, u.bias, {width}, dev, "update.bias");
+  args.agg = to_kernel(layer.aggregate, op);
+  args.act = to_kernel(u.activation, op);
   args.row_offsets = graph.row_offsets.data<std::int64_t>();
   args.col_indices = graph.col_indices.data<std::int32_t>();
   args.weights = uses_edge_weights(layer.message) ? graph.weights.data<float>() : nullptr;
@@ -183,11 +146,9 @@ void message_passing(const Csr& graph, const Tensor& x, const MessagePassing& la
   args.self = u.self_scale != 0.0f ? x.raw() : nullptr;
   args.bias = u.bias.defined() ? u.bias.data<float>() : nullptr;
   args.y = y.raw();
-  args.storage = storage_of(x.dtype());
+  args.storage = detail::storage_of(x.dtype());
   args.rows = graph.num_rows;
   args.width = width;
-  args.agg = static_cast<kernels::MpAgg>(static_cast<int>(layer.aggregate));
-  args.act = static_cast<kernels::MpAct>(static_cast<int>(u.activation));
   args.self_scale = u.self_scale;
   args.agg_scale = u.agg_scale;
   if (args.y != nullptr && args.y == x.raw()) {
@@ -207,16 +168,16 @@ Tensor message_passing(const Csr& graph, const Tensor& x, const MessagePassing& 
 }
 
 Tensor message_passing(const Csr& graph, const Tensor& x, const MessageFn& message,
-                       MpAggregation aggregate, const UpdateFn& update) {
+                       Aggregation aggregate, const UpdateFn& update) {
   constexpr const char* op = "message_passing (user functors)";
   check_x(graph, x, op);
   if (!x.is_cpu()) {
     throw Error(ErrorCode::not_supported,
                 fmt::format("{}: user functors run on the CPU; x is on {}", op, x.device().str()));
   }
-  mp_check_csr(graph, x.device(), op);
+  check_csr(op, graph, x.device());
   const std::int64_t width = x.dim(1);
-  const auto agg = static_cast<kernels::MpAgg>(static_cast<int>(aggregate));
+  const kernels::MpAgg agg = to_kernel(aggregate, op);
   const std::int64_t* off = graph.row_offsets.data<std::int64_t>();
   const std::int32_t* cols = graph.col_indices.data<std::int32_t>();
   const float* xv = x.data<float>();

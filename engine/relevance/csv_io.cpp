@@ -142,6 +142,22 @@ bool parse_bool(const std::string& text, const std::string& where) {
   throw Error(ErrorCode::parse_error, fmt::format("{}: universal '{}' is not true/false", where, t));
 }
 
+// Calls f(where, at) for every data row of a CSV file (rows[0] is the header): `where` is
+// "path:line", at(k) the text of column k ("" for a column the file lacks, k < 0). A row whose
+// field count differs from the header's is a parse error.
+template <class F>
+void for_each_record(const std::vector<CsvRow>& rows, const std::string& path, const F& f) {
+  for (std::size_t r = 1; r < rows.size(); ++r) {
+    const CsvRow& row = rows[r];
+    const std::string where = fmt::format("{}:{}", path, row.line);
+    if (row.fields.size() != rows[0].fields.size())
+      throw Error(ErrorCode::parse_error, fmt::format("{}: {} fields, the header has {}", where,
+                                                      row.fields.size(), rows[0].fields.size()));
+    const auto at = [&](int k) { return k < 0 ? std::string() : row.fields[std::size_t(k)]; };
+    f(where, at);
+  }
+}
+
 struct NodeFile {
   std::vector<Node> nodes;
   std::vector<std::string> where;
@@ -161,13 +177,7 @@ NodeFile read_nodes(const std::string& path) {
                 fmt::format("{}:1: header needs columns 'id' and 'type' (got {} columns)", path,
                             rows[0].fields.size()));
   NodeFile f;
-  for (std::size_t r = 1; r < rows.size(); ++r) {
-    const CsvRow& row = rows[r];
-    const std::string where = fmt::format("{}:{}", path, row.line);
-    if (row.fields.size() != rows[0].fields.size())
-      throw Error(ErrorCode::parse_error, fmt::format("{}: {} fields, the header has {}", where,
-                                                      row.fields.size(), rows[0].fields.size()));
-    auto at = [&](int k) { return k < 0 ? std::string() : row.fields[std::size_t(k)]; };
+  for_each_record(rows, path, [&](const std::string& where, const auto& at) {
     Node n;
     n.id = trim(at(id));
     n.type = trim(at(type));
@@ -186,7 +196,7 @@ NodeFile read_nodes(const std::string& path) {
     n.type_weights = detail::parse_type_weights(at(tw), where);
     f.nodes.push_back(std::move(n));
     f.where.push_back(where);
-  }
+  });
   return f;
 }
 
@@ -206,13 +216,7 @@ EdgeFile read_edges(const std::string& path) {
     throw Error(ErrorCode::parse_error,
                 fmt::format("{}:1: header needs columns 'source', 'target' and 'type'", path));
   EdgeFile f;
-  for (std::size_t r = 1; r < rows.size(); ++r) {
-    const CsvRow& row = rows[r];
-    const std::string where = fmt::format("{}:{}", path, row.line);
-    if (row.fields.size() != rows[0].fields.size())
-      throw Error(ErrorCode::parse_error, fmt::format("{}: {} fields, the header has {}", where,
-                                                      row.fields.size(), rows[0].fields.size()));
-    auto at = [&](int k) { return k < 0 ? std::string() : row.fields[std::size_t(k)]; };
+  for_each_record(rows, path, [&](const std::string& where, const auto& at) {
     Edge e;
     e.source = trim(at(src));
     e.target = trim(at(dst));
@@ -222,7 +226,7 @@ EdgeFile read_edges(const std::string& path) {
     e.success_rate = parse_unit(at(sr), e.success_rate, where, "success_rate");
     f.edges.push_back(std::move(e));
     f.where.push_back(where);
-  }
+  });
   return f;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Internals of the relevance store: the loaded graph (node columns, edges in insertion order,
 // the out-edge CSR sorted by weight), its device copies, and the Store's implementation.
+#include <cmath>
 #include <functional>
 #include <map>
 #include <memory>
@@ -81,7 +82,7 @@ struct Store::Impl {
   }
   detail::GraphData g;
   mutable std::mutex dev_mu;
-  mutable std::map<std::pair<int, int>, std::shared_ptr<const detail::DeviceGraph>> dev_cache;
+  mutable std::map<Device, std::shared_ptr<const detail::DeviceGraph>> dev_cache;
 
   void load();  // reads the whole graph from the file into g
   void invalidate_devices() {
@@ -98,6 +99,8 @@ struct Store::Impl {
 };
 
 namespace detail {
+// v is finite and in [0, 1].
+inline bool unit(float v) { return std::isfinite(v) && v >= 0.0f && v <= 1.0f; }
 // Checks shared by the store's writers; each throws Error(invalid_argument) prefixed by where.
 void check_node(const Node& n, const std::string& where);
 void check_edge_values(const Edge& e, const std::string& where);

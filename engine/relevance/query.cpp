@@ -269,7 +269,7 @@ QueryResult Store::query(const Query& query, const Device& device) const {
 
 std::shared_ptr<const detail::DeviceGraph> Store::Impl::device_graph(const Device& d) const {
   std::lock_guard<std::mutex> lock(dev_mu);
-  auto& slot = dev_cache[{int(d.kind), d.index}];
+  auto& slot = dev_cache[d];
   if (!slot) {
     auto dg = std::make_shared<detail::DeviceGraph>();
     dg->device = d;

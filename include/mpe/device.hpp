@@ -24,6 +24,10 @@ struct Device {
   std::string str() const;
   bool operator==(const Device& o) const { return kind == o.kind && index == o.index; }
   bool operator!=(const Device& o) const { return !(*this == o); }
+  /// An order (by kind, then index), so that devices can key maps of per-device caches.
+  bool operator<(const Device& o) const {
+    return kind != o.kind ? kind < o.kind : index < o.index;
+  }
 };
 
 /// Parses "cpu", "cuda", "cuda:N" or "auto" (auto resolves through default_device()).

@@ -42,6 +42,21 @@ struct Coo {
 };
 
 /// What to do with repeated (row, col) entries.
+/// AGGREGATE: how a node combines the messages of its row, feature by feature (csr_aggregate
+/// and the message-passing layer).
+enum class Aggregation {
+  sum,       ///< Σ m; an empty row gives 0
+  mean,      ///< Σ m / degree; empty gives 0
+  max,       ///< max m; empty gives 0
+  min,       ///< min m; empty gives 0
+  logsumexp  ///< log Σ exp(m), for log-probability messages; messages <= kLogZero/2 count as
+             ///< log 0, and an empty row (or one of only log-0 messages) gives kLogZero
+};
+/// "sum", "mean", "max", "min", "logsumexp".
+const char* aggregation_name(Aggregation a) noexcept;
+/// Parses an aggregation name; throws Error(invalid_argument) listing the accepted names.
+Aggregation parse_aggregation(const std::string& name);
+
 enum class Duplicates {
   keep,  ///< keep all of them (a multigraph)
   sum,   ///< merge into one entry whose weight is the sum

@@ -26,30 +26,30 @@ enum class MessageKind {
   edge_and_type_weight  ///< w_e · t[type_e] ⊙ x[j]
 };
 
-/// AGGREGATE: how a node combines its messages, feature by feature.
-enum class MpAggregation {
-  sum,       ///< Σ m; an empty neighbourhood gives 0
-  mean,      ///< Σ m / degree; empty gives 0
-  max,       ///< max m; empty gives 0
-  min,       ///< min m; empty gives 0
-  logsumexp  ///< log Σ exp(m), for log-probability messages; messages <= kLogZero/2 count as
-             ///< log 0, and an empty row (or one of only log-0 messages) gives kLogZero
-};
+/// Deprecated: the aggregation enum of the message-passing layer is mpe::Aggregation
+/// (graph.hpp), the one csr_aggregate takes too.
+using MpAggregation [[deprecated("use mpe::Aggregation")]] = Aggregation;
 
 /// Elementwise activation.
 enum class Activation { none, relu, sigmoid, tanh };
 
 /// "copy", "edge_weight", "type_weight", "edge_and_type_weight".
 const char* message_kind_name(MessageKind m) noexcept;
-/// "sum", "mean", "max", "min", "logsumexp".
-const char* mp_aggregation_name(MpAggregation a) noexcept;
+/// Deprecated: aggregation_name (graph.hpp).
+[[deprecated("use mpe::aggregation_name")]] inline const char* mp_aggregation_name(
+    Aggregation a) noexcept {
+  return aggregation_name(a);
+}
 /// "none", "relu", "sigmoid", "tanh".
 const char* activation_name(Activation a) noexcept;
 /// The parsers below throw Error(invalid_argument) listing the accepted names.
 /// Parses a message kind name.
 MessageKind parse_message_kind(const std::string& name);
-/// Parses an aggregation name.
-MpAggregation parse_mp_aggregation(const std::string& name);
+/// Deprecated: parse_aggregation (graph.hpp).
+[[deprecated("use mpe::parse_aggregation")]] inline Aggregation parse_mp_aggregation(
+    const std::string& name) {
+  return parse_aggregation(name);
+}
 /// Parses an activation name.
 Activation parse_activation(const std::string& name);
 
@@ -78,7 +78,7 @@ struct EdgeTypes {
 /// One message-passing layer: MESSAGE, AGGREGATE and UPDATE picked from the built-ins.
 struct MessagePassing {
   MessageKind message = MessageKind::copy;       ///< MESSAGE
-  MpAggregation aggregate = MpAggregation::sum;  ///< AGGREGATE
+  Aggregation aggregate = Aggregation::sum;  ///< AGGREGATE
   Update update = Update::replace();             ///< UPDATE
 };
 
@@ -110,6 +110,6 @@ using UpdateFn =
 /// Error(not_supported)). An empty `message` means copy; an empty `update` means replace.
 /// x_dst is nullptr for a non-square graph. Runs on one thread, in row and edge order.
 Tensor message_passing(const Csr& graph, const Tensor& x, const MessageFn& message,
-                       MpAggregation aggregate, const UpdateFn& update = {});
+                       Aggregation aggregate, const UpdateFn& update = {});
 
 }  // namespace mpe

@@ -27,26 +27,15 @@ void lse_contract(const Tensor& M, const Tensor& x, Tensor& y);
 /// As above, allocating y on the inputs' device.
 Tensor lse_contract(const Tensor& M, const Tensor& x);
 
-/// How csr_aggregate combines a row's messages.
-enum class Aggregation {
-  sum,   ///< Σ w_e x[col_e]; empty row gives 0
-  mean,  ///< (Σ w_e x[col_e]) / degree; empty row gives 0
-  max,   ///< max_e w_e x[col_e]; empty row gives 0
-  min    ///< min_e w_e x[col_e]; empty row gives 0
-};
-/// "sum", "mean", "max" or "min".
-const char* aggregation_name(Aggregation a) noexcept;
-/// Parses an aggregation name; throws Error(invalid_argument) for anything else.
-Aggregation parse_aggregation(const std::string& name);
-
 /// CSR aggregation (SpMM-like message passing, pull direction):
 ///
 ///     y[i, :] = AGG_{e in row i} w_e * x[col_e, :]
 ///
-/// with w_e = 1 when the CSR is unweighted. x is float32 [num_cols, F]; y is float32
-/// [num_rows, F] and is overwritten. Each output element is reduced in edge order by one
-/// thread (no atomics), so results are bit-reproducible run to run. Empty rows give 0 for
-/// every aggregation. The CSR must live on the same device as x and y and be valid (see
+/// with w_e = 1 when the CSR is unweighted (AGG any Aggregation). x is float32 [num_cols, F];
+/// y is float32 [num_rows, F] and is overwritten. This is the message-passing layer
+/// (graph_mp.hpp) with an edge-weight message and a plain update, run by the same kernels.
+/// Each output element is reduced in edge order by one owner (no atomics), so results are
+/// bit-reproducible run to run. Empty rows give 0 (kLogZero for logsumexp). The CSR must live on the same device as x and y and be valid (see
 /// validate(); csr_from_coo and the readers only produce valid ones): column indices are not
 /// re-checked here, for speed.
 void csr_aggregate(const Csr& graph, const Tensor& x, Aggregation agg, Tensor& y);

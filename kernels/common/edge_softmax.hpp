@@ -23,11 +23,6 @@ MPE_HD EdgeSoftmax edge_softmax_push(EdgeSoftmax st, float score) {
   return mp_step(MpAgg::logsumexp, st, score);
 }
 
-// Combines two partial states of the same row.
-MPE_HD EdgeSoftmax edge_softmax_merge(EdgeSoftmax x, EdgeSoftmax y) {
-  return mp_merge(MpAgg::logsumexp, x, y);
-}
-
 // The softmax weight of an entry with `score` once every score of the row is pushed (only
 // called for rows with s > 0).
 MPE_HD float edge_softmax_weight(EdgeSoftmax st, float score) {

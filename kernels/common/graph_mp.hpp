@@ -4,42 +4,15 @@
 #include <cmath>
 #include <cstdint>
 
-#include "common/half_types.hpp"
+#include "common/storage.hpp"
 #include "common/hd.hpp"
 #include "common/logspace.hpp"
 
 namespace mpe::kernels {
 
-// Same order as mpe::MpAggregation.
+// mpe::Aggregation and mpe::Activation map onto these in engine/kernel_enums.hpp.
 enum class MpAgg : int { sum = 0, mean = 1, max = 2, min = 3, logsumexp = 4 };
-// Same order as mpe::Activation.
 enum class MpAct : int { none = 0, relu = 1, sigmoid = 2, tanh = 3 };
-
-// How features x (and the self term) and outputs y are stored: float32, or 16-bit bfloat16 /
-// IEEE half read into and written from float32 arithmetic.
-enum class MpStorage : int { f32 = 0, bf16 = 1, f16 = 2 };
-
-// Element type, load and store of each storage.
-template <MpStorage S>
-struct MpFeat;
-template <>
-struct MpFeat<MpStorage::f32> {
-  using T = float;
-  static MPE_HD float load(float v) { return v; }
-  static MPE_HD float store(float v) { return v; }
-};
-template <>
-struct MpFeat<MpStorage::bf16> {
-  using T = std::uint16_t;
-  static MPE_HD float load(std::uint16_t v) { return bf16_bits_to_f32(v); }
-  static MPE_HD std::uint16_t store(float v) { return f32_to_bf16_bits(v); }
-};
-template <>
-struct MpFeat<MpStorage::f16> {
-  using T = std::uint16_t;
-  static MPE_HD float load(std::uint16_t v) { return f16_bits_to_f32(v); }
-  static MPE_HD std::uint16_t store(float v) { return f32_to_f16_bits(v); }
-};
 
 // Running state of one output element: `a` is the sum / max / min, or the running maximum of
 // a log-sum-exp whose max-shifted sum of exponentials is `s`.

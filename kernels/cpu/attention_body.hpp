@@ -21,7 +21,7 @@
 
 #include "attention.hpp"
 #include "common/attention_math.hpp"
-#include "common/half_types.hpp"
+#include "common/storage.hpp"
 #include "common/logspace.hpp"
 
 namespace mpe::kernels {
@@ -94,34 +94,38 @@ inline void pv_tile(const float* __restrict p, const float* __restrict vb, std::
 
 // dst[e] = mul · x[off + e] for e < n, converting 16-bit storage to float32 on the way
 // (one switch per row; the loops are plain so the float32 one still vectorises).
-inline void load_row(AttnStore st, const float* f, const std::uint16_t* h, std::int64_t off,
-                     std::int64_t n, float mul, float* __restrict dst) {
+template <Storage S>
+inline void load_row_as(const void* x, std::int64_t off, std::int64_t n, float mul,
+                        float* __restrict dst) {
+  using Tr = StorageTraits<S>;
+  const auto* p = static_cast<const typename Tr::T*>(x) + off;
+  for (std::int64_t e = 0; e < n; ++e) dst[e] = Tr::load(p[e]) * mul;
+}
+
+inline void load_row(Storage st, const void* x, std::int64_t off, std::int64_t n, float mul,
+                     float* __restrict dst) {
   switch (st) {
-    case AttnStore::f32:
-      for (std::int64_t e = 0; e < n; ++e) dst[e] = f[off + e] * mul;
-      break;
-    case AttnStore::bf16:
-      for (std::int64_t e = 0; e < n; ++e) dst[e] = bf16_bits_to_f32(h[off + e]) * mul;
-      break;
-    case AttnStore::f16:
-      for (std::int64_t e = 0; e < n; ++e) dst[e] = f16_bits_to_f32(h[off + e]) * mul;
-      break;
+    case Storage::f32: return load_row_as<Storage::f32>(x, off, n, mul, dst);
+    case Storage::bf16: return load_row_as<Storage::bf16>(x, off, n, mul, dst);
+    case Storage::f16: return load_row_as<Storage::f16>(x, off, n, mul, dst);
   }
 }
 
 // out[off + e] = src[e] · mul for e < n, rounded to the output's storage.
+template <Storage S>
+inline void store_row_as(void* out, std::int64_t off, std::int64_t n,
+                         const float* __restrict src, float mul) {
+  using Tr = StorageTraits<S>;
+  auto* p = static_cast<typename Tr::T*>(out) + off;
+  for (std::int64_t e = 0; e < n; ++e) p[e] = Tr::store(src[e] * mul);
+}
+
 inline void store_row(const AttentionArgs& a, std::int64_t off, std::int64_t n,
                       const float* __restrict src, float mul) {
   switch (a.store) {
-    case AttnStore::f32:
-      for (std::int64_t e = 0; e < n; ++e) a.out[off + e] = src[e] * mul;
-      break;
-    case AttnStore::bf16:
-      for (std::int64_t e = 0; e < n; ++e) a.out16[off + e] = f32_to_bf16_bits(src[e] * mul);
-      break;
-    case AttnStore::f16:
-      for (std::int64_t e = 0; e < n; ++e) a.out16[off + e] = f32_to_f16_bits(src[e] * mul);
-      break;
+    case Storage::f32: return store_row_as<Storage::f32>(a.out, off, n, src, mul);
+    case Storage::bf16: return store_row_as<Storage::bf16>(a.out, off, n, src, mul);
+    case Storage::f16: return store_row_as<Storage::f16>(a.out, off, n, src, mul);
   }
 }
 
@@ -158,12 +162,12 @@ inline void pack_block(const AttentionArgs& a, std::int64_t bkv, std::int64_t kb
   // Each key row is loaded (converted from 16-bit storage) into the first V row slot, which
   // is rewritten below, then transposed into kt.
   for (int c = 0; c < jn; ++c) {
-    load_row(a.store, a.k, a.k16, base + c * D, D, 1.0f, vb);
+    load_row(a.store, a.k, base + c * D, D, 1.0f, vb);
     for (std::int64_t d = 0; d < D; ++d) kt[d * kKeys + c] = vb[d];
   }
   for (int c = 0; c < kKeys; ++c) {
     float* vr = vb + c * Dp;
-    if (c < jn) load_row(a.store, a.v, a.v16, base + c * D, D, 1.0f, vr);
+    if (c < jn) load_row(a.store, a.v, base + c * D, D, 1.0f, vr);
     std::fill(vr + (c < jn ? D : 0), vr + Dp, 0.0f);
   }
 }
@@ -184,7 +188,7 @@ inline void run_task(const AttentionArgs& a, std::int64_t task, int rows, const 
   const float* head_packed = packed + (b * a.kv_heads + kvh) * k_blocks * block_floats;
   const std::int32_t* mask = a.key_mask ? a.key_mask + b * Nk : nullptr;
 
-  load_row(a.store, a.q, a.q16, q_off, nr * D, a.scale, w.qs.data());
+  load_row(a.store, a.q, q_off, nr * D, a.scale, w.qs.data());
   std::fill(w.o.begin(), w.o.end(), 0.0f);
   for (int r = 0; r < kRows; ++r) {
     w.m[r] = kAttnNoScore;

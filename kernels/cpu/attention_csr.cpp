@@ -8,7 +8,7 @@
 #include "attention.hpp"
 #include "common/attention_math.hpp"
 #include "common/edge_softmax.hpp"
-#include "common/half_types.hpp"
+#include "common/storage.hpp"
 
 namespace mpe::kernels {
 
@@ -16,20 +16,32 @@ namespace {
 // Work below which one thread does the whole call.
 constexpr double kParallelWork = 1 << 18;
 
-float load(const AttentionArgs& a, const float* f, const std::uint16_t* h, std::int64_t i) {
+template <Storage S>
+float load_as(const void* x, std::int64_t i) {
+  using Tr = StorageTraits<S>;
+  return Tr::load(static_cast<const typename Tr::T*>(x)[i]);
+}
+
+float load(const AttentionArgs& a, const void* x, std::int64_t i) {
   switch (a.store) {
-    case AttnStore::bf16: return bf16_bits_to_f32(h[i]);
-    case AttnStore::f16: return f16_bits_to_f32(h[i]);
-    case AttnStore::f32: break;
+    case Storage::f32: return load_as<Storage::f32>(x, i);
+    case Storage::bf16: return load_as<Storage::bf16>(x, i);
+    case Storage::f16: return load_as<Storage::f16>(x, i);
   }
-  return f[i];
+  return 0.0f;
+}
+
+template <Storage S>
+void store_as(void* out, std::int64_t i, float x) {
+  using Tr = StorageTraits<S>;
+  static_cast<typename Tr::T*>(out)[i] = Tr::store(x);
 }
 
 void store(const AttentionArgs& a, std::int64_t i, float x) {
   switch (a.store) {
-    case AttnStore::f32: a.out[i] = x; break;
-    case AttnStore::bf16: a.out16[i] = f32_to_bf16_bits(x); break;
-    case AttnStore::f16: a.out16[i] = f32_to_f16_bits(x); break;
+    case Storage::f32: return store_as<Storage::f32>(a.out, i, x);
+    case Storage::bf16: return store_as<Storage::bf16>(a.out, i, x);
+    case Storage::f16: return store_as<Storage::f16>(a.out, i, x);
   }
 }
 }  // namespace
@@ -51,14 +63,14 @@ void attention_csr_cpu(const AttentionArgs& a) {
       const std::int64_t b = bh / a.q_heads, h = bh % a.q_heads;
       const std::int64_t kv_base = (b * a.kv_heads + h / group) * Nk * D;
       const std::int64_t begin = a.row_offsets[i], end = a.row_offsets[i + 1];
-      for (std::int64_t d = 0; d < D; ++d) q[d] = load(a, a.q, a.q16, t * D + d) * a.scale;
+      for (std::int64_t d = 0; d < D; ++d) q[d] = load(a, a.q, t * D + d) * a.scale;
       score.resize(static_cast<std::size_t>(end - begin));
       EdgeSoftmax st = edge_softmax_init();
       for (std::int64_t e = begin; e < end; ++e) {
         const std::int64_t j = a.col_indices[e];
         if (a.causal && !attn_causal_visible(i, j, diag)) continue;
         float s = 0.0f;
-        for (std::int64_t d = 0; d < D; ++d) s += q[d] * load(a, a.k, a.k16, kv_base + j * D + d);
+        for (std::int64_t d = 0; d < D; ++d) s += q[d] * load(a, a.k, kv_base + j * D + d);
         score[e - begin] = s;
         st = edge_softmax_push(st, s);
       }
@@ -68,7 +80,7 @@ void attention_csr_cpu(const AttentionArgs& a) {
           const std::int64_t j = a.col_indices[e];
           if (a.causal && !attn_causal_visible(i, j, diag)) continue;
           const float w = edge_softmax_weight(st, score[e - begin]);
-          for (std::int64_t d = 0; d < D; ++d) kv[d] = load(a, a.v, a.v16, kv_base + j * D + d);
+          for (std::int64_t d = 0; d < D; ++d) kv[d] = load(a, a.v, kv_base + j * D + d);
           for (std::int64_t d = 0; d < D; ++d) o[d] += w * kv[d];
         }
       }

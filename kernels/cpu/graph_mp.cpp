@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <vector>
 
-#include "aif_plan.hpp"  // cpu_vector_level()
 #include "common/edge_softmax.hpp"
+#include "cpu/cpu_level.hpp"
 #include "cpu/graph_mp_body.hpp"
 
-#if MPE_CPU_LEVELS
+#if MPE_CPU_V3
 namespace mpe::kernels_x86_64_v3 {
 void graph_mp_cpu_level(const void* args);
 }
@@ -19,8 +19,8 @@ namespace mpe::kernels {
 using graph_mp_detail::kParallelWork;
 
 void graph_mp_cpu(const GraphMpArgs& a) {
-#if MPE_CPU_LEVELS
-  if (cpu_vector_level() == 3) return kernels_x86_64_v3::graph_mp_cpu_level(&a);
+#if MPE_CPU_V3
+  if (cpu_level(kCpuWidestBuilt) == 3) return kernels_x86_64_v3::graph_mp_cpu_level(&a);
 #endif
   graph_mp_cpu_body(a);
 }

@@ -1,7 +1,7 @@
 #pragma once
 // The CPU body of graph_mp, included by kernels/cpu/graph_mp.cpp (baseline build) and by
 // kernels/cpu/isa/graph_mp_x86_64_v3.cpp (AVX2 and FMA, with `kernels` renamed), which the
-// baseline build calls when the CPU has that level (kernels::cpu_vector_level()).
+// baseline build calls when cpu_level() (kernels/cpu/cpu_level.hpp) picks that level.
 #include <vector>
 
 #include "graph_mp.hpp"
@@ -15,11 +15,11 @@ constexpr std::int64_t kParallelWork = std::int64_t(1) << 17;
 // Accumulators live in two plain float arrays (the aggregate or running max, and the log-sum-exp
 // sums) so that the feature loops vectorise; the per-element rules are mp_step / mp_finish.
 // `out` is a float row buffer used as y's row when y is not float32.
-template <MpAgg K, bool kTypeVec, MpStorage S>
+template <MpAgg K, bool kTypeVec, Storage S>
 void mp_row(const GraphMpArgs& a, std::int64_t i, float* acc, float* sums, float* out) {
-  using Feat = MpFeat<S>;
+  using Feat = StorageTraits<S>;
   using T = typename Feat::T;
-  constexpr bool kF32 = S == MpStorage::f32;
+  constexpr bool kF32 = S == Storage::f32;
   constexpr bool kLse = K == MpAgg::logsumexp;
   const std::int64_t begin = a.row_offsets[i];
   const std::int64_t end = a.row_offsets[i + 1];
@@ -79,14 +79,14 @@ void mp_row(const GraphMpArgs& a, std::int64_t i, float* acc, float* sums, float
   }
 }
 
-template <MpAgg K, bool kTypeVec, MpStorage S>
+template <MpAgg K, bool kTypeVec, Storage S>
 void mp_rows(const GraphMpArgs& a) {
   const std::int64_t nnz = a.row_offsets[a.rows];
 #pragma omp parallel if ((nnz + a.rows) * a.width > kParallelWork)
   {
     std::vector<float> acc(static_cast<std::size_t>(a.width));
     std::vector<float> sums(K == MpAgg::logsumexp ? static_cast<std::size_t>(a.width) : 0);
-    std::vector<float> out(S == MpStorage::f32 ? 0 : static_cast<std::size_t>(a.width));
+    std::vector<float> out(S == Storage::f32 ? 0 : static_cast<std::size_t>(a.width));
 #pragma omp for schedule(dynamic, 64)
     for (std::int64_t i = 0; i < a.rows; ++i) {
       mp_row<K, kTypeVec, S>(a, i, acc.data(), sums.data(), out.data());
@@ -94,7 +94,7 @@ void mp_rows(const GraphMpArgs& a) {
   }
 }
 
-template <MpAgg K, MpStorage S>
+template <MpAgg K, Storage S>
 void mp_typed(const GraphMpArgs& a) {
   if (a.edge_types && a.type_width != 1) {
     mp_rows<K, true, S>(a);
@@ -106,9 +106,9 @@ void mp_typed(const GraphMpArgs& a) {
 template <MpAgg K>
 void mp_all(const GraphMpArgs& a) {
   switch (a.storage) {
-    case MpStorage::bf16: mp_typed<K, MpStorage::bf16>(a); break;
-    case MpStorage::f16: mp_typed<K, MpStorage::f16>(a); break;
-    default: mp_typed<K, MpStorage::f32>(a);
+    case Storage::bf16: mp_typed<K, Storage::bf16>(a); break;
+    case Storage::f16: mp_typed<K, Storage::f16>(a); break;
+    default: mp_typed<K, Storage::f32>(a);
   }
 }
 }  // namespace graph_mp_detail

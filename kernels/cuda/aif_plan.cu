@@ -4,13 +4,12 @@
 #include "aif_plan.hpp"
 #include "common/aif_core.hpp"
 #include "cuda/check.hpp"
+#include "cuda/device_utils.cuh"
 
 namespace mpe::kernels {
 
 namespace {
 constexpr int kThreads = 256;  // tuning: threads per problem (block)
-
-constexpr unsigned kFullMask = 0xffffffffu;
 
 // A row walked by one warp: lanes take every 32nd entry, butterfly shuffles combine them, so
 // every lane ends with the row's result. Host bodies: see BlockExec.
@@ -26,10 +25,7 @@ struct WarpRow {
       const float v = f(k);
       m = v > m ? v : m;
     }
-    for (int off = 16; off > 0; off /= 2) {
-      const float o = __shfl_xor_sync(kFullMask, m, off);
-      m = o > m ? o : m;
-    }
+    m = cuda::warp_allreduce(m, cuda::GreaterOp{});
 #else
     (void)f;
 #endif
@@ -40,7 +36,7 @@ struct WarpRow {
     float s = 0.0f;
 #ifdef __CUDA_ARCH__
     for (std::int64_t k = lane; k < len; k += 32) s += f(k);
-    for (int off = 16; off > 0; off /= 2) s += __shfl_xor_sync(kFullMask, s, off);
+    s = cuda::warp_sum(s);
 #else
     (void)f;
 #endif
@@ -145,12 +141,8 @@ struct BlockExec {
 #ifdef __CUDA_ARCH__
     reduce[threadIdx.x] = v;
     __syncthreads();
-    for (int s = blockDim.x / 2; s > 0; s /= 2) {
-      if (static_cast<int>(threadIdx.x) < s) {
-        reduce[threadIdx.x] = fmaxf(reduce[threadIdx.x], reduce[threadIdx.x + s]);
-      }
-      __syncthreads();
-    }
+    cuda::block_tree_reduce(static_cast<int>(blockDim.x),
+                            [&](int dst, int src) { reduce[dst] = fmaxf(reduce[dst], reduce[src]); });
     const float r = reduce[0];
     __syncthreads();
     return r;

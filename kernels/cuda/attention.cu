@@ -4,18 +4,20 @@
 // into register accumulators (lane = head-dim column). The score matrix is never written out.
 // The same kernel reads and writes bfloat16 / float16 storage (converted on load, float32
 // inside) for head dims the tensor-core kernel (attention_mma.cu) does not take.
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-
 #include <algorithm>
 #include <cstdint>
 
 #include "attention.hpp"
 #include "common/attention_math.hpp"
 #include "cuda/check.hpp"
+#include "cuda/device_utils.cuh"
 
 namespace mpe::kernels {
 namespace {
+using cuda::load_elem;
+using cuda::store_elem;
+using cuda::warp_max;
+using cuda::warp_sum;
 
 constexpr int kWarps = 4;        // warps per block
 constexpr int kRowsPerWarp = 8;  // query rows per warp
@@ -34,42 +36,7 @@ struct Tile {
       sizeof(float) * (kQFloats + kKFloats + kVFloats + kPFloats);
 };
 
-__device__ __forceinline__ float warp_max(float x) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, o));
-  return x;
-}
-__device__ __forceinline__ float warp_sum(float x) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
-  return x;
-}
-
-// Element i of q, k or v (f: float32 storage, h: 16-bit storage) as float32.
-template <AttnStore ST>
-__device__ __forceinline__ float load_elem(const float* f, const std::uint16_t* h,
-                                           std::int64_t i) {
-  if constexpr (ST == AttnStore::f32) {
-    return f[i];
-  } else if constexpr (ST == AttnStore::bf16) {
-    return __bfloat162float(__ushort_as_bfloat16(h[i]));
-  } else {
-    return __half2float(__ushort_as_half(h[i]));
-  }
-}
-
-template <AttnStore ST>
-__device__ __forceinline__ void store_out(const AttentionArgs& a, std::int64_t i, float x) {
-  if constexpr (ST == AttnStore::f32) {
-    a.out[i] = x;
-  } else if constexpr (ST == AttnStore::bf16) {
-    a.out16[i] = __bfloat16_as_ushort(__float2bfloat16_rn(x));
-  } else {
-    a.out16[i] = __half_as_ushort(__float2half_rn(x));
-  }
-}
-
-template <int DMAX, int BC, AttnStore ST>
+template <int DMAX, int BC, Storage ST>
 __global__ void __launch_bounds__(kWarps * 32, 1) attention_fwd_kernel(const AttentionArgs a) {
   using T = Tile<DMAX, BC>;
   extern __shared__ float smem[];
@@ -92,7 +59,7 @@ __global__ void __launch_bounds__(kWarps * 32, 1) attention_fwd_kernel(const Att
 
   for (int e = threadIdx.x; e < kTileRows * DMAX; e += blockDim.x) {
     const int r = e / DMAX, d = e % DMAX;
-    qs[e] = (d < D && q0 + r < Nq) ? load_elem<ST>(a.q, a.q16, q_off + r * D + d) * a.scale
+    qs[e] = (d < D && q0 + r < Nq) ? load_elem<ST>(a.q, q_off + r * D + d) * a.scale
                                    : 0.0f;
   }
 
@@ -115,8 +82,8 @@ __global__ void __launch_bounds__(kWarps * 32, 1) attention_fwd_kernel(const Att
     for (int e = threadIdx.x; e < BC * DMAX; e += blockDim.x) {
       const int j = e / DMAX, d = e % DMAX;
       const bool in = d < D && kb + j < kv_end;
-      ks[j * T::kKStride + d] = in ? load_elem<ST>(a.k, a.k16, kv_off + (kb + j) * D + d) : 0.0f;
-      vs[e] = in ? load_elem<ST>(a.v, a.v16, kv_off + (kb + j) * D + d) : 0.0f;
+      ks[j * T::kKStride + d] = in ? load_elem<ST>(a.k, kv_off + (kb + j) * D + d) : 0.0f;
+      vs[e] = in ? load_elem<ST>(a.v, kv_off + (kb + j) * D + d) : 0.0f;
     }
     __syncthreads();
 
@@ -190,13 +157,13 @@ __global__ void __launch_bounds__(kWarps * 32, 1) attention_fwd_kernel(const Att
 #pragma unroll
     for (int c = 0; c < T::kDCols; ++c) {
       const int col = lane + 32 * c;
-      if (col < D) store_out<ST>(a, out_off + col, o[r][c] * inv);
+      if (col < D) store_elem<ST>(a.out, out_off + col, o[r][c] * inv);
     }
     if (a.lse && lane == 0) a.lse[bh * Nq + row] = attn_row_lse(m[r], l[r]);
   }
 }
 
-template <int DMAX, int BC, AttnStore ST>
+template <int DMAX, int BC, Storage ST>
 void launch(const AttentionArgs& a, Stream stream) {
   using T = Tile<DMAX, BC>;
   auto kernel = attention_fwd_kernel<DMAX, BC, ST>;
@@ -208,7 +175,7 @@ void launch(const AttentionArgs& a, Stream stream) {
   MPE_CUDA_CHECK_LAUNCH();
 }
 
-template <AttnStore ST>
+template <Storage ST>
 void dispatch(const AttentionArgs& a, Stream stream) {
   if (a.head_dim <= 32) return launch<32, 64, ST>(a, stream);
   if (a.head_dim <= 64) return launch<64, 64, ST>(a, stream);
@@ -221,14 +188,14 @@ void dispatch(const AttentionArgs& a, Stream stream) {
 void attention_cuda_cores(const AttentionArgs& a, Stream stream) {
   if (a.batch * a.q_heads == 0 || a.q_len == 0) return;
   switch (a.store) {
-    case AttnStore::f32: return dispatch<AttnStore::f32>(a, stream);
-    case AttnStore::bf16: return dispatch<AttnStore::bf16>(a, stream);
-    case AttnStore::f16: return dispatch<AttnStore::f16>(a, stream);
+    case Storage::f32: return dispatch<Storage::f32>(a, stream);
+    case Storage::bf16: return dispatch<Storage::bf16>(a, stream);
+    case Storage::f16: return dispatch<Storage::f16>(a, stream);
   }
 }
 
 void attention_cuda(const AttentionArgs& a, Stream stream) {
-  if (a.store != AttnStore::f32 && a.head_dim <= kAttentionMmaMaxHeadDim && !a.force_cuda_cores) {
+  if (a.store != Storage::f32 && a.head_dim <= kAttentionMmaMaxHeadDim && !a.force_cuda_cores) {
     return attention_mma_cuda(a, stream);
   }
   attention_cuda_cores(a, stream);

@@ -3,51 +3,23 @@
 // reduction of the lanes' partial dot products. The softmax is GAT's edge softmax
 // (common/edge_softmax.hpp), in its two passes: push every visible score, then recompute each
 // score and add its weight times the value row (as GAT's CUDA kernel does).
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-
 #include <cstdint>
 
 #include "attention.hpp"
 #include "common/attention_math.hpp"
 #include "common/edge_softmax.hpp"
 #include "cuda/check.hpp"
+#include "cuda/device_utils.cuh"
 
 namespace mpe::kernels {
 namespace {
+using cuda::load_elem;
+using cuda::store_elem;
+using cuda::warp_sum;
 
 constexpr int kWarps = 4;
 
-template <AttnStore ST>
-__device__ __forceinline__ float load_elem(const float* f, const std::uint16_t* h,
-                                           std::int64_t i) {
-  if constexpr (ST == AttnStore::f32) {
-    return __ldg(f + i);
-  } else if constexpr (ST == AttnStore::bf16) {
-    return __bfloat162float(__ushort_as_bfloat16(__ldg(h + i)));
-  } else {
-    return __half2float(__ushort_as_half(__ldg(h + i)));
-  }
-}
-
-template <AttnStore ST>
-__device__ __forceinline__ void store_out(const AttentionArgs& a, std::int64_t i, float x) {
-  if constexpr (ST == AttnStore::f32) {
-    a.out[i] = x;
-  } else if constexpr (ST == AttnStore::bf16) {
-    a.out16[i] = __bfloat16_as_ushort(__float2bfloat16_rn(x));
-  } else {
-    a.out16[i] = __half_as_ushort(__float2half_rn(x));
-  }
-}
-
-__device__ __forceinline__ float warp_sum(float x) {
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
-  return x;
-}
-
-template <int DMAX, AttnStore ST>
+template <int DMAX, Storage ST>
 __global__ void __launch_bounds__(kWarps * 32) attention_csr_kernel(const AttentionArgs a) {
   constexpr int kCols = DMAX / 32;
   const int lane = threadIdx.x & 31;
@@ -63,14 +35,14 @@ __global__ void __launch_bounds__(kWarps * 32) attention_csr_kernel(const Attent
 #pragma unroll
   for (int c = 0; c < kCols; ++c) {
     const int d = lane + 32 * c;
-    q[c] = d < D ? load_elem<ST>(a.q, a.q16, t * D + d) * a.scale : 0.0f;
+    q[c] = d < D ? load_elem<ST>(a.q, t * D + d) * a.scale : 0.0f;
   }
   auto score_of = [&](std::int64_t j) {
     float s = 0.0f;
 #pragma unroll
     for (int c = 0; c < kCols; ++c) {
       const int d = lane + 32 * c;
-      if (d < D) s += q[c] * load_elem<ST>(a.k, a.k16, kv_base + j * D + d);
+      if (d < D) s += q[c] * load_elem<ST>(a.k, kv_base + j * D + d);
     }
     return warp_sum(s);
   };
@@ -91,19 +63,19 @@ __global__ void __launch_bounds__(kWarps * 32) attention_csr_kernel(const Attent
 #pragma unroll
       for (int c = 0; c < kCols; ++c) {
         const int d = lane + 32 * c;
-        if (d < D) o[c] += w * load_elem<ST>(a.v, a.v16, kv_base + j * D + d);
+        if (d < D) o[c] += w * load_elem<ST>(a.v, kv_base + j * D + d);
       }
     }
   }
 #pragma unroll
   for (int c = 0; c < kCols; ++c) {
     const int d = lane + 32 * c;
-    if (d < D) store_out<ST>(a, t * D + d, o[c]);
+    if (d < D) store_elem<ST>(a.out, t * D + d, o[c]);
   }
   if (a.lse && lane == 0) a.lse[t] = edge_softmax_lse(st);
 }
 
-template <int DMAX, AttnStore ST>
+template <int DMAX, Storage ST>
 void launch(const AttentionArgs& a, Stream stream) {
   const std::int64_t rows = a.batch * a.q_heads * a.q_len;
   const std::int64_t blocks = (rows + kWarps - 1) / kWarps;
@@ -111,7 +83,7 @@ void launch(const AttentionArgs& a, Stream stream) {
   MPE_CUDA_CHECK_LAUNCH();
 }
 
-template <AttnStore ST>
+template <Storage ST>
 void dispatch(const AttentionArgs& a, Stream stream) {
   if (a.head_dim <= 32) return launch<32, ST>(a, stream);
   if (a.head_dim <= 64) return launch<64, ST>(a, stream);
@@ -124,9 +96,9 @@ void dispatch(const AttentionArgs& a, Stream stream) {
 void attention_csr_cuda(const AttentionArgs& a, Stream stream) {
   if (a.batch * a.q_heads * a.q_len == 0) return;
   switch (a.store) {
-    case AttnStore::f32: return dispatch<AttnStore::f32>(a, stream);
-    case AttnStore::bf16: return dispatch<AttnStore::bf16>(a, stream);
-    case AttnStore::f16: return dispatch<AttnStore::f16>(a, stream);
+    case Storage::f32: return dispatch<Storage::f32>(a, stream);
+    case Storage::bf16: return dispatch<Storage::bf16>(a, stream);
+    case Storage::f16: return dispatch<Storage::f16>(a, stream);
   }
 }
 

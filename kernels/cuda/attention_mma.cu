@@ -27,6 +27,7 @@
 #include "attention.hpp"
 #include "common/attention_math.hpp"
 #include "cuda/check.hpp"
+#include "cuda/device_utils.cuh"
 
 namespace mpe::kernels {
 namespace {
@@ -183,11 +184,11 @@ __global__ void __launch_bounds__(kWarps * 32) attention_mma_kernel(const Attent
   const std::int64_t D = a.head_dim, Nq = a.q_len, Nk = a.k_len;
   const std::int64_t q0 = static_cast<std::int64_t>(blockIdx.y) * kRows;
   const std::int64_t diag = Nk - Nq;
-  const std::uint16_t* k = a.k16 + (b * a.kv_heads + kvh) * Nk * D;
-  const std::uint16_t* v = a.v16 + (b * a.kv_heads + kvh) * Nk * D;
+  const std::uint16_t* k = static_cast<const std::uint16_t*>(a.k) + (b * a.kv_heads + kvh) * Nk * D;
+  const std::uint16_t* v = static_cast<const std::uint16_t*>(a.v) + (b * a.kv_heads + kvh) * Nk * D;
   const std::int32_t* mask = a.key_mask ? a.key_mask + b * Nk : nullptr;
 
-  load_tile<DP, kRows>(qs, a.q16 + (bh * Nq + q0) * D, Nq - q0, D, vec);
+  load_tile<DP, kRows>(qs, static_cast<const std::uint16_t*>(a.q) + (bh * Nq + q0) * D, Nq - q0, D, vec);
   __syncthreads();
   const int r0 = warp * 16;
   std::uint32_t qf[kKc][4];
@@ -290,8 +291,8 @@ __global__ void __launch_bounds__(kWarps * 32) attention_mma_kernel(const Attent
     float alpha[2];
 #pragma unroll
     for (int hr = 0; hr < 2; ++hr) {
-      mx[hr] = fmaxf(mx[hr], __shfl_xor_sync(0xffffffffu, mx[hr], 1));
-      mx[hr] = fmaxf(mx[hr], __shfl_xor_sync(0xffffffffu, mx[hr], 2));
+      mx[hr] = fmaxf(mx[hr], __shfl_xor_sync(cuda::kFullMask, mx[hr], 1));
+      mx[hr] = fmaxf(mx[hr], __shfl_xor_sync(cuda::kFullMask, mx[hr], 2));
       const float mn = attn_new_max(m[hr], mx[hr]);
       alpha[hr] = exp2f(m[hr] - mn);
       m[hr] = mn;
@@ -340,11 +341,11 @@ __global__ void __launch_bounds__(kWarps * 32) attention_mma_kernel(const Attent
 #pragma unroll
   for (int hr = 0; hr < 2; ++hr) {
     float lt = l[hr];
-    lt += __shfl_xor_sync(0xffffffffu, lt, 1);
-    lt += __shfl_xor_sync(0xffffffffu, lt, 2);
+    lt += __shfl_xor_sync(cuda::kFullMask, lt, 1);
+    lt += __shfl_xor_sync(cuda::kFullMask, lt, 2);
     if (row[hr] >= Nq) continue;
     const float inv = attn_inv_denominator(lt);
-    std::uint16_t* out = a.out16 + (bh * Nq + row[hr]) * D;
+    std::uint16_t* out = static_cast<std::uint16_t*>(a.out) + (bh * Nq + row[hr]) * D;
 #pragma unroll
     for (int dt = 0; dt < kDt; ++dt) {
       const int col = dt * 8 + 2 * t;
@@ -371,8 +372,8 @@ void launch_variant(const AttentionArgs& a, Stream stream, bool vec) {
 // 16-byte loadable rows (head_dim % 8 == 0, aligned bases) take the cp.async pipeline.
 template <int DP, bool BF16>
 void launch(const AttentionArgs& a, Stream stream) {
-  const auto aligned = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; };
-  const bool vec = a.head_dim % 8 == 0 && aligned(a.q16) && aligned(a.k16) && aligned(a.v16);
+  const bool vec = a.head_dim % 8 == 0 && cuda::is_aligned(a.q, 16) && cuda::is_aligned(a.k, 16) &&
+                   cuda::is_aligned(a.v, 16);
   if (vec) return launch_variant<DP, BF16, true>(a, stream, true);
   launch_variant<DP, BF16, false>(a, stream, false);
 }
@@ -387,7 +388,7 @@ void dispatch(const AttentionArgs& a, Stream stream) {
 
 void attention_mma_cuda(const AttentionArgs& a, Stream stream) {
   if (a.batch * a.q_heads == 0 || a.q_len == 0) return;
-  if (a.store == AttnStore::bf16) return dispatch<true>(a, stream);
+  if (a.store == Storage::bf16) return dispatch<true>(a, stream);
   dispatch<false>(a, stream);
 }
 

@@ -20,6 +20,7 @@
 #include "attention.hpp"
 #include "common/attention_math.hpp"
 #include "cuda/check.hpp"
+#include "cuda/device_utils.cuh"
 #include "cuda/cublas_util.hpp"
 
 namespace mpe::kernels {
@@ -33,23 +34,8 @@ struct Piece {
   std::int64_t bg0, nb, r0, rows;
 };
 
-__device__ __forceinline__ float block_reduce(float x, bool is_max, float* red) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1) {
-    const float y = __shfl_xor_sync(0xffffffffu, x, o);
-    x = is_max ? fmaxf(x, y) : x + y;
-  }
-  __syncthreads();  // red is free (the previous reduction's readers are done)
-  if (lane == 0) red[warp] = x;
-  __syncthreads();
-  x = red[0];
-  for (int w = 1; w < kThreads / 32; ++w) x = is_max ? fmaxf(x, red[w]) : x + red[w];
-  return x;
-}
-
 // One block per row of the piece: max, sum of exponentials and P in three passes over the row.
-template <AttnStore ST>
+template <Storage ST>
 __global__ void __launch_bounds__(kThreads) softmax_rows_kernel(const AttentionArgs a, Piece pc,
                                                                 const float* __restrict__ s,
                                                                 void* __restrict__ p_out) {
@@ -69,29 +55,23 @@ __global__ void __launch_bounds__(kThreads) softmax_rows_kernel(const AttentionA
   for (std::int64_t j = threadIdx.x; j < lim; j += kThreads) {
     if (!mask || mask[j] != 0) mx = fmaxf(mx, row[j] * a.scale);
   }
-  mx = block_reduce(mx, true, red);
+  mx = cuda::block_allreduce<kThreads>(mx, cuda::FmaxOp{}, red);
   float sum = 0.0f;
   for (std::int64_t j = threadIdx.x; j < lim; j += kThreads) {
     if (!mask || mask[j] != 0) sum += expf(row[j] * a.scale - mx);
   }
-  sum = block_reduce(sum, false, red);
+  sum = cuda::block_allreduce<kThreads>(sum, cuda::SumOp{}, red);
   const float inv = attn_inv_denominator(sum);
   for (std::int64_t j = threadIdx.x; j < Nk; j += kThreads) {
     const bool vis = j < lim && (!mask || mask[j] != 0);
     const float p = vis ? expf(row[j] * a.scale - mx) * inv : 0.0f;
-    if constexpr (ST == AttnStore::f32) {
-      static_cast<float*>(p_out)[t * Nk + j] = p;
-    } else if constexpr (ST == AttnStore::bf16) {
-      static_cast<std::uint16_t*>(p_out)[t * Nk + j] = __bfloat16_as_ushort(__float2bfloat16_rn(p));
-    } else {
-      static_cast<std::uint16_t*>(p_out)[t * Nk + j] = __half_as_ushort(__float2half_rn(p));
-    }
+    cuda::store_elem<ST>(p_out, t * Nk + j, p);
   }
   if (a.lse && threadIdx.x == 0) a.lse[bg * G * Nq + r] = attn_row_lse(mx, sum);
 }
 
 std::size_t p_bytes(const AttentionArgs& a) {
-  return a.store == AttnStore::f32 ? sizeof(float) : sizeof(std::uint16_t);
+  return static_cast<std::size_t>(storage_bytes(a.store));
 }
 
 // Bytes of S plus P per score row.
@@ -99,8 +79,8 @@ std::size_t row_bytes(const AttentionArgs& a) {
   return static_cast<std::size_t>(a.k_len) * (sizeof(float) + p_bytes(a));
 }
 
-cudaDataType_t cuda_type(AttnStore st) {
-  return st == AttnStore::bf16 ? CUDA_R_16BF : (st == AttnStore::f16 ? CUDA_R_16F : CUDA_R_32F);
+cudaDataType_t cuda_type(Storage st) {
+  return st == Storage::bf16 ? CUDA_R_16BF : (st == Storage::f16 ? CUDA_R_16F : CUDA_R_32F);
 }
 
 // C (m×n, col-major, ldc) = op(A)·B for `batch` strided matrices; float32 output for the scores,
@@ -138,19 +118,18 @@ void attention_unfused_cuda(const AttentionArgs& a, Stream stream, cublasContext
   const std::int64_t G = a.q_heads / a.kv_heads, Nq = a.q_len, Nk = a.k_len, D = a.head_dim;
   const std::int64_t pairs = a.batch * a.kv_heads;
   const std::int64_t R = G * Nq;  // score rows per pair
-  const auto store_bytes = static_cast<std::int64_t>(p_bytes(a));
-  const bool f32 = a.store == AttnStore::f32;
-  const void* q = f32 ? static_cast<const void*>(a.q) : a.q16;
-  const void* k = f32 ? static_cast<const void*>(a.k) : a.k16;
-  const void* v = f32 ? static_cast<const void*>(a.v) : a.v16;
-  void* out = f32 ? static_cast<void*>(a.out) : a.out16;
+  const auto store_bytes = storage_bytes(a.store);
+  const void* q = a.q;
+  const void* k = a.k;
+  const void* v = a.v;
+  void* out = a.out;
   const cudaDataType_t st = cuda_type(a.store);
   if (Nk == 0) {  // every row sees no key: O = 0, lse = kLogZero (S and P are never read)
     MPE_CUDA_CHECK(cudaMemsetAsync(out, 0, static_cast<std::size_t>(pairs * R * D * store_bytes),
                                    stream));
     if (a.lse) {
       const Piece pc{0, pairs, 0, R};
-      softmax_rows_kernel<AttnStore::f32>
+      softmax_rows_kernel<Storage::f32>
           <<<static_cast<unsigned>(pairs * R), kThreads, 0, stream>>>(a, pc, nullptr, nullptr);
       MPE_CUDA_CHECK_LAUNCH();
     }
@@ -189,14 +168,14 @@ void attention_unfused_cuda(const AttentionArgs& a, Stream stream, cublasContext
       const Piece pc{bg0, nb, r0, rows};
       const auto blocks = static_cast<unsigned>(nb * rows);
       switch (a.store) {
-        case AttnStore::f32:
-          softmax_rows_kernel<AttnStore::f32><<<blocks, kThreads, 0, stream>>>(a, pc, s, p);
+        case Storage::f32:
+          softmax_rows_kernel<Storage::f32><<<blocks, kThreads, 0, stream>>>(a, pc, s, p);
           break;
-        case AttnStore::bf16:
-          softmax_rows_kernel<AttnStore::bf16><<<blocks, kThreads, 0, stream>>>(a, pc, s, p);
+        case Storage::bf16:
+          softmax_rows_kernel<Storage::bf16><<<blocks, kThreads, 0, stream>>>(a, pc, s, p);
           break;
-        case AttnStore::f16:
-          softmax_rows_kernel<AttnStore::f16><<<blocks, kThreads, 0, stream>>>(a, pc, s, p);
+        case Storage::f16:
+          softmax_rows_kernel<Storage::f16><<<blocks, kThreads, 0, stream>>>(a, pc, s, p);
           break;
       }
       MPE_CUDA_CHECK_LAUNCH();

@@ -5,6 +5,7 @@
 // is warp-reduced, then atomicMax'ed on its bits (non-negative floats order as integers).
 #include "bp.hpp"
 #include "cuda/check.hpp"
+#include "cuda/device_utils.cuh"
 
 namespace mpe::kernels {
 namespace {
@@ -22,14 +23,11 @@ __device__ __forceinline__ void atomic_max_change(double* p, double c) {
 // Warp max of c when the whole warp works on one instance, else one atomic per thread.
 template <class T>
 __device__ __forceinline__ void report_change(T* change, std::int64_t b, bool valid, T c) {
-  const unsigned full = 0xffffffffu;
+  const unsigned full = cuda::kFullMask;
   const long long b0 = __shfl_sync(full, static_cast<long long>(b), 0);
   const bool uniform = __all_sync(full, !valid || b == b0);
   if (uniform) {
-    for (int o = 16; o > 0; o >>= 1) {
-      const T other = __shfl_xor_sync(full, c, o);
-      c = other > c ? other : c;
-    }
+    c = cuda::warp_allreduce(c, cuda::GreaterOp{});
     const bool any_valid = __any_sync(full, valid);
     if ((threadIdx.x & 31) == 0 && any_valid && c > 0) atomic_max_change(change + b0, c);
   } else if (valid && c > 0) {

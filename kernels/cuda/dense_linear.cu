@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cuda/check.hpp"
+#include "cuda/device_utils.cuh"
 #include "cuda/cublas_util.hpp"
 #include "graph_mp.hpp"
 
@@ -49,9 +50,8 @@ void dense_linear_cuda(const DenseLinearArgs& a, Stream stream, cublasContext* h
         "cublasSgemm");
   }
   if (a.bias || a.act != MpAct::none) {
-    const std::int64_t blocks = (a.n * a.m + kBlockThreads - 1) / kBlockThreads;
-    bias_act_kernel<<<static_cast<int>(blocks < 65535 * 8 ? blocks : 65535 * 8), kBlockThreads, 0,
-                      stream>>>(a.y, a.bias, a.n, a.m, a.act);
+    bias_act_kernel<<<cuda::grid_blocks(a.n * a.m, kBlockThreads), kBlockThreads, 0, stream>>>(
+        a.y, a.bias, a.n, a.m, a.act);
     MPE_CUDA_CHECK_LAUNCH();
   }
 }

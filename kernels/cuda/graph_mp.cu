@@ -1,58 +1,55 @@
-// CUDA kernels of the generic message-passing layer, GAT and bioelectric diffusion. graph_mp
-// uses csr_aggregate's two row-size classes: rows shorter than kLongRow belong to a team of
-// 1..32 threads (each owning VEC consecutive features), longer rows to a whole block whose
-// warps reduce fixed edge slices merged in warp order. Fixed orders, no atomics.
+// CUDA kernels of the generic message-passing layer (and so of csr_aggregate, which is this
+// layer with an edge-weight message), GAT and bioelectric diffusion. graph_mp reduces rows in
+// two size classes, so that power-law graphs do not leave one thread team walking a hub row
+// while the GPU idles: rows shorter than kLongRow belong to a team of 1..32 threads (each owning
+// VEC consecutive features), longer rows to a whole block whose warps reduce fixed edge slices
+// merged in warp order. Fixed orders, no atomics: results are bit-reproducible run to run.
 #include "common/edge_softmax.hpp"
 #include "cuda/check.hpp"
+#include "cuda/device_utils.cuh"
 #include "graph_mp.hpp"
 
 namespace mpe::kernels {
 
 namespace {
+using cuda::grid_blocks;
+using cuda::load_vec;
 constexpr int kBlockThreads = 256;  // tuning: threads per block (all kernels here)
 constexpr int kWarps = kBlockThreads / 32;
-constexpr int kMaxBlocks = 65535 * 8;
+constexpr int kUnroll = 4;               // tuning: edges gathered at once per thread (no types)
 constexpr std::int64_t kLongRow = 512;   // tuning: rows with at least this many edges use a block
 constexpr int kLongRowBlocks = 132 * 8;  // tuning: blocks scanning for long rows
 // tuning: resident blocks per SM the mp kernels are compiled for (64 registers; at 8 blocks ptxas
 // aims at 32 registers and the max/min kernels spill)
 constexpr int kMinBlocksPerSm = 4;
 
-template <int VEC>
-__device__ __forceinline__ void load_vec(const float* p, float (&v)[VEC]) {
-  if constexpr (VEC == 4) {
-    const float4 q = __ldg(reinterpret_cast<const float4*>(p));
-    v[0] = q.x;
-    v[1] = q.y;
-    v[2] = q.z;
-    v[3] = q.w;
-  } else {
-    v[0] = __ldg(p);
-  }
-}
-
-// VEC features of storage S at p (16-byte loads for 4 floats, 8-byte loads for 4 halves).
-template <MpStorage S, int VEC>
-__device__ __forceinline__ void load_feat(const void* p, float (&v)[VEC]) {
-  using Feat = MpFeat<S>;
-  if constexpr (S == MpStorage::f32) {
-    load_vec<VEC>(static_cast<const float*>(p), v);
-  } else if constexpr (VEC == 4) {
-    const uint2 q = __ldg(static_cast<const uint2*>(p));
-    v[0] = Feat::load(static_cast<std::uint16_t>(q.x & 0xffffu));
-    v[1] = Feat::load(static_cast<std::uint16_t>(q.x >> 16));
-    v[2] = Feat::load(static_cast<std::uint16_t>(q.y & 0xffffu));
-    v[3] = Feat::load(static_cast<std::uint16_t>(q.y >> 16));
-  } else {
-    v[0] = Feat::load(__ldg(static_cast<const unsigned short*>(p)));
-  }
-}
-
-// Folds edges [begin, end) into acc for features [f0, f0 + VEC).
-template <MpAgg K, MpStorage S, int VEC>
+// Folds edges [begin, end) into acc for features [f0, f0 + VEC), in edge order. Without edge
+// types, kUnroll edges' gathers are in flight at once (the order of the reduction does not
+// depend on the unrolling).
+template <MpAgg K, Storage S, int VEC>
 __device__ __forceinline__ void mp_edges(const GraphMpArgs& a, std::int64_t f0, std::int64_t begin,
                                          std::int64_t end, MpAcc (&acc)[VEC]) {
-  for (std::int64_t e = begin; e < end; ++e) {
+  using T = typename StorageTraits<S>::T;
+  const T* x = static_cast<const T*>(a.x) + f0;
+  std::int64_t e = begin;
+  if (!a.edge_types) {
+    for (; e + kUnroll <= end; e += kUnroll) {
+      float w[kUnroll];
+      float xv[kUnroll][VEC];
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) {
+        w[u] = a.weights ? __ldg(a.weights + e + u) : 1.0f;
+        load_vec<S, VEC>(x + static_cast<std::int64_t>(__ldg(a.col_indices + e + u)) * a.width,
+                         xv[u]);
+      }
+#pragma unroll
+      for (int u = 0; u < kUnroll; ++u) {
+#pragma unroll
+        for (int v = 0; v < VEC; ++v) acc[v] = mp_step(K, acc[v], w[u] * xv[u][v]);
+      }
+    }
+  }
+  for (; e < end; ++e) {
     float w = a.weights ? __ldg(a.weights + e) : 1.0f;
     float tw[VEC];
 #pragma unroll
@@ -67,18 +64,16 @@ __device__ __forceinline__ void mp_edges(const GraphMpArgs& a, std::int64_t f0, 
       }
     }
     float xv[VEC];
-    load_feat<S, VEC>(static_cast<const typename MpFeat<S>::T*>(a.x) +
-                          static_cast<std::int64_t>(__ldg(a.col_indices + e)) * a.width + f0,
-                      xv);
+    load_vec<S, VEC>(x + static_cast<std::int64_t>(__ldg(a.col_indices + e)) * a.width, xv);
 #pragma unroll
     for (int v = 0; v < VEC; ++v) acc[v] = mp_step(K, acc[v], w * tw[v] * xv[v]);
   }
 }
 
-template <MpAgg K, MpStorage S, int VEC>
+template <MpAgg K, Storage S, int VEC>
 __device__ __forceinline__ void mp_store(const GraphMpArgs& a, std::int64_t i, std::int64_t f0,
                                          std::int64_t degree, const MpAcc (&acc)[VEC]) {
-  using Feat = MpFeat<S>;
+  using Feat = StorageTraits<S>;
   using T = typename Feat::T;
 #pragma unroll
   for (int v = 0; v < VEC; ++v) {
@@ -92,7 +87,7 @@ __device__ __forceinline__ void mp_store(const GraphMpArgs& a, std::int64_t i, s
   }
 }
 
-template <MpAgg K, MpStorage S, int VEC>
+template <MpAgg K, Storage S, int VEC>
 __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
     mp_short_rows(const GraphMpArgs a, int team) {
   const int rows_per_block = kBlockThreads / team;
@@ -114,7 +109,7 @@ __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
   }
 }
 
-template <MpAgg K, MpStorage S, int VEC>
+template <MpAgg K, Storage S, int VEC>
 __global__ void __launch_bounds__(kBlockThreads, kMinBlocksPerSm)
     mp_long_rows(const GraphMpArgs a) {
   __shared__ MpAcc partial[kWarps][32 * VEC];
@@ -167,16 +162,11 @@ int team_size(std::int64_t vectors_per_row) {
   return team;
 }
 
-int grid_for(std::int64_t items, std::int64_t per_block) {
-  const std::int64_t needed = (items + per_block - 1) / per_block;
-  return static_cast<int>(needed < kMaxBlocks ? needed : kMaxBlocks);
-}
-
-template <MpAgg K, MpStorage S, int VEC>
+template <MpAgg K, Storage S, int VEC>
 void mp_launch(const GraphMpArgs& a, Stream stream) {
   const int team = team_size((a.width + VEC - 1) / VEC);
   mp_short_rows<K, S, VEC>
-      <<<grid_for(a.rows, kBlockThreads / team), kBlockThreads, 0, stream>>>(a, team);
+      <<<grid_blocks(a.rows, kBlockThreads / team), kBlockThreads, 0, stream>>>(a, team);
   MPE_CUDA_CHECK_LAUNCH();
   const std::int64_t chunks = (a.rows + kBlockThreads - 1) / kBlockThreads;
   mp_long_rows<K, S, VEC><<<static_cast<int>(chunks < kLongRowBlocks ? chunks : kLongRowBlocks),
@@ -184,15 +174,12 @@ void mp_launch(const GraphMpArgs& a, Stream stream) {
   MPE_CUDA_CHECK_LAUNCH();
 }
 
-template <MpAgg K, MpStorage S>
+template <MpAgg K, Storage S>
 void mp_dispatch_storage(const GraphMpArgs& a, Stream stream) {
-  auto aligned = [](const void* p, std::uintptr_t n) {
-    return reinterpret_cast<std::uintptr_t>(p) % n == 0;
-  };
   // 4 features per load: 16 bytes of float32, 8 bytes of 16-bit storage (rows of a width
   // divisible by 4 keep every row start aligned).
-  const bool vec4 = a.width % 4 == 0 && aligned(a.x, 4 * sizeof(typename MpFeat<S>::T)) &&
-                    (a.type_width == 1 || !a.edge_types || aligned(a.type_weights, 16));
+  const bool vec4 = a.width % 4 == 0 && cuda::is_aligned(a.x, 4 * sizeof(typename StorageTraits<S>::T)) &&
+                    (a.type_width == 1 || !a.edge_types || cuda::is_aligned(a.type_weights, 16));
   if (vec4) {
     mp_launch<K, S, 4>(a, stream);
   } else {
@@ -203,9 +190,9 @@ void mp_dispatch_storage(const GraphMpArgs& a, Stream stream) {
 template <MpAgg K>
 void mp_dispatch(const GraphMpArgs& a, Stream stream) {
   switch (a.storage) {
-    case MpStorage::bf16: mp_dispatch_storage<K, MpStorage::bf16>(a, stream); break;
-    case MpStorage::f16: mp_dispatch_storage<K, MpStorage::f16>(a, stream); break;
-    default: mp_dispatch_storage<K, MpStorage::f32>(a, stream);
+    case Storage::bf16: mp_dispatch_storage<K, Storage::bf16>(a, stream); break;
+    case Storage::f16: mp_dispatch_storage<K, Storage::f16>(a, stream); break;
+    default: mp_dispatch_storage<K, Storage::f32>(a, stream);
   }
 }
 
@@ -292,19 +279,19 @@ void graph_mp_cuda(const GraphMpArgs& a, Stream stream) {
 
 void gat_scores_cuda(const GatScoreArgs& a, Stream stream) {
   if (a.nodes == 0 || a.heads == 0) return;
-  gat_scores_kernel<<<grid_for(a.nodes * a.heads, kBlockThreads), kBlockThreads, 0, stream>>>(a);
+  gat_scores_kernel<<<grid_blocks(a.nodes * a.heads, kBlockThreads), kBlockThreads, 0, stream>>>(a);
   MPE_CUDA_CHECK_LAUNCH();
 }
 
 void gat_aggregate_cuda(const GatAggregateArgs& a, Stream stream) {
   if (a.rows == 0 || a.heads == 0 || a.channels == 0) return;
-  gat_aggregate_kernel<<<grid_for(a.rows, kWarps), kBlockThreads, 0, stream>>>(a);
+  gat_aggregate_kernel<<<grid_blocks(a.rows, kWarps), kBlockThreads, 0, stream>>>(a);
   MPE_CUDA_CHECK_LAUNCH();
 }
 
 void bio_step_cuda(const BioStepArgs& a, Stream stream) {
   if (a.rows == 0) return;
-  bio_step_kernel<<<grid_for(a.rows, kBlockThreads), kBlockThreads, 0, stream>>>(a);
+  bio_step_kernel<<<grid_blocks(a.rows, kBlockThreads), kBlockThreads, 0, stream>>>(a);
   MPE_CUDA_CHECK_LAUNCH();
 }
 

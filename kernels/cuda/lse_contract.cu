@@ -5,6 +5,7 @@
 // order of operations depends only on the shape.
 #include "common/logspace.hpp"
 #include "cuda/check.hpp"
+#include "cuda/device_utils.cuh"
 #include "lse_contract.hpp"
 
 namespace mpe::kernels {
@@ -52,8 +53,8 @@ __global__ void __launch_bounds__(kBlockThreads)
     }
 #pragma unroll
     for (int offset = G / 2; offset > 0; offset /= 2) {
-      const float om = __shfl_xor_sync(0xffffffffu, acc.m, offset, G);
-      const float os = __shfl_xor_sync(0xffffffffu, acc.s, offset, G);
+      const float om = __shfl_xor_sync(cuda::kFullMask, acc.m, offset, G);
+      const float os = __shfl_xor_sync(cuda::kFullMask, acc.s, offset, G);
       acc.merge(om, os);
     }
     if (active && lane == 0) y[r] = acc.result();
@@ -62,10 +63,7 @@ __global__ void __launch_bounds__(kBlockThreads)
 
 template <int G>
 void launch(const LseContractArgs& a, Stream stream) {
-  const std::int64_t total = a.batch * a.rows;
-  const std::int64_t rows_per_block = kBlockThreads / G;
-  const std::int64_t blocks_needed = (total + rows_per_block - 1) / rows_per_block;
-  const int blocks = static_cast<int>(blocks_needed < 65535 * 8 ? blocks_needed : 65535 * 8);
+  const int blocks = cuda::grid_blocks(a.batch * a.rows, kBlockThreads / G);
   lse_contract_kernel<G><<<blocks, kBlockThreads, 0, stream>>>(a.M, a.x, a.y, a.batch, a.rows,
                                                                a.cols, a.shared_matrix);
   MPE_CUDA_CHECK_LAUNCH();

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "cuda/check.hpp"
+#include "cuda/device_utils.cuh"
 #include "graph_mp.hpp"  // dense_linear_cuda
 #include "relevance.hpp"
 
@@ -92,17 +93,14 @@ __global__ void __launch_bounds__(kThreads) topk_kernel(const RelevanceTopkArgs 
     s_val[threadIdx.x] = best_v;
     s_idx[threadIdx.x] = best_i;
     __syncthreads();
-    for (int stride = kThreads / 2; stride > 0; stride /= 2) {
-      if (threadIdx.x < stride) {
-        const float ov = s_val[threadIdx.x + stride];
-        const std::int32_t oi = s_idx[threadIdx.x + stride];
-        if (oi >= 0 && (s_idx[threadIdx.x] < 0 || rel_better(ov, oi, s_val[threadIdx.x], s_idx[threadIdx.x]))) {
-          s_val[threadIdx.x] = ov;
-          s_idx[threadIdx.x] = oi;
-        }
+    cuda::block_tree_reduce(kThreads, [&](int dst, int src) {
+      const float ov = s_val[src];
+      const std::int32_t oi = s_idx[src];
+      if (oi >= 0 && (s_idx[dst] < 0 || rel_better(ov, oi, s_val[dst], s_idx[dst]))) {
+        s_val[dst] = ov;
+        s_idx[dst] = oi;
       }
-      __syncthreads();
-    }
+    });
     prev_v = s_val[0];
     prev_i = s_idx[0];
     __syncthreads();  // everyone has read s_*[0] before the next pass writes
@@ -183,10 +181,10 @@ __global__ void __launch_bounds__(kThreads) push_kernel(const RelevancePropagate
           if (atomicExch(stamp + i, mark) != mark) touched[atomicAdd(&st.tcount, 1)] = i;
         }
       }
-      const unsigned ballot = __ballot_sync(0xffffffffu, pass);
+      const unsigned ballot = __ballot_sync(cuda::kFullMask, pass);
       sent += lane == 0 ? __popc(ballot) : 0;
       // Weights descend within a row: once an edge fails the gate, every later one does.
-      if (__ballot_sync(0xffffffffu, e < end && !pass) != 0u) break;
+      if (__ballot_sync(cuda::kFullMask, e < end && !pass) != 0u) break;
     }
   }
   if (lane == 0 && sent) atomicAdd(&st.messages, sent);
@@ -238,7 +236,7 @@ __global__ void __launch_bounds__(kThreads) update_kernel(const RelevancePropaga
     if (v > 0.0f) next[atomicAdd(&st.fcount[1 - cur], 1)] = i;
   }
   // Block maximum of delta, then one atomic per block.
-  for (int off = 16; off > 0; off /= 2) delta = fmaxf(delta, __shfl_xor_sync(0xffffffffu, delta, off));
+  delta = cuda::warp_max(delta);
   if (threadIdx.x % 32 == 0 && delta > 0.0f) atomicMax(&st.delta, __float_as_uint(delta));
 }
 

@@ -3,11 +3,13 @@
 #include <cmath>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <mpe/attention.hpp>
 #include <mpe/ops.hpp>
 
 #include "backend.hpp"
+#include "kernel_enums.hpp"
 #include "support/gpu.hpp"
 #include "support/guarded.hpp"
 #include "support/reference.hpp"
@@ -19,6 +21,44 @@ struct Case {
   std::int64_t B, Hq, Hkv, Nq, Nk, D;
   bool causal, padded;
 };
+
+// The case in words, for SCOPED_TRACE.
+std::string case_words(const Case& c, DType dt) {
+  return fmt::format("{} B={} Hq={} Hkv={} Nq={} Nk={} D={} causal={} padded={}", dtype_name(dt),
+                     c.B, c.Hq, c.Hkv, c.Nq, c.Nk, c.D, c.causal, c.padded);
+}
+
+// O and lse of case c on `dev`, filled with NaN bytes (so unwritten elements show).
+AttentionOutput poisoned_output(const Case& c, DType dt, const Device& dev) {
+  AttentionOutput r;
+  r.out = Tensor::empty({c.B, c.Hq, c.Nq, c.D}, dt, dev);
+  r.out.fill_bytes(0xff);
+  r.lse = Tensor::empty({c.B, c.Hq, c.Nq}, DType::f32, dev);
+  r.lse.fill_bytes(0xff);
+  return r;
+}
+
+// Kernel arguments of case c on device tensors q, k, v (storage of dt) and an optional mask.
+kernels::AttentionArgs kernel_args(const Case& c, DType dt, const Tensor& q, const Tensor& k,
+                                   const Tensor& v, const Tensor& mask, void* out, float* lse) {
+  kernels::AttentionArgs a;
+  a.store = detail::storage_of(dt);
+  a.q = q.raw();
+  a.k = k.raw();
+  a.v = v.raw();
+  a.out = out;
+  a.lse = lse;
+  a.key_mask = mask.defined() ? mask.data<std::int32_t>() : nullptr;
+  a.batch = c.B;
+  a.q_heads = c.Hq;
+  a.kv_heads = c.Hkv;
+  a.q_len = c.Nq;
+  a.k_len = c.Nk;
+  a.head_dim = c.D;
+  a.scale = 1.0f / std::sqrt(static_cast<float>(c.D));
+  a.causal = c.causal;
+  return a;
+}
 
 void check_case(const Case& c, std::uint64_t seed) {
   SCOPED_TRACE(testing::Message() << "B=" << c.B << " Hq=" << c.Hq << " Hkv=" << c.Hkv
@@ -50,21 +90,8 @@ void check_case(const Case& c, std::uint64_t seed) {
   const Tensor mg = mask.defined() ? mask.to(gpu) : Tensor();
   test::GuardedOutput out(c.B * c.Hq * c.Nq * c.D, gpu);
   test::GuardedOutput lse(c.B * c.Hq * c.Nq, gpu);
-  kernels::AttentionArgs a;
-  a.q = qg.data<float>();
-  a.k = kg.data<float>();
-  a.v = vg.data<float>();
-  a.key_mask = mg.defined() ? mg.data<std::int32_t>() : nullptr;
-  a.out = out.data();
-  a.lse = lse.data();
-  a.batch = c.B;
-  a.q_heads = c.Hq;
-  a.kv_heads = c.Hkv;
-  a.q_len = c.Nq;
-  a.k_len = c.Nk;
-  a.head_dim = c.D;
-  a.scale = 1.0f / std::sqrt(static_cast<float>(c.D));
-  a.causal = c.causal;
+  const kernels::AttentionArgs a =
+      kernel_args(c, DType::f32, qg, kg, vg, mg, out.data(), lse.data());
   detail::backend_for(gpu).attention(gpu.index, a);
   const auto got_o = out.values();
   const auto got_l = lse.values();
@@ -170,10 +197,7 @@ TEST(GpuParityAttention, HalfStorageTensorCoresAndCudaCores) {
   std::uint64_t seed = 500;
   for (const DType dt : {DType::bf16, DType::f16}) {
     for (const Case& c : kHalfCases) {
-      SCOPED_TRACE(testing::Message() << dtype_name(dt) << " B=" << c.B << " Hq=" << c.Hq
-                                      << " Hkv=" << c.Hkv << " Nq=" << c.Nq << " Nk=" << c.Nk
-                                      << " D=" << c.D << " causal=" << c.causal
-                                      << " padded=" << c.padded);
+      SCOPED_TRACE(case_words(c, dt));
       const Inputs in = make_inputs(c, dt, seed += 4);
       AttentionOptions opt;
       opt.causal = c.causal;
@@ -183,27 +207,9 @@ TEST(GpuParityAttention, HalfStorageTensorCoresAndCudaCores) {
       // Public API: tensor cores for head_dim <= 128, CUDA cores above.
       expect_close(attention(qg, kg, vg, opt, mg), want, 1e-2, "default kernel");
       // The CUDA-core kernel on 16-bit storage for every head dim (test hook).
-      AttentionOutput cores;
-      cores.out = Tensor::empty(qg.shape(), dt, gpu);
-      cores.out.fill_bytes(0xff);
-      cores.lse = Tensor::empty({c.B, c.Hq, c.Nq}, DType::f32, gpu);
-      cores.lse.fill_bytes(0xff);
-      kernels::AttentionArgs a;
-      a.store = dt == DType::bf16 ? kernels::AttnStore::bf16 : kernels::AttnStore::f16;
-      a.q16 = static_cast<const std::uint16_t*>(qg.raw());
-      a.k16 = static_cast<const std::uint16_t*>(kg.raw());
-      a.v16 = static_cast<const std::uint16_t*>(vg.raw());
-      a.out16 = static_cast<std::uint16_t*>(cores.out.raw());
-      a.lse = cores.lse.data<float>();
-      a.key_mask = mg.defined() ? mg.data<std::int32_t>() : nullptr;
-      a.batch = c.B;
-      a.q_heads = c.Hq;
-      a.kv_heads = c.Hkv;
-      a.q_len = c.Nq;
-      a.k_len = c.Nk;
-      a.head_dim = c.D;
-      a.scale = 1.0f / std::sqrt(static_cast<float>(c.D));
-      a.causal = c.causal;
+      AttentionOutput cores = poisoned_output(c, dt, gpu);
+      kernels::AttentionArgs a =
+          kernel_args(c, dt, qg, kg, vg, mg, cores.out.raw(), cores.lse.data<float>());
       a.force_cuda_cores = 1;
       detail::backend_for(gpu).attention(gpu.index, a);
       expect_close(cores, want, 1e-2, "CUDA-core kernel");
@@ -219,10 +225,7 @@ TEST(GpuParityAttention, UnfusedCublasPath) {
   unfused.path = AttentionPath::unfused;
   for (const DType dt : {DType::f32, DType::bf16, DType::f16}) {
     for (const Case& c : kHalfCases) {
-      SCOPED_TRACE(testing::Message() << dtype_name(dt) << " B=" << c.B << " Hq=" << c.Hq
-                                      << " Hkv=" << c.Hkv << " Nq=" << c.Nq << " Nk=" << c.Nk
-                                      << " D=" << c.D << " causal=" << c.causal
-                                      << " padded=" << c.padded);
+      SCOPED_TRACE(case_words(c, dt));
       const Inputs in = make_inputs(c, dt, seed += 4);
       AttentionOptions opt;
       opt.causal = c.causal;
@@ -239,34 +242,9 @@ TEST(GpuParityAttention, UnfusedCublasPath) {
       const std::size_t pair_rows = static_cast<std::size_t>(c.Hq / c.Hkv * c.Nq);
       for (const std::size_t limit : {3 * row_bytes, pair_rows * row_bytes * 5 / 2}) {
         if (row_bytes == 0) continue;
-        AttentionOutput got;
-        got.out = Tensor::empty(qg.shape(), dt, gpu);
-        got.out.fill_bytes(0xff);
-        got.lse = Tensor::empty({c.B, c.Hq, c.Nq}, DType::f32, gpu);
-        got.lse.fill_bytes(0xff);
-        kernels::AttentionArgs a;
-        if (dt == DType::f32) {
-          a.q = qg.data<float>();
-          a.k = kg.data<float>();
-          a.v = vg.data<float>();
-          a.out = got.out.data<float>();
-        } else {
-          a.store = dt == DType::bf16 ? kernels::AttnStore::bf16 : kernels::AttnStore::f16;
-          a.q16 = static_cast<const std::uint16_t*>(qg.raw());
-          a.k16 = static_cast<const std::uint16_t*>(kg.raw());
-          a.v16 = static_cast<const std::uint16_t*>(vg.raw());
-          a.out16 = static_cast<std::uint16_t*>(got.out.raw());
-        }
-        a.lse = got.lse.data<float>();
-        a.key_mask = mg.defined() ? mg.data<std::int32_t>() : nullptr;
-        a.batch = c.B;
-        a.q_heads = c.Hq;
-        a.kv_heads = c.Hkv;
-        a.q_len = c.Nq;
-        a.k_len = c.Nk;
-        a.head_dim = c.D;
-        a.scale = 1.0f / std::sqrt(static_cast<float>(c.D));
-        a.causal = c.causal;
+        AttentionOutput got = poisoned_output(c, dt, gpu);
+        kernels::AttentionArgs a =
+            kernel_args(c, dt, qg, kg, vg, mg, got.out.raw(), got.lse.data<float>());
         a.unfused = true;
         a.unfused_workspace_limit = limit;
         detail::backend_for(gpu).attention(gpu.index, a);

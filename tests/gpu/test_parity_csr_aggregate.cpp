@@ -7,6 +7,7 @@
 #include <mpe/ops.hpp>
 
 #include "backend.hpp"
+#include "kernel_enums.hpp"
 #include "support/gpu.hpp"
 #include "support/guarded.hpp"
 #include "support/reference.hpp"
@@ -15,7 +16,7 @@ namespace mpe {
 namespace {
 
 constexpr Aggregation kAllAggs[] = {Aggregation::sum, Aggregation::mean, Aggregation::max,
-                                    Aggregation::min};
+                                    Aggregation::min, Aggregation::logsumexp};
 
 void check_graph(const Csr& g_cpu, std::int64_t width, Aggregation agg, std::uint64_t seed) {
   SCOPED_TRACE(testing::Message() << "rows=" << g_cpu.num_rows << " width=" << width << " agg="
@@ -29,16 +30,17 @@ void check_graph(const Csr& g_cpu, std::int64_t width, Aggregation agg, std::uin
   const Csr g = g_cpu.to(gpu);
   const Tensor x = x_cpu.to(gpu);
   test::GuardedOutput out(g.num_rows * width, gpu);
-  kernels::CsrAggregateArgs args;
+  // csr_aggregate is graph_mp with an edge-weight message and a plain update.
+  kernels::GraphMpArgs args;
   args.row_offsets = g.row_offsets.data<std::int64_t>();
   args.col_indices = g.col_indices.data<std::int32_t>();
   args.weights = g.weighted() ? g.weights.data<float>() : nullptr;
-  args.x = x.data<float>();
+  args.x = x.raw();
   args.y = out.data();
   args.rows = g.num_rows;
   args.width = width;
-  args.agg = static_cast<kernels::AggKind>(static_cast<int>(agg));
-  detail::backend_for(gpu).csr_aggregate(gpu.index, args);
+  args.agg = detail::to_kernel(agg, "test");
+  detail::backend_for(gpu).graph_mp(gpu.index, args);
   const auto got = out.values();
   EXPECT_TRUE(out.guards_intact());
   const auto off = g_cpu.row_offsets.to_vector<std::int64_t>();

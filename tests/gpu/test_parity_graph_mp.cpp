@@ -12,6 +12,7 @@
 #include <mpe/graph_mp.hpp>
 
 #include "backend.hpp"
+#include "kernel_enums.hpp"
 #include "support/gpu.hpp"
 #include "support/guarded.hpp"
 #include "support/reference.hpp"
@@ -67,10 +68,10 @@ TEST(GpuParityGraphMp, AllAggregationsMessagesAndWidths) {
       EdgeTypes et{et_cpu.types.to(kGpu), et_cpu.weights.to(kGpu)};
       for (MessageKind m : {MessageKind::copy, MessageKind::edge_weight, MessageKind::type_weight,
                             MessageKind::edge_and_type_weight})
-        for (MpAggregation agg : {MpAggregation::sum, MpAggregation::mean, MpAggregation::max,
-                                  MpAggregation::min, MpAggregation::logsumexp}) {
+        for (Aggregation agg : {Aggregation::sum, Aggregation::mean, Aggregation::max,
+                                  Aggregation::min, Aggregation::logsumexp}) {
           SCOPED_TRACE(testing::Message() << "width " << width << " " << message_kind_name(m) << " "
-                                          << mp_aggregation_name(agg) << " tw " << tw_width);
+                                          << aggregation_name(agg) << " tw " << tw_width);
           MessagePassing layer{m, agg, Update::residual(0.7f, Activation::tanh)};
           layer.update.bias = Tensor::from_vector(
               test::random_floats(static_cast<std::size_t>(width), -1.f, 1.f, seed++), {width});
@@ -96,7 +97,7 @@ TEST(GpuParityGraphMp, AllAggregationsMessagesAndWidths) {
           args.y = out.data();
           args.rows = 700;
           args.width = width;
-          args.agg = static_cast<kernels::MpAgg>(static_cast<int>(agg));
+          args.agg = detail::to_kernel(agg, "test");
           args.act = kernels::MpAct::tanh;
           args.self_scale = layer.update.self_scale;
           args.agg_scale = layer.update.agg_scale;
@@ -129,10 +130,10 @@ TEST(GpuParityGraphMp, SixteenBitStorage) {
               {600, width})
               .astype(dt);
       const Tensor x = x_cpu.to(kGpu);
-      for (MpAggregation agg : {MpAggregation::sum, MpAggregation::mean, MpAggregation::max,
-                                MpAggregation::logsumexp}) {
+      for (Aggregation agg : {Aggregation::sum, Aggregation::mean, Aggregation::max,
+                                Aggregation::logsumexp}) {
         SCOPED_TRACE(testing::Message()
-                     << dtype_name(dt) << " width " << width << " " << mp_aggregation_name(agg));
+                     << dtype_name(dt) << " width " << width << " " << aggregation_name(agg));
         const MessagePassing layer{MessageKind::edge_weight, agg,
                                    Update::residual(0.5f, Activation::none)};
         const auto want =
@@ -153,14 +154,14 @@ TEST(GpuParityGraphMp, EmptyGraphAndTypeRangeCheckOnDevice) {
   MPE_REQUIRE_CUDA_OR_SKIP();
   const Csr empty = test::make_csr(5, 5, {0, 0, 0, 0, 0, 0}, {}).to(kGpu);
   const Tensor x = Tensor::zeros({5, 8}, DType::f32, kGpu);
-  const auto y = message_passing(empty, x, {MessageKind::copy, MpAggregation::logsumexp, {}})
+  const auto y = message_passing(empty, x, {MessageKind::copy, Aggregation::logsumexp, {}})
                      .to_vector<float>();
   for (float v : y) EXPECT_EQ(v, -1e12f);
   const Csr g = test::make_csr(2, 2, {0, 1, 2}, {1, 0}).to(kGpu);
   EdgeTypes et{Tensor::from_vector(std::vector<std::int32_t>{0, 5}, {2}, kGpu),
                Tensor::zeros({2}, DType::f32, kGpu)};
   EXPECT_THROW(message_passing(g, Tensor::zeros({2, 4}, DType::f32, kGpu),
-                               {MessageKind::type_weight, MpAggregation::sum, {}}, et),
+                               {MessageKind::type_weight, Aggregation::sum, {}}, et),
                Error);
 }
 

@@ -28,7 +28,7 @@ double act_ref(Activation a, double v) {
 std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
 
 std::vector<double> mp_ref(const Csr& g, const std::vector<float>& x, std::int64_t width,
-                           MessageKind message, MpAggregation agg, float self_scale,
+                           MessageKind message, Aggregation agg, float self_scale,
                            float agg_scale, Activation act, const std::vector<float>& bias,
                            const std::vector<std::int32_t>& types, const std::vector<float>& type_w,
                            std::int64_t tw_width) {
@@ -51,14 +51,14 @@ std::vector<double> mp_ref(const Csr& g, const std::vector<float>& x, std::int64
       }
       double a = 0;
       switch (agg) {
-        case MpAggregation::sum:
-        case MpAggregation::mean:
+        case Aggregation::sum:
+        case Aggregation::mean:
           for (double v : m) a += v;
-          if (agg == MpAggregation::mean && deg) a /= double(deg);
+          if (agg == Aggregation::mean && deg) a /= double(deg);
           break;
-        case MpAggregation::max: a = deg ? *std::max_element(m.begin(), m.end()) : 0; break;
-        case MpAggregation::min: a = deg ? *std::min_element(m.begin(), m.end()) : 0; break;
-        case MpAggregation::logsumexp: {
+        case Aggregation::max: a = deg ? *std::max_element(m.begin(), m.end()) : 0; break;
+        case Aggregation::min: a = deg ? *std::min_element(m.begin(), m.end()) : 0; break;
+        case Aggregation::logsumexp: {
           double mx = -std::numeric_limits<double>::infinity();
           for (double v : m)
             if (v > -5e11) mx = std::max(mx, v);
@@ -145,7 +145,7 @@ std::vector<double> sage_ref(const Csr& g, const std::vector<float>& x, std::int
                              const std::vector<float>& wr, std::int64_t out) {
   const std::int64_t n = g.num_rows;
   const auto mean =
-      mp_ref(g, x, in, MessageKind::copy, MpAggregation::mean, 0, 1, Activation::none, {});
+      mp_ref(g, x, in, MessageKind::copy, Aggregation::mean, 0, 1, Activation::none, {});
   auto y = linear_ref(mean, n, in, wl, out, bl);
   const auto r = linear_ref(to_double(x), n, in, wr, out, {});
   for (std::size_t k = 0; k < y.size(); ++k) y[k] += r[k];
@@ -158,7 +158,7 @@ std::vector<double> gin_ref(const Csr& g, const std::vector<float>& x, std::int6
                             const std::vector<float>& b2, std::int64_t out) {
   const std::int64_t n = g.num_rows;
   const auto a =
-      mp_ref(g, x, in, MessageKind::copy, MpAggregation::sum, 1.0f + eps, 1, Activation::none, {});
+      mp_ref(g, x, in, MessageKind::copy, Aggregation::sum, 1.0f + eps, 1, Activation::none, {});
   return linear_ref(linear_ref(a, n, in, w1, hid, b1, Activation::relu), n, hid, w2, out, b2);
 }
 

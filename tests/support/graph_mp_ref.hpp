@@ -21,7 +21,7 @@ double act_ref(Activation a, double v);
 
 // y = act(self_scale·x_i + agg_scale·AGG(messages) + bias); type weights [T] or [T, F] (tw_width).
 std::vector<double> mp_ref(const Csr& g, const std::vector<float>& x, std::int64_t width,
-                           MessageKind message, MpAggregation agg, float self_scale,
+                           MessageKind message, Aggregation agg, float self_scale,
                            float agg_scale, Activation act, const std::vector<float>& bias,
                            const std::vector<std::int32_t>& types = {},
                            const std::vector<float>& type_w = {}, std::int64_t tw_width = 1);

@@ -42,6 +42,14 @@ TEST(CsrAggregate, RandomGraphsAllAggregations) {
       }
 }
 
+TEST(CsrAggregate, LogSumExpIsTheMessagePassingOne) {
+  std::uint64_t seed = 101;
+  for (std::int64_t width : {1, 4, 17}) {
+    const Csr g = test::random_csr(200, 150, 6.0, true, seed++);
+    expect_matches_reference(g, width, Aggregation::logsumexp, seed++);
+  }
+}
+
 TEST(CsrAggregate, LargeRandomGraph) {
   const Csr g = test::random_csr(20000, 20000, 12.0, true, 5);
   expect_matches_reference(g, 32, Aggregation::sum, 6);

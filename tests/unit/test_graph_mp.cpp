@@ -14,8 +14,8 @@
 namespace mpe {
 namespace {
 
-constexpr MpAggregation kAggs[] = {MpAggregation::sum, MpAggregation::mean, MpAggregation::max,
-                                   MpAggregation::min, MpAggregation::logsumexp};
+constexpr Aggregation kAggs[] = {Aggregation::sum, Aggregation::mean, Aggregation::max,
+                                   Aggregation::min, Aggregation::logsumexp};
 constexpr MessageKind kMessages[] = {MessageKind::copy, MessageKind::edge_weight,
                                      MessageKind::type_weight, MessageKind::edge_and_type_weight};
 
@@ -50,11 +50,11 @@ TEST(GraphMp, EveryCombinationMatchesFloat64Reference) {
           Tensor::from_vector(types, {g.nnz()}),
           tw_width == 1 ? Tensor::from_vector(tw, {3}) : Tensor::from_vector(tw, {3, width})};
       for (MessageKind m : kMessages)
-        for (MpAggregation agg : kAggs)
+        for (Aggregation agg : kAggs)
           for (int u = 0; u < 3; ++u) {
             SCOPED_TRACE(testing::Message()
                          << "width " << width << " message " << message_kind_name(m) << " agg "
-                         << mp_aggregation_name(agg) << " update " << u);
+                         << aggregation_name(agg) << " update " << u);
             MessagePassing layer{m, agg, Update::replace()};
             std::vector<float> bias;
             if (u == 1) layer.update = Update::residual(0.3f, Activation::tanh);
@@ -91,10 +91,10 @@ TEST(GraphMp, SixteenBitStorageMatchesFloat64ReferenceOnDecodedInputs) {
                          Tensor::from_vector(tw, {2, width})};
       const auto bias = test::random_floats(static_cast<std::size_t>(width), -1.f, 1.f, seed++);
       for (MessageKind m : {MessageKind::edge_weight, MessageKind::edge_and_type_weight})
-        for (MpAggregation agg : kAggs) {
+        for (Aggregation agg : kAggs) {
           SCOPED_TRACE(testing::Message()
                        << dtype_name(dt) << " width " << width << " message "
-                       << message_kind_name(m) << " agg " << mp_aggregation_name(agg));
+                       << message_kind_name(m) << " agg " << aggregation_name(agg));
           const MessagePassing layer{
               m, agg, Update{0.5f, 0.75f, Activation::tanh, Tensor::from_vector(bias, {width})}};
           const Tensor y = message_passing(g, x16, layer, et);
@@ -129,17 +129,17 @@ TEST(GraphMp, SigmoidAndEmptyRows) {
   const Csr g = test::make_csr(3, 3, {0, 0, 3, 4}, {1, 2, 2, 0}, {1.f, 2.f, 2.f, -1.f});
   const std::vector<float> x{0.5f, -1.f, 2.f};
   const Tensor xt = Tensor::from_vector(x, {3, 1});
-  for (MpAggregation agg : kAggs) {
+  for (Aggregation agg : kAggs) {
     const auto y = message_passing(g, xt, {MessageKind::edge_weight, agg, Update::replace()})
                        .to_vector<float>();
-    EXPECT_EQ(y[0], agg == MpAggregation::logsumexp ? kLogZero : 0.0f) << mp_aggregation_name(agg);
+    EXPECT_EQ(y[0], agg == Aggregation::logsumexp ? kLogZero : 0.0f) << aggregation_name(agg);
     const auto want =
         test::mp_ref(g, x, 1, MessageKind::edge_weight, agg, 0, 1, Activation::none, {});
     expect_close(y, want, 1e-6);
   }
   const auto s =
       message_passing(g, xt,
-                      {MessageKind::copy, MpAggregation::sum, Update::replace(Activation::sigmoid)})
+                      {MessageKind::copy, Aggregation::sum, Update::replace(Activation::sigmoid)})
           .to_vector<float>();
   EXPECT_FLOAT_EQ(s[0], 0.5f);
   EXPECT_NEAR(s[1], 1.0 / (1.0 + std::exp(-3.0)), 1e-6);  // -1 + 2 + 2
@@ -150,11 +150,11 @@ TEST(GraphMp, LogSumExpSkipsLogZeroMessages) {
   const Tensor x =
       Tensor::from_vector(std::vector<float>{kLogZero, std::log(0.25f), kLogZero}, {3, 1});
   const auto y =
-      message_passing(g, x, {MessageKind::copy, MpAggregation::logsumexp, {}}).to_vector<float>();
+      message_passing(g, x, {MessageKind::copy, Aggregation::logsumexp, {}}).to_vector<float>();
   EXPECT_NEAR(y[0], std::log(0.25), 1e-6);
   EXPECT_NEAR(y[1], std::log(0.25), 1e-6);
   const Csr g0 = test::make_csr(1, 3, {0, 2}, {0, 2});
-  EXPECT_EQ(message_passing(g0, x, {MessageKind::copy, MpAggregation::logsumexp, {}})
+  EXPECT_EQ(message_passing(g0, x, {MessageKind::copy, Aggregation::logsumexp, {}})
                 .to_vector<float>()[0],
             kLogZero);
 }
@@ -172,7 +172,7 @@ TEST(GraphMp, UserFunctorsMatchHandComputation) {
   const UpdateFn upd = [&](std::int64_t, const float* self, const float* agg, float* out) {
     for (std::int64_t f = 0; f < F; ++f) out[f] = self[f] + 0.5f * agg[f];
   };
-  const auto y = message_passing(g, xt, msg, MpAggregation::max, upd).to_vector<float>();
+  const auto y = message_passing(g, xt, msg, Aggregation::max, upd).to_vector<float>();
   const auto h = test::host_csr(g);
   for (std::int64_t i = 0; i < 25; ++i)
     for (std::int64_t f = 0; f < F; ++f) {
@@ -188,17 +188,17 @@ TEST(GraphMp, UserFunctorsMatchHandComputation) {
                   x[static_cast<std::size_t>(i * F + f)] + 0.5 * m, 1e-6);
     }
   // Empty functors: copy and replace, the built-in layer's numbers.
-  const auto plain = message_passing(g, xt, MessageFn{}, MpAggregation::mean).to_vector<float>();
+  const auto plain = message_passing(g, xt, MessageFn{}, Aggregation::mean).to_vector<float>();
   const auto fused =
-      message_passing(g, xt, {MessageKind::copy, MpAggregation::mean, {}}).to_vector<float>();
+      message_passing(g, xt, {MessageKind::copy, Aggregation::mean, {}}).to_vector<float>();
   EXPECT_EQ(plain, fused);
 }
 
 TEST(GraphMp, NamesRoundTrip) {
-  for (MpAggregation a : kAggs) EXPECT_EQ(parse_mp_aggregation(mp_aggregation_name(a)), a);
+  for (Aggregation a : kAggs) EXPECT_EQ(parse_aggregation(aggregation_name(a)), a);
   for (MessageKind m : kMessages) EXPECT_EQ(parse_message_kind(message_kind_name(m)), m);
   EXPECT_EQ(parse_activation("tanh"), Activation::tanh);
-  test::expect_error([] { parse_mp_aggregation("median"); }, ErrorCode::invalid_argument, "median");
+  test::expect_error([] { parse_aggregation("median"); }, ErrorCode::invalid_argument, "median");
   test::expect_error([] { parse_activation("gelu"); }, ErrorCode::invalid_argument, "relu");
 }
 
@@ -217,43 +217,43 @@ TEST(GraphMp, BadInputNamesTheArgumentAndLeavesYUntouched) {
   expect_error([&] { message_passing(g, x, {}, y_bad); }, ErrorCode::shape_mismatch, "y");
   expect_error(
       [&] {
-        message_passing(g, x, {MessageKind::edge_weight, MpAggregation::sum, {}}, y);
+        message_passing(g, x, {MessageKind::edge_weight, Aggregation::sum, {}}, y);
       },
       ErrorCode::invalid_argument, "needs edge weights");
   expect_error(
       [&] {
-        message_passing(g, x, {MessageKind::type_weight, MpAggregation::sum, {}}, y);
+        message_passing(g, x, {MessageKind::type_weight, Aggregation::sum, {}}, y);
       },
       ErrorCode::invalid_argument, "types.types");
   EdgeTypes bad_range{Tensor::from_vector(std::vector<std::int32_t>{0, 2, 1}, {3}),
                       Tensor::from_vector(std::vector<float>{1.f, 2.f}, {2})};
   expect_error(
       [&] {
-        message_passing(g, x, {MessageKind::type_weight, MpAggregation::sum, {}}, y, bad_range);
+        message_passing(g, x, {MessageKind::type_weight, Aggregation::sum, {}}, y, bad_range);
       },
       ErrorCode::invalid_argument, "types.types[1] = 2 is out of range [0, 2)");
   EdgeTypes bad_shape{Tensor::from_vector(std::vector<std::int32_t>{0, 1, 1}, {3}),
                       Tensor::zeros({2, 5}, DType::f32)};
   expect_error(
       [&] {
-        message_passing(g, x, {MessageKind::type_weight, MpAggregation::sum, {}}, y, bad_shape);
+        message_passing(g, x, {MessageKind::type_weight, Aggregation::sum, {}}, y, bad_shape);
       },
       ErrorCode::shape_mismatch, "types.weights");
   EdgeTypes short_types{Tensor::from_vector(std::vector<std::int32_t>{0, 1}, {2}),
                         Tensor::zeros({2}, DType::f32)};
   expect_error(
       [&] {
-        message_passing(g, x, {MessageKind::type_weight, MpAggregation::sum, {}}, y, short_types);
+        message_passing(g, x, {MessageKind::type_weight, Aggregation::sum, {}}, y, short_types);
       },
       ErrorCode::shape_mismatch, "types.types");
   Tensor y_rect = Tensor::zeros({2, 2}, DType::f32);
   expect_error(
       [&] {
-        message_passing(rect, x, {MessageKind::copy, MpAggregation::sum, Update::residual(0.5f)},
+        message_passing(rect, x, {MessageKind::copy, Aggregation::sum, Update::residual(0.5f)},
                         y_rect);
       },
       ErrorCode::shape_mismatch, "square");
-  MessagePassing with_bias{MessageKind::copy, MpAggregation::sum, Update::replace()};
+  MessagePassing with_bias{MessageKind::copy, Aggregation::sum, Update::replace()};
   with_bias.update.bias = Tensor::zeros({3}, DType::f32);
   expect_error([&] { message_passing(g, x, with_bias, y); }, ErrorCode::shape_mismatch,
                "update.bias");

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "common/aggregate.hpp"
+#include "common/graph_mp.hpp"
 #include "common/logspace.hpp"
 
 namespace mpe::kernels {
@@ -66,12 +66,12 @@ TEST(LogSpace, ZeroProbabilityRules) {
 }
 
 TEST(LogSpace, AggregationRules) {
-  EXPECT_EQ(agg_finish(AggKind::max, agg_init(AggKind::max), 0), 0.0f);
-  EXPECT_EQ(agg_finish(AggKind::min, agg_init(AggKind::min), 0), 0.0f);
-  EXPECT_EQ(agg_finish(AggKind::mean, 6.0f, 3), 2.0f);
-  EXPECT_EQ(agg_step(AggKind::max, -1.0f, 2.0f), 2.0f);
-  EXPECT_EQ(agg_step(AggKind::min, -1.0f, 2.0f), -1.0f);
-  EXPECT_EQ(agg_step(AggKind::sum, -1.0f, 2.0f), 1.0f);
+  EXPECT_EQ(mp_finish(MpAgg::max, mp_init(MpAgg::max), 0), 0.0f);
+  EXPECT_EQ(mp_finish(MpAgg::min, mp_init(MpAgg::min), 0), 0.0f);
+  EXPECT_EQ(mp_finish(MpAgg::mean, {6.0f, 0.0f}, 3), 2.0f);
+  EXPECT_EQ(mp_step(MpAgg::max, {-1.0f, 0.0f}, 2.0f).a, 2.0f);
+  EXPECT_EQ(mp_step(MpAgg::min, {-1.0f, 0.0f}, 2.0f).a, -1.0f);
+  EXPECT_EQ(mp_step(MpAgg::sum, {-1.0f, 0.0f}, 2.0f).a, 1.0f);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-#include "mp_cases.hpp"
-
+// mpe-bench ops graph_mp (the fused message-passing layer) and gcn (one GCN layer): the CSR
+// parameters of csr_aggregate (ops/common.hpp).
 #include <memory>
 #include <random>
 #include <vector>
@@ -8,21 +8,14 @@
 #include <mpe/gnn.hpp>
 #include <mpe/graph_mp.hpp>
 
+#include "cases.hpp"
 #include "graphs.hpp"
+#include "ops/common.hpp"
+#include "ops/registry.hpp"
 
 namespace mpe::bench {
 
 namespace {
-Tensor uniform(const Shape& shape, float lo, float hi, std::uint64_t seed, Device device) {
-  std::int64_t n = 1;
-  for (auto d : shape) n *= d;
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(static_cast<std::size_t>(n));
-  for (auto& e : v) e = dist(rng);
-  return Tensor::from_vector(v, shape, device);
-}
-
 const Csr& host_graph(const CasePoint& p, std::uint64_t seed, const std::string& mtx) {
   return mtx.empty() ? synthetic_graph(p.params.at("graph"), std::stoll(p.params.at("nodes")),
                                        std::stoll(p.params.at("degree")), seed)
@@ -46,14 +39,14 @@ PreparedCase prepare_graph_mp(const CasePoint& p, const Device& device, std::uin
   const std::int64_t F = std::stoll(p.params.at("width"));
   MessagePassing layer;
   layer.message = host.weighted() ? MessageKind::edge_weight : MessageKind::copy;
-  layer.aggregate = parse_mp_aggregation(p.params.at("agg"));
+  layer.aggregate = parse_aggregation(p.params.at("agg"));
   layer.update = Update::residual(0.5f, Activation::relu);
-  layer.update.bias = uniform({F}, -0.1f, 0.1f, seed + 2, device);
+  layer.update.bias = random_tensor({F}, -0.1f, 0.1f, seed + 2, device);
   const std::string dts = p.params.count("dtype") ? p.params.at("dtype") : "f32";
   const DType dt = dts == "bf16" ? DType::bf16 : (dts == "f16" ? DType::f16 : DType::f32);
   auto g = std::make_shared<Csr>(host.to(device));
   auto x = std::make_shared<Tensor>(
-      uniform({host.num_cols, F}, -1.f, 1.f, seed, device).astype(dt));
+      random_tensor({host.num_cols, F}, -1.f, 1.f, seed, device).astype(dt));
   auto y = std::make_shared<Tensor>(Tensor::empty({host.num_rows, F}, dt, device));
   y->fill_bytes(0xFF);
   PreparedCase c;
@@ -77,9 +70,9 @@ PreparedCase prepare_gcn(const CasePoint& p, const Device& device, std::uint64_t
   const std::int64_t F = std::stoll(p.params.at("width"));
   auto g = std::make_shared<Csr>(gnn::gcn_normalize(host).to(device));
   auto layer = std::make_shared<gnn::GcnConv>();
-  layer->weight = uniform({F, F}, -0.2f, 0.2f, seed + 3, device);
-  layer->bias = uniform({F}, -0.1f, 0.1f, seed + 4, device);
-  auto x = std::make_shared<Tensor>(uniform({host.num_cols, F}, -1.f, 1.f, seed, device));
+  layer->weight = random_tensor({F, F}, -0.2f, 0.2f, seed + 3, device);
+  layer->bias = random_tensor({F}, -0.1f, 0.1f, seed + 4, device);
+  auto x = std::make_shared<Tensor>(random_tensor({host.num_cols, F}, -1.f, 1.f, seed, device));
   PreparedCase c;
   c.run = [g, x, layer] { (void)layer->forward(*g, *x, Activation::relu); };
   const double n = double(host.num_rows), nnz = double(g->nnz());
@@ -90,5 +83,19 @@ PreparedCase prepare_gcn(const CasePoint& p, const Device& device, std::uint64_t
   c.shape = fmt::format("{} (+loops: {}) F={} gcn relu", graph_words(p, host, mtx), g->nnz(), F);
   return c;
 }
+
+MPE_BENCH_OP({"graph_mp",
+              [](const Grid& g) { validate_csr_family(g, "graph_mp"); },
+              [](const Grid& g, std::vector<CasePoint>& out) {
+                expand_csr_family(g, "graph_mp", out);
+              },
+              prepare_graph_mp,
+              {}})
+MPE_BENCH_OP({"gcn", [](const Grid& g) { validate_csr_family(g, "gcn"); },
+              [](const Grid& g, std::vector<CasePoint>& out) {
+                expand_csr_family(g, "gcn", out);
+              },
+              prepare_gcn,
+              {}})
 
 }  // namespace mpe::bench

@@ -1,12 +1,19 @@
-#include "bp_cases.hpp"
-
+// mpe-bench op bp: loopy belief propagation on synthetic factor graphs or a .fg/.uai file.
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <numeric>
+#include <random>
 #include <set>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <mpe/error.hpp>
+#include <mpe/factor_graph.hpp>
+
+#include "cases.hpp"
+#include "ops/common.hpp"
+#include "ops/registry.hpp"
 
 namespace mpe::bench {
 
@@ -140,5 +147,105 @@ PreparedCase prepare_bp(const CasePoint& p, const Device& device, std::uint64_t 
                         bp::precision_name(o.precision), o.damping);
   return c;
 }
+
+namespace {
+void validate_bp(const Grid& g) {
+  check_at_least("bp-size", g.bp_size, 2);
+  check_at_least("bp-card", g.bp_card, 2);
+  check_at_least("bp-batch", g.bp_batch, 1);
+  check_at_least("bp-sweeps", g.bp_sweeps, 1);
+  for (const auto& k : g.bp_graphs) {
+    if (!known_bp_graph(k)) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("unknown BP graph '{}' (grid, regular, higher, rbm)", k));
+    }
+  }
+  for (const auto& m : g.bp_methods) (void)bp::parse_method(m);
+  for (const auto& m : g.bp_precisions) (void)bp::parse_precision(m);
+  for (const auto& m : g.bp_schedules) (void)bp::parse_schedule(m);
+  for (const auto& d : g.bp_dampings) {
+    char* end = nullptr;
+    const double v = std::strtod(d.c_str(), &end);
+    if (d.empty() || *end != '\0' || !(v >= 0.0 && v < 1.0)) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("--bp-damping {} is out of range [0, 1)", d));
+    }
+  }
+}
+
+void expand_bp(const Grid& grid, std::vector<CasePoint>& out) {
+  const std::string op = "bp";
+  const std::size_t first = out.size();
+  const std::vector<std::string> graphs =
+      grid.bp_file.empty() ? grid.bp_graphs : std::vector<std::string>{"file"};
+  for (const auto& gk : graphs)
+    for (auto n : grid.bp_size)
+      for (auto k : grid.bp_card)
+        for (auto b : grid.bp_batch)
+          for (auto sw : grid.bp_sweeps)
+            for (const auto& me : grid.bp_methods)
+              for (const auto& pr : grid.bp_precisions)
+                for (const auto& sc : grid.bp_schedules)
+                  for (const auto& dm : grid.bp_dampings) {
+                  CasePoint point{op,
+                                  {{"bp_batch", std::to_string(b)},
+                                   {"damping", dm},
+                                   {"sweeps", std::to_string(sw)},
+                                   {"method", me},
+                                   {"precision", pr},
+                                   {"schedule", sc}}};
+                  if (grid.bp_file.empty()) {
+                    point.params["graph"] = gk;
+                    point.params["size"] = std::to_string(n);
+                    point.params["card"] = std::to_string(k);
+                  } else {
+                    point.params["file"] = grid.bp_file;
+                  }
+                  out.push_back(std::move(point));
+                }
+  if (!grid.bp_file.empty()) {  // the file fixes size and card: one of each
+    std::vector<CasePoint> dedup;
+    for (auto it = out.begin() + static_cast<std::ptrdiff_t>(first); it != out.end(); ++it) {
+      if (std::find_if(dedup.begin(), dedup.end(), [&](const CasePoint& q) {
+            return q.op == it->op && q.params == it->params;
+          }) == dedup.end()) {
+        dedup.push_back(std::move(*it));
+      }
+    }
+    out.resize(first);
+    for (auto& pt : dedup) out.push_back(std::move(pt));
+  }
+}
+
+// mpe-bench's flags of this op (their values fill the grid).
+void add_bp_flags(CLI::App& app, Grid& g) {
+  app.add_option("--bp-graph", g.bp_graphs, "bp: grid, regular, higher, rbm (seeded)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-size", g.bp_size,
+                 "bp: grid side, variables (regular, higher) or visible units (rbm)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-card", g.bp_card, "bp: states per variable (grid, regular)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-batch", g.bp_batch, "bp: graphs per run (one structure)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-sweeps", g.bp_sweeps, "bp: sweeps per run (no convergence test)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-method", g.bp_methods, "bp: sum, max")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-precision", g.bp_precisions, "bp: f64, f32")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-schedule", g.bp_schedules, "bp: flooding, sequential (CPU)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-damping", g.bp_dampings, "bp: damping (old message weight)")
+      ->delimiter(',')->capture_default_str();
+  app.add_option("--bp-file", g.bp_file, "bp: a .fg or .uai file instead of --bp-graph");
+}
+}  // namespace
+
+MPE_BENCH_OP({"bp", validate_bp, expand_bp,
+              [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
+                return prepare_bp(p, d, seed);
+              },
+              add_bp_flags})
 
 }  // namespace mpe::bench

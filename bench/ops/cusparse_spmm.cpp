@@ -1,7 +1,9 @@
 // cuSPARSE SpMM (CSR, ALG2, float32, row-major dense operands): the vendor peer of
 // csr_aggregate's sum on the GPU, on the same graphs and features. Built when CUDA is; the
 // case checks its output against csr_aggregate once before timing.
-#include "mp_cases.hpp"
+#include "cases.hpp"
+#include "ops/common.hpp"
+#include "ops/registry.hpp"
 
 #if MPE_BENCH_CUSPARSE
 #include <cusparse.h>
@@ -139,3 +141,13 @@ PreparedCase prepare_cusparse(const CasePoint&, const Device&, std::uint64_t, co
 }  // namespace mpe::bench
 
 #endif
+
+namespace mpe::bench {
+MPE_BENCH_OP({"cusparse_spmm",
+              [](const Grid& g) { validate_csr_family(g, "cusparse_spmm"); },
+              [](const Grid& g, std::vector<CasePoint>& out) {
+                expand_csr_family(g, "cusparse_spmm", out);
+              },
+              prepare_cusparse,
+              {}})
+}  // namespace mpe::bench

@@ -1,4 +1,5 @@
-#include "relevance_case.hpp"
+// mpe-bench op relevance: batched relevance queries on the demo graph or an R-MAT store.
+#include "cases.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -10,10 +11,13 @@
 #include <random>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <mpe/relevance.hpp>
 
 #include "graphs.hpp"
+#include "ops/common.hpp"
+#include "ops/registry.hpp"
 
 namespace mpe::bench {
 
@@ -162,5 +166,73 @@ PreparedCase prepare_relevance(const CasePoint& p, const Device& device, std::ui
   };
   return c;
 }
+
+namespace {
+void validate_relevance(const Grid& g) {
+  check_at_least("rel-batch", g.rel_batch, 1);
+  check_at_least("rel-dim", g.rel_dim, 1);
+  check_at_least("nodes", g.nodes, 1);
+  check_at_least("degree", g.degree, 0);
+  for (const auto& gate : g.rel_gate) {
+    char* end = nullptr;
+    const float v = std::strtof(gate.c_str(), &end);
+    if (gate.empty() || *end != '\0' || !(v >= 0.0f))
+      throw Error(ErrorCode::invalid_argument, fmt::format("--rel-gate '{}' must be a number >= 0", gate));
+  }
+  for (const auto& k : g.rel_graphs) {
+    if (k != "demo" && k != "rmat") {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("unknown relevance graph '{}' (demo or rmat)", k));
+    }
+  }
+}
+
+void expand_relevance(const Grid& grid, std::vector<CasePoint>& out) {
+  const std::string op = "relevance";
+  for (const auto& gk : grid.rel_graphs)
+    for (auto b : grid.rel_batch) {
+      for (const auto& gate : grid.rel_gate) {
+        if (gk == "demo") {
+          out.push_back(
+              {op, {{"rel_graph", gk}, {"rel_batch", std::to_string(b)}, {"rel_gate", gate}}});
+          continue;
+        }
+        for (auto n : grid.nodes)
+          for (auto d : grid.degree)
+            for (auto dim : grid.rel_dim)
+              out.push_back({op,
+                             {{"rel_graph", gk},
+                              {"rel_batch", std::to_string(b)},
+                              {"rel_gate", gate},
+                              {"nodes", std::to_string(n)},
+                              {"degree", std::to_string(d)},
+                              {"rel_dim", std::to_string(dim)}}});
+      }
+    }
+}
+
+// mpe-bench's flags of this op (their values fill the grid).
+void add_relevance_flags(CLI::App& app, Grid& g) {
+  app.add_option("--rel-graph", g.rel_graphs,
+                 "relevance: demo (data/relevance) or rmat (--nodes, --degree; random embeddings)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--rel-batch", g.rel_batch, "relevance: queries per call")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--rel-gate", g.rel_gate, "relevance: edge gate (messages where a*w > gate)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--rel-dim", g.rel_dim, "relevance: embedding dimension (rmat)")
+      ->delimiter(',')
+      ->capture_default_str();
+}
+}  // namespace
+
+MPE_BENCH_OP({"relevance", validate_relevance, expand_relevance,
+              [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
+                return prepare_relevance(p, d, seed);
+              },
+              add_relevance_flags})
 
 }  // namespace mpe::bench

@@ -8,25 +8,16 @@
 
 #include "backend.hpp"
 #include "common/attention_math.hpp"
-#include "gnn/checks.hpp"
+#include "checks.hpp"
+#include "kernel_enums.hpp"
 
 namespace mpe {
 
 namespace {
-void require_defined(const char* kOp, const Tensor& t, const char* name) {
-  if (!t.defined()) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("{}: {} is an undefined tensor", kOp, name));
-  }
-}
-
-void require_rank(const char* kOp, const Tensor& t, const char* name, int rank,
-                  const char* layout) {
-  if (t.rank() != rank) {
-    throw Error(ErrorCode::shape_mismatch,
-                fmt::format("{}: {} must be {}, got {}", kOp, name, layout, shape_str(t.shape())));
-  }
-}
+using detail::require_defined;
+using detail::require_device;
+using detail::require_rank;
+using detail::require_shape;
 
 // q, k, v and out: float32, bfloat16 or float16, all the same (q's).
 void require_storage(const char* kOp, const Tensor& t, const char* name, int rank,
@@ -42,36 +33,14 @@ void require_storage(const char* kOp, const Tensor& t, const char* name, int ran
                 fmt::format("{}: {} must have q's dtype {}, got {}", kOp, name, dtype_name(want),
                             dtype_name(t.dtype())));
   }
-  require_rank(kOp, t, name, rank, layout);
+  require_rank(kOp, t, rank, name, layout);
 }
 
 void require_f32_rank(const char* kOp, const Tensor& t, const char* name, int rank,
                       const char* layout) {
   require_defined(kOp, t, name);
-  if (t.dtype() != DType::f32) {
-    throw Error(ErrorCode::dtype_mismatch,
-                fmt::format("{}: {} must be float32, got {}", kOp, name, dtype_name(t.dtype())));
-  }
-  if (t.rank() != rank) {
-    throw Error(ErrorCode::shape_mismatch,
-                fmt::format("{}: {} must be {}, got {}", kOp, name, layout, shape_str(t.shape())));
-  }
-}
-
-void require_shape(const char* kOp, const Tensor& t, const Shape& want, const char* name,
-                   const char* layout) {
-  if (t.shape() != want) {
-    throw Error(ErrorCode::shape_mismatch,
-                fmt::format("{}: {} must be {} = {}, got {}", kOp, name, layout, shape_str(want),
-                            shape_str(t.shape())));
-  }
-}
-
-void require_device(const char* kOp, const Tensor& t, const Device& want, const char* name) {
-  if (t.device() != want) {
-    throw Error(ErrorCode::device_mismatch, fmt::format("{}: {} is on {} but q is on {}", kOp, name,
-                                                        t.device().str(), want.str()));
-  }
+  detail::require_dtype(kOp, t, DType::f32, name);
+  require_rank(kOp, t, rank, name, layout);
 }
 
 // Checks the arguments of attention() / attention_csr() (naming `kOp` in errors) and fills
@@ -94,10 +63,7 @@ bool prepare(const char* kOp, const Tensor& q, const Tensor& k, const Tensor& v,
                             kOp, Hkv, Hq));
   }
   if (key_mask.defined()) {
-    if (key_mask.dtype() != DType::i32) {
-      throw Error(ErrorCode::dtype_mismatch, fmt::format("{}: key_mask must be int32, got {}", kOp,
-                                                         dtype_name(key_mask.dtype())));
-    }
+    detail::require_dtype(kOp, key_mask, DType::i32, "key_mask");
     require_shape(kOp, key_mask, {B, Nk}, "key_mask", "[B, Nk]");
   }
   require_storage(kOp, out, "out", 4, "[B, Hq, Nq, D]", st);
@@ -111,11 +77,11 @@ bool prepare(const char* kOp, const Tensor& q, const Tensor& k, const Tensor& v,
                 fmt::format("{}: options.scale must be finite, got {}", kOp, options.scale));
   }
   const Device dev = q.device();
-  require_device(kOp, k, dev, "k");
-  require_device(kOp, v, dev, "v");
-  if (key_mask.defined()) require_device(kOp, key_mask, dev, "key_mask");
-  require_device(kOp, out, dev, "out");
-  if (lse.defined()) require_device(kOp, lse, dev, "lse");
+  require_device(kOp, k, dev, "k", "q is");
+  require_device(kOp, v, dev, "v", "q is");
+  if (key_mask.defined()) require_device(kOp, key_mask, dev, "key_mask", "q is");
+  require_device(kOp, out, dev, "out", "q is");
+  if (lse.defined()) require_device(kOp, lse, dev, "lse", "q is");
   if (options.path == AttentionPath::unfused && dev.kind != DeviceKind::cuda) {
     throw Error(ErrorCode::not_supported,
                 fmt::format("{}: the unfused (cuBLAS) path runs on CUDA devices only; q is on {}",
@@ -128,18 +94,11 @@ bool prepare(const char* kOp, const Tensor& q, const Tensor& k, const Tensor& v,
                             kOp, D, dev.str(), kernels::kAttentionCudaMaxHeadDim));
   }
 
-  if (st == DType::f32) {
-    args.q = q.data<float>();
-    args.k = k.data<float>();
-    args.v = v.data<float>();
-    args.out = out.data<float>();
-  } else {
-    args.store = st == DType::bf16 ? kernels::AttnStore::bf16 : kernels::AttnStore::f16;
-    args.q16 = static_cast<const std::uint16_t*>(q.raw());
-    args.k16 = static_cast<const std::uint16_t*>(k.raw());
-    args.v16 = static_cast<const std::uint16_t*>(v.raw());
-    args.out16 = static_cast<std::uint16_t*>(out.raw());
-  }
+  args.store = detail::storage_of(st);
+  args.q = q.raw();
+  args.k = k.raw();
+  args.v = v.raw();
+  args.out = out.raw();
   args.key_mask = key_mask.defined() ? key_mask.data<std::int32_t>() : nullptr;
   args.lse = lse.defined() ? lse.data<float>() : nullptr;
   args.batch = B;
@@ -184,7 +143,7 @@ void attention_csr(const Tensor& q, const Tensor& k, const Tensor& v, const Csr&
   kernels::AttentionArgs args;
   const bool work = prepare(kOp, q, k, v, Tensor(), options, out, lse, args);
   const Device dev = q.device();
-  detail::mp_check_csr(graph, dev, kOp);
+  detail::check_csr(kOp, graph, dev);
   if (graph.num_rows != args.q_len || graph.num_cols != args.k_len) {
     throw Error(ErrorCode::shape_mismatch,
                 fmt::format("{}: graph must be Nq x Nk = {} x {} (rows = queries, columns = "
