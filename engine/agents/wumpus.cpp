@@ -150,7 +150,6 @@ class Wumpus final : public Environment {
     return out;
   }
 
-  const std::vector<Config>& configs() const { return configs_; }
 
  private:
   static bool is_pit(int cell, const Config& c) {

@@ -200,9 +200,6 @@ class AifCore {
   MPE_HD std::int64_t ix_x(std::int64_t t, std::int64_t o, std::int64_t n, std::int64_t u) const {
     return ((t * c_.S + o) * c_.S + n) * c_.A + u;
   }
-  MPE_HD std::int64_t ix_B(std::int64_t f, std::int64_t y, std::int64_t x, std::int64_t th) const {
-    return ((f * c_.O + y) * c_.S + x) * c_.K + th;
-  }
   MPE_HD DampKind kind() const { return c_.geometric ? DampKind::geometric : DampKind::arithmetic; }
 
   MPE_HD_FN void prepare() {
