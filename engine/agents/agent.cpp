@@ -203,6 +203,7 @@ EvalResult evaluate(const Environment& env, const EvalOptions& opt) {
   const int H = opt.horizon > 0 ? opt.horizon : env.horizon();
   const int I = opt.iterations > 0 ? opt.iterations : env.iterations();
   std::int64_t plans_made = 0, iterations_run = 0, checked = 0, differing = 0;
+  double largest_gap = 0;
   int most_iterations = 0;
   int step = 0;
   for (;;) {
@@ -268,7 +269,12 @@ EvalResult evaluate(const Environment& env, const EvalOptions& opt) {
       if (opt.check_tolerance) {
         const auto& f = full[i].action_dist;
         ++checked;
-        if (std::max_element(f.begin(), f.end()) - f.begin() != a) ++differing;
+        const std::int64_t a_full = std::max_element(f.begin(), f.end()) - f.begin();
+        if (a_full != a) {
+          ++differing;
+          const double gap = double(f[static_cast<std::size_t>(a_full)]) - f[static_cast<std::size_t>(a)];
+          largest_gap = std::max(largest_gap, gap);
+        }
       }
       const StepResult r = env.step(ep.state, a, ep.theta, ep.rng);
       ep.actions.push_back(a);
@@ -332,6 +338,7 @@ EvalResult evaluate(const Environment& env, const EvalOptions& opt) {
   out.max_iterations = most_iterations;
   out.actions_checked = checked;
   out.actions_differing = differing;
+  out.differing_gap_max = largest_gap;
   return out;
 }
 

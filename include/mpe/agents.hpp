@@ -169,6 +169,9 @@ struct EvalResult {
   /// With check_tolerance: plans compared with their all-iterations twin, and how many of
   /// them chose another action.
   std::int64_t actions_checked = 0, actions_differing = 0;
+  /// Over the differing ones: the largest gap, in the all-iterations plan's own action
+  /// distribution, between its choice and the early-stopped plan's choice (a near-tie is ~0).
+  double differing_gap_max = 0;
   std::vector<std::vector<std::int64_t>> actions;  ///< per episode, the actions taken
   std::vector<int> successes;                      ///< per episode, 0 or 1
 };

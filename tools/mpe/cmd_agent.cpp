@@ -88,6 +88,7 @@ void run_agent(const AgentOptions& o) {
     if (o.check_tolerance) {
       j["actions_checked"] = r.actions_checked;
       j["actions_differing"] = r.actions_differing;
+      j["differing_gap_max"] = r.differing_gap_max;
     }
     j["success_rate"] = r.success_rate;
     j["success_ci95"] = r.success_ci95;
@@ -111,9 +112,9 @@ void run_agent(const AgentOptions& o) {
   std::printf("  iterations     %.1f per plan (max %d) over %lld plans\n", r.mean_iterations,
               r.max_iterations, static_cast<long long>(r.plans));
   if (o.check_tolerance) {
-    std::printf("  vs all %d iterations: %lld of %lld actions differ\n", I,
+    std::printf("  vs all %d iterations: %lld of %lld actions differ (largest gap %.2g)\n", I,
                 static_cast<long long>(r.actions_differing),
-                static_cast<long long>(r.actions_checked));
+                static_cast<long long>(r.actions_checked), r.differing_gap_max);
   }
   std::printf("  wall time      %.2f s (%.2f episodes/s)\n", r.wall_seconds,
               r.episodes_per_second);
