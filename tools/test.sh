@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test job (CI runs this): install dependencies, build with CUDA when nvcc is present
 # (sm_90 by default), run every test in parallel (GPU tests skip visibly without a device),
-# then build the CPU path with ASan + UBSan and run the unit tests under the sanitizers, and
-# the scheduler's tests under ThreadSanitizer.
+# then build the CPU path with ASan + UBSan and run the unit tests under the sanitizers, the
+# scheduler's tests under ThreadSanitizer, and every reader's fuzz target for a short time.
 # Every configure names the options the job needs (a build directory configured before by
 # tools/run.sh with tests off is switched back on), and every ctest call fails when it finds
 # no tests (--no-tests=error): an empty run never passes. tests/scripts/check_test_command.sh
@@ -42,4 +42,9 @@ echo "== tests (ThreadSanitizer) =="
   ./tests/mpe_unit_tests --gtest_filter='Engine*') | tee "$root/build-tsan/engine_tests.log"
 grep -Eq '^\[  PASSED  \] [1-9][0-9]* test' "$root/build-tsan/engine_tests.log" ||
   { echo "no Engine test ran under ThreadSanitizer" >&2; exit 1; }
+
+# Every reader fuzzed for a short fixed time (MPE_FUZZ_SECONDS, default 20 s per target; 10
+# targets); a crash prints its reproducer and fails the job. tools/fuzz.sh SECONDS runs longer.
+echo "== fuzz (libFuzzer + ASan + UBSan, ${MPE_FUZZ_SECONDS:-20} s per target) =="
+bash "$root/tools/fuzz.sh" "${MPE_FUZZ_SECONDS:-20}"
 echo "== all tests passed =="
