@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include <mpe/error.hpp>
 #include <mpe/factor_graph.hpp>
 
 #include "fuzz_support.hpp"

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include <mpe/error.hpp>
 #include <mpe/relevance.hpp>
 
 #include "fuzz_support.hpp"

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include <mpe/error.hpp>
 #include <mpe/relevance.hpp>
 
 #include "fuzz_support.hpp"

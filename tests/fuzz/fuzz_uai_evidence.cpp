@@ -1,5 +1,6 @@
 // UAI evidence reader, against a fixed graph of three variables (2, 3 and 4 states). Accepted
 // files give one full-length vector per sample with states in range (-1 = unobserved).
+#include <mpe/error.hpp>
 #include <mpe/factor_graph.hpp>
 
 #include "fuzz_support.hpp"
