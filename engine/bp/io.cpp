@@ -284,10 +284,15 @@ std::vector<std::vector<int>> read_uai_evidence(const std::string& path, const F
   for (std::size_t li : sample_lines) {
     const std::vector<std::int64_t>& t = lines[li];
     const int ln = line_no[li];
-    if (t[0] < 0 || t.size() != static_cast<std::size_t>(1 + 2 * t[0])) {
+    // The count is compared without computing 1 + 2 * count, which overflows for a count
+    // near 2^63 (found by fuzz_uai_evidence).
+    if (t[0] < 0 || static_cast<std::uint64_t>(t[0]) != (t.size() - 1) / 2 || t.size() % 2 == 0) {
+      const std::string need = t[0] >= 0 && t[0] < (std::int64_t{1} << 60)
+                                   ? std::to_string(1 + 2 * t[0])
+                                   : fmt::format("1 + 2 x {}", t[0]);
       fail_at(ln, fmt::format("the line says {} observed variables, so it needs {} numbers, "
                               "found {}",
-                              t[0], 1 + 2 * std::max<std::int64_t>(t[0], 0), t.size()));
+                              t[0], need, t.size()));
     }
     std::vector<int> ev(static_cast<std::size_t>(g.num_variables()), -1);
     for (std::int64_t i = 0; i < t[0]; ++i) {

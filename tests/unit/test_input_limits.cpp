@@ -112,5 +112,19 @@ TEST(InputLimits, FgSparseBillionEntryTableAboveALoweredCeiling) {
                "huge_table.fg: the table of factor 0 (1000000000 entries)");
 }
 
+
+// Found by fuzz_uai_evidence: a count near 2^63 overflowed 1 + 2 * count (UBSan).
+TEST(InputLimits, EvidenceCountNearTwoToTheSixtyThree) {
+  bp::FactorGraph g;
+  g.add_variable(2);
+  g.add_variable(3);
+  expect_error([&] { bp::read_uai_evidence(kRegress + "evid_count_overflow.evid", g); },
+               ErrorCode::parse_error,
+               "evid_count_overflow.evid:1: the line says 9223372036854775807 observed variables, "
+               "so it needs 1 + 2 x 9223372036854775807 numbers, found 1");
+  expect_error([&] { bp::read_uai_evidence(kRegress + "evid_count_overflow_samples.evid", g); },
+               ErrorCode::parse_error, "4611686018427387904 observed variables");
+}
+
 }  // namespace
 }  // namespace mpe
