@@ -13,10 +13,9 @@ using namespace mpe;
 namespace {
 const aif::Model& model() {
   static const aif::Model m = [] {
-    const Tensor T = Tensor::from_vector<float>(
-        {0.9f, 0.2f, 0.4f, 0.7f, 0.3f, 0.8f, 0.6f, 0.1f, 0.1f, 0.8f, 0.6f, 0.3f, 0.7f, 0.2f,
-         0.4f, 0.9f},
-        {2, 2, 2, 2});
+    const Tensor T = Tensor::from_vector<float>({0.9f, 0.2f, 0.4f, 0.7f, 0.3f, 0.8f, 0.6f, 0.1f,
+                                                 0.1f, 0.8f, 0.6f, 0.3f, 0.7f, 0.2f, 0.4f, 0.9f},
+                                                {2, 2, 2, 2});
     const Tensor B =
         Tensor::from_vector<float>({0.9f, 0.2f, 0.3f, 0.8f, 0.1f, 0.8f, 0.7f, 0.2f}, {1, 2, 2, 2});
     return aif::Model::with_terminal_goal(T, B, Tensor::from_vector<float>({0.6f, 0.4f}, {2}),

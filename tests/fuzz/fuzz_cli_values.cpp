@@ -17,7 +17,8 @@ template <class Parse, class Name>
 void round_trip(const std::string& text, Parse parse, Name name, const char* what) {
   try {
     const auto v = parse(text);
-    MPE_FUZZ_CHECK(parse(std::string(name(v))) == v, std::string(what) + ": name does not parse back");
+    MPE_FUZZ_CHECK(parse(std::string(name(v))) == v,
+                   std::string(what) + ": name does not parse back");
   } catch (const Error&) {
   }
 }

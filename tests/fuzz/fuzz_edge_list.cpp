@@ -54,8 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     back.num_rows = back.num_cols = coo.num_rows;
     MPE_FUZZ_CHECK(fuzz::same_csr(csr, csr_from_coo(back)), "write + read changed the graph");
   } catch (const Error& e) {
-    fuzz::fail(std::string("an accepted edge list fails validate or its round trip: ") +
-               e.what());
+    fuzz::fail(std::string("an accepted edge list fails validate or its round trip: ") + e.what());
   }
   return 0;
 }

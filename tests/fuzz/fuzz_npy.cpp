@@ -31,7 +31,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     write_npy(out, t);
     const Tensor back = read_npy(out);
-    MPE_FUZZ_CHECK(back.dtype() == t.dtype() && back.shape() == t.shape(), "dtype or shape changed");
+    MPE_FUZZ_CHECK(back.dtype() == t.dtype() && back.shape() == t.shape(),
+                   "dtype or shape changed");
     MPE_FUZZ_CHECK(back.nbytes() == t.nbytes() &&
                        (t.nbytes() == 0 || std::memcmp(back.raw(), t.raw(), t.nbytes()) == 0),
                    "the values changed");

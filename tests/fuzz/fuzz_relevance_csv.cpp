@@ -23,8 +23,8 @@ bool same_node(const rel::Node& a, const rel::Node& b) {
 }
 
 bool same_edge(const rel::Edge& a, const rel::Edge& b) {
-  return a.source == b.source && a.target == b.target && a.type == b.type &&
-         a.weight == b.weight && a.confidence == b.confidence && a.success_rate == b.success_rate;
+  return a.source == b.source && a.target == b.target && a.type == b.type && a.weight == b.weight &&
+         a.confidence == b.confidence && a.success_rate == b.success_rate;
 }
 
 bool in_unit(float x) { return std::isfinite(x) && x >= 0 && x <= 1; }

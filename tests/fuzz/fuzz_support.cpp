@@ -28,7 +28,10 @@ void init() {
   std::filesystem::create_directories(dir);
   scratch_dir() = dir;
   // The directory goes when the process ends normally (libFuzzer exits through exit()).
-  std::atexit([] { std::error_code ec; std::filesystem::remove_all(scratch_dir(), ec); });
+  std::atexit([] {
+    std::error_code ec;
+    std::filesystem::remove_all(scratch_dir(), ec);
+  });
 }
 
 std::string scratch(const std::string& name) {

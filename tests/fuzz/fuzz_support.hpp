@@ -35,7 +35,7 @@ bool same_csr(const Csr& a, const Csr& b);
 
 }  // namespace mpe::fuzz
 
-#define MPE_FUZZ_CHECK(cond, what)           \
-  do {                                       \
-    if (!(cond)) ::mpe::fuzz::fail(what);    \
+#define MPE_FUZZ_CHECK(cond, what)        \
+  do {                                    \
+    if (!(cond)) ::mpe::fuzz::fail(what); \
   } while (0)

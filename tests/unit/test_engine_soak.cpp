@@ -5,13 +5,13 @@
 // allows; the engine's counters add up to what the threads saw; resident memory after the
 // warm-up round is reported (and bounded outside the sanitizers). Bounded by MPE_SOAK_SECONDS
 // (default 6); CI runs it in the release, ASan and TSan jobs.
+#include <unistd.h>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <thread>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <mpe/engine.hpp>
@@ -211,7 +211,7 @@ TEST(EngineSoak, RandomMixWithFaultsCancellationsAndShutdowns) {
           while (!stop.load()) {
             Pending p;
             p.kind = static_cast<int>(r() % 3);
-            const std::size_t n = p.kind == 0 ? c.plans.size()
+            const std::size_t n = p.kind == 0   ? c.plans.size()
                                   : p.kind == 1 ? c.queries.size()
                                                 : c.instances.size();
             p.variant = r() % n;
@@ -269,16 +269,18 @@ TEST(EngineSoak, RandomMixWithFaultsCancellationsAndShutdowns) {
     oom_batches += ooms.load();
     ++rounds;
     const double rss = resident_mib();
-    if (std::getenv("MPE_SOAK_VERBOSE")) std::printf("[ soak     ] round %d: %.1f MiB\n", rounds, rss);
+    if (std::getenv("MPE_SOAK_VERBOSE"))
+      std::printf("[ soak     ] round %d: %.1f MiB\n", rounds, rss);
     if (rounds == 1) rss_after_warmup = rss;
     rss_peak = std::max(rss_peak, rss);
     if (HasFailure()) break;
   }
   const double growth = rss_peak - rss_after_warmup;
-  std::printf("[ soak     ] %d rounds, %llu requests, %llu simulated out-of-memory batches; "
-              "resident %.1f MiB after warm-up, peak %.1f MiB (+%.1f MiB)\n",
-              rounds, static_cast<unsigned long long>(requests),
-              static_cast<unsigned long long>(oom_batches), rss_after_warmup, rss_peak, growth);
+  std::printf(
+      "[ soak     ] %d rounds, %llu requests, %llu simulated out-of-memory batches; "
+      "resident %.1f MiB after warm-up, peak %.1f MiB (+%.1f MiB)\n",
+      rounds, static_cast<unsigned long long>(requests),
+      static_cast<unsigned long long>(oom_batches), rss_after_warmup, rss_peak, growth);
   RecordProperty("resident_growth_kib", static_cast<int>(growth * 1024));
   EXPECT_GT(oom_batches, 0u);
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)

@@ -65,8 +65,8 @@ TEST(InputLimits, MatrixMarketHugeColumnsFailsBeforeAllocating) {
 }
 
 TEST(InputLimits, MatrixMarketHugeEntryCountFailsAtTheHeader) {
-  expect_error([] { read_matrix_market(kRegress + "huge_entries.mtx"); },
-               ErrorCode::out_of_memory, "huge_entries.mtx:2: 1000000000000 declared entries");
+  expect_error([] { read_matrix_market(kRegress + "huge_entries.mtx"); }, ErrorCode::out_of_memory,
+               "huge_entries.mtx:2: 1000000000000 declared entries");
   // Below the ceiling the count is honoured: the file ends after 1 entry.
   const std::string path = kRegress + "huge_entries.mtx";
   CeilingGuard g(std::int64_t{1} << 62);
@@ -111,7 +111,6 @@ TEST(InputLimits, FgSparseBillionEntryTableAboveALoweredCeiling) {
   expect_error([] { bp::read_fg(kRegress + "huge_table.fg"); }, ErrorCode::out_of_memory,
                "huge_table.fg: the table of factor 0 (1000000000 entries)");
 }
-
 
 // Found by fuzz_uai_evidence: a count near 2^63 overflowed 1 + 2 * count (UBSan).
 TEST(InputLimits, EvidenceCountNearTwoToTheSixtyThree) {

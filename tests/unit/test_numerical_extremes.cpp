@@ -41,7 +41,8 @@ struct LseCase {
 TEST(NumericalExtremes, LseContractTinyAndZeroProbabilities) {
   const std::vector<LseCase> cases = {
       {"1e-38 everywhere", std::vector<float>(6, kLog1e38), std::vector<float>(3, kLog1e38)},
-      {"one live term among zeros", {kLogZero, kLogZero, 0.f, kLogZero, kLogZero, kLogZero},
+      {"one live term among zeros",
+       {kLogZero, kLogZero, 0.f, kLogZero, kLogZero, kLogZero},
        {0.f, 0.f, kLog1e38}},
       {"-inf as zero probability", {-kInf, 0.f, -kInf, -kInf, -kInf, -kInf}, {0.f, -kInf, 0.f}},
       {"all zero", std::vector<float>(6, kLogZero), std::vector<float>(3, -kInf)},
@@ -66,9 +67,11 @@ TEST(NumericalExtremes, LseContractTinyAndZeroProbabilities) {
 // ---- csr_aggregate: tiny, subnormal and zero features, empty rows.
 TEST(NumericalExtremes, CsrAggregateTinyValuesAndEmptyRows) {
   // Rows: 0 <- {1, 2}, 1 <- {}, 2 <- {0, 0, 2}.
-  const Csr g = test::make_csr(3, 3, {0, 2, 2, 5}, {1, 2, 0, 0, 2}, {1e-38f, 1.f, 0.f, 1e38f, -1.f});
+  const Csr g =
+      test::make_csr(3, 3, {0, 2, 2, 5}, {1, 2, 0, 0, 2}, {1e-38f, 1.f, 0.f, 1e38f, -1.f});
   const std::vector<float> x = {1e-38f, -0.f, 1e-45f, 0.f, 1e-30f, -1e-38f};  // [3, 2]
-  for (Aggregation agg : {Aggregation::sum, Aggregation::mean, Aggregation::max, Aggregation::min}) {
+  for (Aggregation agg :
+       {Aggregation::sum, Aggregation::mean, Aggregation::max, Aggregation::min}) {
     SCOPED_TRACE(aggregation_name(agg));
     const auto y = csr_aggregate(g, Tensor::from_vector(x, {3, 2}), agg).to_vector<float>();
     ASSERT_TRUE(all_finite(y));
@@ -99,7 +102,8 @@ TEST(NumericalExtremes, AttentionMaskedRowsAndExtremeScores) {
     for (float& v : q) v *= c.q_scale;
     std::vector<float> kv = test::random_floats(2 * 1 * 3 * 4, -1.f, 1.f, 6);
     for (float& v : kv) v *= c.q_scale;
-    const Tensor tq = Tensor::from_vector(q, {2, 1, 2, 4}), tk = Tensor::from_vector(kv, {2, 1, 3, 4});
+    const Tensor tq = Tensor::from_vector(q, {2, 1, 2, 4}),
+                 tk = Tensor::from_vector(kv, {2, 1, 3, 4});
     AttentionOptions o;
     o.scale = 1.f;
     const AttentionOutput r = attention(tq, tk, tk, o, Tensor::from_vector(c.mask, {2, 3}));
@@ -186,7 +190,8 @@ TEST(NumericalExtremes, BeliefPropagationTinyAndZeroPotentials) {
 TEST(NumericalExtremes, AifPlanningTinyAndZeroProbabilities) {
   const float t = 1e-38f;
   // T [S_new=2, S_old=2, K=1, A=2]: each (x_old, a) column sums to 1 over x_new.
-  const Tensor T = Tensor::from_vector<float>({1.f - t, 0.f, t, 1.f, t, 1.f, 1.f - t, 0.f}, {2, 2, 1, 2});
+  const Tensor T =
+      Tensor::from_vector<float>({1.f - t, 0.f, t, 1.f, t, 1.f, 1.f - t, 0.f}, {2, 2, 1, 2});
   const Tensor B = Tensor::from_vector<float>({1.f, t, 0.f, 1.f - t}, {1, 2, 2, 1});
   const auto m = aif::Model::with_terminal_goal(T, B, Tensor::from_vector<float>({1.f, t}, {2}),
                                                 Tensor::from_vector<float>({t, 1.f - t}, {2}));
@@ -219,7 +224,8 @@ TEST(NumericalExtremes, NonFiniteInputsAreRefusedWhereChecked) {
   const Tensor T = Tensor::from_vector<float>({1, 0, 0, 1}, {2, 2, 1, 1});
   const Tensor B = Tensor::from_vector<float>({1, 0, 0, 1}, {1, 2, 2, 1});
   const Tensor pu = Tensor::from_vector<float>({1}, {1});
-  const auto model = aif::Model::with_terminal_goal(T, B, pu, Tensor::from_vector<float>({0.5f, 0.5f}, {2}));
+  const auto model =
+      aif::Model::with_terminal_goal(T, B, pu, Tensor::from_vector<float>({0.5f, 0.5f}, {2}));
   auto request = [](float q, float damping) {
     aif::PlanRequest r;
     r.q0 = {q, 1.f - (std::isfinite(q) ? q : 0.f)};
@@ -240,19 +246,76 @@ TEST(NumericalExtremes, NonFiniteInputsAreRefusedWhereChecked) {
   coo.rows = {0};
   coo.cols = {1};
   const std::vector<Refusal> table = {
-      {"AIF T with NaN", [&] { aif::Model::with_terminal_goal(Tensor::from_vector<float>({kNaN, 1, 0, 1}, {2, 2, 1, 1}), B, pu, Tensor::from_vector<float>({0.5f, 0.5f}, {2})); }, ErrorCode::invalid_argument, "nan"},
-      {"AIF B with inf", [&] { aif::Model::with_terminal_goal(T, Tensor::from_vector<float>({kInf, 0, 0, 1}, {1, 2, 2, 1}), pu, Tensor::from_vector<float>({0.5f, 0.5f}, {2})); }, ErrorCode::invalid_argument, "inf"},
-      {"AIF goal with -inf", [&] { aif::Model::with_terminal_goal(T, B, pu, Tensor::from_vector<float>({-kInf, 1.f}, {2})); }, ErrorCode::invalid_argument, "goal"},
-      {"AIF q0 with NaN", [&] { aif::plan(model, {request(kNaN, 0.5f)}, Device::cpu()); }, ErrorCode::invalid_argument, "q0"},
-      {"AIF damping NaN", [&] { aif::plan(model, {request(0.5f, kNaN)}, Device::cpu()); }, ErrorCode::invalid_argument, "damping"},
-      {"BP factor with NaN", [&] { g.add_factor({0}, {std::nan(""), 1.0}); }, ErrorCode::invalid_argument, "nan"},
-      {"BP factor with inf", [&] { g.add_factor({0}, {HUGE_VAL, 1.0}); }, ErrorCode::invalid_argument, "inf"},
-      {"BP log factor with +inf", [&] { g.add_log_factor({0}, {HUGE_VAL, 0.0}); }, ErrorCode::invalid_argument, "inf"},
-      {"relevance embedding with NaN", [&] { store.add_nodes({n}, {kNaN, 0, 0, 1}); }, ErrorCode::invalid_argument, "a"},
-      {"relevance query embedding with inf", [&] { relevance::Query q; q.embedding = {kInf, 0, 0, 0}; store.query(q); }, ErrorCode::invalid_argument, "embedding"},
-      {"COO weight NaN", [&] { Coo c = coo; c.weights = {kNaN}; csr_from_coo(c); }, ErrorCode::invalid_graph, "not finite"},
-      {"diffusion dt inf", [&] { Tensor v = Tensor::from_vector<float>({0, 0, 0, 0}, {4}); bio::diffuse(bio::grid_junctions(2, 2), v, {kInf, 0.f, 0.f}, 1); }, ErrorCode::invalid_argument, "dt"},
-      {"attention scale NaN", [&] { Tensor q = Tensor::from_vector<float>({1, 1}, {1, 1, 1, 2}); AttentionOptions o; o.scale = kNaN; attention(q, q, q, o); }, ErrorCode::invalid_argument, "scale"},
+      {"AIF T with NaN",
+       [&] {
+         aif::Model::with_terminal_goal(Tensor::from_vector<float>({kNaN, 1, 0, 1}, {2, 2, 1, 1}),
+                                        B, pu, Tensor::from_vector<float>({0.5f, 0.5f}, {2}));
+       },
+       ErrorCode::invalid_argument, "nan"},
+      {"AIF B with inf",
+       [&] {
+         aif::Model::with_terminal_goal(T,
+                                        Tensor::from_vector<float>({kInf, 0, 0, 1}, {1, 2, 2, 1}),
+                                        pu, Tensor::from_vector<float>({0.5f, 0.5f}, {2}));
+       },
+       ErrorCode::invalid_argument, "inf"},
+      {"AIF goal with -inf",
+       [&] {
+         aif::Model::with_terminal_goal(T, B, pu, Tensor::from_vector<float>({-kInf, 1.f}, {2}));
+       },
+       ErrorCode::invalid_argument, "goal"},
+      {"AIF q0 with NaN", [&] { aif::plan(model, {request(kNaN, 0.5f)}, Device::cpu()); },
+       ErrorCode::invalid_argument, "q0"},
+      {"AIF damping NaN", [&] { aif::plan(model, {request(0.5f, kNaN)}, Device::cpu()); },
+       ErrorCode::invalid_argument, "damping"},
+      {"BP factor with NaN",
+       [&] {
+         g.add_factor({0}, {std::nan(""), 1.0});
+       },
+       ErrorCode::invalid_argument, "nan"},
+      {"BP factor with inf",
+       [&] {
+         g.add_factor({0}, {HUGE_VAL, 1.0});
+       },
+       ErrorCode::invalid_argument, "inf"},
+      {"BP log factor with +inf",
+       [&] {
+         g.add_log_factor({0}, {HUGE_VAL, 0.0});
+       },
+       ErrorCode::invalid_argument, "inf"},
+      {"relevance embedding with NaN",
+       [&] {
+         store.add_nodes({n}, {kNaN, 0, 0, 1});
+       },
+       ErrorCode::invalid_argument, "a"},
+      {"relevance query embedding with inf",
+       [&] {
+         relevance::Query q;
+         q.embedding = {kInf, 0, 0, 0};
+         store.query(q);
+       },
+       ErrorCode::invalid_argument, "embedding"},
+      {"COO weight NaN",
+       [&] {
+         Coo c = coo;
+         c.weights = {kNaN};
+         csr_from_coo(c);
+       },
+       ErrorCode::invalid_graph, "not finite"},
+      {"diffusion dt inf",
+       [&] {
+         Tensor v = Tensor::from_vector<float>({0, 0, 0, 0}, {4});
+         bio::diffuse(bio::grid_junctions(2, 2), v, {kInf, 0.f, 0.f}, 1);
+       },
+       ErrorCode::invalid_argument, "dt"},
+      {"attention scale NaN",
+       [&] {
+         Tensor q = Tensor::from_vector<float>({1, 1}, {1, 1, 1, 2});
+         AttentionOptions o;
+         o.scale = kNaN;
+         attention(q, q, q, o);
+       },
+       ErrorCode::invalid_argument, "scale"},
   };
   for (const auto& r : table) {
     SCOPED_TRACE(r.name);

@@ -76,7 +76,8 @@ TEST_F(StoreFaults, ConcurrentLearnersInSeveralProcessesLoseNoUpdate) {
       int rc = 0;
       try {
         Store s = Store::open(p);
-        for (int r = 0; r < kRounds; ++r) s.learn(std::vector<std::string>{"a"}, Outcome::turn(1.0f));
+        for (int r = 0; r < kRounds; ++r)
+          s.learn(std::vector<std::string>{"a"}, Outcome::turn(1.0f));
       } catch (...) {
         rc = 1;
       }

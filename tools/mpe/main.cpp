@@ -29,8 +29,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "mpe: error: %s\n", e.what());
     return 2;
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "mpe: error: out_of_memory: the input needs more host memory than "
-                         "could be allocated\n");
+    std::fprintf(stderr,
+                 "mpe: error: out_of_memory: the input needs more host memory than "
+                 "could be allocated\n");
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mpe: error: internal: %s (please report this input)\n", e.what());
