@@ -9,12 +9,19 @@
 # kernels/cpu/cpu_level.cpp) which levels exist: MPE_CPU_V3 / MPE_CPU_V4 = 1 when built, else
 # they stay 0. Level 1 is the plain build of kernels/cpu/<op>.cpp itself.
 include(CheckCXXCompilerFlag)
+include(CheckCXXSourceCompiles)
 
 function(mpe_cpu_kernel op)
   cmake_parse_arguments(ARG "" "" "LEVELS" ${ARGN})
   set(sources ${MPE_SOURCES})
   set(defs "")
-  if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  # The picker asks __builtin_cpu_supports("x86-64-v3"/"-v4"), which GCC 12 knows and clang only
+  # from version 16: with an older clang (the fuzz build) every kernel is built at the baseline.
+  check_cxx_source_compiles(
+    "int main() { return __builtin_cpu_supports(\"x86-64-v3\") + __builtin_cpu_supports(\"x86-64-v4\"); }"
+    MPE_HAVE_CPU_LEVEL_BUILTIN)
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang"
+     AND MPE_HAVE_CPU_LEVEL_BUILTIN)
     foreach(level IN LISTS ARG_LEVELS)
       check_cxx_compiler_flag(-march=x86-64-v${level} MPE_HAVE_MARCH_V${level})
       if(MPE_HAVE_MARCH_V${level})

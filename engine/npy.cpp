@@ -3,6 +3,7 @@
 // 'descr', 'fortran_order' and 'shape', padded with spaces to a 16- or 64-byte boundary.
 #include <mpe/npy.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -11,6 +12,7 @@
 
 #include <fmt/format.h>
 #include <mpe/error.hpp>
+#include <mpe/limits.hpp>
 
 #include "graph/text_io.hpp"
 
@@ -124,7 +126,19 @@ Tensor read_npy(const std::string& path) {
     if (d > 0 && n > (std::int64_t{1} << 40) / d) bad(path, "array too large");
     n *= d;
   }
-  std::vector<char> body(static_cast<std::size_t>(n) * dtype_size(dtype));
+  // The declared size against the bytes the file holds and the input ceiling, before the
+  // body is allocated: a header may declare far more than follows it.
+  const std::int64_t need = n * static_cast<std::int64_t>(dtype_size(dtype));
+  const std::streampos body_at = in.tellg();
+  in.seekg(0, std::ios::end);
+  const std::int64_t held = static_cast<std::int64_t>(in.tellg() - body_at);
+  in.seekg(body_at);
+  if (!in || held < need) {
+    bad(path, fmt::format("body holds {} bytes, fewer than the {} bytes shape {} needs",
+                          std::max<std::int64_t>(held, 0), need, shape_str(shape)));
+  }
+  check_input_bytes(static_cast<double>(need), fmt::format("{}: shape {}", path, shape_str(shape)));
+  std::vector<char> body(static_cast<std::size_t>(need));
   if (!body.empty() && !in.read(body.data(), static_cast<std::streamsize>(body.size()))) {
     bad(path, fmt::format("body holds fewer than the {} bytes shape {} needs", body.size(),
                           shape_str(shape)));

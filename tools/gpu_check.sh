@@ -48,6 +48,7 @@ gtest_arg=()
 configure() {
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMPE_CUDA=ON \
     -DCMAKE_CUDA_ARCHITECTURES="$archs" -DMPE_PTXAS_VERBOSE=ON -DMPE_CCACHE=OFF \
+    -DMPE_BUILD_TESTS=ON -DMPE_BUILD_TOOLS=ON -DMPE_SANITIZE=OFF -DMPE_TSAN=OFF \
     -DMPE_GIT_COMMIT="$commit" "${gtest_arg[@]}"
 }
 build_all() { cmake --build "$build" -j "$jobs"; }
@@ -58,7 +59,7 @@ if step configure "$out/build.log" configure && step build "$out/build.log" buil
     echo
     "$build/tools/mpe" aggregate "$root/data/cora/cora.cites" --symmetrize --self-loops --rounds 20
   } >"$out/info.txt" 2>&1 || status=1
-  run_tests() { cd "$build" && MPE_REQUIRE_CUDA=1 ctest -j 4 --output-on-failure --timeout 900; }
+  run_tests() { cd "$build" && MPE_REQUIRE_CUDA=1 ctest --no-tests=error -j 4 --output-on-failure --timeout 900; }
   step "ctest (MPE_REQUIRE_CUDA=1)" "$out/ctest.log" run_tests
   memcheck() {
     compute-sanitizer --tool memcheck --error-exitcode 99 --leak-check full \

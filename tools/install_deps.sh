@@ -2,9 +2,13 @@
 # Installs the Debian packages mpengine builds with, when any is missing (run as root, or with
 # sudo available). The CUDA Toolkit is not a Debian package here: when nvcc is present
 # (/usr/local/cuda), the CUDA backend is built too; otherwise the CPU backend alone.
+# With --fuzz, also clang with libFuzzer and LLVM's OpenMP (tools/fuzz.sh).
 set -euo pipefail
 packages=(cmake ninja-build g++ make libgtest-dev libfmt-dev libcli11-dev nlohmann-json3-dev ccache
           libsqlite3-dev)
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libclang-rt-dev libomp-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,7 +9,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/tools/install_deps.sh"
-bash "$root/tools/build.sh" build -DMPE_BUILD_TESTS=OFF
+bash "$root/tools/build.sh" build -DMPE_BUILD_TESTS=OFF -DMPE_BUILD_TOOLS=ON
 mpe="$root/build/tools/mpe"
 echo
 "$mpe" info

@@ -1,5 +1,7 @@
 // AIF-MP models and requests from JSON files (docs/aif-model-format.md).
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -23,6 +25,10 @@ json read_json(const std::string& path) {
   if (!in) throw Error(ErrorCode::io_error, fmt::format("cannot open '{}' for reading", path));
   try {
     return json::parse(in);
+  } catch (const json::out_of_range& e) {
+    // A number beyond double's range ("1e400"): nlohmann reports no position (found by
+    // fuzz_aif_model; it escaped as an uncaught exception before).
+    fail(path, fmt::format("invalid JSON ({})", e.what()));
   } catch (const json::parse_error& e) {
     // nlohmann reports the byte offset; give the line too.
     std::ifstream again(path);
@@ -31,6 +37,20 @@ json read_json(const std::string& path) {
     const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(upto), '\n');
     fail(path, fmt::format("line {}: invalid JSON ({})", line, e.what()));
   }
+}
+
+// An int field: an integer (or an integral number) within int's range. nlohmann's value<int>
+// would convert 1e20 or 3e9 without a check (undefined behaviour for the float).
+int int_field(const json& obj, const char* name, int fallback) {
+  if (!obj.contains(name)) return fallback;
+  const json& v = obj.at(name);
+  const double d = v.is_number() ? v.get<double>() : 0.5;
+  if (!v.is_number() || d != std::floor(d) || d < std::numeric_limits<int>::min() ||
+      d > std::numeric_limits<int>::max()) {
+    throw Error(ErrorCode::parse_error,
+                fmt::format("\"{}\" is {}, expected an integer", name, v.dump()));
+  }
+  return static_cast<int>(d);
 }
 
 // Flattens nested arrays into `data`, recording the extents; every level must be rectangular.
@@ -123,8 +143,8 @@ PlanRequest request_from(const json& j, const std::string& where) {
   r.q0 = float_list(j, "q0", where);
   r.q_theta = float_list(j, "q_theta", where);
   try {
-    r.horizon = j.value("horizon", r.horizon);
-    r.iterations = j.value("iterations", r.iterations);
+    r.horizon = int_field(j, "horizon", r.horizon);
+    r.iterations = int_field(j, "iterations", r.iterations);
     r.damping = j.value("damping", r.damping);
     r.tolerance = j.value("tolerance", r.tolerance);
     r.method = parse_method(j.value("method", std::string(method_name(r.method))));

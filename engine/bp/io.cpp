@@ -8,6 +8,7 @@
 #include <sstream>
 #include <mpe/error.hpp>
 #include <mpe/factor_graph.hpp>
+#include <mpe/limits.hpp>
 
 #include <fmt/format.h>
 
@@ -83,12 +84,12 @@ FactorGraph read_fg(const std::string& path) {
     std::vector<std::int64_t> labels;
     std::vector<double> logs;
   };
-  std::vector<Raw> raw(static_cast<std::size_t>(nf));
+  std::vector<Raw> raw;  // grows as factors are read: the count may promise more than follows
   std::map<std::int64_t, int> card_of;  // label -> cardinality
   for (std::int64_t f = 0; f < nf; ++f) {
     const std::string fs = fmt::format("factor {}", f);
     const std::int64_t n = in.integer(fmt::format("the number of variables of {}", fs), 1, 64);
-    Raw& rf = raw[static_cast<std::size_t>(f)];
+    Raw& rf = raw.emplace_back();
     for (std::int64_t k = 0; k < n; ++k) {
       const std::int64_t l = in.integer(fmt::format("variable label {} of {}", k, fs), 0,
                                         std::numeric_limits<std::int32_t>::max());
@@ -110,6 +111,7 @@ FactorGraph read_fg(const std::string& path) {
       size *= c;
     }
     if (size > 1e9) in.fail(fmt::format("{} has {} table entries (limit 1e9)", fs, size));
+    check_input_bytes(8 * size, fmt::format("{}: the table of {} ({} entries)", path, fs, size));
     const auto tsize = static_cast<std::int64_t>(size);
     rf.logs.assign(static_cast<std::size_t>(tsize), kNegInf);
     const std::int64_t nnz =
@@ -181,9 +183,8 @@ FactorGraph read_uai(const std::string& path) {
     g.labels.push_back(v);
   }
   const std::int64_t nf = in.integer("the number of factors", 0, kMaxCount);
-  g.factors.resize(static_cast<std::size_t>(nf));
-  for (std::int64_t f = 0; f < nf; ++f) {
-    Factor& fac = g.factors[static_cast<std::size_t>(f)];
+  for (std::int64_t f = 0; f < nf; ++f) {  // grows as read: nf may promise more than follows
+    Factor& fac = g.factors.emplace_back();
     const std::int64_t n = in.integer(fmt::format("the number of variables of factor {}", f), 1,
                                       64);
     for (std::int64_t k = 0; k < n; ++k) {
@@ -202,6 +203,8 @@ FactorGraph read_uai(const std::string& path) {
     double size = 1;
     for (int v : fac.vars) size *= g.cardinalities[static_cast<std::size_t>(v)];
     if (size > 1e9) in.fail(fmt::format("factor {} has {} table entries (limit 1e9)", f, size));
+    check_input_bytes(8 * size,
+                      fmt::format("{}: the table of factor {} ({} entries)", path, f, size));
     const auto tsize = static_cast<std::int64_t>(size);
     in.integer(fmt::format("the number of table entries of factor {} (= {})", f, tsize), tsize,
                tsize);
@@ -212,13 +215,18 @@ FactorGraph read_uai(const std::string& path) {
       stride[k] = s;
       s *= g.cardinalities[static_cast<std::size_t>(fac.vars[k])];
     }
+    // The values are read before the table is allocated, so a count the file does not back
+    // with values ends in a parse error, not in a large allocation.
+    std::vector<double> file_order;
+    for (std::int64_t i = 0; i < tsize; ++i) {
+      file_order.push_back(safe_log(in.probability(fmt::format("entry {} of factor {}", i, f))));
+    }
     fac.log_values.assign(static_cast<std::size_t>(tsize), kNegInf);
     std::vector<int> x(n, 0);
     for (std::int64_t i = 0; i < tsize; ++i) {
       std::int64_t t = 0;
       for (std::size_t k = 0; k < n; ++k) t += stride[k] * x[k];
-      fac.log_values[static_cast<std::size_t>(t)] =
-          safe_log(in.probability(fmt::format("entry {} of factor {}", i, f)));
+      fac.log_values[static_cast<std::size_t>(t)] = file_order[static_cast<std::size_t>(i)];
       for (std::size_t k = n; k-- > 0;) {  // odometer, last variable fastest
         if (++x[k] < g.cardinalities[static_cast<std::size_t>(fac.vars[k])]) break;
         x[k] = 0;
@@ -269,14 +277,22 @@ std::vector<std::vector<int>> read_uai_evidence(const std::string& path, const F
     if (lines.size() > 1) fail_at(line_no[1], "expected one line of evidence");
     sample_lines.push_back(0);
   }
+  check_input_bytes(4.0 * static_cast<double>(sample_lines.size()) * g.num_variables(),
+                    fmt::format("{}: {} evidence samples over {} variables", path,
+                                sample_lines.size(), g.num_variables()));
   std::vector<std::vector<int>> out;
   for (std::size_t li : sample_lines) {
     const std::vector<std::int64_t>& t = lines[li];
     const int ln = line_no[li];
-    if (t[0] < 0 || t.size() != static_cast<std::size_t>(1 + 2 * t[0])) {
+    // The count is compared without computing 1 + 2 * count, which overflows for a count
+    // near 2^63 (found by fuzz_uai_evidence).
+    if (t[0] < 0 || static_cast<std::uint64_t>(t[0]) != (t.size() - 1) / 2 || t.size() % 2 == 0) {
+      const std::string need = t[0] >= 0 && t[0] < (std::int64_t{1} << 60)
+                                   ? std::to_string(1 + 2 * t[0])
+                                   : fmt::format("1 + 2 x {}", t[0]);
       fail_at(ln, fmt::format("the line says {} observed variables, so it needs {} numbers, "
                               "found {}",
-                              t[0], 1 + 2 * std::max<std::int64_t>(t[0], 0), t.size()));
+                              t[0], need, t.size()));
     }
     std::vector<int> ev(static_cast<std::size_t>(g.num_variables()), -1);
     for (std::int64_t i = 0; i < t[0]; ++i) {

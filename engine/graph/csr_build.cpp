@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <mpe/graph.hpp>
+#include <mpe/limits.hpp>
 
 namespace mpe {
 
@@ -73,6 +74,13 @@ Csr csr_from_coo(const Coo& coo, const CsrBuildOptions& options) {
   const bool weighted = !coo.weights.empty();
   const std::size_t n_in = coo.rows.size();
   const std::size_t n_all = options.symmetrize ? 2 * n_in : n_in;
+  // Three int64 arrays per row (counts, fill positions, offsets) and per entry a sort slot,
+  // a column and a weight: a declared row count far beyond the entries (a header saying
+  // 5 x 54294967297, then transposed) fails here, not in the allocator.
+  check_input_bytes(24.0 * (static_cast<double>(coo.num_rows) + 1) +
+                        32.0 * (static_cast<double>(n_all) + static_cast<double>(coo.num_rows)),
+                    fmt::format("csr_from_coo: a {} x {} graph with {} entries", coo.num_rows,
+                                coo.num_cols, n_all));
   auto row_of = [&](std::size_t k) { return k < n_in ? coo.rows[k] : coo.cols[k - n_in]; };
   auto col_of = [&](std::size_t k) { return k < n_in ? coo.cols[k] : coo.rows[k - n_in]; };
   auto w_of = [&](std::size_t k) { return weighted ? coo.weights[k % n_in] : 1.0f; };

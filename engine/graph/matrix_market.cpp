@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <mpe/graph.hpp>
+#include <mpe/limits.hpp>
 
 #include "graph/text_io.hpp"
 
@@ -86,10 +87,16 @@ Coo read_matrix_market(const std::string& path) {
     in.fail(fmt::format("a {} matrix must be square, got {} x {}", symmetry, rows, cols));
   }
 
+  // What the declared entries would take as COO (two int64 indices and a weight, both
+  // triangles of a symmetric file), checked before anything is reserved; the reservation
+  // itself stays small, since the file may hold far fewer entries than it declares.
+  const double per_entry = (pattern ? 16.0 : 20.0) * (symmetry == "general" ? 1 : 2);
+  check_input_bytes(per_entry * static_cast<double>(entries),
+                    fmt::format("{}:{}: {} declared entries", path, in.line_number(), entries));
   Coo coo;
   coo.num_rows = rows;
   coo.num_cols = cols;
-  const std::size_t reserve = static_cast<std::size_t>(std::min<std::int64_t>(entries, 1 << 26));
+  const std::size_t reserve = static_cast<std::size_t>(std::min<std::int64_t>(entries, 1 << 20));
   coo.rows.reserve(reserve);
   coo.cols.reserve(reserve);
   if (!pattern) coo.weights.reserve(reserve);

@@ -1,6 +1,7 @@
 // Learning from outcomes (spec step 4): every outgoing edge of every rewarded active node moves
 // its weight towards the reward by the surprise (reward − success rate), then the success rate
-// follows the reward; all edge rows are written in one SQLite transaction.
+// follows the reward; all edge rows are read and written in one SQLite transaction, so
+// processes learning on the same file at once lose no update.
 #include <algorithm>
 #include <cmath>
 #include <unordered_map>
@@ -50,29 +51,44 @@ LearnReport learn_nodes(Store::Impl& impl, const std::vector<std::int64_t>& acti
                   fmt::format("learn: node '{}' has a reward but is not active", id));
     reward[it->second] = r;
   }
-  // New values of every affected edge, computed before anything is written.
+  // The affected edges with their rewards, in edge order.
   std::vector<std::int64_t> nodes;
   for (const auto& kv : reward) nodes.push_back(kv.first);
   std::sort(nodes.begin(), nodes.end());
-  std::vector<Update> ups;
+  std::vector<std::pair<std::size_t, float>> touched;  // (edge, reward)
   for (const std::int64_t j : nodes) {
-    const float r = reward[j];
     for (std::int64_t p = g.row_offsets[std::size_t(j)]; p < g.row_offsets[std::size_t(j) + 1]; ++p) {
-      const auto k = std::size_t(g.csr_edge[std::size_t(p)]);
-      const detail::EdgeRec& e = g.edges[k];
-      const float w = std::min(1.0f, std::max(0.0f, e.weight + eta * (r - e.success_rate)));
-      const float sr = 0.9f * e.success_rate + 0.1f * r;
-      ups.push_back(Update{k, w, sr});
+      touched.emplace_back(std::size_t(g.csr_edge[std::size_t(p)]), reward[j]);
     }
   }
-  std::sort(ups.begin(), ups.end(), [](const Update& a, const Update& b) { return a.edge < b.edge; });
+  std::sort(touched.begin(), touched.end());
+  // The new values are computed from the file's current values, read inside the write
+  // transaction (BEGIN IMMEDIATE holds the write lock): another process that learned since
+  // this store was opened is built upon, not overwritten.
+  std::vector<Update> ups;
   {
     sql::Transaction tx(*impl.db);
+    sql::Stmt cur(*impl.db, "SELECT weight, success_rate FROM edges WHERE eid = ?");
     sql::Stmt st(*impl.db, "UPDATE edges SET weight = ?, success_rate = ? WHERE eid = ?");
-    const auto total = std::int64_t(ups.size());
-    for (std::size_t u = 0; u < ups.size(); ++u) {
-      st.bind(1, double(ups[u].weight)).bind(2, double(ups[u].success_rate))
-          .bind(3, g.edges[ups[u].edge].rowid);
+    const auto total = std::int64_t(touched.size());
+    for (std::size_t u = 0; u < touched.size(); ++u) {
+      const auto [k, r] = touched[u];
+      const detail::EdgeRec& e = g.edges[k];
+      cur.bind(1, e.rowid);
+      if (!cur.step()) {
+        throw Error(ErrorCode::invalid_argument,
+                    fmt::format("learn: edge {} -> {} was removed from {} by another writer; "
+                                "reopen the store",
+                                g.nodes[std::size_t(e.src)].id, g.nodes[std::size_t(e.dst)].id,
+                                impl.path));
+      }
+      const float w0 = static_cast<float>(cur.col_double(0));
+      const float sr0 = static_cast<float>(cur.col_double(1));
+      cur.reset();
+      const float w = std::min(1.0f, std::max(0.0f, w0 + eta * (r - sr0)));
+      const float sr = 0.9f * sr0 + 0.1f * r;
+      ups.push_back(Update{k, w, sr});
+      st.bind(1, double(w)).bind(2, double(sr)).bind(3, e.rowid);
       st.run();
       if (opt.on_edge) opt.on_edge(std::int64_t(u) + 1, total);
     }

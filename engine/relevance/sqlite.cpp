@@ -10,6 +10,12 @@
 
 namespace mpe::relevance::sql {
 
+namespace {
+// SQLITE_BUSY after the busy timeout: another connection holds the lock.
+bool locked(sqlite3* db) { return (sqlite3_extended_errcode(db) & 0xff) == SQLITE_BUSY; }
+constexpr int kBusyTimeoutMs = 10000;
+}  // namespace
+
 Db::Db(const std::string& path, bool create) : path_(path) {
   const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
                     SQLITE_OPEN_FULLMUTEX;
@@ -20,7 +26,7 @@ Db::Db(const std::string& path, bool create) : path_(path) {
     db_ = nullptr;
     throw Error(ErrorCode::io_error, fmt::format("relevance store {}: cannot open: {}", path, msg));
   }
-  sqlite3_busy_timeout(db_, 10000);
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
   sqlite3_extended_result_codes(db_, 1);
 }
 
@@ -29,6 +35,18 @@ Db::~Db() { sqlite3_close(db_); }
 std::int64_t Db::last_rowid() const { return sqlite3_last_insert_rowid(db_); }
 
 void Db::fail(const std::string& what) const {
+  if ((sqlite3_extended_errcode(db_) & 0xff) == SQLITE_FULL) {
+    throw Error(ErrorCode::io_error,
+                fmt::format("relevance store {}: {}: the store is full (the disk, or the cap of "
+                            "set_max_file_bytes); nothing was written",
+                            path_, what));
+  }
+  if (locked(db_)) {
+    throw Error(ErrorCode::busy,
+                fmt::format("relevance store {}: {}: the file stayed locked by another "
+                            "connection for {} s ({})",
+                            path_, what, kBusyTimeoutMs / 1000, sqlite3_errmsg(db_)));
+  }
   throw Error(ErrorCode::io_error,
               fmt::format("relevance store {}: {}: {}", path_, what, sqlite3_errmsg(db_)));
 }
@@ -38,6 +56,9 @@ void Db::exec(const std::string& sql) {
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     const std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
+    if (locked(db_) || (sqlite3_extended_errcode(db_) & 0xff) == SQLITE_FULL) {
+      fail(fmt::format("'{}'", sql.substr(0, 60)));
+    }
     throw Error(ErrorCode::io_error, fmt::format("relevance store {}: '{}' failed: {}", path_,
                                                  sql.substr(0, 60), msg));
   }

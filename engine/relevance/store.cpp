@@ -287,9 +287,38 @@ Store Store::open(const std::string& path) {
     if (e.code() == ErrorCode::parse_error) throw;
     throw Error(ErrorCode::parse_error, fmt::format("{}: not a relevance store ({})", path, e.message()));
   }
+  {
+    // A corrupted file fails here, before anything reads or writes it.
+    sql::Stmt check(*impl->db, "PRAGMA quick_check");
+    std::string first;
+    int problems = 0;
+    while (check.step()) {
+      const std::string row = check.col_text(0);
+      if (row == "ok") continue;
+      if (problems++ == 0) first = row;
+    }
+    if (problems > 0) {
+      throw Error(ErrorCode::parse_error,
+                  fmt::format("{}: the store file is corrupted (SQLite quick_check: {} problem(s); "
+                              "first: {})",
+                              path, problems, first));
+    }
+  }
   impl->db->exec("PRAGMA synchronous=FULL");
   impl->load();
   return Store(std::move(impl));
+}
+
+void Store::set_max_file_bytes(std::int64_t bytes) {
+  if (bytes <= 0) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("set_max_file_bytes: the cap must be positive, got {}", bytes));
+  }
+  auto lock = impl_->write_lock();
+  sql::Stmt page(*impl_->db, "PRAGMA page_size");
+  const std::int64_t page_size = page.step() ? page.col_int(0) : 4096;
+  const std::int64_t pages = std::max<std::int64_t>(1, bytes / std::max<std::int64_t>(page_size, 1));
+  impl_->db->exec(fmt::format("PRAGMA max_page_count = {}", pages));
 }
 
 int Store::dim() const { return impl_->g.dim; }

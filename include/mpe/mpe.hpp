@@ -13,6 +13,7 @@
 #include <mpe/gnn.hpp>
 #include <mpe/graph.hpp>
 #include <mpe/graph_mp.hpp>
+#include <mpe/limits.hpp>
 #include <mpe/npy.hpp>
 #include <mpe/ops.hpp>
 #include <mpe/predictive_coding.hpp>

@@ -196,7 +196,9 @@ class Store {
   /// Error(io_error) when the file already exists or cannot be created.
   static Store create(const std::string& path, int dim);
   /// Opens an existing store; Error(io_error) when missing, Error(parse_error) when it is not a
-  /// store or has another schema version.
+  /// store, has another schema version or fails SQLite's `PRAGMA quick_check` (a corrupted
+  /// file; the check reads every page once, so opening takes time proportional to the file).
+  /// A failed open leaves the file as it was.
   static Store open(const std::string& path);
   /// An in-memory store (nothing on disk), for tests and one-off graphs.
   static Store in_memory(int dim);
@@ -240,6 +242,12 @@ class Store {
   /// Writes nodes.csv, edges.csv and embeddings.npy (in nodes.csv's order) into `dir`.
   void export_csv(const std::string& dir) const;
 
+  /// Caps the file at about `bytes` (SQLite's max_page_count for this connection; at least
+  /// the current size): a write that would grow it further fails with Error(io_error) saying
+  /// the store is full, and changes neither the file nor the loaded graph, as when the disk
+  /// fills. Error(invalid_argument) when `bytes` is not positive. No effect in memory.
+  void set_max_file_bytes(std::int64_t bytes);
+
   /// Number of nodes.
   std::int64_t num_nodes() const;
   /// Node by index (Error(invalid_argument) when out of range).
@@ -266,7 +274,10 @@ class Store {
   /// Learns from an outcome (spec step 4): for every outgoing edge of every node active in
   /// `result` that has a reward r: w ← clamp(w + η (r − success_rate), 0, 1), then
   /// success_rate ← 0.9 success_rate + 0.1 r. Persisted in one transaction (a crash leaves
-  /// the file before or after, never between), then applied to the loaded graph.
+  /// the file before or after, never between), then applied to the loaded graph. w and
+  /// success_rate are read from the file inside that transaction, so several processes may
+  /// learn on one file at once without losing updates (each waits up to 10 s for another's
+  /// write lock, then throws Error(busy)); other edges keep the values loaded at open.
   LearnReport learn(const QueryResult& result, const Outcome& outcome,
                     const LearnOptions& options = {});
   /// The same for an explicit list of activated node ids.

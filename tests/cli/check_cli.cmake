@@ -115,3 +115,26 @@ run_mpe(out rc relevance query ${rel_work}/g.db --seed ghost)
 expect("rc EQUAL 2" "an unknown seed gave rc=${rc}: ${out}")
 string(FIND "${out}" "unknown seed node id 'ghost'" pos)
 expect("pos GREATER -1" "unclear message for an unknown seed: ${out}")
+
+# Regressions (tests/data/regress, issue 16): no input aborts the program.
+set(regress "${EXAMPLES}/../tests/data/regress")
+# A header of 5 x 54294967297 with 7 entries: a clear out_of_memory naming the file, exit 2.
+run_mpe(out rc aggregate ${regress}/huge_cols.mtx --device cpu --rounds 1)
+expect("rc EQUAL 2" "a 5 x 54294967297 matrix gave rc=${rc}: ${out}")
+string(FIND "${out}" "mpe: error: out_of_memory: " pos)
+string(FIND "${out}" "huge_cols.mtx: csr_from_coo: a 54294967297 x 5 graph" pos2)
+expect("pos EQUAL 0 AND pos2 GREATER -1" "unclear error for a huge declared size: ${out}")
+# "return_channels": false with --json: the action marginals, and no channel fields.
+run_mpe(out rc plan ${EXAMPLES}/aif/fixture_model.json ${regress}/request_no_channels.json
+        --device cpu --json)
+expect("rc EQUAL 0" "plan --json without channels gave rc=${rc}: ${out}")
+string(JSON p0 GET "${out}" plans 0 action_dist 0)
+expect("p0 GREATER 0.644637 AND p0 LESS 0.644657" "no-channel action_dist[0] = ${p0}")
+string(JSON qu_len LENGTH "${out}" plans 0 q_u)
+string(JSON has_rx ERROR_VARIABLE rx_err GET "${out}" plans 0 log_r_x)
+expect("qu_len EQUAL 2 AND NOT rx_err STREQUAL NOTFOUND" "channels printed or q_u missing: ${out}")
+# The help names no web address (the project has none yet).
+run_mpe(out rc --help)
+expect("rc EQUAL 0" "mpe --help gave rc=${rc}")
+string(FIND "${out}" "http" pos)
+expect("pos EQUAL -1" "the help names a web address: ${out}")

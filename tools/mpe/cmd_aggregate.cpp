@@ -49,7 +49,11 @@ Csr load_graph(const AggregateOptions& opt) {
   build.symmetrize = opt.symmetrize;
   build.add_self_loops = opt.self_loops;
   build.duplicates = Duplicates::first;  // a repeated edge counts once
-  return csr_from_coo(transposed(coo), build);
+  try {
+    return csr_from_coo(transposed(coo), build);
+  } catch (const Error& e) {  // name the file: csr_from_coo knows only the sizes
+    throw Error(e.code(), fmt::format("{}: {}", opt.graph_path, e.message()));
+  }
 }
 
 // Runs `rounds` aggregations, feeding each output back as the next input (a square graph).

@@ -19,8 +19,10 @@ struct PlanOptions {
   bool json = false;
 };
 
-// Nested lists of a host tensor, for JSON output.
+// Nested lists of a host tensor, for JSON output; null for a tensor not returned (a request
+// with return_channels false leaves the channels undefined).
 nlohmann::json nested(const Tensor& t) {
+  if (!t.defined()) return nullptr;
   const auto v = t.to_vector<float>();
   const Shape& shape = t.shape();
   std::function<nlohmann::json(std::size_t, std::size_t)> build = [&](std::size_t dim,
@@ -59,7 +61,7 @@ void run_plan(const PlanOptions& opt) {
       j["iterations_run"] = p.iterations_run;
       j["max_change"] = p.max_change;
       j["q_u"] = nested(p.q_u);
-      j["log_r_x"] = nested(p.log_r_x);
+      if (p.log_r_x.defined()) j["log_r_x"] = nested(p.log_r_x);
       if (p.log_r_c.defined()) j["log_r_c"] = nested(p.log_r_c);
       out["plans"].push_back(j);
     }

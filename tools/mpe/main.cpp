@@ -1,5 +1,7 @@
 // mpe: command-line front end. Subcommands live in their own files (cmd_*.cpp).
 #include <cstdio>
+#include <exception>
+#include <new>
 
 #include <CLI/CLI.hpp>
 #include <mpe/mpe.hpp>
@@ -8,7 +10,7 @@
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "mpe — message-passing inference engine (https://github.com/mpengine)\n"
+      "mpe — message-passing inference engine\n"
       "Runs mpengine's ops and models from files on the CPU or a CUDA GPU."};
   app.require_subcommand(1);
   app.set_version_flag("--version", mpe::build_info().version);
@@ -18,12 +20,24 @@ int main(int argc, char** argv) {
   mpe::cli::add_agent_command(app);
   mpe::cli::add_relevance_command(app);
   mpe::cli::add_bp_command(app);
+  // No input may abort the program: every exception becomes one line on stderr and exit 2.
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const mpe::Error& e) {
     std::fprintf(stderr, "mpe: error: %s\n", e.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr,
+                 "mpe: error: out_of_memory: the input needs more host memory than "
+                 "could be allocated\n");
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mpe: error: internal: %s (please report this input)\n", e.what());
+    return 2;
+  } catch (...) {
+    std::fprintf(stderr, "mpe: error: internal: an unknown exception (please report this input)\n");
     return 2;
   }
   return 0;

@@ -1,0 +1,47 @@
+// The value conversions behind the mpe program's options (--device, --agg, --method, --theta,
+// --schedule, --precision, and graph_mp's aggregation names): any text gives a value or an
+// mpe::Error, and an accepted value's name parses back to the same value.
+#include <mpe/aif.hpp>
+#include <mpe/device.hpp>
+#include <mpe/factor_graph.hpp>
+#include <mpe/graph_mp.hpp>
+#include <mpe/ops.hpp>
+
+#include "fuzz_support.hpp"
+
+using namespace mpe;
+
+namespace {
+// Runs parse(text); when it accepts, checks parse(name(value)) == value.
+template <class Parse, class Name>
+void round_trip(const std::string& text, Parse parse, Name name, const char* what) {
+  try {
+    const auto v = parse(text);
+    MPE_FUZZ_CHECK(parse(std::string(name(v))) == v,
+                   std::string(what) + ": name does not parse back");
+  } catch (const Error&) {
+  }
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  fuzz::init();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  try {
+    const Device d = parse_device(text);
+    MPE_FUZZ_CHECK(parse_device(d.str()) == d, "--device: str() does not parse back");
+  } catch (const Error&) {
+  }
+  round_trip(text, parse_aggregation, aggregation_name, "--agg");
+  round_trip(text, parse_mp_aggregation, mp_aggregation_name, "mp aggregation");
+  round_trip(text, aif::parse_method, aif::method_name, "agent --method");
+  round_trip(text, aif::parse_theta_mode, aif::theta_mode_name, "--theta");
+  round_trip(text, bp::parse_method, bp::method_name, "bp --method");
+  round_trip(text, bp::parse_schedule, bp::schedule_name, "--schedule");
+  round_trip(text, bp::parse_precision, bp::precision_name, "--precision");
+  return 0;
+}
