@@ -4,7 +4,7 @@
 # found (a GPU when one answers, else the CPU), message passing over the Cora citation graph,
 # AIF-MP on the spec's fixture, the relevance demo, belief propagation on a small UAI file with
 # evidence, and the quick benchmark suite.
-# Episodes: 1000, the spec's evaluation, on any device (about 1.5 minutes on 2 CPU cores: plans
+# Episodes: 1000, the spec's evaluation, on any device (under 3 minutes on 2 CPU cores: plans
 # stop early once their channels settle, `mpe agent --tolerance`); MPE_AGENT_EPISODES chooses.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
