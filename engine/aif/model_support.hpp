@@ -34,6 +34,42 @@ struct ModelSupport {
 // The support of m's T, computed on first use (thread-safe).
 const ModelSupport& model_support(const Model& m);
 
+// The sizes every planner config shares (kernels::AifConfig, kernels::AifLoopyConfig).
+template <class Config>
+void fill_shape(const Model& m, const PlanRequest& r, Config& c) {
+  c.S = m.states();
+  c.K = m.thetas();
+  c.A = m.actions();
+  c.F = m.modalities();
+  c.O = m.outcomes();
+  c.H = r.horizon;
+  c.I = r.iterations;
+  c.lambda = r.damping;
+  c.theta_goal = m.goal_kind() == GoalKind::theta;
+}
+
+// The host inputs every planner problem reads (kernels::AifProblem, kernels::AifLoopyProblem):
+// the model's tensors and the request's beliefs.
+template <class Problem>
+void fill_host_inputs(const Model& m, const PlanRequest& r, Problem& p) {
+  p.T = m.T().data<float>();
+  p.B = m.B().data<float>();
+  p.pu = m.action_prior().data<float>();
+  p.goal = m.goal().data<float>();
+  p.q0 = r.q0.data();
+  p.q_theta = r.q_theta.data();
+}
+
+// T's support as the planner problems take it.
+template <class Problem>
+void fill_support(const ModelSupport& sp, Problem& p) {
+  p.sp_off = sp.off.data();
+  p.sp_n = sp.n.data();
+  p.sp_ou = sp.ou.data();
+  p.in_off = sp.in_off.data();
+  p.in_e = sp.in_e.data();
+}
+
 // m's T, B and action prior (and the support when `sparse`) on `dev`, uploaded on first use
 // (thread-safe; the reference stays valid while m or a copy of it lives).
 const DeviceDynamics& device_dynamics(const Model& m, Device dev, bool sparse);

@@ -106,18 +106,10 @@ Layout choose_layout(const std::vector<const Model*>& models, const PlanRequest&
 
 kernels::AifConfig config_of(const Model& m, const PlanRequest& r) {
   kernels::AifConfig c;
-  c.S = m.states();
-  c.K = m.thetas();
-  c.A = m.actions();
-  c.F = m.modalities();
-  c.O = m.outcomes();
-  c.H = r.horizon;
-  c.I = r.iterations;
-  c.lambda = r.damping;
+  fill_shape(m, r, c);
   c.method = static_cast<int>(r.method);
   c.dense_obs = r.observation_path == ObservationPath::dense;
   c.geometric = r.damping_kind == DampingKind::geometric;
-  c.theta_goal = m.goal_kind() == GoalKind::theta;
   c.tolerance = r.tolerance;
   return c;
 }
@@ -155,12 +147,7 @@ void run_group_cpu(const std::vector<const Model*>& models, const std::vector<Pl
     }
     kernels::AifProblem& pr = problems[i - begin];
     const Model& m = *models[i];
-    pr.T = m.T().data<float>();
-    pr.B = m.B().data<float>();
-    pr.pu = m.action_prior().data<float>();
-    pr.goal = m.goal().data<float>();
-    pr.q0 = reqs[i].q0.data();
-    pr.q_theta = reqs[i].q_theta.data();
+    fill_host_inputs(m, reqs[i], pr);
     pr.q_u = p.q_u.data<float>();
     pr.r_x = channels ? p.log_r_x.data<float>() : nullptr;
     pr.r_c = channels && cfg.dense_obs ? p.log_r_c.data<float>() : nullptr;
@@ -168,12 +155,7 @@ void run_group_cpu(const std::vector<const Model*>& models, const std::vector<Pl
     pr.max_change = &p.max_change;
     p.sparse_dynamics = cfg.sparse;
     if (cfg.sparse) {
-      const ModelSupport& sp = model_support(m);
-      pr.sp_off = sp.off.data();
-      pr.sp_n = sp.n.data();
-      pr.sp_ou = sp.ou.data();
-      pr.in_off = sp.in_off.data();
-      pr.in_e = sp.in_e.data();
+      fill_support(model_support(m), pr);
     }
   }
   detail::cpu_backend().aif_plan(0, cfg, problems.data(),
