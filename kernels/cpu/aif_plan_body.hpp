@@ -11,6 +11,7 @@
 
 #include "aif_plan.hpp"
 #include "common/aif_core.hpp"
+#include "cpu/aif_host_paths.hpp"
 
 namespace mpe::kernels {
 
