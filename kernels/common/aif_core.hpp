@@ -264,7 +264,7 @@ class AifCore {
 
   // Dense base on the host for A <= 8: each (x_new, x_old) block of T, [θ][u], read in order
   // with one 8-wide multiply-add per θ (lanes past A read the next θ's entries and are
-  // dropped; the block's last θ is read element by element, so nothing past T is touched),
+  // dropped; the θ rows whose 8 floats would leave the block are read element by element),
   // then a vectorisable log. The same sums as mix(), in the same order. False when A > 8.
   MPE_HD_FN bool mix_blocks_host();
 

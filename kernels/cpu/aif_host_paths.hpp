@@ -20,12 +20,15 @@ MPE_HD_FN bool AifCore<Exec>::mix_blocks_host() {
     for (std::int64_t o = 0; o < S; ++o) {
       const float* blk = p_.T + (n * S + o) * K * A;
       float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      for (std::int64_t th = 0; th + 1 < K; ++th) {
+      std::int64_t th = 0;
+      for (; th * A + 8 <= K * A; ++th) {  // 8 floats from θ's row stay inside the block
         const float w = q[th];
         MPE_UNROLL
         for (int j = 0; j < 8; ++j) acc[j] += blk[th * A + j] * w;
       }
-      for (std::int64_t u = 0; u < A; ++u) acc[u] += blk[(K - 1) * A + u] * q[K - 1];
+      for (; th < K; ++th) {
+        for (std::int64_t u = 0; u < A; ++u) acc[u] += blk[th * A + u] * q[th];
+      }
       for (std::int64_t u = 0; u < A; ++u) {
         const float p = acc[u];
         const float l = lse_log(p > 1e-30f ? p : 1e-30f);
