@@ -34,12 +34,12 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 echo "== build (ThreadSanitizer, CPU backend: the scheduler) =="
 cmake -S "$root" -B "$root/build-tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPE_CUDA=OFF \
   -DMPE_TSAN=ON -DMPE_SANITIZE=OFF -DMPE_BUILD_TESTS=ON -DMPE_BUILD_TOOLS=OFF >/dev/null
-cmake --build "$root/build-tsan" -j "$jobs" --target mpe_unit_tests
+cmake --build "$root/build-tsan" -j "$jobs" --target mpe_engine_tests
 echo "== tests (ThreadSanitizer) =="
 # One OpenMP thread: libgomp is not instrumented, so its own synchronisation would be reported.
 # GoogleTest 1.12 passes a filter that selects nothing: the count of passed tests is checked.
 (cd "$root/build-tsan" && OMP_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tools/tsan.supp" \
-  ./tests/mpe_unit_tests --gtest_filter='Engine*') | tee "$root/build-tsan/engine_tests.log"
+  ./tests/mpe_engine_tests --gtest_filter='Engine*') | tee "$root/build-tsan/engine_tests.log"
 grep -Eq '^\[  PASSED  \] [1-9][0-9]* test' "$root/build-tsan/engine_tests.log" ||
   { echo "no Engine test ran under ThreadSanitizer" >&2; exit 1; }
 
