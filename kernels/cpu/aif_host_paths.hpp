@@ -290,7 +290,7 @@ MPE_HD_FN void AifCore<Exec>::backward_host_rows(float& mine, Geo) {
         }
       }
       rm[r] = mb > kLogZeroHalf ? mb + shift_z : kLogZero;
-      sane[r] = (low_x > -kSane) & (low_w + shift_z > -kSane) ? 1.0f : 0.0f;
+      sane[r] = ((low_x > -kSane) & (low_w + shift_z > -kSane)) ? 1.0f : 0.0f;
     }
     // bwd message m[o] = logsumexp_u q[o,u]; action marginal q_u[t,u] = logsumexp_o P[t,o,u].
     for (std::int64_t i = 0; i < S + A; ++i) {
