@@ -37,7 +37,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const Error&) {
   }
   round_trip(text, parse_aggregation, aggregation_name, "--agg");
-  round_trip(text, parse_mp_aggregation, mp_aggregation_name, "mp aggregation");
   round_trip(text, aif::parse_method, aif::method_name, "agent --method");
   round_trip(text, aif::parse_theta_mode, aif::theta_mode_name, "--theta");
   round_trip(text, bp::parse_method, bp::method_name, "bp --method");
