@@ -300,17 +300,18 @@ class AifCore {
     const std::int64_t K = c_.K;
     const float* logB = at(L_.logB);
     const float* lq = at(L_.lq);
+    auto kernel_row = [&](std::int64_t r) {  // r = (f, y, x); θ contiguous
+      const float m = rm[r];
+      const std::int64_t first = r * K;
+      MPE_SIMD
+      for (std::int64_t th = 0; th < K; ++th) {
+        const float c = rc[first + th];
+        k[first + th] = logB[first + th] + c + safe_div(c, m);
+      }
+    };
     if constexpr (Exec::kHostRows) {  // the kernel row by row, then the mixtures across rows
       const std::int64_t R = marg();
-      for (std::int64_t r = 0; r < R; ++r) {
-        const float m = rm[r];
-        const std::int64_t first = r * K;
-        MPE_SIMD
-        for (std::int64_t th = 0; th < K; ++th) {
-          const float c = rc[first + th];
-          k[first + th] = logB[first + th] + c + safe_div(c, m);
-        }
-      }
+      for (std::int64_t r = 0; r < R; ++r) kernel_row(r);
       // One lane per row (θ strided): K is often below the vector width (Frozen Lake: 15).
       MPE_SIMD
       for (std::int64_t r = 0; r < R; ++r) {
@@ -330,15 +331,9 @@ class AifCore {
       }
       return;
     }
-    ex_.for_each(marg(), [&](std::int64_t r) {  // r = (f, y, x); θ contiguous
-      const float m = rm[r];
-      const std::int64_t first = r * K;
-      MPE_SIMD
-      for (std::int64_t th = 0; th < K; ++th) {
-        const float c = rc[first + th];
-        k[first + th] = logB[first + th] + c + safe_div(c, m);
-      }
-      vm[r] = theta_mixture_lse(k + first, lq);
+    ex_.for_each(marg(), [&](std::int64_t r) {
+      kernel_row(r);
+      vm[r] = theta_mixture_lse(k + r * K, lq);
     });
   }
 
@@ -620,7 +615,6 @@ class AifCore {
     }
     const std::int64_t S = c_.S, A = c_.A;
     float* bwd = at(L_.bwd);
-    float* msg = at(L_.msg);
     float* bn = at(L_.bn);
     float* q = at(L_.q);
     float* P = at(L_.P);
@@ -706,20 +700,29 @@ class AifCore {
       } else {
         rows(std::false_type{});
       }
-      // bwd message m[o] = logsumexp_u q[o,u]; action marginal q_u[t,u] = logsumexp_o P[t,o,u].
-      ex_.for_each(S + A, [&](std::int64_t i) {
-        LseAcc acc;
-        if (i < S) {
-          for (std::int64_t u = 0; u < A; ++u) acc.push(q[i * A + u]);
-          msg[i] = acc.result();
-        } else {
-          const std::int64_t u = i - S;
-          for (std::int64_t o = 0; o < S; ++o) acc.push(P[(t * S + o) * A + u]);
-          p_.q_u[t * A + u] = acc.result();
-        }
-      });
-      finish_backward_step(t);
+      finish_backward_step_rows(t);
     }
+  }
+
+  // After a dense backward step's rows: the message m[o] = logsumexp_u q[o,u] and the action
+  // marginal q_u[t,u] = logsumexp_o P[t,o,u], then finish_backward_step.
+  MPE_HD_FN void finish_backward_step_rows(int t) {
+    const std::int64_t S = c_.S, A = c_.A;
+    const float* q = at(L_.q);
+    const float* P = at(L_.P);
+    float* msg = at(L_.msg);
+    ex_.for_each(S + A, [&](std::int64_t i) {
+      LseAcc acc;
+      if (i < S) {
+        for (std::int64_t u = 0; u < A; ++u) acc.push(q[i * A + u]);
+        msg[i] = acc.result();
+      } else {
+        const std::int64_t u = i - S;
+        for (std::int64_t o = 0; o < S; ++o) acc.push(P[(t * S + o) * A + u]);
+        p_.q_u[t * A + u] = acc.result();
+      }
+    });
+    finish_backward_step(t);
   }
 
   // ---- host-only paths, run when Exec::kHostRows and defined in kernels/cpu/aif_host_paths.hpp.

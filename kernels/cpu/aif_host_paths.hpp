@@ -155,7 +155,6 @@ template <class Geo>
 MPE_HD_FN void AifCore<Exec>::backward_host_rows(float& mine, Geo) {
   const std::int64_t S = c_.S, A = c_.A, R = S * A;
   float* bwd = at(L_.bwd);
-  float* msg = at(L_.msg);
   float* bn = at(L_.bn);
   float* q = at(L_.q);
   float* P = at(L_.P);
@@ -292,19 +291,7 @@ MPE_HD_FN void AifCore<Exec>::backward_host_rows(float& mine, Geo) {
       rm[r] = mb > kLogZeroHalf ? mb + shift_z : kLogZero;
       sane[r] = ((low_x > -kSane) & (low_w + shift_z > -kSane)) ? 1.0f : 0.0f;
     }
-    // bwd message m[o] = logsumexp_u q[o,u]; action marginal q_u[t,u] = logsumexp_o P[t,o,u].
-    for (std::int64_t i = 0; i < S + A; ++i) {
-      LseAcc acc;
-      if (i < S) {
-        for (std::int64_t u = 0; u < A; ++u) acc.push(q[i * A + u]);
-        msg[i] = acc.result();
-      } else {
-        const std::int64_t u = i - S;
-        for (std::int64_t o = 0; o < S; ++o) acc.push(P[(t * S + o) * A + u]);
-        p_.q_u[t * A + u] = acc.result();
-      }
-    }
-    finish_backward_step(t);
+    finish_backward_step_rows(t);
   }
 }
 
