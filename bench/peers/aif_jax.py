@@ -39,6 +39,18 @@ def damp(old, new, lam, axis):
     return jnp.where(valid, d - logsumexp(d, axis=axis, keepdims=True), LZ)
 
 
+def observation_messages(logB, lq, pref, rc, rm):
+    """(a): the observation kernel [H+1,F,O,S,K] and the local messages loc [H+1,S]."""
+    kobs = logB[None] + rc + sdiv(rc, rm[..., None])
+    return kobs, norm(logsumexp(kobs + lq, axis=(2, 4)).sum(1), 1) + pref[None]
+
+
+def observation_update(lq, rc, rm, kobs, lam):
+    """(f)+(g): r_c and r_m damped toward their region beliefs."""
+    return (damp(rc, norm(kobs, 2), lam, 2),
+            damp(rm, norm(logsumexp(kobs + lq, axis=4), 2), lam, 2))
+
+
 def plan(T, B, pu, goal, q0, qt, H, iters, lam, theta_goal):
     """T [S,S,K,A] (n,o,θ,u); B [F,O,S,K]; returns (action_dist, r_x, r_c)."""
     S, _, K, A = T.shape
@@ -58,8 +70,7 @@ def plan(T, B, pu, goal, q0, qt, H, iters, lam, theta_goal):
 
     def iteration(_, state):
         ru, rx, rc, rm, fp, bp, _ = state
-        kobs = logB[None] + rc + sdiv(rc, rm[..., None])
-        loc = norm(logsumexp(kobs + lq, axis=(2, 4)).sum(1), 1) + pref[None]
+        kobs, loc = observation_messages(logB, lq, pref, rc, rm)
         Kd = jnp.where(rx > LZ / 2, base[None] - rx + ru[:, :, None, :], LZ)
 
         def fwd_step(f, t):
@@ -89,8 +100,7 @@ def plan(T, B, pu, goal, q0, qt, H, iters, lam, theta_goal):
         P = logsumexp(J, axis=2)
         rx = damp(rx, J - P[:, :, None, :], lam, 2)
         ru = damp(ru, norm(P, 2), lam, 2)
-        rc = damp(rc, norm(kobs, 2), lam, 2)
-        rm = damp(rm, norm(logsumexp(kobs + lq, axis=4), 2), lam, 2)
+        rc, rm = observation_update(lq, rc, rm, kobs, lam)
         return ru, rx, rc, rm, fwd, bwd, qu
 
     state = (ru, rx, rc, rm, zeros, zeros, jnp.zeros((H, A)))
@@ -130,8 +140,7 @@ def plan_sparse(Tsup, n_e, o_e, u_e, B, pu, goal, q0, qt, H, iters, lam):
 
     def iteration(_, state):
         ru, rx, rc, rm, fp, bp, _ = state
-        kobs = logB[None] + rc + sdiv(rc, rm[..., None])
-        loc = norm(logsumexp(kobs + lq, axis=(2, 4)).sum(1), 1) + pref[None]
+        kobs, loc = observation_messages(logB, lq, pref, rc, rm)
         Kd = jnp.where(rx > LZ / 2, base[None] - rx + ru.reshape(H, S * A)[:, ou_e], LZ)  # [H, E]
 
         def fwd_step(f, t):
@@ -161,8 +170,7 @@ def plan_sparse(Tsup, n_e, o_e, u_e, B, pu, goal, q0, qt, H, iters, lam):
         P = jax.vmap(lambda j: segment_lse(j, ou_e, S * A))(J)  # [H, S*A]
         rx = jax.vmap(damp_seg)(rx, J - P[:, ou_e])
         ru = damp(ru, norm(P.reshape(H, S, A), 2), lam, 2)
-        rc = damp(rc, norm(kobs, 2), lam, 2)
-        rm = damp(rm, norm(logsumexp(kobs + lq, axis=4), 2), lam, 2)
+        rc, rm = observation_update(lq, rc, rm, kobs, lam)
         return ru, rx, rc, rm, fwd, bwd, qu
 
     state = (ru, rx, rc, rm, zeros, zeros, jnp.zeros((H, A)))
