@@ -168,16 +168,8 @@ struct Out {
 Out run_kernel(const Model& m, const PlanRequest& r, bool fast = true, bool obs = true) {
   const ModelSupport& sp = model_support(m);
   kernels::AifLoopyConfig c;
-  c.S = m.states();
-  c.K = m.thetas();
-  c.A = m.actions();
-  c.F = m.modalities();
-  c.O = m.outcomes();
-  c.H = r.horizon;
-  c.I = r.iterations;
-  c.lambda = r.damping;
+  fill_shape(m, r, c);
   c.method = static_cast<int>(r.method);
-  c.theta_goal = m.goal_kind() == GoalKind::theta;
   c.obs_factors = obs;
   c.fast = fast;
   c.nnz = sp.nnz();
@@ -187,17 +179,8 @@ Out run_kernel(const Model& m, const PlanRequest& r, bool fast = true, bool obs 
   o.ru.resize(static_cast<std::size_t>(c.H * c.S * c.A));
   o.rx.resize(static_cast<std::size_t>(c.H * c.nnz));
   kernels::AifLoopyProblem p;
-  p.T = m.T().data<float>();
-  p.B = m.B().data<float>();
-  p.pu = m.action_prior().data<float>();
-  p.goal = m.goal().data<float>();
-  p.q0 = r.q0.data();
-  p.q_theta = r.q_theta.data();
-  p.sp_off = sp.off.data();
-  p.sp_n = sp.n.data();
-  p.sp_ou = sp.ou.data();
-  p.in_off = sp.in_off.data();
-  p.in_e = sp.in_e.data();
+  fill_host_inputs(m, r, p);
+  fill_support(sp, p);
   p.nnz = sp.nnz();
   p.action_dist = o.dist.data();
   p.q_u = o.qu.data();
