@@ -224,6 +224,20 @@ TEST(AgentEval, FixedSeedSmokeRun) {
   EvalOptions bad = o;
   bad.episodes = 0;
   test::expect_error([&] { evaluate(*env, bad); }, ErrorCode::invalid_argument, "episodes");
+  bad = o;
+  bad.tolerance = -1.0f;
+  test::expect_error([&] { evaluate(*env, bad); }, ErrorCode::invalid_argument, "tolerance");
+  // With every iteration run (tolerance 0) the checked twin is the same plan: nothing differs,
+  // and every plan was checked and ran all its iterations.
+  EvalOptions same = o;
+  same.tolerance = 0.0f;
+  same.check_tolerance = true;
+  const EvalResult c = evaluate(*env, same);
+  EXPECT_GT(c.plans, 0);
+  EXPECT_EQ(c.actions_checked, c.plans);
+  EXPECT_EQ(c.actions_differing, 0);
+  EXPECT_EQ(c.max_iterations, same.iterations > 0 ? same.iterations : env->iterations());
+  EXPECT_DOUBLE_EQ(c.mean_iterations, double(c.max_iterations));
 }
 
 }  // namespace
