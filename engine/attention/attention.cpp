@@ -94,6 +94,9 @@ bool prepare(const char* kOp, const Tensor& q, const Tensor& k, const Tensor& v,
                             kOp, D, dev.str(), kernels::kAttentionCudaMaxHeadDim));
   }
 
+  detail::require_finite(kOp, q, "q");
+  detail::require_finite(kOp, k, "k");
+  detail::require_finite(kOp, v, "v");
   args.store = detail::storage_of(st);
   args.q = q.raw();
   args.k = k.raw();
