@@ -1,6 +1,8 @@
 // Arrays in and out without copies (see arrays.hpp).
 #include "arrays.hpp"
 
+#include <nanobind/stl/string.h>
+
 #include <memory>
 #include <string>
 

@@ -17,6 +17,7 @@ void bind_bp(nb::module_& m);
 void bind_attention(nb::module_& m);
 void bind_relevance(nb::module_& m);
 void bind_engine(nb::module_& m);
+void bind_bench(nb::module_& m);
 
 /// A relevance query from Store.query's arguments (relevance.cpp; the Engine uses it too).
 relevance::Query make_query(const relevance::Store& store, nb::handle message, nb::handle seeds,

@@ -14,4 +14,5 @@ NB_MODULE(_mpengine, m) {
   mpe::py::bind_attention(m);
   mpe::py::bind_relevance(m);
   mpe::py::bind_engine(m);
+  mpe::py::bind_bench(m);
 }
