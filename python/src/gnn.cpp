@@ -140,8 +140,11 @@ void bind_gnn(nb::module_& m) {
               nb::handle bias, std::int64_t heads, bool concat, float negative_slope) {
              gnn::GatConv c;
              c.weight = arg_tensor(weight, "weight", DType::f32, 2);
+             // PyG keeps att_src / att_dst as [1, H, C]; the layer reads them flat.
              c.att_src = arg_tensor(att_src, "att_src", DType::f32);
+             c.att_src = c.att_src.reshape({c.att_src.numel()});
              c.att_dst = arg_tensor(att_dst, "att_dst", DType::f32);
+             c.att_dst = c.att_dst.reshape({c.att_dst.numel()});
              c.bias = optional_tensor(bias, "bias", DType::f32, 1);
              if (heads < 1 || c.weight.dim(0) % heads != 0) {
                throw Error(ErrorCode::invalid_argument,

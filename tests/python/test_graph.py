@@ -102,7 +102,7 @@ def test_graph_mp_update_and_messages_match_float64():
 
 
 def test_invalid_graphs_are_graph_errors():
-    with pytest.raises(mpengine.GraphError, match="column"):
+    with pytest.raises(mpengine.GraphError, match="col_indices"):
         mpengine.Csr(np.array([0, 1], np.int64), np.array([5], np.int32))
     with pytest.raises(ValueError):
         mpengine.Csr(np.array([0, 2, 1], np.int64), np.array([0, 0], np.int32))
