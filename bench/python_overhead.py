@@ -34,24 +34,33 @@ def main():
     for _ in range(2000):  # warm-up both paths
         plan(model, reqs, device="cpu")
     _mpengine._bench_plan_cpp(model, reqs, 2000, device="cpu")
-    py_us, cpp_us = [], []
+    as_dict = dict(q0=[0.65, 0.35], q_theta=[0.55, 0.45], horizon=2, iterations=2)
+    py_us, cpp_us, dict_us = [], [], []
     for _ in range(a.rounds):
         t0 = time.perf_counter()
         for _ in range(a.calls):
             plan(model, reqs, device="cpu")
         py_us.append((time.perf_counter() - t0) / a.calls * 1e6)
         cpp_us.append(_mpengine._bench_plan_cpp(model, reqs, a.calls, device="cpu") * 1e6)
+        t0 = time.perf_counter()  # a dict request: PlanRequest built on every call
+        for _ in range(a.calls):
+            plan(model, as_dict, device="cpu")
+        dict_us.append((time.perf_counter() - t0) / a.calls * 1e6)
     diffs = [p - c for p, c in zip(py_us, cpp_us)]
     row = {"calls": a.calls, "rounds": a.rounds, "python_us": statistics.median(py_us),
            "cpp_us": statistics.median(cpp_us), "overhead_us": statistics.median(diffs),
            "overhead_min_us": min(diffs), "overhead_max_us": max(diffs),
+           "python_dict_us": statistics.median(dict_us),
+           "dict_overhead_us": statistics.median([d - c for d, c in zip(dict_us, cpp_us)]),
            "version": mpengine.__version__, "commit": mpengine.info()["build"]["git_commit"]}
     if a.json:
         print(json.dumps(row))
     else:
         print(f"plan() from Python: {row['python_us']:.2f} us/call; aif::plan in C++: "
               f"{row['cpp_us']:.2f} us/call; overhead {row['overhead_us']:.2f} us/call "
-              f"(rounds: min {row['overhead_min_us']:.2f}, max {row['overhead_max_us']:.2f})")
+              f"(rounds: min {row['overhead_min_us']:.2f}, max {row['overhead_max_us']:.2f}); with a "
+              f"dict request {row['python_dict_us']:.2f} us/call, overhead "
+              f"{row['dict_overhead_us']:.2f} us/call")
 
 
 if __name__ == "__main__":
