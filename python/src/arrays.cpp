@@ -178,7 +178,7 @@ nb::object to_array(const Tensor& t, Framework framework) {
     case Framework::pytorch: return make_array<nb::pytorch>(t, dev, dt);
     case Framework::jax: return make_array<nb::jax>(t, dev, dt);
     case Framework::cupy: return make_array<nb::cupy>(t, dev, dt);
-    case Framework::dlpack: return make_array<nb::no_framework>(t, dev, dt);
+    case Framework::dlpack: return make_array<nb::array_api>(t, dev, dt);
   }
   return nb::none();
 }

@@ -111,3 +111,18 @@ def test_invalid_graphs_are_graph_errors():
         mpengine.csr_aggregate(g, np.ones((3, 2), np.float32))
     with pytest.raises(mpengine.InvalidArgumentError, match="agg"):
         mpengine.csr_aggregate(g, np.ones((1, 2), np.float32), "median")
+
+
+def test_other_frameworks_in_and_out():
+    """A JAX array in (DLPack) gives a JAX array out; like= picks the framework."""
+    x = np.arange(6, dtype=np.float32).reshape(3, 2)
+    g = mpengine.Csr(np.array([0, 1, 2, 3], np.int64), np.array([1, 2, 0], np.int32))
+    want = x[[1, 2, 0]]
+    generic = mpengine.csr_aggregate(g, x, like="dlpack")  # any framework's from_dlpack reads it
+    np.testing.assert_array_equal(np.from_dlpack(generic), want)
+    jnp = pytest.importorskip("jax.numpy", reason="JAX not installed: JAX in/out not checked")
+    y = mpengine.csr_aggregate(g, jnp.asarray(x))
+    assert type(y).__module__.startswith("jax")
+    np.testing.assert_array_equal(np.asarray(y), want)
+    y2 = mpengine.csr_aggregate(g, x, like="jax")
+    assert type(y2).__module__.startswith("jax")
