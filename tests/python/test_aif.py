@@ -112,3 +112,11 @@ def test_request_fields_round_trip():
     r.method = "vbp"
     assert r.method == "vbp"
     assert r.q0 == [1.0, 0.0]
+
+
+def test_asking_for_a_missing_device_is_a_clear_error(fixture_paths):
+    if mpengine.cuda_built() and any(d["device"].startswith("cuda") for d in mpengine.info()["devices"]):
+        pytest.skip("a CUDA device answers here")
+    model = mpengine.Model.load(str(fixture_paths[0]))
+    with pytest.raises(mpengine.DeviceUnavailableError, match="cuda|CUDA"):
+        mpengine.plan(model, dict(q0=[0.5, 0.5], q_theta=[0.5, 0.5]), device="cuda")
