@@ -54,7 +54,7 @@ void bind_agents(nb::module_& m) {
         "Names evaluate() accepts as env=.");
   m.def("evaluate",
         [](const std::string& env, const std::string& method, int episodes, std::uint64_t seed,
-           nb::handle device, int iterations, int horizon, float tolerance,
+           DeviceArg device, int iterations, int horizon, float tolerance,
            const std::string& theta, int first_episode, bool use_engine) {
           const auto environment = agents::make_environment(env, seed);
           agents::EvalOptions o;

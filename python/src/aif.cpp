@@ -231,7 +231,7 @@ void bind_aif(nb::module_& m) {
 
   nb::handle request_type = nb::type<aif::PlanRequest>();
   m.def("plan",
-        [request_type](const aif::Model& model, nb::handle requests, nb::handle device) {
+        [request_type](const aif::Model& model, RequestsArg requests, DeviceArg device) {
           std::vector<aif::PlanRequest> reqs = requests_arg(requests, request_type);
           const Device dev = device_arg(device);
           nb::gil_scoped_release release;

@@ -19,6 +19,38 @@ namespace nb = nanobind;
 /// Any array an argument may be: NumPy, PyTorch, JAX, CuPy, ... (read-only is fine).
 using AnyArray = nb::ndarray<nb::ro>;
 
+// Arguments taken as Python objects and checked by the functions below, with the type the
+// stub file (nanobind's stubgen) shows for them.
+#define MPE_PY_TYPED_HANDLE(Class, TypeName)                                        \
+  class Class : public nb::handle {                                                \
+   public:                                                                         \
+    static constexpr auto Name = nb::detail::const_name(TypeName);                 \
+    static bool check_(nb::handle) { return true; }                                \
+    using nb::handle::handle;                                                      \
+    Class(nb::handle h, nb::detail::steal_t) : nb::handle(h) {}                    \
+    Class(nb::handle h, nb::detail::borrow_t) : nb::handle(h) {}                   \
+    Class& operator=(nb::handle h) {                                               \
+      nb::handle::operator=(h);                                                    \
+      return *this;                                                                \
+    }                                                                              \
+  }
+
+/// An array of any framework (DLPack or the buffer protocol).
+MPE_PY_TYPED_HANDLE(Array, "numpy.typing.ArrayLike");
+/// The same where None is allowed (stubgen adds "| None" for a None default).
+MPE_PY_TYPED_HANDLE(OptArray, "numpy.typing.ArrayLike");
+/// A device name ('cpu', 'cuda', 'cuda:N', 'auto') or None (the default device).
+MPE_PY_TYPED_HANDLE(DeviceArg, "str");
+/// The framework of a result: None, a name or an array to follow.
+MPE_PY_TYPED_HANDLE(LikeArg, "str | numpy.typing.ArrayLike");
+
+/// AIF-MP requests: one PlanRequest, a dict of its fields, or a sequence of them.
+MPE_PY_TYPED_HANDLE(RequestsArg, "PlanRequest | dict | collections.abc.Sequence[PlanRequest | dict]");
+/// A relevance message: a text, an embedding, or None (with seeds=).
+MPE_PY_TYPED_HANDLE(MessageArg, "str | numpy.typing.ArrayLike");
+/// Explicit relevance seeds {node id: activation}, or None.
+MPE_PY_TYPED_HANDLE(SeedsArg, "dict[str, float]");
+
 /// What an argument accepts; kAnyDType takes every dtype mpengine knows.
 inline constexpr int kAnyRank = -1;
 

@@ -10,8 +10,8 @@ namespace mpe::py {
 
 void bind_attention(nb::module_& m) {
   m.def("attention",
-        [](nb::handle q, nb::handle k, nb::handle v, bool causal, float scale,
-           nb::handle key_mask, nb::handle graph, bool return_lse, nb::handle like) {
+        [](Array q, Array k, Array v, bool causal, float scale,
+           OptArray key_mask, const Csr* graph, bool return_lse, LikeArg like) {
           const Tensor qt = arg_tensor_any(q, "q", 4);
           const Tensor kt = arg_tensor_any(k, "k", 4);
           const Tensor vt = arg_tensor_any(v, "v", 4);
@@ -20,12 +20,12 @@ void bind_attention(nb::module_& m) {
           o.causal = causal;
           o.scale = scale;
           AttentionOutput r;
-          if (!graph.is_none()) {
+          if (graph != nullptr) {
             if (mask.defined()) {
               throw Error(ErrorCode::invalid_argument,
                           "attention: give key_mask= or graph=, not both (the graph is the mask)");
             }
-            const Csr& g = nb::cast<const Csr&>(graph);
+            const Csr& g = *graph;
             nb::gil_scoped_release release;
             r = attention_csr(qt, kt, vt, g, o);
           } else {

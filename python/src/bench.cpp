@@ -15,7 +15,7 @@ namespace mpe::py {
 void bind_bench(nb::module_& m) {
   m.def("_bench_plan_cpp",
         [](const aif::Model& model, const std::vector<aif::PlanRequest>& requests, int calls,
-           nb::handle device) {
+           DeviceArg device) {
           const Device dev = device_arg(device);
           nb::gil_scoped_release release;
           const auto t0 = std::chrono::steady_clock::now();

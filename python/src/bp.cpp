@@ -15,7 +15,7 @@ namespace {
 
 bp::Options options_arg(const std::string& method, const std::string& schedule,
                         const std::string& precision, double damping, double tol, int max_iter,
-                        bool factor_beliefs, nb::handle device) {
+                        bool factor_beliefs, DeviceArg device) {
   bp::Options o;
   o.method = bp::parse_method(method);
   o.schedule = bp::parse_schedule(schedule);
@@ -108,7 +108,7 @@ void bind_bp(nb::module_& m) {
   m.def("bp_run",
         [](const bp::FactorGraph& g, const std::string& method, const std::string& schedule,
            const std::string& precision, double damping, double tol, int max_iter,
-           std::vector<int> evidence, bool factor_beliefs, nb::handle device) {
+           std::vector<int> evidence, bool factor_beliefs, DeviceArg device) {
           const bp::Options o = options_arg(method, schedule, precision, damping, tol, max_iter,
                                             factor_beliefs, device);
           nb::gil_scoped_release release;
@@ -122,7 +122,7 @@ void bind_bp(nb::module_& m) {
   m.def("bp_run_batch",
         [](const bp::FactorGraph& g, const std::vector<std::vector<int>>& evidence,
            const std::string& method, const std::string& schedule, const std::string& precision,
-           double damping, double tol, int max_iter, bool factor_beliefs, nb::handle device) {
+           double damping, double tol, int max_iter, bool factor_beliefs, DeviceArg device) {
           const bp::Options o = options_arg(method, schedule, precision, damping, tol, max_iter,
                                             factor_beliefs, device);
           std::vector<bp::Instance> batch(evidence.size());

@@ -96,8 +96,8 @@ void bind_engine(nb::module_& m) {
            },
            nb::arg("model"), nb::arg("request"))
       .def("submit_query",
-           [](EngineHolder& h, std::shared_ptr<relevance::Store> store, nb::handle message,
-              nb::handle seeds, const nb::kwargs& params) {
+           [](EngineHolder& h, std::shared_ptr<relevance::Store> store, MessageArg message,
+              SeedsArg seeds, const nb::kwargs& params) {
              relevance::Query q = make_query(*store, message, seeds, params);
              Engine& e = h.get();
              nb::gil_scoped_release release;

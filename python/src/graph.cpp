@@ -16,7 +16,7 @@
 namespace mpe::py {
 namespace {
 
-Csr make_csr(nb::handle indptr, nb::handle indices, nb::handle weights, std::int64_t num_cols,
+Csr make_csr(Array indptr, Array indices, OptArray weights, std::int64_t num_cols,
              bool copy) {
   Csr g;
   g.row_offsets = arg_tensor(indptr, "indptr", DType::i64, 1);
@@ -38,7 +38,7 @@ Csr make_csr(nb::handle indptr, nb::handle indices, nb::handle weights, std::int
 
 // A CSR from a PyTorch Geometric edge_index [2, E] (row 0 sources, row 1 targets): pull
 // direction, so CSR row = target, column = source.
-Csr from_edge_index(nb::handle edge_index, std::int64_t num_nodes, nb::handle weights,
+Csr from_edge_index(Array edge_index, std::int64_t num_nodes, OptArray weights,
                     bool symmetrize, bool self_loops, const std::string& duplicates) {
   const Tensor ei = arg_tensor(edge_index, "edge_index", DType::i64, 2).to(Device::cpu());
   if (ei.dim(0) != 2) {
@@ -71,7 +71,7 @@ Csr from_edge_index(nb::handle edge_index, std::int64_t num_nodes, nb::handle we
   return csr_from_coo(coo, o);
 }
 
-nb::object result(const Tensor& y, nb::handle like, nb::handle x) {
+nb::object result(const Tensor& y, LikeArg like, Array x) {
   return to_array(y, result_framework(like, x, y));
 }
 
@@ -83,7 +83,7 @@ void bind_graph(nb::module_& m) {
       "indices int32 [nnz], weights float32 [nnz] or None. Taken without a copy (copy=False):\n"
       "the arrays must then stay unchanged while the graph is used. Validated on creation.")
       .def("__init__",
-           [](Csr* self, nb::handle indptr, nb::handle indices, nb::handle weights,
+           [](Csr* self, Array indptr, Array indices, OptArray weights,
               std::int64_t num_cols, bool copy) {
              new (self) Csr(make_csr(indptr, indices, weights, num_cols, copy));
            },
@@ -108,7 +108,7 @@ void bind_graph(nb::module_& m) {
       .def_prop_ro("indptr", [](const Csr& g) { return to_array(g.row_offsets); })
       .def_prop_ro("indices", [](const Csr& g) { return to_array(g.col_indices); })
       .def_prop_ro("weights", [](const Csr& g) { return to_array_or_none(g.weights); })
-      .def("to", [](const Csr& g, nb::handle device) { return g.to(device_arg(device)); },
+      .def("to", [](const Csr& g, DeviceArg device) { return g.to(device_arg(device)); },
            nb::arg("device"), "A deep copy on another device.")
       .def("__repr__", [](const Csr& g) {
         return "Csr(num_rows=" + std::to_string(g.num_rows) + ", num_cols=" +
@@ -117,7 +117,7 @@ void bind_graph(nb::module_& m) {
       });
 
   m.def("csr_aggregate",
-        [](const Csr& g, nb::handle x, const std::string& agg, nb::handle out, nb::handle like) {
+        [](const Csr& g, Array x, const std::string& agg, OptArray out, LikeArg like) {
           const Tensor xt = arg_tensor(x, "x", DType::f32, 2);
           const Aggregation a = parse_aggregation(agg);
           if (!out.is_none()) {
@@ -142,9 +142,9 @@ void bind_graph(nb::module_& m) {
         "else a new array in x's framework (or like=).");
 
   m.def("graph_mp",
-        [](const Csr& g, nb::handle x, const std::string& message, const std::string& aggregate,
-           float self_scale, float agg_scale, const std::string& activation, nb::handle bias,
-           nb::handle edge_types, nb::handle type_weights, nb::handle out, nb::handle like) {
+        [](const Csr& g, Array x, const std::string& message, const std::string& aggregate,
+           float self_scale, float agg_scale, const std::string& activation, OptArray bias,
+           OptArray edge_types, OptArray type_weights, OptArray out, LikeArg like) {
           const Tensor xt = arg_tensor_any(x, "x", 2);
           MessagePassing layer;
           layer.message = parse_message_kind(message);

@@ -171,7 +171,7 @@ void bind_relevance(nb::module_& m) {
         return out;
       }, "Every edge as a dict, in insertion order.")
       .def("query",
-           [](const rel::Store& s, nb::handle message, nb::handle seeds, nb::handle device,
+           [](const rel::Store& s, MessageArg message, SeedsArg seeds, DeviceArg device,
               const nb::kwargs& kw) {
              const rel::Query q = query_arg(s, message, seeds, kw);
              const Device dev = device.is_none() ? Device::cpu() : device_arg(device);
