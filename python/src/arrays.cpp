@@ -173,6 +173,8 @@ nb::object to_array(const Tensor& t, Framework framework) {
   const int dev = t.is_cpu() ? nb::device::cpu::value : nb::device::cuda::value;
   const nb::dlpack::dtype dt = dl_dtype(t.dtype());
   if (framework == Framework::numpy && !t.is_cpu()) framework = Framework::dlpack;
+  // A device result is complete when the call returns: the caller's stream may read it at once.
+  if (!t.is_cpu()) synchronize(t.device());
   switch (framework) {
     case Framework::numpy: return make_array<nb::numpy>(t, dev, dt);
     case Framework::pytorch: return make_array<nb::pytorch>(t, dev, dt);

@@ -126,3 +126,16 @@ def test_other_frameworks_in_and_out():
     np.testing.assert_array_equal(np.asarray(y), want)
     y2 = mpengine.csr_aggregate(g, x, like="jax")
     assert type(y2).__module__.startswith("jax")
+
+
+def test_pytorch_in_and_out_without_copies():
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: torch in/out not checked")
+    x = torch.arange(6, dtype=torch.float32).reshape(3, 2)
+    g = mpengine.Csr(np.array([0, 1, 2, 3], np.int64), np.array([1, 2, 0], np.int32))
+    y = mpengine.csr_aggregate(g, x)
+    assert isinstance(y, torch.Tensor)
+    assert torch.equal(y, x[[1, 2, 0]])
+    out = torch.zeros(3, 2)
+    assert mpengine.csr_aggregate(g, x, out=out) is out and torch.equal(out, x[[1, 2, 0]])
+    with pytest.raises(TypeError, match="argument 'x'.*float32"):
+        mpengine.csr_aggregate(g, x.double())
