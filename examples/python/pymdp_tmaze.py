@@ -6,7 +6,11 @@ The maze: locations centre, left arm, right arm, cue; the reward is in the left 
 (the context, unknown to the agent); the arms are absorbing. Observations: the location, the
 outcome (none, reward, loss), and the cue (left or right, only informative at the cue).
 Preferences C: reward +3, loss -3. See mpengine/pymdp.py for how preferences over observations
-become AIF-MP's goal over states, and why the two agents can differ on visiting the cue first.
+become AIF-MP's goal over states. The agents differ on the cue: pymdp (pymdp 1.0.4's legacy
+NumPy agent, policy length 2) goes cue -> rewarded arm, scoring the cue by the information it
+gives about the context; AIF-MP holds its belief about the context over the plan, so the cue
+is worth nothing to it, and it goes straight to an arm, a coin flip between the two
+(p = 0.5 / 0.5; it takes the first).
 
 Usage: python3 examples/python/pymdp_tmaze.py [--context left|right] [--steps 2]
 """
@@ -71,11 +75,15 @@ def run_aifmp(A, B, C, D, ctx, steps, rng):
 
 
 def run_pymdp(A, B, C, D, ctx, steps, rng):
-    from pymdp import utils
-    from pymdp.agent import Agent
-    agent = Agent(A=utils.to_obj_array(A), B=utils.to_obj_array(B),
-                  C=utils.to_obj_array(C), D=utils.to_obj_array(D), policy_len=steps,
-                  control_fac_idx=[0])
+    try:  # pymdp >= 1.0 keeps the NumPy agent as pymdp.legacy
+        from pymdp.legacy import utils
+        from pymdp.legacy.agent import Agent
+    except ImportError:
+        from pymdp import utils
+        from pymdp.agent import Agent
+    arr = utils.obj_array_from_list
+    agent = Agent(A=arr(A), B=arr(B), C=arr(C), D=arr(D), policy_len=steps,
+                  control_fac_idx=[0], action_selection="deterministic")
     loc, choices = 0, []
     obs = observe(A, loc, ctx, rng)
     for _ in range(steps):

@@ -18,10 +18,14 @@ AIF-MP's model is over one hidden state with a goal over *states*, so the mappin
 - **goal**: pymdp's preferences are over observations; AIF-MP's per-step goal C[x] is over
   states. We use the *expected log preference under A*:
   ``C[x] ∝ exp(sum_m sum_o A[m][o, x] · log softmax(C[m])[o])``, normalised over x. A state is
-  preferred in proportion to how much its expected observations are. (pymdp's expected free
-  energy also has an epistemic term, information gain about the state; AIF-MP's observation
-  channels (method "aif") carry the information-seeking part, so the two agents can choose
-  differently where information gain dominates, e.g. whether to visit a cue first.)
+  preferred in proportion to how much its expected observations are.
+- **where the two agents differ**: pymdp's expected free energy adds the information a policy
+  is expected to gain about the hidden state; AIF-MP plans with its beliefs about what it does
+  not control held at their current value over the horizon (a context kept as a state factor
+  here, or as theta: held at q(theta), aif-mp.md §4), so information has no value in its plan.
+  On pymdp's T-maze (examples/python/pymdp_tmaze.py) pymdp visits the cue first and then
+  takes the rewarded arm; AIF-MP goes straight to an arm (0.5 / 0.5 between the two: it
+  cannot know which), after re-planning with the filtered belief at each step.
 - **prior over actions**: pymdp's ``E`` over policies has no per-step counterpart; a uniform
   action prior is used unless ``action_prior=`` is given.
 """
