@@ -32,8 +32,11 @@ def cli():
         pytest.skip("MPE_CLI is not set to the mpe program: no comparison with the C++ CLI")
 
     def run(*args):
-        out = subprocess.run([exe, *map(str, args), "--json"], check=True, capture_output=True,
-                             text=True, env=dict(os.environ, MPE_DEVICE="cpu"))
+        cmd = [exe, *map(str, args), "--json"]
+        out = subprocess.run(cmd, capture_output=True, text=True,
+                             env=dict(os.environ, MPE_DEVICE="cpu"))
+        if out.returncode != 0:
+            pytest.fail(f"{' '.join(cmd)} exited with {out.returncode}: {out.stderr[-2000:]}")
         return json.loads(out.stdout)
 
     return run
