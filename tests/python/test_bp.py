@@ -94,3 +94,19 @@ def test_bad_files(tmp_path):
     bad.write_text("1\n\n1\n0\nnot-a-number\n")
     with pytest.raises(mpengine.ParseError, match="bad.fg"):
         mpengine.FactorGraph.load(str(bad))
+
+
+def test_from_numpy_tables_uses_the_first_variable_fastest():
+    rng = np.random.default_rng(5)
+    pair = rng.uniform(0.1, 1, (2, 3))  # pair[a, b]
+    g = bp.from_tables([2, 3], [((0, 1), pair), ((1,), np.array([0.2, 0.3, 0.5]))])
+    joint = pair * np.array([0.2, 0.3, 0.5])[None, :]
+    for a in range(2):
+        for b in range(3):
+            assert g.log_score([a, b]) == pytest.approx(np.log(joint[a, b]))
+    r = bp.run(g, device="cpu")
+    np.testing.assert_allclose(r.marginals[0], joint.sum(1) / joint.sum(), atol=1e-12)
+    lg = bp.from_tables([2, 3], [((0, 1), np.log(pair))], log=True)
+    assert lg.log_score([1, 2]) == pytest.approx(np.log(pair[1, 2]))
+    with pytest.raises(ValueError, match="factor 0"):
+        bp.from_tables([2, 3], [((0, 1), pair.T)])
