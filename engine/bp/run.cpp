@@ -181,6 +181,35 @@ Result finish(const FactorGraph& g, const Structure& s, const Instance& in, cons
 }
 
 
+// The CPU flooding kernel's probability tables (kernels::BpArgs::pot_prob): per factor
+// exp(φ − max φ), or entry 0 = −1 when the factor has a zero or too wide a spread.
+template <class T>
+std::vector<T> probability_tables(const FactorGraph& g, const Structure& s,
+                                  const std::vector<T>& pot) {
+  std::vector<T> prob(pot.size());
+  const std::int64_t tab_len = s.factor_tab_off.back();
+  const double spread = static_cast<double>(kernels::bp_prob_spread<T>());
+  for (std::int64_t base = 0; base < static_cast<std::int64_t>(pot.size()); base += tab_len) {
+    for (std::size_t f = 0; f < g.factors.size(); ++f) {
+      const T* lp = pot.data() + base + s.factor_tab_off[f];
+      T* pr = prob.data() + base + s.factor_tab_off[f];
+      const std::int64_t n = s.factor_tab_off[f + 1] - s.factor_tab_off[f];
+      double hi = kNegInf, lo = -kNegInf;
+      bool zero = false;
+      for (std::int64_t t = 0; t < n; ++t) {
+        zero = zero || !kernels::bp_live(lp[t]);
+        hi = std::max(hi, static_cast<double>(lp[t]));
+        lo = std::min(lo, static_cast<double>(lp[t]));
+      }
+      for (std::int64_t t = 0; t < n; ++t) {
+        pr[t] = static_cast<T>(std::exp(static_cast<double>(lp[t]) - hi));
+      }
+      if (zero || !(hi - lo < spread)) pr[0] = T(-1);
+    }
+  }
+  return prob;
+}
+
 }  // namespace
 
 struct Solver::Impl {
@@ -230,6 +259,18 @@ class TypedSolver final : public Solver::Impl {
       }
     }
     pot_ = Tensor::from_vector<T>(pot, {static_cast<std::int64_t>(pot.size())}, dev);
+    const bool cpu_fast = dev.kind == DeviceKind::cpu && o.schedule == Schedule::flooding;
+    if (cpu_fast) {
+      pot_prob_ = probability_tables(g, s_, pot);
+      std::vector<std::int32_t> unary;
+      for (std::int32_t f = 0; f < g.num_factors(); ++f) {
+        if (std::binary_search(s_.pair2_factors.begin(), s_.pair2_factors.end(), f)) continue;
+        (g.factors[static_cast<std::size_t>(f)].vars.size() == 1 ? unary : other_factors_)
+            .push_back(f);
+      }
+      num_other_nonunary_ = static_cast<std::int32_t>(other_factors_.size());
+      other_factors_.insert(other_factors_.end(), unary.begin(), unary.end());
+    }
     const bool any_ev = std::any_of(batch.begin(), batch.end(),
                                     [](const Instance& in) { return !in.evidence.empty(); });
     if (any_ev) {
@@ -258,7 +299,7 @@ class TypedSolver final : public Solver::Impl {
     q_ = Tensor::zeros(mshape, dtype_of<T>(), dev);
     scratch_ = Tensor::zeros(mshape, dtype_of<T>(), dev);
     change_ = Tensor::zeros({nb}, dtype_of<T>(), dev);
-    if (o.schedule == Schedule::sequential) {
+    if (o.schedule == Schedule::sequential || cpu_fast) {
       tot_live_.resize(static_cast<std::size_t>(s_.var_state_off.back()));
       tot_zero_.resize(tot_live_.size());
     }
@@ -293,10 +334,19 @@ class TypedSolver final : public Solver::Impl {
     a.change = change_.data<T>();
     a.max_product = o.method == Method::max_product;
     a.damping = static_cast<T>(o.damping);
+    if (cpu_fast) {
+      a.pot_prob = pot_prob_.data();
+      a.var_tot = tot_live_.data();
+      a.var_zeros = tot_zero_.data();
+      a.other_factors = other_factors_.data();
+      a.num_other_factors = static_cast<std::int32_t>(other_factors_.size());
+      a.num_other_nonunary = num_other_nonunary_;
+    }
   }
 
   void reset() override {
     r_.copy_from(r_init_);
+    args_.skip_unary = false;
     set_all_active();
   }
 
@@ -353,6 +403,8 @@ class TypedSolver final : public Solver::Impl {
       kernels::bp_sequential_sweep_cpu(args_, tot_live_.data(), tot_zero_.data());
     } else {
       be_.bp_sweep(o_.device.index, args_, kernels::kBpBothSteps);
+      // Undamped, a unary factor's message is final after one sweep (CPU fast path only).
+      args_.skip_unary = args_.pot_prob != nullptr && o_.damping == 0;
     }
   }
   void set_all_active() {
@@ -369,6 +421,9 @@ class TypedSolver final : public Solver::Impl {
   std::vector<Tensor> structure_;
   Tensor pot_, evid_, active_, r_init_, r_, q_, scratch_, change_;
   std::vector<std::int32_t> active_host_;
+  std::vector<T> pot_prob_;
+  std::vector<std::int32_t> other_factors_;
+  std::int32_t num_other_nonunary_ = 0;
   std::vector<T> tot_live_;
   std::vector<std::int32_t> tot_zero_;
   kernels::BpArgs<T> args_;
