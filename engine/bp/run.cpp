@@ -282,6 +282,13 @@ class TypedSolver final : public Solver::Impl {
             .push_back(f);
       }
       num_other_nonunary_ = static_cast<std::int32_t>(other_factors_.size());
+      for (const std::int32_t f : s_.pair2_factors) {
+        const auto e0 = static_cast<std::size_t>(s_.factor_edge_off[static_cast<std::size_t>(f)]);
+        pair2_info_.insert(pair2_info_.end(),
+                           {s_.edge_msg_off[e0], s_.factor_tab_off[static_cast<std::size_t>(f)],
+                            s_.var_state_off[static_cast<std::size_t>(s_.edge_var[e0])],
+                            s_.var_state_off[static_cast<std::size_t>(s_.edge_var[e0 + 1])]});
+      }
       other_factors_.insert(other_factors_.end(), unary.begin(), unary.end());
     }
     const bool any_ev = std::any_of(batch.begin(), batch.end(),
@@ -357,6 +364,7 @@ class TypedSolver final : public Solver::Impl {
       a.other_factors = other_factors_.data();
       a.num_other_factors = static_cast<std::int32_t>(other_factors_.size());
       a.num_other_nonunary = num_other_nonunary_;
+      a.pair2_info = pair2_info_.data();
     }
   }
 
@@ -440,6 +448,7 @@ class TypedSolver final : public Solver::Impl {
   std::vector<T> pot_prob_;
   std::vector<std::int32_t> other_factors_;
   std::int32_t num_other_nonunary_ = 0;
+  std::vector<std::int64_t> pair2_info_;
   std::vector<T> tot_live_;
   std::vector<std::int32_t> tot_zero_;
   kernels::BpArgs<T> args_;

@@ -66,6 +66,10 @@ struct BpArgs {
   std::int32_t num_other_factors = 0;
   std::int32_t num_other_nonunary = 0;
   bool skip_unary = false;
+  // pair2_info: [num_pair2][4] per binary pairwise factor (pair2_factors order): the message
+  // offset of its first edge (the second's is 2 more), its table offset, and the state offsets
+  // (var_state_off) of its two variables: one sequential stream instead of chained look-ups.
+  const std::int64_t* pair2_info = nullptr;
   // CUDA work lists (the CPU walks factors in order): pairwise factors with two binary
   // variables, one thread each; every edge of the other factors, one thread each.
   const std::int32_t* pair2_factors = nullptr;

@@ -15,6 +15,8 @@
 //    (bp_pair2_undamped, bp_factor_raw, bp_finish), so zeros behave exactly as before.
 //  - log space (everything else, and kBpVarStep alone): the var step writes q, the factor step
 //    reads it, as the CUDA kernel.
+#include <omp.h>
+
 #include <algorithm>
 #include <cstdint>
 
@@ -91,10 +93,36 @@ T factor_step(const BpArgs<T>& a, const T* pot, const T* q, T* r, T* scratch) {
 
 // Each variable's incoming messages summed once: tot[x] over live terms, zeros[x] counting
 // zero terms and evidence that rules x out.
+// One thread walks the edges in memory order (r read sequentially; the totals are the small
+// array), several threads the variables; both add each variable's messages in edge order, so
+// the sums are the same bits.
 template <class T>
 void var_totals(const BpArgs<T>& a, const T* r, const std::int32_t* ev, T* tot,
                 std::int32_t* zeros) {
-#pragma omp parallel for schedule(static) if (a.num_vars > kParallelVars)
+  if (a.num_vars <= kParallelVars || omp_get_max_threads() == 1) {
+    for (std::int32_t v = 0; v < a.num_vars; ++v) {
+      const int obs = ev ? ev[v] : -1;
+      for (int x = 0; x < a.card[v]; ++x) {
+        tot[a.var_state_off[v] + x] = 0;
+        zeros[a.var_state_off[v] + x] = (obs >= 0 && x != obs) ? 1 : 0;
+      }
+    }
+    for (std::int32_t e = 0; e < a.num_edges; ++e) {
+      const std::int32_t v = a.edge_var[e];
+      const T* m = r + a.edge_msg_off[e];
+      T* t = tot + a.var_state_off[v];
+      std::int32_t* z = zeros + a.var_state_off[v];
+      for (int x = 0; x < a.card[v]; ++x) {
+        if (bp_live(m[x])) {
+          t[x] += m[x];
+        } else {
+          ++z[x];
+        }
+      }
+    }
+    return;
+  }
+#pragma omp parallel for schedule(static)
   for (std::int32_t v = 0; v < a.num_vars; ++v) {
     const int k = a.card[v];
     T* t = tot + a.var_state_off[v];
@@ -142,14 +170,13 @@ T pair2_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot,
   alignas(64) T chg[kPairBlock];
   bool ok[kPairBlock];
   for (int i = 0; i < n; ++i) {
-    const std::int32_t f = a.pair2_factors[i0 + i];
-    const std::int32_t e0 = a.factor_edge_off[f];
-    const std::int64_t o0 = a.edge_msg_off[e0];
-    const std::int64_t o1 = a.edge_msg_off[e0 + 1];
-    const std::int64_t s0 = a.var_state_off[a.edge_var[e0]];
-    const std::int64_t s1 = a.var_state_off[a.edge_var[e0 + 1]];
-    const T* tab = pot + a.factor_tab_off[f];
-    const T* pr = prob + a.factor_tab_off[f];
+    const std::int64_t* info = a.pair2_info + 4 * std::int64_t{i0 + i};
+    const std::int64_t o0 = info[0];
+    const std::int64_t o1 = o0 + 2;
+    const std::int64_t s0 = info[2];
+    const std::int64_t s1 = info[3];
+    const T* tab = pot + info[1];
+    const T* pr = prob + info[1];
     const T r00 = r[o0], r01 = r[o0 + 1], r10 = r[o1], r11 = r[o1 + 1];
     const T q00 = q_from_totals(tot[s0], zeros[s0], r00);
     const T q01 = q_from_totals(tot[s0 + 1], zeros[s0 + 1], r01);
@@ -188,15 +215,14 @@ T pair2_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot,
   }
   T ch = 0;
   for (int i = 0; i < n; ++i) {
-    const std::int32_t f = a.pair2_factors[i0 + i];
-    const std::int32_t e0 = a.factor_edge_off[f];
     if (!ok[i]) {
+      const std::int32_t f = a.pair2_factors[i0 + i];
       factor_q(a, r, tot, zeros, f, q);
       ch = std::max(ch, factor_log<T, kMax>(a, pot, q, r, scratch, f));
       continue;
     }
-    T* m0 = r + a.edge_msg_off[e0];
-    T* m1 = r + a.edge_msg_off[e0 + 1];
+    T* m0 = r + a.pair2_info[4 * std::int64_t{i0 + i}];
+    T* m1 = m0 + 2;
     m0[0] = n00[i];
     m0[1] = n01[i];
     m1[0] = n10[i];
@@ -412,7 +438,8 @@ T factor_step_fast(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot
 
 template <class T>
 void sweep(const BpArgs<T>& a, int steps) {
-  const bool fast = steps == kBpBothSteps && a.pot_prob && a.var_tot && a.var_zeros;
+  const bool fast =
+      steps == kBpBothSteps && a.pot_prob && a.var_tot && a.var_zeros && a.pair2_info;
   for (std::int32_t b = 0; b < a.batch; ++b) {
     if (a.active && !a.active[b]) continue;
     const T* pot = a.log_pot + b * a.pot_stride;

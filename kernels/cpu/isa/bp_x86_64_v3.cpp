@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include <omp.h>
+
 #define kernels kernels_x86_64_v3
 #include "cpu/bp_body.hpp"
 
