@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <mpe/mpe.hpp>
+#include <mpe/threads.hpp>
 
 #include "backend.hpp"
 #include "cases.hpp"
@@ -130,6 +131,7 @@ int run(const Options& opt) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  mpe::apply_omp_wait_policy(argv);  // first: may re-execute with OMP_WAIT_POLICY=passive
   Options opt;
   opt.grid.ops = {"copy", "lse_contract", "csr_aggregate", "aif_plan"};
   opt.grid.batch = {1, 64, 1024};
