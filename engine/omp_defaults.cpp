@@ -13,6 +13,7 @@
 #include <mpe/threads.hpp>
 
 #include <cstdlib>
+#include <cstring>
 
 #include <unistd.h>
 
@@ -23,6 +24,9 @@ void apply_omp_wait_policy(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) {
     return;
   }
+  // Under valgrind the re-executed program would run uninstrumented (children are not traced).
+  const char* preload = std::getenv("LD_PRELOAD");
+  if (preload != nullptr && std::strstr(preload, "vgpreload") != nullptr) return;
   if (setenv("OMP_WAIT_POLICY", "passive", 0) != 0) return;
   execv("/proc/self/exe", argv);  // returns only on failure: run on with the runtime's default
 }

@@ -438,8 +438,8 @@ T factor_step_fast(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot
 
 template <class T>
 void sweep(const BpArgs<T>& a, int steps) {
-  const bool fast =
-      steps == kBpBothSteps && a.pot_prob && a.var_tot && a.var_zeros && a.pair2_info;
+  const bool fast = steps == kBpBothSteps && a.pot_prob && a.var_tot && a.var_zeros &&
+                    (a.pair2_info || a.num_pair2 == 0);
   for (std::int32_t b = 0; b < a.batch; ++b) {
     if (a.active && !a.active[b]) continue;
     const T* pot = a.log_pot + b * a.pot_stride;
