@@ -51,6 +51,7 @@ struct Grid {
       bp_schedules{"flooding"}, bp_dampings{"0"};                      // bp
   std::vector<std::int64_t> bp_size{64}, bp_card{2}, bp_batch{1}, bp_sweeps{10};  // bp
   std::string bp_file;                                                // bp from a .fg/.uai file
+  std::vector<std::int64_t> bp_requests{256};                         // bp_engine
   std::vector<std::string> rel_gate{"0"};                              // relevance: edge gate
   std::uint64_t seed = 1;
 };

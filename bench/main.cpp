@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <mpe/mpe.hpp>
+#include <mpe/threads.hpp>
 
 #include "backend.hpp"
 #include "cases.hpp"
@@ -130,6 +131,7 @@ int run(const Options& opt) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  mpe::apply_omp_wait_policy(argv);  // first: may re-execute with OMP_WAIT_POLICY=passive
   Options opt;
   opt.grid.ops = {"copy", "lse_contract", "csr_aggregate", "aif_plan"};
   opt.grid.batch = {1, 64, 1024};
@@ -166,6 +168,7 @@ int main(int argc, char** argv) {
       "  copy:          source read + destination written (2*size)\n"
       "  aif_plan:      r_x read twice and written once per iteration (3*N*I*H*S*S*A*4);\n"
       "  aif_engine:    as aif_plan, N = requests per run\n"
+      "  bp_engine:     whole BP requests through mpe::Engine (requests/s; no byte count)\n"
       "                 also plans/s (whole calls, host transfers included)\n"
       "  attention:     q, k, v read and O written once (--dtype size), lse (float32) once;\n"
       "                 GFLOP/s = 4*B*H*N*N*D / time\n"
@@ -184,7 +187,8 @@ int main(int argc, char** argv) {
          "of csr_aggregate sum), aif_plan, aif_engine (requests through mpe::Engine "
          "from many threads), attention (dense forward; --dtype, --attn-path), relevance "
          "(relevance-engine queries: --rel-graph, --rel-batch, --rel-dim), bp (loopy belief "
-         "propagation sweeps, --bp-*), copy (device copy: "
+         "propagation sweeps, --bp-*), bp_engine (BP requests through mpe::Engine: --bp-requests, "
+         "--clients, --engine-batch), copy (device copy: "
          "the bandwidth reference)")
       ->delimiter(',')
       ->capture_default_str();

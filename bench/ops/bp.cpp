@@ -1,4 +1,5 @@
-// mpe-bench op bp: loopy belief propagation on synthetic factor graphs or a .fg/.uai file.
+// mpe-bench ops bp (loopy belief propagation sweeps on synthetic factor graphs or a .fg/.uai
+// file) and bp_engine (whole BP requests through mpe::Engine).
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
@@ -6,8 +7,11 @@
 #include <random>
 #include <set>
 
+#include <thread>
+
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <mpe/engine.hpp>
 #include <mpe/error.hpp>
 #include <mpe/factor_graph.hpp>
 
@@ -148,6 +152,67 @@ PreparedCase prepare_bp(const CasePoint& p, const Device& device, std::uint64_t 
   return c;
 }
 
+// BP requests through mpe::Engine: `requests` single-instance submissions per run from
+// `clients` threads (each waits for its own futures), each a whole run to convergence (tol
+// 1e-9, at most 1000 sweeps) of one shared graph with its own evidence (one variable clamped,
+// a different one per request), batches of at most `engine_batch` requests (1 = no batching:
+// one bp::run_batch per request). Items: requests. After the runs: the engine's counters.
+PreparedCase prepare_bp_engine(const CasePoint& p, const Device& device, std::uint64_t seed) {
+  const auto& pm = p.params;
+  const std::string file = pm.count("file") ? pm.at("file") : "";
+  const std::string kind = file.empty() ? pm.at("graph") : "file";
+  const std::int64_t N = param(p, "requests"), C = param(p, "clients");
+  const std::int64_t batch = param(p, "engine_batch");
+  auto graph = std::make_shared<const bp::FactorGraph>(
+      file.empty() ? make_bp_graph(kind, std::stoll(pm.at("size")), std::stoi(pm.at("card")),
+                                   kind == "rbm" ? 0.1 : 0.5, seed)
+                   : bp::read_factor_graph(file));
+  bp::Options o;
+  o.method = bp::parse_method(pm.at("method"));
+  o.precision = bp::parse_precision(pm.at("precision"));
+  o.schedule = bp::parse_schedule(pm.at("schedule"));
+  o.damping = std::stod(pm.at("damping"));
+  o.factor_beliefs = false;
+  std::vector<bp::Instance> instances(static_cast<std::size_t>(N));
+  std::mt19937_64 rng(seed + 7);
+  for (bp::Instance& in : instances) {
+    in.evidence.assign(static_cast<std::size_t>(graph->num_variables()), -1);
+    const auto v = static_cast<std::size_t>(rng() % in.evidence.size());
+    in.evidence[v] = static_cast<int>(rng() % static_cast<std::uint64_t>(graph->cardinalities[v]));
+  }
+  EngineOptions eo;
+  eo.device = device.str();
+  eo.max_batch = static_cast<std::size_t>(batch);
+  eo.max_delay = std::chrono::microseconds(batch > 1 ? 1000 : 0);
+  auto engine = std::make_shared<Engine>(eo);
+  PreparedCase c;
+  c.run = [engine, graph, instances, o, N, C] {
+    std::vector<std::thread> clients;
+    for (std::int64_t k = 0; k < C; ++k) {
+      clients.emplace_back([&, k] {
+        std::vector<std::future<bp::Result>> mine;
+        for (std::int64_t i = k; i < N; i += C) {
+          mine.push_back(engine->submit(graph, instances[static_cast<std::size_t>(i)], o).result);
+        }
+        for (auto& f : mine) f.get();
+      });
+    }
+    for (auto& t : clients) t.join();
+  };
+  c.items = static_cast<double>(N);
+  c.items_unit = "requests";
+  c.nnz = graph->num_edges();
+  c.shape = fmt::format("{} V={} E={} requests={} clients={} max_batch={} {} {} {} damping={}",
+                        file.empty() ? fmt::format("{} size={} K={}", kind, pm.at("size"),
+                                                   pm.at("card"))
+                                     : file,
+                        graph->num_variables(), graph->num_edges(), N, C, batch,
+                        bp::method_name(o.method), bp::schedule_name(o.schedule),
+                        bp::precision_name(o.precision), o.damping);
+  c.after = [engine] { return engine->stats().str(); };
+  return c;
+}
+
 namespace {
 void validate_bp(const Grid& g) {
   check_at_least("bp-size", g.bp_size, 2);
@@ -217,8 +282,44 @@ void expand_bp(const Grid& grid, std::vector<CasePoint>& out) {
   }
 }
 
+void validate_bp_engine(const Grid& g) {
+  validate_bp(g);
+  check_at_least("bp-requests", g.bp_requests, 1);
+  check_at_least("clients", g.clients, 1);
+  check_at_least("engine_batch", g.engine_batch, 1);
+}
+
+// One point per engine_batch (and graph): the first value of every other bp flag.
+void expand_bp_engine(const Grid& grid, std::vector<CasePoint>& out) {
+  const std::vector<std::string> graphs =
+      grid.bp_file.empty() ? grid.bp_graphs : std::vector<std::string>{"file"};
+  for (const auto& gk : graphs)
+    for (auto n : grid.bp_requests)
+      for (auto cl : grid.clients)
+        for (auto eb : grid.engine_batch) {
+          CasePoint point{"bp_engine",
+                          {{"requests", std::to_string(n)},
+                           {"clients", std::to_string(cl)},
+                           {"engine_batch", std::to_string(eb)},
+                           {"damping", grid.bp_dampings.front()},
+                           {"method", grid.bp_methods.front()},
+                           {"precision", grid.bp_precisions.front()},
+                           {"schedule", grid.bp_schedules.front()}}};
+          if (grid.bp_file.empty()) {
+            point.params["graph"] = gk;
+            point.params["size"] = std::to_string(grid.bp_size.front());
+            point.params["card"] = std::to_string(grid.bp_card.front());
+          } else {
+            point.params["file"] = grid.bp_file;
+          }
+          out.push_back(std::move(point));
+        }
+}
+
 // mpe-bench's flags of this op (their values fill the grid).
 void add_bp_flags(CLI::App& app, Grid& g) {
+  app.add_option("--bp-requests", g.bp_requests, "bp_engine: requests per run")
+      ->delimiter(',')->capture_default_str();
   app.add_option("--bp-graph", g.bp_graphs, "bp: grid, regular, higher, rbm (seeded)")
       ->delimiter(',')->capture_default_str();
   app.add_option("--bp-size", g.bp_size,
@@ -247,5 +348,10 @@ MPE_BENCH_OP({"bp", validate_bp, expand_bp,
                 return prepare_bp(p, d, seed);
               },
               add_bp_flags})
+MPE_BENCH_OP({"bp_engine", validate_bp_engine, expand_bp_engine,
+              [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
+                return prepare_bp_engine(p, d, seed);
+              },
+              {}})
 
 }  // namespace mpe::bench

@@ -13,10 +13,31 @@ Both: max-product, damping 0.5, flooding, fixed iteration counts. Writes OUT_DIR
 (noise folded into the unaries) and prints one JSON line per model: seconds per run (best of
 --reps, after a compile run), iterations, pairwise edges, messages/s (pairwise edges x
 iterations / seconds), and the max-marginals (normalised beliefs) of 10 variables.
+
+Side by side with mpe (the peer table of bench/NOTES.md, one command):
+
+  /work/peers/pgmax-venv/bin/python bench/peers/pgmax_bp.py OUT_DIR --cpu 1 \
+      --mpe-bench build-cpu/bench/mpe-bench [--iters-ising 200 --iters-rbm 100 --reps 5]
+
+pins this process (so XLA, with its intra-op threads off) and every mpe-bench run to CPU --cpu,
+then alternates one timed PGMax run (bp.init + run_bp, compiled beforehand) with one mpe-bench
+run of the same sweeps on the written .fg (OMP_NUM_THREADS=1; f64 and f32 messages; mpe-bench
+times Solver::reset + sweeps, the graph built beforehand) --reps times, and prints the medians
+per sweep and PGMax / mpe.
 """
 import argparse
 import json
+import os
+import statistics
+import subprocess
+import sys
 import time
+
+if "--cpu" in sys.argv:  # before jax loads: XLA sizes its thread pools from the affinity
+    os.sched_setaffinity(0, {int(sys.argv[sys.argv.index("--cpu") + 1])})
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                               " --xla_cpu_multi_thread_eigen=false"
+                               " intra_op_parallelism_threads=1").strip()
 
 import jax
 import numpy as np
@@ -50,6 +71,34 @@ def make_bp(fg):
     return bp, run
 
 
+def mpe_sweep_seconds(mpe_bench, fg, iters, precision, cpu):
+    """One mpe-bench run (one timed repetition) of `iters` max-product sweeps, damping 0.5."""
+    out = subprocess.run(
+        ["taskset", "-c", str(cpu), mpe_bench, "--op", "bp", "--bp-file", fg, "--bp-method",
+         "max", "--bp-damping", "0.5", "--bp-sweeps", str(iters), "--bp-precision", precision,
+         "--device", "cpu", "-r", "1", "--warmup", "1", "-o", "jsonl"],
+        check=True, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    row = json.loads(out.stdout.strip().splitlines()[-1])
+    return row["median_ms"] / 1e3 / iters
+
+
+def side_by_side(a, model, bp, run, evidence, iters):
+    """Alternates PGMax and mpe runs; medians of seconds per sweep."""
+    fg = f"{a.out}/{model}.fg"
+    pg, f64, f32 = [], [], []
+    for _ in range(a.reps):
+        t0 = time.perf_counter()
+        jax.block_until_ready(run(bp.init(evidence_updates=evidence), iters))
+        pg.append((time.perf_counter() - t0) / iters)
+        f64.append(mpe_sweep_seconds(a.mpe_bench, fg, iters, "f64", a.cpu))
+        f32.append(mpe_sweep_seconds(a.mpe_bench, fg, iters, "f32", a.cpu))
+    m = {k: statistics.median(v) for k, v in (("pgmax", pg), ("mpe_f64", f64), ("mpe_f32", f32))}
+    return dict(model=model, sweeps=iters, reps=a.reps, cpu=a.cpu,
+                pgmax_s_per_sweep=m["pgmax"], mpe_f64_s_per_sweep=m["mpe_f64"],
+                mpe_f32_s_per_sweep=m["mpe_f32"], ratio_f64=m["pgmax"] / m["mpe_f64"],
+                ratio_f32=m["pgmax"] / m["mpe_f32"])
+
+
 def timed(bp, run, evidence, iters, reps):
     arrs = run(bp.init(evidence_updates=evidence), iters)  # compile
     jax.block_until_ready(arrs)
@@ -68,7 +117,7 @@ def marginals(bp, arrs, group):
     return np.asarray(m)
 
 
-def ising(out, iters, reps, rng):
+def ising(a, out, iters, reps, rng):
     n = 50
     v = vgroup.NDVarArray(num_states=2, shape=(n, n))
     fg = fgraph.FactorGraph(variable_groups=v)
@@ -88,11 +137,13 @@ def ising(out, iters, reps, rng):
     factors = [([i * n + j], gumbel[i, j]) for i in range(n) for j in range(n)]
     factors += [([a, b], pot.T) for a, b in ids]  # first variable fastest: [x_a + 2 x_b]
     write_fg(f"{out}/ising.fg", cards, factors)
+    if a.mpe_bench:
+        print(json.dumps(side_by_side(a, "ising", bp, run, {v: gumbel}, iters)), flush=True)
     return dict(model="ising", seconds=secs, iterations=iters, edges=2 * len(pairs),
                 messages_per_s=2 * len(pairs) * iters / secs, sample=m[:10].tolist())
 
 
-def rbm(out, iters, reps, rng):
+def rbm(a, out, iters, reps, rng):
     nv, nh = 784, 500
     W = rng.normal(0.0, 0.1, size=(nh, nv))
     bh, bv = rng.normal(0.0, 0.5, nh), rng.normal(0.0, 0.5, nv)
@@ -119,6 +170,8 @@ def rbm(out, iters, reps, rng):
     factors += [([nh + j], np.array([0.0, bv[j]]) + gv[j]) for j in range(nv)]
     factors += [([i, nh + j], [0.0, 0.0, 0.0, W[i, j]]) for i in range(nh) for j in range(nv)]
     write_fg(f"{out}/rbm.fg", cards, factors)
+    if a.mpe_bench:
+        print(json.dumps(side_by_side(a, "rbm", bp, run, {hid: gh, vis: gv}, iters)), flush=True)
     return dict(model="rbm", seconds=secs, iterations=iters, edges=2 * nh * nv,
                 messages_per_s=2 * nh * nv * iters / secs, sample=m[:10].tolist())
 
@@ -130,13 +183,15 @@ def main():
     ap.add_argument("--iters-rbm", type=int, default=100)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--only", default="ising,rbm")
+    ap.add_argument("--mpe-bench", default="", help="mpe-bench binary: side-by-side rows")
+    ap.add_argument("--cpu", type=int, default=1, help="the core both sides are pinned to")
     a = ap.parse_args()
     rng = np.random.default_rng(11)
     print(json.dumps(dict(jax=jax.__version__, devices=[str(d) for d in jax.devices()])))
     if "ising" in a.only:
-        print(json.dumps(ising(a.out, a.iters_ising, a.reps, rng)), flush=True)
+        print(json.dumps(ising(a, a.out, a.iters_ising, a.reps, rng)), flush=True)
     if "rbm" in a.only:
-        print(json.dumps(rbm(a.out, a.iters_rbm, a.reps, rng)), flush=True)
+        print(json.dumps(rbm(a, a.out, a.iters_rbm, a.reps, rng)), flush=True)
 
 
 if __name__ == "__main__":

@@ -76,19 +76,24 @@ const std::vector<double>& table_of(const FactorGraph& g, const Instance& in, st
   return in.log_potentials.empty() ? g.factors[f].log_values : in.log_potentials[f];
 }
 
-// Normalises log-values into probabilities (all zeros when every entry is zero).
-std::vector<double> normalise(const std::vector<double>& logv) {
+// exp and log for the beliefs and log Z: the kernels' inline float64 versions (relative error
+// ~2e-16, vectorisable) where the argument is in their range, libm below it.
+double log_pos(double p) { return p > 1e-300 ? kernels::lse_log(p) : std::log(p); }
+
+// Normalises log-values into probabilities in place (all zeros when every entry is zero).
+void normalise(double* v, std::size_t n) {
   double m = kNegInf;
-  for (double x : logv) m = std::max(m, x);
-  std::vector<double> p(logv.size(), 0.0);
-  if (m == kNegInf) return p;
-  double s = 0;
-  for (std::size_t i = 0; i < logv.size(); ++i) {
-    p[i] = logv[i] == kNegInf ? 0.0 : std::exp(logv[i] - m);
-    s += p[i];
+  for (std::size_t i = 0; i < n; ++i) m = std::max(m, v[i]);
+  if (m == kNegInf) {
+    std::fill(v, v + n, 0.0);
+    return;
   }
-  for (double& x : p) x /= s;
-  return p;
+  double s = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    v[i] = v[i] == kNegInf ? 0.0 : kernels::lse_exp(v[i] - m);
+    s += v[i];
+  }
+  for (std::size_t i = 0; i < n; ++i) v[i] /= s;
 }
 
 template <class T>
@@ -117,11 +122,12 @@ Result finish(const FactorGraph& g, const Structure& s, const Instance& in, cons
       const std::int64_t off = s.edge_msg_off[static_cast<std::size_t>(s.var_edges[static_cast<std::size_t>(j)])];
       for (int x = 0; x < k; ++x) lb[static_cast<std::size_t>(x)] += as_log(r[off + x]);
     }
-    std::vector<double> b = normalise(lb);
+    normalise(lb.data(), lb.size());
+    std::vector<double>& b = lb;
     double h = 0, total = 0;
     for (double p : b) {
       total += p;
-      if (p > 0) h -= p * std::log(p);
+      if (p > 0) h -= p * log_pos(p);
     }
     if (total == 0) impossible = true;
     const int deg = s.var_edge_off[static_cast<std::size_t>(v) + 1] - s.var_edge_off[static_cast<std::size_t>(v)];
@@ -129,29 +135,36 @@ Result finish(const FactorGraph& g, const Structure& s, const Instance& in, cons
     res.var_beliefs[static_cast<std::size_t>(v)] = std::move(b);
   }
   if (o.factor_beliefs) res.factor_beliefs.resize(g.factors.size());
+  std::vector<double> fb;  // one buffer for every factor (no allocation per factor)
+  std::vector<int> digit;
   for (std::size_t f = 0; f < g.factors.size(); ++f) {
     const std::vector<double>& phi = table_of(g, in, f);
-    std::vector<double> lb(phi);
+    fb.assign(phi.begin(), phi.end());
     const std::int32_t e0 = s.factor_edge_off[f];
     const std::int32_t e1 = s.factor_edge_off[f + 1];
-    for (std::size_t t = 0; t < lb.size(); ++t) {
-      if (lb[t] == kNegInf) continue;
-      for (std::int32_t e = e0; e < e1; ++e) {
-        const auto eu = static_cast<std::size_t>(e);
-        const int k = g.cardinalities[static_cast<std::size_t>(s.edge_var[eu])];
-        const std::int64_t x = (static_cast<std::int64_t>(t) / s.edge_stride[eu]) % k;
-        lb[t] += as_log(q[s.edge_msg_off[eu] + x]);
+    digit.assign(static_cast<std::size_t>(e1 - e0), 0);  // states of f's variables at entry t
+    for (std::size_t t = 0; t < fb.size(); ++t) {
+      if (fb[t] != kNegInf) {
+        for (std::int32_t e = e0; e < e1; ++e) {
+          fb[t] += as_log(q[s.edge_msg_off[static_cast<std::size_t>(e)] +
+                           digit[static_cast<std::size_t>(e - e0)]]);
+        }
+      }
+      for (std::int32_t e = e0; e < e1; ++e) {  // first variable fastest
+        int& d = digit[static_cast<std::size_t>(e - e0)];
+        if (++d < g.cardinalities[static_cast<std::size_t>(s.edge_var[static_cast<std::size_t>(e)])]) break;
+        d = 0;
       }
     }
-    std::vector<double> b = normalise(lb);
+    normalise(fb.data(), fb.size());
     double kl = 0, total = 0;
-    for (std::size_t t = 0; t < b.size(); ++t) {
-      total += b[t];
-      if (b[t] > 0) kl += b[t] * (std::log(b[t]) - phi[t]);
+    for (std::size_t t = 0; t < fb.size(); ++t) {
+      total += fb[t];
+      if (fb[t] > 0) kl += fb[t] * (log_pos(fb[t]) - phi[t]);
     }
     if (total == 0) impossible = true;
     log_z -= kl;
-    if (o.factor_beliefs) res.factor_beliefs[f] = std::move(b);
+    if (o.factor_beliefs) res.factor_beliefs[f] = fb;
   }
   if (o.method == Method::sum_product) {
     res.log_z = impossible ? kNegInf : log_z;
@@ -180,6 +193,35 @@ Result finish(const FactorGraph& g, const Structure& s, const Instance& in, cons
   return res;
 }
 
+
+// The CPU flooding kernel's probability tables (kernels::BpArgs::pot_prob): per factor
+// exp(φ − max φ), or entry 0 = −1 when the factor has a zero or too wide a spread.
+template <class T>
+std::vector<T> probability_tables(const FactorGraph& g, const Structure& s,
+                                  const std::vector<T>& pot) {
+  std::vector<T> prob(pot.size());
+  const std::int64_t tab_len = s.factor_tab_off.back();
+  const double spread = static_cast<double>(kernels::bp_prob_spread<T>());
+  for (std::int64_t base = 0; base < static_cast<std::int64_t>(pot.size()); base += tab_len) {
+    for (std::size_t f = 0; f < g.factors.size(); ++f) {
+      const T* lp = pot.data() + base + s.factor_tab_off[f];
+      T* pr = prob.data() + base + s.factor_tab_off[f];
+      const std::int64_t n = s.factor_tab_off[f + 1] - s.factor_tab_off[f];
+      double hi = kNegInf, lo = -kNegInf;
+      bool zero = false;
+      for (std::int64_t t = 0; t < n; ++t) {
+        zero = zero || !kernels::bp_live(lp[t]);
+        hi = std::max(hi, static_cast<double>(lp[t]));
+        lo = std::min(lo, static_cast<double>(lp[t]));
+      }
+      for (std::int64_t t = 0; t < n; ++t) {
+        pr[t] = static_cast<T>(std::exp(static_cast<double>(lp[t]) - hi));
+      }
+      if (zero || !(hi - lo < spread)) pr[0] = T(-1);
+    }
+  }
+  return prob;
+}
 
 }  // namespace
 
@@ -230,6 +272,25 @@ class TypedSolver final : public Solver::Impl {
       }
     }
     pot_ = Tensor::from_vector<T>(pot, {static_cast<std::int64_t>(pot.size())}, dev);
+    const bool cpu_fast = dev.kind == DeviceKind::cpu && o.schedule == Schedule::flooding;
+    if (cpu_fast) {
+      pot_prob_ = probability_tables(g, s_, pot);
+      std::vector<std::int32_t> unary;
+      for (std::int32_t f = 0; f < g.num_factors(); ++f) {
+        if (std::binary_search(s_.pair2_factors.begin(), s_.pair2_factors.end(), f)) continue;
+        (g.factors[static_cast<std::size_t>(f)].vars.size() == 1 ? unary : other_factors_)
+            .push_back(f);
+      }
+      num_other_nonunary_ = static_cast<std::int32_t>(other_factors_.size());
+      for (const std::int32_t f : s_.pair2_factors) {
+        const auto e0 = static_cast<std::size_t>(s_.factor_edge_off[static_cast<std::size_t>(f)]);
+        pair2_info_.insert(pair2_info_.end(),
+                           {s_.edge_msg_off[e0], s_.factor_tab_off[static_cast<std::size_t>(f)],
+                            s_.var_state_off[static_cast<std::size_t>(s_.edge_var[e0])],
+                            s_.var_state_off[static_cast<std::size_t>(s_.edge_var[e0 + 1])]});
+      }
+      other_factors_.insert(other_factors_.end(), unary.begin(), unary.end());
+    }
     const bool any_ev = std::any_of(batch.begin(), batch.end(),
                                     [](const Instance& in) { return !in.evidence.empty(); });
     if (any_ev) {
@@ -243,13 +304,16 @@ class TypedSolver final : public Solver::Impl {
     active_host_.assign(static_cast<std::size_t>(nb), 1);
     active_ = i32(active_host_);
     std::vector<T> r0(static_cast<std::size_t>(s_.msg_len * nb));
+    std::vector<T> uniform;  // -log k by cardinality k
     for (std::int32_t b = 0; b < nb; ++b) {
       for (std::size_t e = 0; e < s_.edge_var.size(); ++e) {
-        const int k = s_.card[static_cast<std::size_t>(s_.edge_var[e])];
-        for (int x = 0; x < k; ++x) {
-          r0[static_cast<std::size_t>(b * s_.msg_len + s_.edge_msg_off[e] + x)] =
-              static_cast<T>(-std::log(static_cast<double>(k)));
+        const auto k = static_cast<std::size_t>(s_.card[static_cast<std::size_t>(s_.edge_var[e])]);
+        if (uniform.size() <= k) {
+          for (std::size_t c = uniform.size(); c <= k; ++c) {
+            uniform.push_back(static_cast<T>(-std::log(static_cast<double>(c))));
+          }
         }
+        std::fill_n(r0.begin() + b * s_.msg_len + s_.edge_msg_off[e], k, uniform[k]);
       }
     }
     const Shape mshape{static_cast<std::int64_t>(r0.size())};
@@ -258,7 +322,7 @@ class TypedSolver final : public Solver::Impl {
     q_ = Tensor::zeros(mshape, dtype_of<T>(), dev);
     scratch_ = Tensor::zeros(mshape, dtype_of<T>(), dev);
     change_ = Tensor::zeros({nb}, dtype_of<T>(), dev);
-    if (o.schedule == Schedule::sequential) {
+    if (o.schedule == Schedule::sequential || cpu_fast) {
       tot_live_.resize(static_cast<std::size_t>(s_.var_state_off.back()));
       tot_zero_.resize(tot_live_.size());
     }
@@ -293,10 +357,20 @@ class TypedSolver final : public Solver::Impl {
     a.change = change_.data<T>();
     a.max_product = o.method == Method::max_product;
     a.damping = static_cast<T>(o.damping);
+    if (cpu_fast) {
+      a.pot_prob = pot_prob_.data();
+      a.var_tot = tot_live_.data();
+      a.var_zeros = tot_zero_.data();
+      a.other_factors = other_factors_.data();
+      a.num_other_factors = static_cast<std::int32_t>(other_factors_.size());
+      a.num_other_nonunary = num_other_nonunary_;
+      a.pair2_info = pair2_info_.data();
+    }
   }
 
   void reset() override {
     r_.copy_from(r_init_);
+    args_.skip_unary = false;
     set_all_active();
   }
 
@@ -353,6 +427,8 @@ class TypedSolver final : public Solver::Impl {
       kernels::bp_sequential_sweep_cpu(args_, tot_live_.data(), tot_zero_.data());
     } else {
       be_.bp_sweep(o_.device.index, args_, kernels::kBpBothSteps);
+      // Undamped, a unary factor's message is final after one sweep (CPU fast path only).
+      args_.skip_unary = args_.pot_prob != nullptr && o_.damping == 0;
     }
   }
   void set_all_active() {
@@ -369,6 +445,10 @@ class TypedSolver final : public Solver::Impl {
   std::vector<Tensor> structure_;
   Tensor pot_, evid_, active_, r_init_, r_, q_, scratch_, change_;
   std::vector<std::int32_t> active_host_;
+  std::vector<T> pot_prob_;
+  std::vector<std::int32_t> other_factors_;
+  std::int32_t num_other_nonunary_ = 0;
+  std::vector<std::int64_t> pair2_info_;
   std::vector<T> tot_live_;
   std::vector<std::int32_t> tot_zero_;
   kernels::BpArgs<T> args_;
@@ -406,9 +486,11 @@ void validate(const FactorGraph& g, const Instance& instance, const Options& opt
 
 std::vector<Result> run_batch(const FactorGraph& g, const std::vector<Instance>& batch,
                               const Options& options) {
-  check_inputs(g, batch, options);
-  if (batch.empty()) return {};
-  return Solver(g, batch, options).solve();
+  if (batch.empty()) {
+    check_inputs(g, batch, options);
+    return {};
+  }
+  return Solver(g, batch, options).solve();  // the Solver checks the inputs
 }
 
 Result run(const FactorGraph& g, const Options& options, const std::vector<int>& evidence) {

@@ -19,3 +19,4 @@
 #include <mpe/predictive_coding.hpp>
 #include <mpe/relevance.hpp>
 #include <mpe/tensor.hpp>
+#include <mpe/threads.hpp>

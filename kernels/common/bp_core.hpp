@@ -11,6 +11,9 @@
 //    with ⊕ = log-sum-exp (sum-product) or max (max-product); then bp_finish: normalise to
 //    Σ exp = 1, damp against the old message in log space, renormalise, and return the change
 //    max_y |exp(new) − exp(old)|.
+//  - CPU flooding fast path: the same messages in probability form (bp_pair2_logodds,
+//    bp_binary_from_logodds; kernels/cpu/bp_body.hpp) with the vectorisable lse_exp/lse_log,
+//    falling back to the functions below where zeros or extreme ranges need log space.
 #include <cstdint>
 
 #include "common/logspace.hpp"
@@ -47,6 +50,26 @@ struct BpArgs {
   T* change = nullptr;                     // [B] max message change of the factor step
   bool max_product = false;
   T damping = 0;
+  // CPU flooding fast path (optional: without them the CPU runs the var step into q and the
+  // factor step from q). pot_prob: [B or 1][factor_tab_off[F]] (stride pot_stride) with
+  // exp(φ − max φ) per factor, entry 0 set to −1 where the factor has a zero or a spread of at
+  // least bp_prob_spread<T>() (those factors take the log-space path). var_tot / var_zeros:
+  // workspace [var_state_off[V]], the var step's totals (live sum, count of zero terms).
+  // other_factors: the factors that are not binary pairwise, the first num_other_nonunary of
+  // arity > 1, then the unary ones. skip_unary: leave the unary factors' messages as they are
+  // (the host sets it after the first sweep of an undamped run, where they cannot change: a
+  // unary factor's message is its normalised table whatever the incoming messages).
+  const T* pot_prob = nullptr;
+  T* var_tot = nullptr;
+  std::int32_t* var_zeros = nullptr;
+  const std::int32_t* other_factors = nullptr;
+  std::int32_t num_other_factors = 0;
+  std::int32_t num_other_nonunary = 0;
+  bool skip_unary = false;
+  // pair2_info: [num_pair2][4] per binary pairwise factor (pair2_factors order): the message
+  // offset of its first edge (the second's is 2 more), its table offset, and the state offsets
+  // (var_state_off) of its two variables: one sequential stream instead of chained look-ups.
+  const std::int64_t* pair2_info = nullptr;
   // CUDA work lists (the CPU walks factors in order): pairwise factors with two binary
   // variables, one thread each; every edge of the other factors, one thread each.
   const std::int32_t* pair2_factors = nullptr;
@@ -179,6 +202,50 @@ MPE_HD T bp_pair2_undamped(const T* tab, std::int64_t sv, std::int64_t su, const
   r[1] = hi1 ? nv_hi : nv_lo;
   const T p0 = (hi1 ? w_lo : s_hi) / total;
   return p0 > po ? p0 - po : po - p0;
+}
+
+// Probability-form updates (CPU flooding fast path). A factor's table spread (max − min of its
+// log-potentials) must stay below this for exp(φ − max φ) to keep full relative precision
+// through the products below (double: e^-300 ≈ 5e-131; float: e^-40 ≈ 4e-18).
+template <class T>
+MPE_HD constexpr T bp_prob_spread() {
+  return sizeof(T) == 8 ? T(300) : T(40);
+}
+
+// Log-odds L = log p(1) − log p(0) of the undamped message to v of a binary pairwise factor
+// with log-entries a = φ(0,0), b = φ(0,1), c = φ(1,0), d = φ(1,1) (first index v's state,
+// second u's), from the log-odds δ = q_u(1) − q_u(0) of u's incoming message (a zero state of q
+// gives |δ| ≈ 1e12). Sum-product uses the entries' probabilities ea..ed (exp(φ − max φ), all
+// live): L = log((ec + ed·s) / (ea + eb·s)) with s = e^δ, written with w = e^{−|δ|} on the
+// side of the larger weight so nothing overflows: one exp, one log. Max-product: L = max(c,
+// d + δ) − max(a, b + δ), with δ moved to the other side when positive so a huge δ stays exact.
+// Branch-free: the CPU vectorises it over a block of factors.
+template <class T, bool kMax>
+MPE_HD T bp_pair2_logodds(T a, T b, T c, T d, T ea, T eb, T ec, T ed, T delta) {
+  const bool up = delta > 0;
+  if (kMax) {
+    const T dl = up ? T(0) : delta;
+    const T dh = up ? delta : T(0);
+    const T hi = (c - dh) > (d + dl) ? (c - dh) : (d + dl);
+    const T lo = (a - dh) > (b + dl) ? (a - dh) : (b + dl);
+    return hi - lo;
+  }
+  const T w = lse_exp(up ? -delta : delta);
+  const T wa = up ? w : T(1);
+  const T wb = up ? T(1) : w;
+  return lse_log((ec * wa + ed * wb) / (ea * wa + eb * wb));
+}
+
+// The normalised binary message with log-odds L: n0 = −softplus(L), n1 = −softplus(−L), both
+// from one w = e^{−|L|} (no cancellation); returns p(0).
+template <class T>
+MPE_HD T bp_binary_from_logodds(T L, T& n0, T& n1) {
+  const bool pos = L > 0;
+  const T w = lse_exp(pos ? -L : L);
+  const T c = lse_log(T(1) + w);
+  n0 = -((pos ? L : T(0)) + c);
+  n1 = -((pos ? T(0) : -L) + c);
+  return (pos ? w : T(1)) / (T(1) + w);
 }
 
 // Raw message of factor f to the variable of edge e (any arity), into out[0 .. K_v).

@@ -42,6 +42,8 @@ struct TreeCase {
   bp::Precision precision;
   double damping;
   double zero_fraction;
+  double spread = 2.0;  // log-potentials in [-spread, spread]
+  int max_card = 3;
 };
 
 class BpTreeExact : public ::testing::TestWithParam<TreeCase> {};
@@ -51,7 +53,8 @@ TEST_P(BpTreeExact, MarginalsFactorBeliefsAndLogZMatchEnumeration) {
   const double tol = c.precision == bp::Precision::f32 ? 2e-4 : 1e-9;
   std::mt19937 rng(17);
   for (int trial = 0; trial < 12; ++trial) {
-    const FactorGraph g = test::random_tree(rng, 3 + trial % 6, 3, 3, 2.0, c.zero_fraction);
+    const FactorGraph g =
+        test::random_tree(rng, 3 + trial % 6, 3, c.max_card, c.spread, c.zero_fraction);
     const test::BpExact ex = test::bp_brute_force(g);
     if (ex.log_z == -std::numeric_limits<double>::infinity()) continue;
     bp::Options o = cpu_options(bp::Method::sum_product, c.schedule);
@@ -77,7 +80,15 @@ INSTANTIATE_TEST_SUITE_P(
                       TreeCase{bp::Schedule::flooding, bp::Precision::f64, 0.0, 0.25},
                       TreeCase{bp::Schedule::sequential, bp::Precision::f64, 0.0, 0.25},
                       TreeCase{bp::Schedule::flooding, bp::Precision::f32, 0.0, 0.0},
-                      TreeCase{bp::Schedule::flooding, bp::Precision::f32, 0.0, 0.25}));
+                      TreeCase{bp::Schedule::flooding, bp::Precision::f32, 0.0, 0.25},
+                      // The CPU flooding kernel's probability form and its log-space fallback
+                      // (zeros, tables wider than its range): binary trees take the pairwise
+                      // blocks, wide tables mix both forms in one sweep.
+                      TreeCase{bp::Schedule::flooding, bp::Precision::f64, 0.0, 0.0, 200.0, 3},
+                      TreeCase{bp::Schedule::flooding, bp::Precision::f64, 0.0, 0.0, 200.0, 2},
+                      TreeCase{bp::Schedule::flooding, bp::Precision::f64, 0.4, 0.25, 2.0, 2},
+                      TreeCase{bp::Schedule::flooding, bp::Precision::f64, 0.0, 0.25, 2.0, 2},
+                      TreeCase{bp::Schedule::flooding, bp::Precision::f32, 0.0, 0.0, 25.0, 2}));
 
 TEST(BpTree, EvidenceGivesConditionalMarginalsAndLogOfTheClampedSum) {
   std::mt19937 rng(5);

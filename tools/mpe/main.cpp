@@ -5,10 +5,12 @@
 
 #include <CLI/CLI.hpp>
 #include <mpe/mpe.hpp>
+#include <mpe/threads.hpp>
 
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
+  mpe::apply_omp_wait_policy(argv);  // first: may re-execute with OMP_WAIT_POLICY=passive
   CLI::App app{
       "mpe — message-passing inference engine\n"
       "Runs mpengine's ops and models from files on the CPU or a CUDA GPU."};
