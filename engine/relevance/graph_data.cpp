@@ -187,6 +187,43 @@ kernels::RelevanceGraph GraphData::view() const {
   return v;
 }
 
+PullView::PullView(const GraphData& g) {
+  const std::int64_t N = g.n();
+  const std::size_t E = g.csr_targets.size();
+  offsets.assign(std::size_t(N + 1), 0);
+  for (const std::int32_t t : g.csr_targets) ++offsets[std::size_t(t) + 1];
+  for (std::int64_t i = 0; i < N; ++i) offsets[std::size_t(i + 1)] += offsets[std::size_t(i)];
+  sources.resize(E);
+  weights.resize(E);
+  scale.resize(E);
+  scale_conf.resize(E);
+  std::vector<std::int64_t> fill(offsets.begin(), offsets.end() - 1);
+  const std::size_t T = g.type_names.size();
+  for (std::int64_t j = 0; j < N; ++j) {  // sources ascending within each row
+    for (std::int64_t p = g.row_offsets[std::size_t(j)]; p < g.row_offsets[std::size_t(j) + 1]; ++p) {
+      const std::int32_t i = g.csr_targets[std::size_t(p)];
+      const auto k = std::size_t(fill[std::size_t(i)]++);
+      const float tw = g.type_weights.empty()
+                           ? 1.0f
+                           : g.type_weights[std::size_t(i) * T + std::size_t(g.csr_types[std::size_t(p)])];
+      sources[k] = std::int32_t(j);
+      weights[k] = g.csr_weights[std::size_t(p)];
+      scale[k] = tw;
+      scale_conf[k] = tw * g.csr_conf[std::size_t(p)];
+      scale_positive = scale_positive && tw > 0.0f;
+    }
+  }
+}
+
+void PullView::attach(kernels::RelevanceGraph& v) const {
+  v.in_offsets = offsets.data();
+  v.in_sources = sources.data();
+  v.in_weights = weights.data();
+  v.in_scale = scale.data();
+  v.in_scale_conf = scale_conf.data();
+  v.in_scale_positive = scale_positive;
+}
+
 }  // namespace detail
 
 }  // namespace mpe::relevance

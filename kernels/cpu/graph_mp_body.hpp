@@ -2,6 +2,8 @@
 // The CPU body of graph_mp, included by kernels/cpu/graph_mp.cpp (baseline build) and by
 // kernels/cpu/isa/graph_mp_x86_64_v3.cpp (AVX2 and FMA, with `kernels` renamed), which the
 // baseline build calls when cpu_level() (kernels/cpu/cpu_level.hpp) picks that level.
+#include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 #include "graph_mp.hpp"
@@ -15,7 +17,7 @@ constexpr std::int64_t kParallelWork = std::int64_t(1) << 17;
 // Accumulators live in two plain float arrays (the aggregate or running max, and the log-sum-exp
 // sums) so that the feature loops vectorise; the per-element rules are mp_step / mp_finish.
 // `out` is a float row buffer used as y's row when y is not float32.
-template <MpAgg K, bool kTypeVec, Storage S>
+template <MpAgg K, bool kTypeVec, Storage S, bool kGate = false>
 void mp_row(const GraphMpArgs& a, std::int64_t i, float* acc, float* sums, float* out) {
   using Feat = StorageTraits<S>;
   using T = typename Feat::T;
@@ -31,6 +33,8 @@ void mp_row(const GraphMpArgs& a, std::int64_t i, float* acc, float* sums, float
   }
   for (std::int64_t e = begin; e < end; ++e) {
     float w = a.weights ? a.weights[e] : 1.0f;
+    [[maybe_unused]] const float w_raw = w;
+    [[maybe_unused]] const float scale = kGate && a.edge_scale ? a.edge_scale[e] : 1.0f;
     const float* tw = nullptr;
     if (a.edge_types) {
       tw = a.type_weights + static_cast<std::int64_t>(a.edge_types[e]) * a.type_width;
@@ -42,6 +46,10 @@ void mp_row(const GraphMpArgs& a, std::int64_t i, float* acc, float* sums, float
     for (std::int64_t f = 0; f < width; ++f) {
       float v = w * Feat::load(x_row[f]);
       if constexpr (kTypeVec) v *= tw[f];
+      if constexpr (kGate) {
+        const float rel = w_raw * Feat::load(x_row[f]);
+        v = rel > a.gate[f] ? rel * scale : 0.0f;
+      }
       if constexpr (kLse) {
         const MpAcc r = mp_step(K, MpAcc{acc[f], sums[f]}, v);
         acc[f] = r.a;
@@ -79,7 +87,7 @@ void mp_row(const GraphMpArgs& a, std::int64_t i, float* acc, float* sums, float
   }
 }
 
-template <MpAgg K, bool kTypeVec, Storage S>
+template <MpAgg K, bool kTypeVec, Storage S, bool kGate = false>
 void mp_rows(const GraphMpArgs& a) {
   const std::int64_t nnz = a.row_offsets[a.rows];
 #pragma omp parallel if ((nnz + a.rows) * a.width > kParallelWork)
@@ -89,7 +97,7 @@ void mp_rows(const GraphMpArgs& a) {
     std::vector<float> out(S == Storage::f32 ? 0 : static_cast<std::size_t>(a.width));
 #pragma omp for schedule(dynamic, 64)
     for (std::int64_t i = 0; i < a.rows; ++i) {
-      mp_row<K, kTypeVec, S>(a, i, acc.data(), sums.data(), out.data());
+      mp_row<K, kTypeVec, S, kGate>(a, i, acc.data(), sums.data(), out.data());
     }
   }
 }
@@ -115,6 +123,14 @@ void mp_all(const GraphMpArgs& a) {
 
 inline void graph_mp_cpu_body(const GraphMpArgs& a) {
   using namespace graph_mp_detail;
+  if (a.gate) {  // only relevance's dense iteration sets it
+    if (a.agg != MpAgg::sum || a.storage != Storage::f32 || a.edge_types) {
+      std::fprintf(stderr, "%s:%d: graph_mp gate needs sum, float32, no edge types\n",
+                   __FILE__, __LINE__);
+      std::abort();  // an internal caller's bug, not user input
+    }
+    return mp_rows<MpAgg::sum, false, Storage::f32, true>(a);
+  }
   switch (a.agg) {
     case MpAgg::sum: mp_all<MpAgg::sum>(a); break;
     case MpAgg::mean: mp_all<MpAgg::mean>(a); break;
