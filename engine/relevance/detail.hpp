@@ -45,6 +45,9 @@ struct GraphData {
   std::vector<std::int32_t> level;                  // empty when every node is on level 0
   std::vector<std::int64_t> universal;              // indices of the universal nodes
   std::vector<float> type_weights;                  // [n, types] or empty (all 1)
+  std::vector<std::int32_t> node_type;              // node -> index in node_type_names
+  std::vector<std::string> node_type_names;
+  std::vector<std::int32_t> id_rank;                // node -> rank of its id in id order
   std::vector<std::int64_t> row_offsets;
   std::vector<std::int32_t> csr_targets, csr_types;
   std::vector<float> csr_weights, csr_conf;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <tuple>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <mpe/error.hpp>
@@ -109,6 +110,21 @@ void GraphData::rebuild_node_arrays() {
     any_tw |= !n.type_weights.empty();
     for (const auto& kv : n.type_weights) type_id(kv.first);
   }
+  // Node types as small integers and ids as ranks: extraction filters and breaks ties with them.
+  node_type.resize(N);
+  node_type_names.clear();
+  std::unordered_map<std::string, std::int32_t> tix;
+  for (std::size_t i = 0; i < N; ++i) {
+    auto [it, fresh] = tix.emplace(nodes[i].type, std::int32_t(node_type_names.size()));
+    if (fresh) node_type_names.push_back(nodes[i].type);
+    node_type[i] = it->second;
+  }
+  std::vector<std::int32_t> by_id(N);
+  for (std::size_t i = 0; i < N; ++i) by_id[i] = std::int32_t(i);
+  std::sort(by_id.begin(), by_id.end(),
+            [this](std::int32_t x, std::int32_t y) { return nodes[std::size_t(x)].id < nodes[std::size_t(y)].id; });
+  id_rank.resize(N);
+  for (std::size_t r = 0; r < N; ++r) id_rank[std::size_t(by_id[r])] = std::int32_t(r);
   universal.clear();
   for (std::size_t i = 0; i < N; ++i) {
     if (nodes[i].universal) universal.push_back(std::int64_t(i));

@@ -94,20 +94,36 @@ void extract(const GraphData& g, const Query& q, QueryResult& r,
     const Node& n = g.nodes[std::size_t(i)];
     return Activated{i, n.id, n.type, n.title, a, c, n.universal, seeds.count(i) > 0};
   };
-  std::vector<Activated> picked;
+  // Sort light keys (activation, index, position), then build the rows that are kept.
+  struct Key {
+    float a;
+    std::int64_t i;
+    std::size_t k;
+  };
+  std::vector<Key> keys;
+  keys.reserve(r.active.size());
+  std::vector<char> type_ok(g.node_type_names.size(), p.types.empty() ? 1 : 0);
+  for (std::size_t t = 0; t < type_ok.size(); ++t)
+    if (std::find(p.types.begin(), p.types.end(), g.node_type_names[t]) != p.types.end()) type_ok[t] = 1;
   for (std::size_t k = 0; k < r.active.size(); ++k) {
     const auto [i, a] = r.active[k];
-    if (a < p.min_activation) continue;
-    const std::string& type = g.nodes[std::size_t(i)].type;
-    if (!p.types.empty() && std::find(p.types.begin(), p.types.end(), type) == p.types.end())
-      continue;
-    picked.push_back(make(i, a, conf_of_active[k]));
+    if (a < p.min_activation || !type_ok[std::size_t(g.node_type[std::size_t(i)])]) continue;
+    keys.push_back({a, i, k});
   }
-  std::sort(picked.begin(), picked.end(), [](const Activated& x, const Activated& y) {
-    return x.activation != y.activation ? x.activation > y.activation : x.id < y.id;
-  });
-  if (p.max_results > 0 && picked.size() > std::size_t(p.max_results))
-    picked.resize(std::size_t(p.max_results));
+  auto before = [&g](const Key& x, const Key& y) {  // ties by id, through the ids' ranks
+    return x.a != y.a ? x.a > y.a : g.id_rank[std::size_t(x.i)] < g.id_rank[std::size_t(y.i)];
+  };
+  std::size_t keep = keys.size();
+  if (p.max_results > 0 && keep > std::size_t(p.max_results)) {
+    keep = std::size_t(p.max_results);
+    std::partial_sort(keys.begin(), keys.begin() + std::ptrdiff_t(keep), keys.end(), before);
+  } else {
+    std::sort(keys.begin(), keys.end(), before);
+  }
+  std::vector<Activated> picked;
+  picked.reserve(keep);
+  for (std::size_t k = 0; k < keep; ++k)
+    picked.push_back(make(keys[k].i, keys[k].a, conf_of_active[keys[k].k]));
   if (p.include_universal) {
     std::vector<Activated> uni;
     for (const std::int64_t i : g.universal) {

@@ -2,7 +2,8 @@
 // iteration a query pushes messages from its frontier (work ∝ the frontier's out-edges that pass
 // the gate; OpenMP over queries), unless its frontier's out-edges exceed dense_fraction · nnz:
 // then it pulls over every row, and all such queries of the batch share one sparse × dense
-// product (graph_mp's CSR reduction, gated, over the pull view) — the direction switch of
+// product (graph_mp's CSR reduction, gated, over the pull view; aggregate and confidence
+// numerator in one pass) — the direction switch of
 // breadth-first search. The frontier after a dense iteration is every active node, so a query
 // goes back to pushing when it thins. Both directions apply the same per-node rules
 // (common/relevance_core.hpp); sums run in another order, so they agree to float rounding.
@@ -34,6 +35,7 @@ struct PushScratch {
 struct QueryState {
   std::vector<std::int32_t> frontier;  // active nodes
   std::int64_t frontier_edges = 0;     // their out-edges: what a push iteration may read
+  std::int64_t pending = 0;            // the messages the next iteration sends, when counted
   std::int64_t messages = 0;
   std::int32_t iterations = 0;
   bool converged = false, done = false;
@@ -113,10 +115,11 @@ float push_step(const RelevanceGraph& g, const RelevanceParams& p, std::int64_t 
   return delta;
 }
 
-// Messages a dense iteration sends for query q: per active source, its out-edges that pass the
-// gate (a prefix of the weight-sorted row), as the push would count them.
-std::int64_t dense_messages(const RelevanceGraph& g, const RelevanceParams& p, std::int64_t q,
-                            std::int64_t B, const float* act, const QueryState& st) {
+// Messages query q's next iteration sends: per active source, its out-edges that pass the gate
+// (a prefix of the weight-sorted row, found by binary search). The push's work, and what a
+// dense iteration counts as messages.
+std::int64_t next_messages(const RelevanceGraph& g, const RelevanceParams& p, std::int64_t q,
+                           std::int64_t B, const float* act, const QueryState& st) {
   std::int64_t m = 0;
   for (const std::int32_t j : st.frontier) {
     const float aj = act[j * B + q];
@@ -127,17 +130,23 @@ std::int64_t dense_messages(const RelevanceGraph& g, const RelevanceParams& p, s
   return m;
 }
 
+// Buffers of the dense iterations, reused across iterations and calls.
+struct DenseScratch {
+  std::vector<float> scale, scale_conf, x, gate, agg, cnum, has, prop;
+};
+
 // One dense iteration for the queries `qs` (all with the same level scales): gathers their
 // activations, runs the gated products (aggregate, confidence numerator, and whether anything
 // arrived when a scale may be 0), then updates every node. Writes each query's delta.
 void dense_step(const RelevanceGraph& g, const RelevancePropagateArgs& a,
                 const std::vector<std::int64_t>& qs, std::int64_t B, float* act, float* conf,
-                std::vector<QueryState>& states, std::vector<float>& deltas) {
+                std::vector<QueryState>& states, std::vector<float>& deltas, DenseScratch& ds) {
   const std::int64_t n = g.nodes, K = std::int64_t(qs.size());
   const std::int64_t nnz = g.in_offsets[n];
   const RelevanceParams& p0 = a.params[qs[0]];
   // Per-edge scales: tw_i[type] (· confidence), times the level scale of this group.
-  std::vector<float> scale, scale_conf;
+  std::vector<float>& scale = ds.scale;
+  std::vector<float>& scale_conf = ds.scale_conf;
   const float* sc = g.in_scale;
   const float* scc = g.in_scale_conf;
   bool positive = g.in_scale_positive;
@@ -155,12 +164,9 @@ void dense_step(const RelevanceGraph& g, const RelevancePropagateArgs& a,
     scc = scale_conf.data();
     positive = positive && p0.up_scale > 0.0f && p0.down_scale > 0.0f;
   }
-  for (std::int64_t k = 0; k < K; ++k) {
-    const std::int64_t q = qs[std::size_t(k)];
-    states[std::size_t(q)].messages += dense_messages(g, a.params[q], q, B, act, states[std::size_t(q)]);
-  }
+  for (const std::int64_t q : qs) states[std::size_t(q)].messages += states[std::size_t(q)].pending;
   // The product's input: the batch's own array when every query takes part.
-  std::vector<float> x;
+  std::vector<float>& x = ds.x;
   const float* xin = act;
   if (K != B) {
     x.resize(std::size_t(n * K));
@@ -168,7 +174,10 @@ void dense_step(const RelevanceGraph& g, const RelevancePropagateArgs& a,
       for (std::int64_t k = 0; k < K; ++k) x[std::size_t(i * K + k)] = act[i * B + qs[std::size_t(k)]];
     xin = x.data();
   }
-  std::vector<float> gate(static_cast<std::size_t>(K)), agg(std::size_t(n * K)), cnum(std::size_t(n * K)), has;
+  std::vector<float>&gate = ds.gate, &agg = ds.agg, &cnum = ds.cnum, &has = ds.has;
+  gate.resize(std::size_t(K));
+  agg.resize(std::size_t(n * K));  // every element is written by the product
+  cnum.resize(std::size_t(n * K));
   for (std::int64_t k = 0; k < K; ++k) gate[std::size_t(k)] = a.params[qs[std::size_t(k)]].gate;
   GraphMpArgs m;
   m.row_offsets = g.in_offsets;
@@ -180,18 +189,20 @@ void dense_step(const RelevanceGraph& g, const RelevancePropagateArgs& a,
   m.gate = gate.data();
   m.edge_scale = sc;
   m.y = agg.data();
-  graph_mp_cpu(m);
-  m.edge_scale = scc;
-  m.y = cnum.data();
+  m.edge_scale2 = scc;
+  m.y2 = cnum.data();
   graph_mp_cpu(m);
   if (!positive) {  // a message of strength 0 still counts as one: sum the relevances instead
     has.resize(std::size_t(n * K));
     m.edge_scale = nullptr;
+    m.edge_scale2 = nullptr;
+    m.y2 = nullptr;
     m.y = has.data();
     graph_mp_cpu(m);
   }
   const float* hv = positive ? agg.data() : has.data();
-  std::vector<float> prop(static_cast<std::size_t>(K));
+  std::vector<float>& prop = ds.prop;
+  prop.resize(std::size_t(K));
   for (std::int64_t k = 0; k < K; ++k) {
     prop[std::size_t(k)] = a.params[qs[std::size_t(k)]].prop_threshold;
     deltas[std::size_t(k)] = 0.0f;
@@ -265,13 +276,21 @@ void relevance_propagate_cpu(const RelevancePropagateArgs& a) {
   const bool can_pull = g.in_offsets != nullptr && nnz > 0;
   const double dense_edges = double(a.dense_fraction) * double(nnz);
   std::vector<std::int64_t> push, dense;
+  thread_local DenseScratch dense_scratch;
   for (std::int32_t t = 1; t <= a.max_iterations; ++t) {
     push.clear();
     dense.clear();
+    // A query pulls when its next iteration would push more than the switch's share of the
+    // edges: first the frontier's out-edges (free), then, past that, the exact count of edges
+    // that pass the gate (a binary search per active node).
     for (std::int64_t q = 0; q < B; ++q) {
-      const QueryState& st = states[std::size_t(q)];
+      QueryState& st = states[std::size_t(q)];
       if (st.done) continue;
-      const bool pull = can_pull && st.frontier_edges > 0 && double(st.frontier_edges) >= dense_edges;
+      bool pull = can_pull && st.frontier_edges > 0 && double(st.frontier_edges) >= dense_edges;
+      if (pull) {
+        st.pending = next_messages(g, a.params[q], q, B, act, st);
+        pull = st.pending > 0 && double(st.pending) >= dense_edges;
+      }
       (pull ? dense : push).push_back(q);
     }
     if (push.empty() && dense.empty()) break;
@@ -302,7 +321,7 @@ void relevance_propagate_cpu(const RelevancePropagateArgs& a) {
         (same ? group : rest).push_back(q);
       }
       std::vector<float> deltas(group.size());
-      dense_step(g, a, group, B, act, conf, states, deltas);
+      dense_step(g, a, group, B, act, conf, states, deltas, dense_scratch);
       for (std::size_t k = 0; k < group.size(); ++k)
         finish_iteration(a.params[group[k]], t, deltas[k], states[std::size_t(group[k])]);
       dense.swap(rest);
@@ -325,6 +344,7 @@ void relevance_propagate_cpu(const RelevancePropagateArgs& a) {
     a.messages[q] = st.messages;
   }
   bs.clean = true;
+  if (n * B > kKeepState) dense_scratch = DenseScratch{};  // keep only small buffers
 }
 
 }  // namespace mpe::kernels

@@ -95,7 +95,7 @@ TEST(RelevanceDynamic, AddAndRemoveWithoutReloadMatchesFreshStore) {
     EXPECT_EQ(s.find("n30"), -1);
     EXPECT_GE(s.find("n60"), 0);
     for (const Edge& e : s.edges()) {
-      for (const std::string& gone : {"n5", "n30", "n61", "n0"}) {
+      for (const char* gone : {"n5", "n30", "n61", "n0"}) {
         EXPECT_NE(e.source, gone);
         EXPECT_NE(e.target, gone);
       }

@@ -158,7 +158,7 @@ TEST(RelevancePpr, MatchesIgraphFixture) {
   int n = 0, m = 0, cases = 0;
   f >> word >> n >> word >> m;
   Store s = Store::in_memory(4);
-  std::vector<Node> nodes(std::size_t(n));
+  std::vector<Node> nodes(static_cast<std::size_t>(n));
   std::vector<float> emb;
   for (int i = 0; i < n; ++i) {
     nodes[std::size_t(i)].id = "v" + std::to_string(i);
@@ -188,7 +188,7 @@ TEST(RelevancePpr, MatchesIgraphFixture) {
       f >> v >> w;
       seeds.push_back({"v" + std::to_string(v), float(w)});
     }
-    std::vector<double> want(std::size_t(n));
+    std::vector<double> want(static_cast<std::size_t>(n));
     for (auto& v : want) f >> v;
     ASSERT_TRUE(f) << "fixture truncated at case " << c;
     const Query q = ppr_query(seeds, float(damping), weighted != 0, directed == 0, n);
