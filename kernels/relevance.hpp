@@ -37,6 +37,7 @@ struct RelevanceGraph {
   const float* in_scale = nullptr;            // [nnz]
   const float* in_scale_conf = nullptr;       // [nnz]
   bool in_scale_positive = false;             // every in_scale > 0: messages ⇔ aggregate > 0
+  const std::int32_t* out_positive = nullptr; // [nodes] out-edges of weight > 0 (a row prefix)
 };
 
 // Per-query propagation parameters (QueryParams' propagation part).

@@ -68,6 +68,7 @@ struct PullView {
   std::vector<std::int64_t> offsets;
   std::vector<std::int32_t> sources;
   std::vector<float> weights, scale, scale_conf;  // w, tw_i[type], tw_i[type] · confidence
+  std::vector<std::int32_t> out_positive;         // per node: out-edges of weight > 0
   bool scale_positive = true;
   explicit PullView(const GraphData& g);
   void attach(kernels::RelevanceGraph& v) const;

@@ -215,6 +215,7 @@ PullView::PullView(const GraphData& g) {
   scale_conf.resize(E);
   std::vector<std::int64_t> fill(offsets.begin(), offsets.end() - 1);
   const std::size_t T = g.type_names.size();
+  out_positive.assign(std::size_t(N), 0);
   for (std::int64_t j = 0; j < N; ++j) {  // sources ascending within each row
     for (std::int64_t p = g.row_offsets[std::size_t(j)]; p < g.row_offsets[std::size_t(j) + 1]; ++p) {
       const std::int32_t i = g.csr_targets[std::size_t(p)];
@@ -223,6 +224,7 @@ PullView::PullView(const GraphData& g) {
                            ? 1.0f
                            : g.type_weights[std::size_t(i) * T + std::size_t(g.csr_types[std::size_t(p)])];
       sources[k] = std::int32_t(j);
+      out_positive[std::size_t(j)] += g.csr_weights[std::size_t(p)] > 0.0f;
       weights[k] = g.csr_weights[std::size_t(p)];
       scale[k] = tw;
       scale_conf[k] = tw * g.csr_conf[std::size_t(p)];
@@ -238,6 +240,7 @@ void PullView::attach(kernels::RelevanceGraph& v) const {
   v.in_scale = scale.data();
   v.in_scale_conf = scale_conf.data();
   v.in_scale_positive = scale_positive;
+  v.out_positive = out_positive.data();
 }
 
 }  // namespace detail

@@ -127,7 +127,8 @@ void extract(const GraphData& g, const Query& q, QueryResult& r,
   if (p.include_universal) {
     std::vector<Activated> uni;
     for (const std::int64_t i : g.universal) {
-      if (std::any_of(picked.begin(), picked.end(), [i](const Activated& x) { return x.node == i; }))
+      if (std::any_of(keys.begin(), keys.begin() + std::ptrdiff_t(keep),
+                      [i](const Key& x) { return x.i == i; }))
         continue;
       auto it = std::lower_bound(r.active.begin(), r.active.end(), std::make_pair(i, -1.0f));
       const bool on = it != r.active.end() && it->first == i;

@@ -125,6 +125,14 @@ std::int64_t next_messages(const RelevanceGraph& g, const RelevanceParams& p, st
     const float aj = act[j * B + q];
     const float* w0 = g.weights + g.row_offsets[j];
     const float* w1 = g.weights + g.row_offsets[j + 1];
+    if (w0 == w1 || !(aj * w0[0] > p.gate)) continue;  // nothing passes
+    if (g.out_positive) {  // everything of weight > 0 passes when its smallest does
+      const std::int32_t pos = g.out_positive[j];
+      if (aj * w0[pos - 1] > p.gate) {
+        m += pos;
+        continue;
+      }
+    }
     m += std::partition_point(w0, w1, [&](float w) { return aj * w > p.gate; }) - w0;
   }
   return m;
