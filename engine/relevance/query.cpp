@@ -347,7 +347,8 @@ void run_chunk(const Store::Impl& impl, const Target& t, const std::vector<Query
     }
     std::vector<std::size_t> order(cnt);
     for (std::size_t k = 0; k < cnt; ++k) order[k] = k;
-    std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return nodes[x] < nodes[y]; });
+    if (!std::is_sorted(nodes.begin(), nodes.end()))  // a dense last iteration lists them in order
+      std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return nodes[x] < nodes[y]; });
     std::vector<float> sorted_conf(cnt);
     r.active.resize(cnt);
     for (std::size_t k = 0; k < cnt; ++k) {

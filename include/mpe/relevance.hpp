@@ -314,11 +314,11 @@ class Store {
   LearnReport learn(const std::vector<std::string>& activated, const Outcome& outcome,
                     const LearnOptions& options = {});
 
-  /// The dense switch of propagation on the CPU: an iteration of a query whose frontier has
-  /// more than `fraction` × (all edges) out-edges pulls over every node instead of pushing from
-  /// the frontier, and every such query of a batch shares one sparse × dense product; the next
-  /// iteration pushes again when the frontier has thinned. 0: pull whenever the frontier has
-  /// out-edges; above 1: always push. The results are the same either way (float rounding: sums
+  /// The dense switch of propagation on the CPU: an iteration of a query whose frontier would
+  /// send at least `fraction` × (all edges) messages (edges that pass the gate) pulls over every
+  /// node instead of pushing from the frontier, and every such query of a batch shares one
+  /// sparse × dense product; the next iteration pushes again when the frontier has thinned.
+  /// 0: pull whenever a message is sent; above 1: always push. The results are the same either way (float rounding: sums
   /// run in another order). Default 0.1 (measured: bench/NOTES.md, issue 20). Thread-safe.
   /// Error(invalid_argument) when `fraction` is negative or not finite.
   void set_dense_switch(float fraction);

@@ -215,6 +215,7 @@ void dense_step(const RelevanceGraph& g, const RelevancePropagateArgs& a,
     prop[std::size_t(k)] = a.params[qs[std::size_t(k)]].prop_threshold;
     deltas[std::size_t(k)] = 0.0f;
     states[std::size_t(qs[std::size_t(k)])].frontier.clear();
+    states[std::size_t(qs[std::size_t(k)])].frontier_edges = 0;
   }
   for (std::int64_t i = 0; i < n; ++i) {
     for (std::int64_t k = 0; k < K; ++k) {
@@ -232,12 +233,12 @@ void dense_step(const RelevanceGraph& g, const RelevancePropagateArgs& a,
         ci = 0.0f;
       }
       ai = v;
-      if (v > 0.0f) states[std::size_t(q)].frontier.push_back(std::int32_t(i));
+      if (v > 0.0f) {
+        QueryState& st = states[std::size_t(q)];
+        st.frontier.push_back(std::int32_t(i));
+        st.frontier_edges += g.row_offsets[i + 1] - g.row_offsets[i];
+      }
     }
-  }
-  for (const std::int64_t q : qs) {
-    QueryState& st = states[std::size_t(q)];
-    st.frontier_edges = out_edges(g, st.frontier);
   }
 }
 
