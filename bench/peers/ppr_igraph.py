@@ -67,7 +67,10 @@ def mpe_row(binary, n, degree, batch, reps):
     cmd = [binary, "--op", "relevance", "--rel-graph", "rmat", "--rel-mode", "ppr", "--nodes",
            str(n), "--degree", str(degree), "--rel-batch", str(batch), "-r", str(reps),
            "--warmup", "1", "--device", "cpu"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    out = res.stdout
+    if res.returncode != 0 or "call p50" not in out:
+        raise SystemExit(f"mpe-bench failed ({res.returncode}): {' '.join(cmd)}\n{out}{res.stderr}")
     m = re.search(r"call p50 ([0-9.]+) ms, p99 ([0-9.]+) ms", out)
     nnz = re.search(r"nnz=([0-9]+)", out)
     it = re.search(r"([0-9.]+) iterations per query", out)
