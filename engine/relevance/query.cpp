@@ -97,6 +97,7 @@ void extract(const GraphData& g, const Query& q, QueryResult& r,
   // Sort light keys (activation, index, position), then build the rows that are kept.
   struct Key {
     float a;
+    std::int32_t rank;  // of the node's id, for ties
     std::int64_t i;
     std::size_t k;
   };
@@ -108,10 +109,10 @@ void extract(const GraphData& g, const Query& q, QueryResult& r,
   for (std::size_t k = 0; k < r.active.size(); ++k) {
     const auto [i, a] = r.active[k];
     if (a < p.min_activation || !type_ok[std::size_t(g.node_type[std::size_t(i)])]) continue;
-    keys.push_back({a, i, k});
+    keys.push_back({a, g.id_rank[std::size_t(i)], i, k});
   }
-  auto before = [&g](const Key& x, const Key& y) {  // ties by id, through the ids' ranks
-    return x.a != y.a ? x.a > y.a : g.id_rank[std::size_t(x.i)] < g.id_rank[std::size_t(y.i)];
+  auto before = [](const Key& x, const Key& y) {  // ties by id, through the ids' ranks
+    return x.a != y.a ? x.a > y.a : x.rank < y.rank;
   };
   std::size_t keep = keys.size();
   if (p.max_results > 0 && keep > std::size_t(p.max_results)) {

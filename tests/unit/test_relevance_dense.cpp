@@ -90,8 +90,11 @@ TEST(RelevanceDense, PullPushAndSwitchMatchFloat64Reference) {
         std::vector<double> got(std::size_t(n), 0.0), conf(std::size_t(n), 0.0);
         for (const auto& [i, a] : r.active) got[std::size_t(i)] = a;
         for (int i = 0; i < n; ++i) EXPECT_NEAR(got[std::size_t(i)], ref.act[std::size_t(i)], 2e-5) << where;
-        for (const Activated& a : r.results)
-          if (a.activation > 0.0f) EXPECT_NEAR(a.confidence, ref.conf[std::size_t(a.node)], 2e-5) << where;
+        for (const Activated& a : r.results) {
+          if (a.activation > 0.0f) {
+            EXPECT_NEAR(a.confidence, ref.conf[std::size_t(a.node)], 2e-5) << where;
+          }
+        }
         // One query alone gives the same as in the batch (the batch shares the products).
         if (qk == 3) {
           const QueryResult one = s.query(batch[qk]);
