@@ -68,7 +68,7 @@ def mpe_row(binary, n, degree, batch, reps):
            str(n), "--degree", str(degree), "--rel-batch", str(batch), "-r", str(reps),
            "--warmup", "1", "--device", "cpu"]
     res = subprocess.run(cmd, capture_output=True, text=True)
-    out = res.stdout
+    out = res.stdout + res.stderr  # the per-row summary goes to stderr
     if res.returncode != 0 or "call p50" not in out:
         raise SystemExit(f"mpe-bench failed ({res.returncode}): {' '.join(cmd)}\n{out}{res.stderr}")
     m = re.search(r"call p50 ([0-9.]+) ms, p99 ([0-9.]+) ms", out)
