@@ -53,6 +53,8 @@ struct Grid {
   std::string bp_file;                                                // bp from a .fg/.uai file
   std::vector<std::int64_t> bp_requests{256};                         // bp_engine
   std::vector<std::string> rel_gate{"0"};                              // relevance: edge gate
+  std::vector<std::string> rel_mode{"spreading"}, rel_dense{"auto"};   // relevance: ppr, switch
+  std::vector<std::int64_t> rel_requests{1024};                        // relevance_engine
   std::uint64_t seed = 1;
 };
 

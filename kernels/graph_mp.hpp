@@ -34,6 +34,15 @@ struct GraphMpArgs {
   MpAct act = MpAct::none;
   float self_scale = 0.0f;
   float agg_scale = 1.0f;
+  // Gated messages (CPU only; relevance's dense iteration): when set, edge e sends on feature f
+  // only where its relevance r = weights[e] · x[col_e, f] exceeds gate[f], and sends
+  // r · edge_scale[e]; y = agg_scale · the sum, and y2 (when set) the same sum with
+  // edge_scale2 instead, in the same pass (null scales are 1). Needs weights, float32, sum, no
+  // edge types, self, bias or activation. The CUDA kernel has none of these fields.
+  const float* gate = nullptr;         // [width], or nullptr
+  const float* edge_scale = nullptr;   // [nnz], or nullptr
+  const float* edge_scale2 = nullptr;  // [nnz], or nullptr
+  float* y2 = nullptr;                 // [rows, width], or nullptr
 };
 
 // s[n, h] = Σ_c feat[n, h·C + c] · att[h·C + c].

@@ -29,6 +29,15 @@ struct RelevanceGraph {
   const float* decay = nullptr;               // [nodes]
   const float* threshold = nullptr;           // [nodes]
   const std::int32_t* level = nullptr;        // [nodes], or nullptr (one level)
+  // Pull view for dense iterations (CPU; nullptr: push only): row i lists the in-edges of i,
+  // with their source, weight, tw_i[type] (in_scale) and tw_i[type] · confidence.
+  const std::int64_t* in_offsets = nullptr;   // [nodes + 1]
+  const std::int32_t* in_sources = nullptr;   // [nnz]
+  const float* in_weights = nullptr;          // [nnz]
+  const float* in_scale = nullptr;            // [nnz]
+  const float* in_scale_conf = nullptr;       // [nnz]
+  bool in_scale_positive = false;             // every in_scale > 0: messages ⇔ aggregate > 0
+  const std::int32_t* out_positive = nullptr; // [nodes] out-edges of weight > 0 (a row prefix)
 };
 
 // Per-query propagation parameters (QueryParams' propagation part).
@@ -82,6 +91,10 @@ struct RelevancePropagateArgs {
   std::int32_t* iterations = nullptr;  // [batch]
   std::int32_t* converged = nullptr;   // [batch]
   std::int64_t* messages = nullptr;    // [batch]
+  // CPU: an iteration of a query whose frontier has more than dense_fraction · nnz out-edges
+  // pulls over every row instead (all such queries of the batch in one sparse × dense product);
+  // 0: dense whenever the frontier has out-edges, > 1: never. Needs g's pull view.
+  float dense_fraction = 2.0f;
   // CUDA only: scratch of relevance_propagate_workspace_bytes(batch, nodes) bytes.
   void* workspace = nullptr;
 };

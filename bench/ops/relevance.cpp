@@ -73,36 +73,27 @@ std::shared_ptr<Store> rmat_store(std::int64_t nodes, std::int64_t degree, int d
 }
 }  // namespace
 
-// One run = one query_batch call of `rel_batch` queries (random unit embeddings from a pool
-// of 1024, rotating), default parameters except seed_threshold 0 (random vectors rarely reach
-// 0.3), so every query has top_k = 10 seeds, and the edge gate of --rel-gate. Bytes: the embedding matrix read once per call
-// plus, per query, the edges it touched (target, weight, type, confidence: 16 bytes each) and
-// the offsets of its frontier rows; items = queries.
-PreparedCase prepare_relevance(const CasePoint& p, const Device& device, std::uint64_t seed) {
+std::shared_ptr<Store> relevance_store(const CasePoint& p, std::uint64_t seed) {
   const std::string graph = p.params.at("rel_graph");
-  const std::int64_t batch = std::stoll(p.params.at("rel_batch"));
-  const float gate = std::stof(p.params.at("rel_gate"));
-  std::string key = graph;
-  std::shared_ptr<Store> store;
-  if (graph == "demo") {
-    key = "demo";
-  } else {
-    key = fmt::format("rmat:{}:{}:{}", p.params.at("nodes"), p.params.at("degree"),
-                      p.params.at("rel_dim"));
-  }
+  const std::string key =
+      graph == "demo" ? std::string("demo")
+                      : fmt::format("rmat:{}:{}:{}", p.params.at("nodes"), p.params.at("degree"),
+                                    p.params.at("rel_dim"));
   auto it = store_cache().find(key);
-  if (it == store_cache().end()) {
-    store = graph == "demo" ? demo_store()
-                            : rmat_store(std::stoll(p.params.at("nodes")),
-                                         std::stoll(p.params.at("degree")),
-                                         std::stoi(p.params.at("rel_dim")), seed);
-    store_cache().emplace(key, store);
-  } else {
-    store = it->second;
-  }
-  const int dim = store->dim();
-  const StoreStats st = store->stats();
-  auto pool = std::make_shared<std::vector<Query>>();
+  if (it != store_cache().end()) return it->second;
+  auto store = graph == "demo" ? demo_store()
+                               : rmat_store(std::stoll(p.params.at("nodes")),
+                                            std::stoll(p.params.at("degree")),
+                                            std::stoi(p.params.at("rel_dim")), seed);
+  store_cache().emplace(key, store);
+  return store;
+}
+
+std::vector<Query> relevance_query_pool(const CasePoint& p, int dim, std::uint64_t seed) {
+  const std::string graph = p.params.at("rel_graph");
+  const float gate = std::stof(p.params.at("rel_gate"));
+  const bool ppr = p.params.at("rel_mode") == "ppr";
+  std::vector<Query> pool;
   std::mt19937_64 rng(seed + 5);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   const char* demo_messages[] = {
@@ -120,8 +111,35 @@ PreparedCase prepare_relevance(const CasePoint& p, const Device& device, std::ui
       q.params.seed_threshold = 0.0f;
     }
     q.params.edge_gate = gate;
-    pool->push_back(q);
+    if (ppr) {  // HippoRAG's use: top 10 of every type by PPR from the seeds
+      q.params.propagation = Propagation::ppr;
+      q.params.types = {};
+    }
+    pool.push_back(q);
   }
+  return pool;
+}
+
+float relevance_dense_fraction(const CasePoint& p) {
+  static const float kDefault = Store::in_memory(1).dense_switch();  // the library's default
+  const std::string& d = p.params.at("rel_dense");
+  return d == "auto" ? kDefault : std::stof(d);
+}
+
+// One run = one query_batch call of `rel_batch` queries (random unit embeddings from a pool
+// of 1024, rotating), default parameters except seed_threshold 0 (random vectors rarely reach
+// 0.3), so every query has top_k = 10 seeds, and the edge gate of --rel-gate. Bytes: the embedding matrix read once per call
+// plus, per query, the edges it touched (target, weight, type, confidence: 16 bytes each) and
+// the offsets of its frontier rows; items = queries.
+PreparedCase prepare_relevance(const CasePoint& p, const Device& device, std::uint64_t seed) {
+  const std::string graph = p.params.at("rel_graph");
+  const std::int64_t batch = std::stoll(p.params.at("rel_batch"));
+  const float gate = std::stof(p.params.at("rel_gate"));
+  const std::shared_ptr<Store> store = relevance_store(p, seed);
+  const int dim = store->dim();
+  const StoreStats st = store->stats();
+  auto pool = std::make_shared<std::vector<Query>>(relevance_query_pool(p, dim, seed));
+  const float dense = relevance_dense_fraction(p);
   struct State {
     std::size_t next = 0;
     std::vector<double> ms;       // wall time of each call
@@ -131,7 +149,8 @@ PreparedCase prepare_relevance(const CasePoint& p, const Device& device, std::ui
   };
   auto state = std::make_shared<State>();
   PreparedCase c;
-  c.run = [store, pool, state, batch, device] {
+  c.run = [store, pool, state, batch, device, dense] {
+    store->set_dense_switch(dense);  // stores are shared by the rows
     std::vector<Query> qs;
     for (std::int64_t k = 0; k < batch; ++k) qs.push_back((*pool)[(state->next++) % pool->size()]);
     const auto t0 = std::chrono::steady_clock::now();
@@ -148,8 +167,9 @@ PreparedCase prepare_relevance(const CasePoint& p, const Device& device, std::ui
   c.flops = 2.0 * double(batch) * double(st.nodes) * dim;
   c.nnz = st.edges;
   c.items = double(batch);
-  c.shape = fmt::format("{} n={} nnz={} d={} B={} gate={}", graph, st.nodes, st.edges, dim, batch,
-                        gate);
+  c.shape = fmt::format("{} {} n={} nnz={} d={} B={} gate={} dense={}", graph,
+                        p.params.at("rel_mode"), st.nodes, st.edges, dim, batch, gate,
+                        p.params.at("rel_dense"));
   c.after = [state, batch] {
     std::vector<double> v = state->ms;
     if (v.empty()) return std::string();
@@ -179,6 +199,15 @@ void validate_relevance(const Grid& g) {
     if (gate.empty() || *end != '\0' || !(v >= 0.0f))
       throw Error(ErrorCode::invalid_argument, fmt::format("--rel-gate '{}' must be a number >= 0", gate));
   }
+  for (const auto& m : g.rel_mode)
+    if (m != "spreading" && m != "ppr")
+      throw Error(ErrorCode::invalid_argument, fmt::format("--rel-mode '{}': spreading or ppr", m));
+  for (const auto& d : g.rel_dense) {
+    char* end = nullptr;
+    const float v = std::strtof(d.c_str(), &end);
+    if (d != "auto" && (d.empty() || *end != '\0' || !(v >= 0.0f)))
+      throw Error(ErrorCode::invalid_argument, fmt::format("--rel-dense '{}': auto or a number >= 0", d));
+  }
   for (const auto& k : g.rel_graphs) {
     if (k != "demo" && k != "rmat") {
       throw Error(ErrorCode::invalid_argument,
@@ -187,27 +216,40 @@ void validate_relevance(const Grid& g) {
   }
 }
 
-void expand_relevance(const Grid& grid, std::vector<CasePoint>& out) {
-  const std::string op = "relevance";
+}  // namespace
+
+// Every (graph, gate, mode, dense switch[, nodes, degree, dim]) of the grid.
+std::vector<CasePoint> relevance_points(const Grid& grid) {
+  std::vector<CasePoint> out;
   for (const auto& gk : grid.rel_graphs)
-    for (auto b : grid.rel_batch) {
-      for (const auto& gate : grid.rel_gate) {
-        if (gk == "demo") {
-          out.push_back(
-              {op, {{"rel_graph", gk}, {"rel_batch", std::to_string(b)}, {"rel_gate", gate}}});
-          continue;
+    for (const auto& gate : grid.rel_gate)
+      for (const auto& mode : grid.rel_mode)
+        for (const auto& dense : grid.rel_dense) {
+          CasePoint c{"", {{"rel_graph", gk}, {"rel_gate", gate}, {"rel_mode", mode}, {"rel_dense", dense}}};
+          if (gk == "demo") {
+            out.push_back(c);
+            continue;
+          }
+          for (auto n : grid.nodes)
+            for (auto d : grid.degree)
+              for (auto dim : grid.rel_dim) {
+                c.params["nodes"] = std::to_string(n);
+                c.params["degree"] = std::to_string(d);
+                c.params["rel_dim"] = std::to_string(dim);
+                out.push_back(c);
+              }
         }
-        for (auto n : grid.nodes)
-          for (auto d : grid.degree)
-            for (auto dim : grid.rel_dim)
-              out.push_back({op,
-                             {{"rel_graph", gk},
-                              {"rel_batch", std::to_string(b)},
-                              {"rel_gate", gate},
-                              {"nodes", std::to_string(n)},
-                              {"degree", std::to_string(d)},
-                              {"rel_dim", std::to_string(dim)}}});
-      }
+  return out;
+}
+
+namespace {
+void expand_relevance(const Grid& grid, std::vector<CasePoint>& out) {
+  for (const auto& base : relevance_points(grid))
+    for (auto b : grid.rel_batch) {
+      CasePoint c = base;
+      c.op = "relevance";
+      c.params["rel_batch"] = std::to_string(b);
+      out.push_back(c);
     }
 }
 
@@ -224,6 +266,18 @@ void add_relevance_flags(CLI::App& app, Grid& g) {
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--rel-dim", g.rel_dim, "relevance: embedding dimension (rmat)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--rel-mode", g.rel_mode, "relevance: spreading or ppr (personalised PageRank)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--rel-dense", g.rel_dense,
+                 "relevance: dense switch fraction (auto = the store's default; 0 = always pull, "
+                 "2 = always push)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--rel-requests", g.rel_requests,
+                 "relevance_engine: single-query requests per run")
       ->delimiter(',')
       ->capture_default_str();
 }

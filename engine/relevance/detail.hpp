@@ -1,6 +1,7 @@
 #pragma once
 // Internals of the relevance store: the loaded graph (node columns, edges in insertion order,
 // the out-edge CSR sorted by weight), its device copies, and the Store's implementation.
+#include <atomic>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -18,6 +19,10 @@
 #include "relevance/sqlite.hpp"
 
 namespace mpe::relevance::detail {
+
+// tuning: a query's iteration pulls over every row when its frontier's out-edges exceed this
+// share of all edges (Store::set_dense_switch; measured in bench/NOTES.md, issue 20).
+inline constexpr float kDefaultDenseFraction = 0.1f;
 
 struct EdgeRec {
   std::int64_t rowid = 0;  // edges.eid in the file
@@ -40,6 +45,9 @@ struct GraphData {
   std::vector<std::int32_t> level;                  // empty when every node is on level 0
   std::vector<std::int64_t> universal;              // indices of the universal nodes
   std::vector<float> type_weights;                  // [n, types] or empty (all 1)
+  std::vector<std::int32_t> node_type;              // node -> index in node_type_names
+  std::vector<std::string> node_type_names;
+  std::vector<std::int32_t> id_rank;                // node -> rank of its id in id order
   std::vector<std::int64_t> row_offsets;
   std::vector<std::int32_t> csr_targets, csr_types;
   std::vector<float> csr_weights, csr_conf;
@@ -53,6 +61,39 @@ struct GraphData {
   void resort_row(std::int32_t j);  // after weights of row j changed
   kernels::RelevanceGraph view() const;
 };
+
+// The pull view of the loaded graph (row i = in-edges of i) for dense iterations, built on
+// the first query after a write.
+struct PullView {
+  std::vector<std::int64_t> offsets;
+  std::vector<std::int32_t> sources;
+  std::vector<float> weights, scale, scale_conf;  // w, tw_i[type], tw_i[type] · confidence
+  std::vector<std::int32_t> out_positive;         // per node: out-edges of weight > 0
+  bool scale_positive = true;
+  explicit PullView(const GraphData& g);
+  void attach(kernels::RelevanceGraph& v) const;
+};
+
+// Personalised PageRank's pull view (row i = the transitions into i, weights w / out-strength
+// of the source; a source without out-strength sends nothing: it is dangling).
+struct PprView {
+  std::int64_t nodes = 0;
+  std::vector<std::int64_t> offsets;
+  std::vector<std::int32_t> sources;
+  std::vector<float> weights;
+  PprView(const GraphData& g, bool weighted, bool undirected);
+};
+using PprSeeds = std::vector<std::pair<std::int64_t, double>>;  // (node, reset weight > 0)
+struct PprOut {
+  std::vector<std::pair<std::int64_t, double>> top;  // (node, score), best first
+  int iterations = 0;
+  bool converged = false;
+};
+// Scores of every query (seeds[k], *params[k]) on one view, in one batch; the top k among the
+// nodes where eligible[k] is 1 (nullptr: every node).
+void run_ppr(const PprView& v, const std::vector<PprSeeds>& seeds,
+             const std::vector<const QueryParams*>& params,
+             const std::vector<const std::vector<char>*>& eligible, std::vector<PprOut>& out);
 
 // A device copy of the CSR and node arrays (tensors own the memory).
 struct DeviceGraph {
@@ -88,8 +129,14 @@ struct Store::Impl {
   void invalidate_devices() {
     std::lock_guard<std::mutex> lock(dev_mu);
     dev_cache.clear();
+    pull.reset();
+    for (auto& v : ppr_views) v.reset();
   }
   std::shared_ptr<const detail::DeviceGraph> device_graph(const Device& d) const;
+  mutable std::shared_ptr<const detail::PullView> pull;  // guarded by dev_mu
+  mutable std::shared_ptr<const detail::PprView> ppr_views[4];  // guarded by dev_mu
+  std::shared_ptr<const detail::PullView> pull_view() const;
+  std::atomic<float> dense_fraction{detail::kDefaultDenseFraction};
   // Validates and inserts in one transaction (nodes first), then updates g. `node_where` /
   // `edge_where` name an item for error messages (file and line, or list index).
   void insert(const std::vector<Node>& nodes, const std::vector<float>& emb,
@@ -99,6 +146,8 @@ struct Store::Impl {
 };
 
 namespace detail {
+// The PPR view of (weighted, undirected) of the loaded graph, built on first use after a write.
+std::shared_ptr<const PprView> ppr_view(const Store::Impl& impl, const QueryParams& p);
 // v is finite and in [0, 1].
 inline bool unit(float v) { return std::isfinite(v) && v >= 0.0f && v <= 1.0f; }
 // Checks shared by the store's writers; each throws Error(invalid_argument) prefixed by where.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <tuple>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <mpe/error.hpp>
@@ -109,6 +110,21 @@ void GraphData::rebuild_node_arrays() {
     any_tw |= !n.type_weights.empty();
     for (const auto& kv : n.type_weights) type_id(kv.first);
   }
+  // Node types as small integers and ids as ranks: extraction filters and breaks ties with them.
+  node_type.resize(N);
+  node_type_names.clear();
+  std::unordered_map<std::string, std::int32_t> tix;
+  for (std::size_t i = 0; i < N; ++i) {
+    auto [it, fresh] = tix.emplace(nodes[i].type, std::int32_t(node_type_names.size()));
+    if (fresh) node_type_names.push_back(nodes[i].type);
+    node_type[i] = it->second;
+  }
+  std::vector<std::int32_t> by_id(N);
+  for (std::size_t i = 0; i < N; ++i) by_id[i] = std::int32_t(i);
+  std::sort(by_id.begin(), by_id.end(),
+            [this](std::int32_t x, std::int32_t y) { return nodes[std::size_t(x)].id < nodes[std::size_t(y)].id; });
+  id_rank.resize(N);
+  for (std::size_t r = 0; r < N; ++r) id_rank[std::size_t(by_id[r])] = std::int32_t(r);
   universal.clear();
   for (std::size_t i = 0; i < N; ++i) {
     if (nodes[i].universal) universal.push_back(std::int64_t(i));
@@ -185,6 +201,46 @@ kernels::RelevanceGraph GraphData::view() const {
   v.threshold = threshold.data();
   v.level = level.empty() ? nullptr : level.data();
   return v;
+}
+
+PullView::PullView(const GraphData& g) {
+  const std::int64_t N = g.n();
+  const std::size_t E = g.csr_targets.size();
+  offsets.assign(std::size_t(N + 1), 0);
+  for (const std::int32_t t : g.csr_targets) ++offsets[std::size_t(t) + 1];
+  for (std::int64_t i = 0; i < N; ++i) offsets[std::size_t(i + 1)] += offsets[std::size_t(i)];
+  sources.resize(E);
+  weights.resize(E);
+  scale.resize(E);
+  scale_conf.resize(E);
+  std::vector<std::int64_t> fill(offsets.begin(), offsets.end() - 1);
+  const std::size_t T = g.type_names.size();
+  out_positive.assign(std::size_t(N), 0);
+  for (std::int64_t j = 0; j < N; ++j) {  // sources ascending within each row
+    for (std::int64_t p = g.row_offsets[std::size_t(j)]; p < g.row_offsets[std::size_t(j) + 1]; ++p) {
+      const std::int32_t i = g.csr_targets[std::size_t(p)];
+      const auto k = std::size_t(fill[std::size_t(i)]++);
+      const float tw = g.type_weights.empty()
+                           ? 1.0f
+                           : g.type_weights[std::size_t(i) * T + std::size_t(g.csr_types[std::size_t(p)])];
+      sources[k] = std::int32_t(j);
+      out_positive[std::size_t(j)] += g.csr_weights[std::size_t(p)] > 0.0f;
+      weights[k] = g.csr_weights[std::size_t(p)];
+      scale[k] = tw;
+      scale_conf[k] = tw * g.csr_conf[std::size_t(p)];
+      scale_positive = scale_positive && tw > 0.0f;
+    }
+  }
+}
+
+void PullView::attach(kernels::RelevanceGraph& v) const {
+  v.in_offsets = offsets.data();
+  v.in_sources = sources.data();
+  v.in_weights = weights.data();
+  v.in_scale = scale.data();
+  v.in_scale_conf = scale_conf.data();
+  v.in_scale_positive = scale_positive;
+  v.out_positive = out_positive.data();
 }
 
 }  // namespace detail

@@ -2,6 +2,7 @@
 // propagation over the shared CSR, and extraction.
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <unordered_set>
 
@@ -42,6 +43,15 @@ void check_query(const Query& q, std::size_t k, const GraphData& g) {
     bad("level scales must be finite and >= 0");
   if (!std::isfinite(p.min_activation)) bad("min_activation must be finite");
   if (p.max_results < 0) bad("max_results must be >= 0");
+  if (p.propagation != Propagation::spreading && p.propagation != Propagation::ppr)
+    bad("propagation is neither spreading nor ppr");
+  if (!std::isfinite(p.damping) || p.damping < 0.0f || p.damping >= 1.0f)
+    bad(fmt::format("damping {} is outside [0, 1)", p.damping));
+  if (!std::isfinite(p.ppr_tolerance) || p.ppr_tolerance <= 0.0f || p.ppr_tolerance >= 1.0f)
+    bad(fmt::format("ppr_tolerance {} is outside (0, 1)", p.ppr_tolerance));
+  if (p.ppr_max_iterations < 1 || p.ppr_max_iterations > 100000)
+    bad(fmt::format("ppr_max_iterations {} is outside [1, 100000]", p.ppr_max_iterations));
+  if (p.ppr_top_k < 1) bad(fmt::format("ppr_top_k {} must be >= 1", p.ppr_top_k));
   if (!q.seeds.empty()) {
     std::unordered_set<std::string> ids;
     for (const SeedSpec& s : q.seeds) {
@@ -84,24 +94,42 @@ void extract(const GraphData& g, const Query& q, QueryResult& r,
     const Node& n = g.nodes[std::size_t(i)];
     return Activated{i, n.id, n.type, n.title, a, c, n.universal, seeds.count(i) > 0};
   };
-  std::vector<Activated> picked;
+  // Sort light keys (activation, index, position), then build the rows that are kept.
+  struct Key {
+    float a;
+    std::int32_t rank;  // of the node's id, for ties
+    std::int64_t i;
+    std::size_t k;
+  };
+  std::vector<Key> keys;
+  keys.reserve(r.active.size());
+  std::vector<char> type_ok(g.node_type_names.size(), p.types.empty() ? 1 : 0);
+  for (std::size_t t = 0; t < type_ok.size(); ++t)
+    if (std::find(p.types.begin(), p.types.end(), g.node_type_names[t]) != p.types.end()) type_ok[t] = 1;
   for (std::size_t k = 0; k < r.active.size(); ++k) {
     const auto [i, a] = r.active[k];
-    if (a < p.min_activation) continue;
-    const std::string& type = g.nodes[std::size_t(i)].type;
-    if (!p.types.empty() && std::find(p.types.begin(), p.types.end(), type) == p.types.end())
-      continue;
-    picked.push_back(make(i, a, conf_of_active[k]));
+    if (a < p.min_activation || !type_ok[std::size_t(g.node_type[std::size_t(i)])]) continue;
+    keys.push_back({a, g.id_rank[std::size_t(i)], i, k});
   }
-  std::sort(picked.begin(), picked.end(), [](const Activated& x, const Activated& y) {
-    return x.activation != y.activation ? x.activation > y.activation : x.id < y.id;
-  });
-  if (p.max_results > 0 && picked.size() > std::size_t(p.max_results))
-    picked.resize(std::size_t(p.max_results));
+  auto before = [](const Key& x, const Key& y) {  // ties by id, through the ids' ranks
+    return x.a != y.a ? x.a > y.a : x.rank < y.rank;
+  };
+  std::size_t keep = keys.size();
+  if (p.max_results > 0 && keep > std::size_t(p.max_results)) {
+    keep = std::size_t(p.max_results);
+    std::partial_sort(keys.begin(), keys.begin() + std::ptrdiff_t(keep), keys.end(), before);
+  } else {
+    std::sort(keys.begin(), keys.end(), before);
+  }
+  std::vector<Activated> picked;
+  picked.reserve(keep);
+  for (std::size_t k = 0; k < keep; ++k)
+    picked.push_back(make(keys[k].i, keys[k].a, conf_of_active[keys[k].k]));
   if (p.include_universal) {
     std::vector<Activated> uni;
     for (const std::int64_t i : g.universal) {
-      if (std::any_of(picked.begin(), picked.end(), [i](const Activated& x) { return x.node == i; }))
+      if (std::any_of(keys.begin(), keys.begin() + std::ptrdiff_t(keep),
+                      [i](const Key& x) { return x.i == i; }))
         continue;
       auto it = std::lower_bound(r.active.begin(), r.active.end(), std::make_pair(i, -1.0f));
       const bool on = it != r.active.end() && it->first == i;
@@ -115,12 +143,75 @@ void extract(const GraphData& g, const Query& q, QueryResult& r,
   r.results = std::move(picked);
 }
 
+// The PPR queries [begin, end) with their seeds: grouped by view (weighted, undirected), one
+// batched run per group, then the results (top k, no universal rows).
+void run_ppr_chunk(const Store::Impl& impl, const std::vector<Query>& queries, std::size_t begin,
+                   std::size_t end, const std::vector<std::int32_t>& seed_nodes,
+                   const std::vector<float>& seed_act, const std::vector<std::int32_t>& seed_count,
+                   std::int32_t max_seeds, std::vector<QueryResult>& out) {
+  const GraphData& g = impl.g;
+  std::map<std::vector<std::string>, std::vector<char>> masks;
+  std::vector<std::size_t> todo;
+  for (std::size_t k = begin; k < end; ++k) todo.push_back(k);
+  while (!todo.empty()) {
+    const QueryParams& p0 = queries[todo[0]].params;
+    std::vector<std::size_t> group, rest;
+    for (const std::size_t k : todo) {
+      const QueryParams& p = queries[k].params;
+      const bool same = p.ppr_weighted == p0.ppr_weighted && p.ppr_undirected == p0.ppr_undirected;
+      (same ? group : rest).push_back(k);
+    }
+    todo.swap(rest);
+    const auto view = detail::ppr_view(impl, p0);
+    std::vector<detail::PprSeeds> seeds(group.size());
+    std::vector<const QueryParams*> params(group.size());
+    std::vector<const std::vector<char>*> eligible(group.size(), nullptr);
+    for (std::size_t k = 0; k < group.size(); ++k) {
+      const std::size_t qi = group[k] - begin;
+      for (std::int32_t r = 0; r < seed_count[qi]; ++r) {
+        const float w = seed_act[qi * std::size_t(max_seeds) + std::size_t(r)];
+        if (w > 0.0f) seeds[k].emplace_back(seed_nodes[qi * std::size_t(max_seeds) + std::size_t(r)], w);
+      }
+      const QueryParams& p = queries[group[k]].params;
+      params[k] = &p;
+      if (!p.types.empty()) {
+        auto it = masks.find(p.types);
+        if (it == masks.end()) {
+          std::vector<char> m(std::size_t(g.n()), 0);
+          for (std::int64_t i = 0; i < g.n(); ++i)
+            m[std::size_t(i)] = std::find(p.types.begin(), p.types.end(),
+                                          g.nodes[std::size_t(i)].type) != p.types.end();
+          it = masks.emplace(p.types, std::move(m)).first;
+        }
+        eligible[k] = &it->second;
+      }
+    }
+    std::vector<detail::PprOut> res;
+    detail::run_ppr(*view, seeds, params, eligible, res);
+    for (std::size_t k = 0; k < group.size(); ++k) {
+      QueryResult& r = out[group[k]];
+      r.iterations = res[k].iterations;
+      r.converged = res[k].converged;
+      std::unordered_set<std::int64_t> seed_set;
+      for (const SeedHit& s : r.seeds) seed_set.insert(s.node);
+      for (const auto& [i, score] : res[k].top) {
+        const Node& nd = g.nodes[std::size_t(i)];
+        r.results.push_back(Activated{i, nd.id, nd.type, nd.title, float(score), 1.0f,
+                                      nd.universal, seed_set.count(i) > 0});
+        r.active.emplace_back(i, float(score));
+      }
+      std::sort(r.active.begin(), r.active.end());
+    }
+  }
+}
+
 // Where a chunk runs: the backend, and the graph's arrays on its device.
 struct Target {
   Device device;
   ::mpe::detail::Backend* backend = nullptr;
   kernels::RelevanceGraph graph;   // pointers on the device
   const float* embeddings = nullptr;  // [n, dim] normalised, on the device
+  float dense_fraction = 2.0f;        // Store::set_dense_switch (CPU)
 };
 
 template <class T>
@@ -130,8 +221,9 @@ Tensor upload(const std::vector<T>& v, const Device& dev) {
 
 // Runs queries [begin, end) on the target: seeding (similarity product + top-k), propagation,
 // then the host reads back each query's active set and extracts.
-void run_chunk(const GraphData& g, const Target& t, const std::vector<Query>& queries,
+void run_chunk(const Store::Impl& impl, const Target& t, const std::vector<Query>& queries,
                std::size_t begin, std::size_t end, std::vector<QueryResult>& out) {
+  const GraphData& g = impl.g;
   const std::int64_t B = std::int64_t(end - begin), N = g.n();
   const int di = t.device.index;
   ::mpe::detail::Backend& be = *t.backend;
@@ -203,6 +295,10 @@ void run_chunk(const GraphData& g, const Target& t, const std::vector<Query>& qu
       out[begin + std::size_t(qi)].seeds.push_back(SeedHit{i, q.seeds[r].id, q.seeds[r].activation});
     }
   }
+  if (queries[begin].params.propagation == Propagation::ppr) {  // chunks are all one kind
+    run_ppr_chunk(impl, queries, begin, end, seed_nodes, seed_act, seed_count, max_seeds, out);
+    return;
+  }
   // Propagation. Outputs are sized for the worst case (every node active) and left
   // uninitialised: only the first count entries of each query's row are written and read.
   static_assert(sizeof(kernels::RelevanceParams) % 4 == 0, "params travel as 4-byte words");
@@ -232,6 +328,7 @@ void run_chunk(const GraphData& g, const Target& t, const std::vector<Query>& qu
   pa.iterations = iters.data<std::int32_t>();
   pa.converged = conv.data<std::int32_t>();
   pa.messages = msgs.data<std::int64_t>();
+  pa.dense_fraction = t.dense_fraction;
   be.relevance_propagate(di, pa);
   const std::vector<std::int64_t> hcount = count.to_vector<std::int64_t>(), hmsgs = msgs.to_vector<std::int64_t>();
   const std::vector<std::int32_t> hiters = iters.to_vector<std::int32_t>(), hconv = conv.to_vector<std::int32_t>();
@@ -251,7 +348,8 @@ void run_chunk(const GraphData& g, const Target& t, const std::vector<Query>& qu
     }
     std::vector<std::size_t> order(cnt);
     for (std::size_t k = 0; k < cnt; ++k) order[k] = k;
-    std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return nodes[x] < nodes[y]; });
+    if (!std::is_sorted(nodes.begin(), nodes.end()))  // a dense last iteration lists them in order
+      std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return nodes[x] < nodes[y]; });
     std::vector<float> sorted_conf(cnt);
     r.active.resize(cnt);
     for (std::size_t k = 0; k < cnt; ++k) {
@@ -292,6 +390,21 @@ std::shared_ptr<const detail::DeviceGraph> Store::Impl::device_graph(const Devic
   return slot;
 }
 
+std::shared_ptr<const detail::PullView> Store::Impl::pull_view() const {
+  std::lock_guard<std::mutex> lock(dev_mu);
+  if (!pull) pull = std::make_shared<const detail::PullView>(g);
+  return pull;
+}
+
+void Store::set_dense_switch(float fraction) {
+  if (!std::isfinite(fraction) || fraction < 0.0f)
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("dense switch fraction {} must be finite and >= 0", fraction));
+  impl_->dense_fraction.store(fraction);
+}
+
+float Store::dense_switch() const { return impl_->dense_fraction.load(); }
+
 namespace detail {
 kernels::RelevanceGraph DeviceGraph::view(std::int64_t nodes, std::int32_t num_types) const {
   auto ptr = [](const Tensor& t) { return t.defined() ? t.raw() : nullptr; };
@@ -329,9 +442,15 @@ std::vector<QueryResult> Store::query_batch(const std::vector<Query>& queries,
   t.backend = &::mpe::detail::backend_for(device);
   std::shared_ptr<const detail::DeviceGraph> dg;
   std::int64_t budget = kCpuChunkElems;
+  std::shared_ptr<const detail::PullView> pull;
   if (device.kind == DeviceKind::cpu) {
     t.graph = g.view();
     t.embeddings = g.emb_norm.data();
+    t.dense_fraction = impl_->dense_fraction.load();
+    if (t.dense_fraction <= 1.0f) {
+      pull = impl_->pull_view();
+      pull->attach(t.graph);
+    }
   } else {
     dg = impl_->device_graph(device);
     t.graph = dg->view(g.n(), std::int32_t(g.type_names.size()));
@@ -339,8 +458,25 @@ std::vector<QueryResult> Store::query_batch(const std::vector<Query>& queries,
     budget = kDeviceChunkElems;
   }
   const std::size_t chunk = std::size_t(std::max<std::int64_t>(1, budget / g.n()));
-  for (std::size_t b = 0; b < queries.size(); b += chunk)
-    run_chunk(g, t, queries, b, std::min(queries.size(), b + chunk), out);
+  // Spreading and PPR queries run as separate batches (PPR on the CPU), each in chunks.
+  std::vector<std::size_t> kinds[2];
+  for (std::size_t k = 0; k < queries.size(); ++k)
+    kinds[queries[k].params.propagation == Propagation::ppr ? 1 : 0].push_back(k);
+  for (int kind = 0; kind < 2; ++kind) {
+    if (kinds[kind].empty()) continue;
+    const bool all = kinds[kind].size() == queries.size();
+    std::vector<Query> sub;
+    if (!all)
+      for (const std::size_t k : kinds[kind]) sub.push_back(queries[k]);
+    const std::vector<Query>& qs = all ? queries : sub;
+    std::vector<QueryResult> part;
+    std::vector<QueryResult>& res = all ? out : part;
+    if (!all) part.resize(qs.size());
+    for (std::size_t b = 0; b < qs.size(); b += chunk)
+      run_chunk(*impl_, t, qs, b, std::min(qs.size(), b + chunk), res);
+    if (!all)
+      for (std::size_t k = 0; k < kinds[kind].size(); ++k) out[kinds[kind][k]] = std::move(part[k]);
+  }
   return out;
 }
 

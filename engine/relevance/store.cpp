@@ -409,6 +409,76 @@ void Store::remove_edge(const std::string& source, const std::string& target,
   impl_->invalidate_devices();
 }
 
+void Store::remove_nodes(const std::vector<std::string>& ids) {
+  auto lock = impl_->write_lock();
+  GraphData& g = impl_->g;
+  std::vector<char> gone(std::size_t(g.n()), 0);
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    auto it = g.index.find(ids[k]);
+    if (it == g.index.end())
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("remove_nodes: ids[{}]: unknown node id '{}'", k, ids[k]));
+    if (gone[std::size_t(it->second)])
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("remove_nodes: ids[{}]: node id '{}' given twice", k, ids[k]));
+    gone[std::size_t(it->second)] = 1;
+  }
+  if (ids.empty()) return;
+  // The last nodes that stay fill the freed indices below the new count.
+  const std::int64_t n_new = g.n() - std::int64_t(ids.size());
+  std::vector<std::int64_t> holes, movers;
+  for (std::int64_t i = 0; i < n_new; ++i)
+    if (gone[std::size_t(i)]) holes.push_back(i);
+  for (std::int64_t i = n_new; i < g.n(); ++i)
+    if (!gone[std::size_t(i)]) movers.push_back(i);
+  {
+    sql::Transaction tx(*impl_->db);
+    sql::Stmt de(*impl_->db, "DELETE FROM edges WHERE source = ?1 OR target = ?1");
+    sql::Stmt dn(*impl_->db, "DELETE FROM nodes WHERE idx = ?");
+    for (std::int64_t i = 0; i < g.n(); ++i) {
+      if (!gone[std::size_t(i)]) continue;
+      de.bind(1, i).run();
+      dn.bind(1, i).run();
+    }
+    sql::Stmt mn(*impl_->db, "UPDATE nodes SET idx = ?1 WHERE idx = ?2");
+    sql::Stmt ms(*impl_->db, "UPDATE edges SET source = ?1 WHERE source = ?2");
+    sql::Stmt mt(*impl_->db, "UPDATE edges SET target = ?1 WHERE target = ?2");
+    for (std::size_t k = 0; k < holes.size(); ++k) {
+      for (sql::Stmt* st : {&mn, &ms, &mt}) st->bind(1, holes[k]).bind(2, movers[k]).run();
+    }
+    tx.commit();
+  }
+  // The loaded graph: the same moves, then the node arrays and the CSR (not the embeddings of
+  // the nodes that stay, nor anything from the file).
+  std::vector<std::int64_t> to(std::size_t(g.n()));
+  for (std::int64_t i = 0; i < g.n(); ++i) to[std::size_t(i)] = gone[std::size_t(i)] ? -1 : i;
+  const std::size_t dim = std::size_t(g.dim);
+  for (std::size_t k = 0; k < holes.size(); ++k) {
+    const auto h = std::size_t(holes[k]), m = std::size_t(movers[k]);
+    to[m] = holes[k];
+    g.nodes[h] = std::move(g.nodes[m]);
+    std::copy_n(g.emb_raw.begin() + std::ptrdiff_t(m * dim), dim, g.emb_raw.begin() + std::ptrdiff_t(h * dim));
+    std::copy_n(g.emb_norm.begin() + std::ptrdiff_t(m * dim), dim, g.emb_norm.begin() + std::ptrdiff_t(h * dim));
+  }
+  g.nodes.resize(std::size_t(n_new));
+  g.emb_raw.resize(std::size_t(n_new) * dim);
+  g.emb_norm.resize(std::size_t(n_new) * dim);
+  g.index.clear();
+  for (std::int64_t i = 0; i < n_new; ++i) g.index.emplace(g.nodes[std::size_t(i)].id, i);
+  std::vector<detail::EdgeRec> kept;
+  kept.reserve(g.edges.size());
+  for (detail::EdgeRec e : g.edges) {
+    if (to[std::size_t(e.src)] < 0 || to[std::size_t(e.dst)] < 0) continue;
+    e.src = std::int32_t(to[std::size_t(e.src)]);
+    e.dst = std::int32_t(to[std::size_t(e.dst)]);
+    kept.push_back(e);
+  }
+  g.edges.swap(kept);
+  g.rebuild_node_arrays();
+  g.rebuild_csr();
+  impl_->invalidate_devices();
+}
+
 void Store::set_edge_weight(const std::string& source, const std::string& target,
                             const std::string& type, float weight) {
   auto lock = impl_->write_lock();

@@ -60,6 +60,12 @@ struct Edge {
   float success_rate = 0.5f;   ///< running success rate in [0, 1] (learning)
 };
 
+/// How a query spreads relevance from its seeds.
+enum class Propagation {
+  spreading,  ///< the spec's gated spreading activation (relevance.md step 2)
+  ppr,        ///< personalised PageRank with the seeds as reset distribution (see QueryParams)
+};
+
 /// Per-query parameters; every one has the spec's default.
 struct QueryParams {
   int top_k = 10;                      ///< seeds kept (most similar first), >= 0
@@ -75,6 +81,25 @@ struct QueryParams {
   std::vector<std::string> types = {"constraint", "capability", "guideline"};
   bool include_universal = true;       ///< append universal nodes whatever their activation
   int max_results = 0;                 ///< cap on non-universal results (0: no cap)
+
+  /// Personalised PageRank instead of spreading activation: scores p with
+  /// p = damping · (Pᵀ p + (Σ_dangling p) · r) + (1 − damping) · r, where r is the seeds'
+  /// activations (or similarities) normalised to sum 1, P[j → i] = w_e / Σ_out w (every edge
+  /// weight 1 when `ppr_weighted` is false) and a node without out-weight (dangling) restarts
+  /// from r — what python-igraph's personalized_pagerank (PRPACK) computes; Σ p = 1. The
+  /// results are the `ppr_top_k` best-scored nodes of `types` (activation = score, by score
+  /// descending then id), no universal rows; `active` holds the same nodes. The spreading
+  /// parameters (gate, thresholds, iterations, levels) do not apply. CPU (any device runs it
+  /// there).
+  Propagation propagation = Propagation::spreading;
+  float damping = 0.85f;               ///< PPR: probability of following an edge, in [0, 1)
+  /// PPR: iterate until the L1 mass further iterations could still add, relative to the
+  /// result, is below this (a bound on every score's error), in (0, 1).
+  float ppr_tolerance = 1e-6f;
+  int ppr_max_iterations = 1000;       ///< PPR: iteration cap, >= 1
+  bool ppr_weighted = true;            ///< PPR: edge weights as transition weights
+  bool ppr_undirected = false;         ///< PPR: walk edges both ways (igraph's directed=False)
+  int ppr_top_k = 10;                  ///< PPR: nodes returned, >= 1
 };
 
 /// A seed given by the caller instead of semantic seeding.
@@ -230,6 +255,11 @@ class Store {
   /// store or in the list), weights/confidence/success rate outside [0, 1] throw Error naming
   /// the edge, and nothing is added.
   void add_edges(const std::vector<Edge>& edges);
+  /// Removes nodes and every edge that touches them, all or none (Error(invalid_argument)
+  /// naming an unknown or repeated id; nothing changes). The nodes with the highest indices move
+  /// into the freed indices (every other node keeps its index); the loaded graph is patched in
+  /// memory, not read again from the file.
+  void remove_nodes(const std::vector<std::string>& ids);
   /// Removes an edge; Error(invalid_argument) when there is no such edge.
   void remove_edge(const std::string& source, const std::string& target, const std::string& type);
   /// Sets an edge's weight (in [0, 1]); Error(invalid_argument) for an unknown edge or a bad
@@ -288,6 +318,17 @@ class Store {
   /// The same for an explicit list of activated node ids.
   LearnReport learn(const std::vector<std::string>& activated, const Outcome& outcome,
                     const LearnOptions& options = {});
+
+  /// The dense switch of propagation on the CPU: an iteration of a query whose frontier would
+  /// send at least `fraction` × (all edges) messages (edges that pass the gate) pulls over every
+  /// node instead of pushing from the frontier, and every such query of a batch shares one
+  /// sparse × dense product; the next iteration pushes again when the frontier has thinned.
+  /// 0: pull whenever a message is sent; above 1: always push. The results are the same either way (float rounding: sums
+  /// run in another order). Default 0.1 (measured: bench/NOTES.md, issue 20). Thread-safe.
+  /// Error(invalid_argument) when `fraction` is negative or not finite.
+  void set_dense_switch(float fraction);
+  /// The current dense switch fraction.
+  float dense_switch() const;
 
   struct Impl;  ///< implementation (engine/relevance)
 

@@ -2,6 +2,8 @@
 // The CPU body of graph_mp, included by kernels/cpu/graph_mp.cpp (baseline build) and by
 // kernels/cpu/isa/graph_mp_x86_64_v3.cpp (AVX2 and FMA, with `kernels` renamed), which the
 // baseline build calls when cpu_level() (kernels/cpu/cpu_level.hpp) picks that level.
+#include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 #include "graph_mp.hpp"
@@ -29,7 +31,19 @@ void mp_row(const GraphMpArgs& a, std::int64_t i, float* acc, float* sums, float
     acc[f] = init.a;
     if constexpr (kLse) sums[f] = init.s;
   }
-  for (std::int64_t e = begin; e < end; ++e) {
+  if constexpr (!kLse && !kTypeVec && kF32) {
+    if (width == 1) {  // one feature: the running value stays in a register
+      float r = init.a;
+      const float* x = static_cast<const float*>(a.x);
+      for (std::int64_t e = begin; e < end; ++e) {
+        float w = a.weights ? a.weights[e] : 1.0f;
+        if (a.edge_types) w *= a.type_weights[static_cast<std::int64_t>(a.edge_types[e]) * a.type_width];
+        r = mp_step(K, MpAcc{r, 0.0f}, w * x[a.col_indices[e]]).a;
+      }
+      acc[0] = r;
+    }
+  }
+  for (std::int64_t e = begin; e < end && !(!kLse && !kTypeVec && kF32 && width == 1); ++e) {
     float w = a.weights ? a.weights[e] : 1.0f;
     const float* tw = nullptr;
     if (a.edge_types) {
@@ -94,6 +108,55 @@ void mp_rows(const GraphMpArgs& a) {
   }
 }
 
+// Gated sum of float32 (GraphMpArgs::gate): y = agg_scale · Σ [r > gate] r · edge_scale,
+// r = w · x, and, when y2 is set, the same sum with edge_scale2 into y2 in the same pass.
+inline void mp_row_gated(const GraphMpArgs& a, std::int64_t i, float* acc, float* acc2) {
+  const std::int64_t begin = a.row_offsets[i], end = a.row_offsets[i + 1], W = a.width;
+  const float* x = static_cast<const float*>(a.x);
+  const bool two = a.y2 != nullptr;
+  if (W == 1) {  // one feature: registers, no feature loop
+    const float g = a.gate[0];
+    float s1 = 0.0f, s2 = 0.0f;
+    for (std::int64_t e = begin; e < end; ++e) {
+      const float r = a.weights[e] * x[a.col_indices[e]];
+      const float pass = static_cast<float>(r > g);  // branch-free: passing is data-dependent
+      s1 += pass * (r * (a.edge_scale ? a.edge_scale[e] : 1.0f));
+      if (two) s2 += pass * (r * (a.edge_scale2 ? a.edge_scale2[e] : 1.0f));
+    }
+    static_cast<float*>(a.y)[i] = a.agg_scale * s1;
+    if (two) a.y2[i] = a.agg_scale * s2;
+    return;
+  }
+  for (std::int64_t f = 0; f < W; ++f) acc[f] = acc2[f] = 0.0f;
+  for (std::int64_t e = begin; e < end; ++e) {
+    const float w = a.weights[e];
+    const float s = a.edge_scale ? a.edge_scale[e] : 1.0f;
+    const float s2 = a.edge_scale2 ? a.edge_scale2[e] : 1.0f;
+    const float* xr = x + static_cast<std::int64_t>(a.col_indices[e]) * W;
+    MPE_SIMD
+    for (std::int64_t f = 0; f < W; ++f) {
+      const float r = w * xr[f];
+      const float pass = static_cast<float>(r > a.gate[f]);
+      acc[f] += pass * (r * s);
+      acc2[f] += pass * (r * s2);
+    }
+  }
+  float* y = static_cast<float*>(a.y) + i * W;
+  for (std::int64_t f = 0; f < W; ++f) y[f] = a.agg_scale * acc[f];
+  if (two)
+    for (std::int64_t f = 0; f < W; ++f) a.y2[i * W + f] = a.agg_scale * acc2[f];
+}
+
+inline void mp_rows_gated(const GraphMpArgs& a) {
+  const std::int64_t nnz = a.row_offsets[a.rows];
+#pragma omp parallel if ((nnz + a.rows) * a.width > kParallelWork)
+  {
+    std::vector<float> acc(static_cast<std::size_t>(a.width)), acc2(acc.size());
+#pragma omp for schedule(dynamic, 64)
+    for (std::int64_t i = 0; i < a.rows; ++i) mp_row_gated(a, i, acc.data(), acc2.data());
+  }
+}
+
 template <MpAgg K, Storage S>
 void mp_typed(const GraphMpArgs& a) {
   if (a.edge_types && a.type_width != 1) {
@@ -115,6 +178,15 @@ void mp_all(const GraphMpArgs& a) {
 
 inline void graph_mp_cpu_body(const GraphMpArgs& a) {
   using namespace graph_mp_detail;
+  if (a.gate) {  // relevance's dense iteration
+    if (a.agg != MpAgg::sum || a.storage != Storage::f32 || a.edge_types || !a.weights ||
+        a.self_scale != 0.0f || a.bias || a.act != MpAct::none) {
+      std::fprintf(stderr, "%s:%d: graph_mp's gate takes weights and a plain float32 sum\n",
+                   __FILE__, __LINE__);
+      std::abort();  // an internal caller's bug, not user input
+    }
+    return mp_rows_gated(a);
+  }
   switch (a.agg) {
     case MpAgg::sum: mp_all<MpAgg::sum>(a); break;
     case MpAgg::mean: mp_all<MpAgg::mean>(a); break;

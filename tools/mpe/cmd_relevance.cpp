@@ -28,6 +28,7 @@ struct QueryFlags {
   QueryParams p;
   std::string types = "constraint,capability,guideline";
   std::string device = "cpu";
+  std::string mode = "spreading";
   bool all_active = false;
   bool json = false;
 };
@@ -61,6 +62,18 @@ void add_query_flags(CLI::App* cmd, QueryFlags& f, bool with_text) {
       ->capture_default_str();
   cmd->add_option("--max-results", f.p.max_results, "Cap on non-universal results (0 = none)")
       ->capture_default_str();
+  cmd->add_option("--mode", f.mode,
+                  "spreading (gated spreading activation) or ppr (personalised PageRank from the "
+                  "seeds, igraph's personalized_pagerank)")
+      ->check(CLI::IsMember({"spreading", "ppr"}))
+      ->capture_default_str();
+  cmd->add_option("--damping", f.p.damping, "ppr: probability of following an edge")
+      ->capture_default_str();
+  cmd->add_option("--ppr-top", f.p.ppr_top_k, "ppr: nodes returned")->capture_default_str();
+  cmd->add_option("--ppr-tolerance", f.p.ppr_tolerance, "ppr: bound on the scores' error (L1)")
+      ->capture_default_str();
+  cmd->add_flag("--unweighted{false}", f.p.ppr_weighted, "ppr: every edge weighs 1");
+  cmd->add_flag("--undirected", f.p.ppr_undirected, "ppr: walk edges both ways");
   cmd->add_option("--device", f.device, "cpu, cuda, cuda:N or auto")->capture_default_str();
   cmd->add_flag("--all", f.all_active, "Also list every active node (any type, any activation)");
   cmd->add_flag("--json", f.json, "Print JSON instead of tables");
@@ -81,6 +94,7 @@ Query build_query(const Store& store, const QueryFlags& f) {
   Query q;
   q.params = f.p;
   q.params.types = split(f.types, ',');
+  if (f.mode == "ppr") q.params.propagation = Propagation::ppr;
   for (const std::string& s : f.seeds) q.seeds.push_back(parse_seed_spec(s));
   if (!q.seeds.empty()) return q;
   if (!f.embedding_npy.empty()) {

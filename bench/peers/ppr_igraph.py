@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""python-igraph peer of `mpe-bench --op relevance --rel-mode ppr`: personalised PageRank the way
+graph-retrieval systems (HippoRAG and its successors) call it, one
+`Graph.personalized_pagerank(reset=..., weights=..., implementation="prpack")` per query.
+
+Graph: R-MAT like mpe-bench's (quadrants 0.57/0.19/0.19/0.05, duplicates dropped, weights in
+[1/3, 1)), directed; not the same random numbers as mpe-bench, the same sizes. Each query's
+reset vector: 10 random seeds with random weights (mpe-bench's queries: the top 10 of a random
+embedding, similarities as weights). igraph has no batch call: a batch of B is B calls, so the
+per-query time is what a batch costs per query. Prints p50 / p99 per call (ms) over the calls.
+With --mpe-bench PATH it also runs mpe-bench's rows in the same process tree, alternating
+(igraph, mpe, igraph, mpe, ...), and prints the ratio table.
+
+Usage: python3 bench/peers/ppr_igraph.py --nodes 2000,100000,1000000 --degree 8 \\
+           [--calls 200,20,5] [--mpe-bench build-cpu/bench/mpe-bench --batch 1,256] [--rounds 2]
+Needs: pip install igraph numpy (e.g. a venv: python3 -m venv v && v/bin/pip install igraph numpy).
+"""
+import argparse
+import json
+import re
+import subprocess
+import time
+
+
+def rmat(n, degree, rng, np):
+    m = n * degree
+    scale = max(1, int(np.ceil(np.log2(n))))
+    src = np.zeros(m, dtype=np.int64)
+    dst = np.zeros(m, dtype=np.int64)
+    for _ in range(scale):
+        p = rng.random(m)
+        q = np.where(p < 0.57, 0, np.where(p < 0.76, 1, np.where(p < 0.95, 2, 3)))
+        src = (src << 1) | (q >> 1)
+        dst = (dst << 1) | (q & 1)
+    pairs = np.unique(np.stack([src % n, dst % n], 1), axis=0)
+    w = rng.uniform(1.0 / 3.0, 1.0, len(pairs))
+    return pairs, w
+
+
+def igraph_calls(n, degree, calls, seed):
+    import igraph as ig
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    pairs, w = rmat(n, degree, rng, np)
+    g = ig.Graph(n=n, edges=pairs, directed=True)
+    g.es["weight"] = w
+    resets = []
+    for _ in range(calls):
+        r = np.zeros(n)
+        r[rng.choice(n, 10, replace=False)] = rng.random(10) + 0.1
+        resets.append(r.tolist())
+    times = []
+    for r in resets:
+        t0 = time.perf_counter()
+        p = g.personalized_pagerank(directed=True, damping=0.85, reset=r, weights="weight",
+                                    implementation="prpack")
+        times.append((time.perf_counter() - t0) * 1e3)
+        assert abs(sum(p) - 1.0) < 1e-9
+    return len(pairs), sorted(times)
+
+
+def pct(v, q):
+    return v[min(len(v) - 1, int(q * len(v)))]
+
+
+def mpe_row(binary, n, degree, batch, reps):
+    cmd = [binary, "--op", "relevance", "--rel-graph", "rmat", "--rel-mode", "ppr", "--nodes",
+           str(n), "--degree", str(degree), "--rel-batch", str(batch), "-r", str(reps),
+           "--warmup", "1", "--device", "cpu"]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    out = res.stdout + res.stderr  # the per-row summary goes to stderr
+    if res.returncode != 0 or "call p50" not in out:
+        raise SystemExit(f"mpe-bench failed ({res.returncode}): {' '.join(cmd)}\n{out}{res.stderr}")
+    m = re.search(r"call p50 ([0-9.]+) ms, p99 ([0-9.]+) ms", out)
+    nnz = re.search(r"nnz=([0-9]+)", out)
+    it = re.search(r"([0-9.]+) iterations per query", out)
+    return float(m.group(1)), float(m.group(2)), int(nnz.group(1)), float(it.group(1))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--nodes", default="2000,100000,1000000")
+    ap.add_argument("--degree", type=int, default=8)
+    ap.add_argument("--calls", default="200,20,5", help="igraph calls per size")
+    ap.add_argument("--mpe-bench", default="", help="mpe-bench binary: also run mpe's rows")
+    ap.add_argument("--batch", default="1,256", help="mpe's batch sizes")
+    ap.add_argument("--mpe-reps", default="200,20,3", help="mpe calls per size (batch 1; /8 at 256)")
+    ap.add_argument("--rounds", type=int, default=1, help="alternating rounds")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    import igraph
+    sizes = [int(x) for x in args.nodes.split(",")]
+    calls = [int(x) for x in args.calls.split(",")]
+    reps = [int(x) for x in args.mpe_reps.split(",")]
+    batches = [int(x) for x in args.batch.split(",")]
+    print(f"python-igraph {igraph.__version__}; degree {args.degree}; damping 0.85; 10 seeds")
+    rows = []
+    for k, n in enumerate(sizes):
+        ig_p50, mp = [], {b: [] for b in batches}
+        for _ in range(args.rounds):
+            nnz, t = igraph_calls(n, args.degree, calls[min(k, len(calls) - 1)], args.seed)
+            ig_p50.append(pct(t, 0.5))
+            print(f"igraph n={n} nnz={nnz}: p50 {pct(t, 0.5):.3f} ms  p99 {pct(t, 0.99):.3f} ms "
+                  f"({len(t)} calls)", flush=True)
+            if args.mpe_bench:
+                for b in batches:
+                    r = reps[min(k, len(reps) - 1)]
+                    r = max(2, r // 8) if b > 1 else r
+                    p50, p99, mnnz, its = mpe_row(args.mpe_bench, n, args.degree, b, r)
+                    mp[b].append(p50)
+                    print(f"mpe    n={n} nnz={mnnz} B={b}: p50 {p50:.3f} ms  p99 {p99:.3f} ms per "
+                          f"call ({r} calls, {its:.1f} iterations/query)", flush=True)
+        rows.append((n, sorted(ig_p50)[len(ig_p50) // 2],
+                     {b: sorted(v)[len(v) // 2] for b, v in mp.items() if v}))
+    if args.mpe_bench:
+        print("\n| nodes | igraph ms/query | " + " | ".join(
+            f"mpe B={b} ms/query | ratio B={b}" for b in batches) + " |")
+        print("|---:|---:|" + "---:|---:|" * len(batches))
+        for n, ig_ms, mp in rows:
+            cells = []
+            for b in batches:
+                q = mp[b] / b
+                cells += [f"{q:.3f}", f"{ig_ms / q:.1f}x"]
+            print(f"| {n} | {ig_ms:.3f} | " + " | ".join(cells) + " |")
+    print(json.dumps({"igraph_ms_per_query": {str(n): ig for n, ig, _ in rows}}))
+
+
+if __name__ == "__main__":
+    main()
