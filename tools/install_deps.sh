@@ -5,7 +5,7 @@
 # With --fuzz, also clang with libFuzzer and LLVM's OpenMP (tools/fuzz.sh).
 set -euo pipefail
 packages=(cmake ninja-build g++ make libgtest-dev libfmt-dev libcli11-dev nlohmann-json3-dev ccache
-          libsqlite3-dev)
+          libsqlite3-dev libicu-dev)
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang libclang-rt-dev libomp-dev)
 fi
