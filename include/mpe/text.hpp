@@ -167,6 +167,9 @@ class SentenceEncoder {
   /// and modules.json (normalise only when it lists a Normalize module). Errors name the file
   /// and tensor at fault (missing weight, wrong shape). The model stays in memory.
   static SentenceEncoder load(const std::string& dir);
+  /// The encoder of `dir`, loaded on first use and then shared for the rest of the process
+  /// (keyed by absolute path; thread-safe).
+  static std::shared_ptr<const SentenceEncoder> shared(const std::string& dir);
 
   /// Embeddings of `texts`, float32 [texts.size(), dim()] on the host; L2-normalised rows
   /// (an empty text encodes as [CLS] [SEP]). Texts are sorted by length and run in padded
@@ -188,8 +191,10 @@ class SentenceEncoder {
   const BertConfig& config() const { return config_; }
   /// Its tokenizer.
   const WordPieceTokenizer& tokenizer() const { return tokenizer_; }
-  /// The folder it was loaded from.
+  /// The folder it was loaded from (absolute).
   const std::string& dir() const { return dir_; }
+  /// The name stores record for it: "minilm:<folder>".
+  std::string name() const { return "minilm:" + dir_; }
   /// Pooling and normalisation in use.
   Pooling pooling() const { return pooling_; }
   bool normalize() const { return normalize_; }  ///< L2-normalised output
@@ -206,6 +211,12 @@ class SentenceEncoder {
   bool normalize_ = true;
   std::shared_ptr<const Weights> w_;
 };
+
+/// A sentence encoder chosen by name, as the `mpe` program's --embedder takes it: "hashed"
+/// gives nullptr (the caller's hashed embedder), "minilm" the default_minilm_dir() folder
+/// (Error(io_error) saying how to install it when absent), "minilm:PATH" the folder PATH,
+/// "auto" MiniLM when installed, else nullptr. Error(invalid_argument) for other names.
+std::shared_ptr<const SentenceEncoder> encoder_by_name(const std::string& spec);
 
 /// Where the all-MiniLM-L6-v2 folder is looked for when none is given: $MPE_MINILM_DIR when
 /// set, else /usr/local/share/mpengine/all-MiniLM-L6-v2 (tools/install_minilm.sh unpacks the
