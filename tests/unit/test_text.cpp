@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 #include <mpe/npy.hpp>
+#include <mpe/relevance.hpp>
 #include <mpe/text.hpp>
 #include <nlohmann/json.hpp>
 
@@ -280,4 +281,49 @@ TEST(SentenceEncoder, RealMiniLmMatchesFloat64Reference) {
   auto text = sentences();
   text.resize(std::size_t(want.dim(0)));
   expect_close_rows(enc.encode(text, 8), want, 2e-4);
+}
+
+// ------------------------------------------------------------------ relevance store
+
+TEST(SentenceEncoder, StoreRecordsEncoderAndQueriesEmbedWithIt) {
+  namespace rel = mpe::relevance;
+  const auto enc = SentenceEncoder::shared((kData / "tiny").string());
+  const fs::path data = fs::path(MPE_SOURCE_DIR) / "data/relevance";
+  rel::ImportOptions o;
+  o.encoder = enc.get();
+  rel::Store s = rel::Store::in_memory(enc->dim());
+  s.import_csv((data / "nodes.csv").string(), (data / "edges.csv").string(), o);
+  EXPECT_EQ(s.stats().embedder, "minilm:" + enc->dir());
+  EXPECT_EQ(s.dim(), 32);
+  // The message's embedding is the encoder's; a node's seed similarity is its cosine.
+  const std::string msg = "paint me a tranquil sunset";
+  EXPECT_EQ(rel::embed_for(s, msg), enc->encode(msg));
+  rel::Query q;
+  q.embedding = rel::embed_for(s, msg);
+  q.params.seed_threshold = -1.0f;
+  q.params.top_k = 1;
+  const rel::QueryResult r = s.query(q);
+  ASSERT_EQ(r.seeds.size(), 1u);
+  const std::int64_t i = s.find(r.seeds[0].id);
+  const rel::Node n = s.node(i);
+  const auto v = enc->encode(n.title + ". " + n.content);
+  double dot = 0;
+  for (std::size_t k = 0; k < v.size(); ++k) dot += double(v[k]) * q.embedding[k];
+  EXPECT_NEAR(r.seeds[0].similarity, dot, 1e-4);
+  // A store of file embeddings has no text embedder to use; a hashed one uses TextEmbedder.
+  rel::Store ext = rel::Store::in_memory(4);
+  rel::Node nd;
+  nd.id = "a";
+  nd.type = "concept";
+  ext.add_nodes({nd}, {1, 0, 0, 0});
+  expect_error([&] { rel::embed_for(ext, msg); }, ErrorCode::invalid_argument, "nowhere");
+  rel::Store hashed = rel::Store::in_memory(64);
+  hashed.import_csv((data / "nodes.csv").string(), (data / "edges.csv").string(),
+                    rel::ImportOptions{"", 64, nullptr});
+  EXPECT_EQ(rel::embed_for(hashed, msg), rel::TextEmbedder(64).embed(msg));
+  // A dimension that does not match the store is refused before anything changes.
+  rel::Store wrong = rel::Store::in_memory(16);
+  expect_error([&] { wrong.import_csv((data / "nodes.csv").string(), "", o); },
+               ErrorCode::invalid_argument, "dimension 32 differs");
+  EXPECT_EQ(wrong.num_nodes(), 0);
 }
