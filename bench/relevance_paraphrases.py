@@ -5,7 +5,7 @@ demo graph, and the nodes each embedder seeds (hashed n-grams vs all-MiniLM-L6-v
     python3 bench/relevance_paraphrases.py build-cpu/tools/mpe
 
 Runs `mpe relevance demo MESSAGE --embedder E --json` with the default query parameters (seed
-threshold 0.3, top 10) and once more with --seed-threshold 0 --top-k 3 to show the nearest
+threshold 0.3 for the hashed embedder, 0.25 for MiniLM, top 10) and once more with --seed-threshold 0 --top-k 3 to show the nearest
 three nodes and their cosines. Prints a Markdown table.
 """
 import csv
@@ -26,7 +26,7 @@ MESSAGES = [
     ("give me the gist of this article", "summarize_capability"),
     ("which headphones should i get", "shopping_capability"),
     ("find me a nice place for sushi near me", "maps_capability"),
-    ("i wake up at 4am with a headache every day", "no_medical_diagnosis"),
+    ("i wake up at 4am with a pounding headache", "no_medical_diagnosis"),
     ("should i put my savings into bitcoin", "financial_disclaimer"),
     ("read this story out loud for my kid", "audio_gen_capability"),
 ]
@@ -53,12 +53,13 @@ def main():
         for row in csv.DictReader(f):
             titles |= words(row["title"])
     print("| message | expected | hashed: nearest 3 (cosine) | hashed: seeds at 0.3 | "
-          "MiniLM: nearest 3 (cosine) | MiniLM: seeds at 0.3 |")
+          "MiniLM: nearest 3 (cosine) | MiniLM: seeds at 0.25 |")
     print("|---|---|---|---|---|---|")
-    hits = {"hashed": 0, "minilm": 0}
-    for msg, want in MESSAGES:
+    for msg, _ in MESSAGES:
         shared = words(msg) & titles
         assert not shared, f"'{msg}' shares {shared} with the node titles"
+    hits = {"hashed": 0, "minilm": 0}
+    for msg, want in MESSAGES:
         cells = []
         for e in ("hashed", "minilm"):
             near = demo(mpe, msg, e, ["--seed-threshold", "0", "--top-k", "3"])["seeds"]
