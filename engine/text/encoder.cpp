@@ -38,11 +38,22 @@ void add_layer_norm(float* x, const float* add, std::int64_t rows, std::int64_t 
   }
 }
 
-// Exact (erf) GELU, in place.
+// erf by Abramowitz and Stegun's formula 7.1.26 (|error| < 1.5e-7, below float32's rounding of
+// GELU's output): about twice as fast as std::erf here, where GELU was a tenth of the time.
+inline float erf_as(float x) {
+  const float a = std::fabs(x);
+  const float t = 1.0f / (1.0f + 0.3275911f * a);
+  const float p =
+      t * (0.254829592f +
+           t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
+  return std::copysign(1.0f - p * std::exp(-a * a), x);
+}
+
+// GELU with erf (BERT's "gelu", not the tanh approximation), in place.
 void gelu(float* x, std::int64_t n) {
 #pragma omp parallel for schedule(static) if (n > kParallelRows * 1024)
   for (std::int64_t k = 0; k < n; ++k)
-    x[k] = 0.5f * x[k] * (1.0f + std::erf(x[k] * static_cast<float>(M_SQRT1_2)));
+    x[k] = 0.5f * x[k] * (1.0f + erf_as(x[k] * static_cast<float>(M_SQRT1_2)));
 }
 
 // [B·L, 3H] (q | k | v per row) into three [B, heads, L, D] tensors.

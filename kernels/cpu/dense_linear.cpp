@@ -1,5 +1,5 @@
 // CPU dense transform y = act(x·Wᵀ + bias [+ y]) (body: dense_linear_body.hpp), also built for
-// x86-64-v3 (kernels/cpu/isa/) and chosen at run time.
+// x86-64-v3 and -v4 (kernels/cpu/isa/) and chosen at run time.
 #include "cpu/cpu_level.hpp"
 #include "cpu/dense_linear_body.hpp"
 
@@ -8,12 +8,22 @@ namespace mpe::kernels_x86_64_v3 {
 void dense_linear_cpu_level(const void* args);
 }
 #endif
+#if MPE_CPU_V4
+namespace mpe::kernels_x86_64_v4 {
+void dense_linear_cpu_level(const void* args);
+}
+#endif
 
 namespace mpe::kernels {
 
 void dense_linear_cpu(const DenseLinearArgs& a) {
+  const int level = cpu_level(kCpuWidestBuilt);
+  (void)level;
+#if MPE_CPU_V4
+  if (level == 4) return kernels_x86_64_v4::dense_linear_cpu_level(&a);
+#endif
 #if MPE_CPU_V3
-  if (cpu_level(kCpuWidestBuilt) == 3) return kernels_x86_64_v3::dense_linear_cpu_level(&a);
+  if (level == 3) return kernels_x86_64_v3::dense_linear_cpu_level(&a);
 #endif
   dense_linear_cpu_body(a);
 }

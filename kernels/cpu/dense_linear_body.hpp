@@ -1,7 +1,7 @@
 #pragma once
 // The CPU body of the dense transform y = act(x·Wᵀ + bias [+ y]), included by
 // kernels/cpu/dense_linear.cpp (baseline build) and kernels/cpu/isa/dense_linear_x86_64_v3.cpp
-// (AVX2 and FMA, with `kernels` renamed). W is packed once per call into panels of kCols output
+// and _v4.cpp (AVX2 / AVX-512, with `kernels` renamed). W is packed once per call into panels of kCols output
 // columns, each [k, kCols] contiguous; a kRows x kCols tile of y is then summed in registers over
 // all of k (each W load serves kRows rows, each x value kCols columns). Rows are taken in chunks
 // of kChunkRows so that one W panel is reused from cache by the chunk's tiles.
@@ -13,9 +13,19 @@
 namespace mpe::kernels {
 
 namespace dense_linear_detail {
-constexpr std::int64_t kRows = 4;         // tuning: rows of a register tile
-constexpr std::int64_t kCols = 16;        // tuning: columns of a register tile (one panel)
-constexpr std::int64_t kChunkRows = 64;   // tuning: rows sharing each panel while it is in cache
+// Tuning: a kRows x kCols tile of sums fills most of the vector registers of each build
+// (AVX-512: 12 of 32 zmm; AVX2: 12 of 16 ymm; SSE2: 16 xmm), leaving room for W and x.
+#if defined(__AVX512F__)
+constexpr std::int64_t kRows = 6;
+constexpr std::int64_t kCols = 32;
+#elif defined(__AVX2__)
+constexpr std::int64_t kRows = 6;
+constexpr std::int64_t kCols = 16;
+#else
+constexpr std::int64_t kRows = 4;
+constexpr std::int64_t kCols = 16;
+#endif
+constexpr std::int64_t kChunkRows = 16 * kRows;  // tuning: rows sharing a panel while cached
 constexpr std::int64_t kParallelWork = std::int64_t(1) << 21;  // multiply-adds
 
 // One tile: rows r0 .. r0 + rn, panel columns j0 .. j0 + cn (rn <= kRows, cn <= kCols).
