@@ -1,7 +1,18 @@
 # MPE_FUZZ: build everything with libFuzzer's coverage instrumentation plus ASan and UBSan, and
 # the fuzz targets in tests/fuzz (clang only). tools/fuzz.sh configures, builds and runs them.
 option(MPE_FUZZ "Build the libFuzzer targets in tests/fuzz (clang; with ASan + UBSan)" OFF)
-if(MPE_FUZZ)
+# With MPE_FUZZ_COVERAGE the targets carry clang's source-based coverage instead of the
+# sanitizers, to measure what a corpus reaches (tools/fuzz_coverage.sh).
+option(MPE_FUZZ_COVERAGE "MPE_FUZZ for coverage reports: -fcoverage-mapping, no sanitizers" OFF)
+if(MPE_FUZZ AND MPE_FUZZ_COVERAGE)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "MPE_FUZZ_COVERAGE needs clang: configure with -DCMAKE_CXX_COMPILER=clang++")
+  endif()
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-fsanitize=fuzzer-no-link>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fprofile-instr-generate>
+                      $<$<COMPILE_LANGUAGE:CXX>:-fcoverage-mapping>)
+  add_link_options(-fprofile-instr-generate)
+elseif(MPE_FUZZ)
   if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     message(FATAL_ERROR "MPE_FUZZ needs clang (libFuzzer): configure with "
                         "-DCMAKE_CXX_COMPILER=clang++ (Debian: clang, libclang-rt-dev)")

@@ -1,6 +1,10 @@
 #include "checks.hpp"
 
+#include <cstring>
+#include <string>
+
 #include <fmt/format.h>
+#include <mpe/limits.hpp>
 
 namespace mpe::detail {
 
@@ -51,6 +55,79 @@ void require_f32(const char* op, const Tensor& t, const Shape& want, const Devic
   require_dtype(op, t, DType::f32, name);
   require_shape(op, t, want, name);
   require_device(op, t, dev, name);
+}
+
+namespace {
+// Index of the first element whose exponent bits are all ones (NaN or ±inf) and that is not an
+// allowed -inf, or -1. Works on the bits so that the common all-finite pass vectorises.
+template <class Bits>
+std::int64_t first_non_finite(const Bits* b, std::int64_t n, Bits exp_mask, Bits neg_inf,
+                              bool allow_neg_inf) {
+  // Exponent all ones: NaN or ±inf (with allow_neg_inf, -inf excepted). Branch-free bit tests
+  // so that the all-finite pass vectorises.
+  unsigned any = 0;
+  if (allow_neg_inf) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      any |= static_cast<unsigned>((b[i] & exp_mask) == exp_mask) &
+             static_cast<unsigned>(b[i] != neg_inf);
+    }
+  } else {
+    for (std::int64_t i = 0; i < n; ++i) any |= static_cast<unsigned>((b[i] & exp_mask) == exp_mask);
+  }
+  if (any == 0) return -1;
+  for (std::int64_t i = 0; i < n; ++i) {
+    if ((b[i] & exp_mask) == exp_mask && !(allow_neg_inf && b[i] == neg_inf)) return i;
+  }
+  return -1;
+}
+
+std::string element_index(const Shape& shape, std::int64_t flat) {
+  std::string s;
+  for (int d = static_cast<int>(shape.size()) - 1; d >= 0; --d) {
+    const std::int64_t extent = shape[static_cast<std::size_t>(d)];
+    s = std::to_string(extent > 0 ? flat % extent : 0) + (s.empty() ? "" : ", ") + s;
+    if (extent > 0) flat /= extent;
+  }
+  return "[" + s + "]";
+}
+}  // namespace
+
+void require_finite(const char* op, const Tensor& t, const char* name, bool allow_neg_inf) {
+  if (!check_finite() || !t.defined() || t.device().kind != DeviceKind::cpu) return;
+  const std::int64_t n = t.numel();
+  std::int64_t bad = -1;
+  bool negative = false, is_nan = false;
+  switch (t.dtype()) {
+    case DType::f32: {
+      const auto* b = static_cast<const std::uint32_t*>(t.raw());
+      bad = first_non_finite<std::uint32_t>(b, n, 0x7f800000u, 0xff800000u, allow_neg_inf);
+      if (bad >= 0) {
+        negative = (b[bad] >> 31) != 0;
+        is_nan = (b[bad] & 0x007fffffu) != 0;
+      }
+      break;
+    }
+    case DType::bf16:
+    case DType::f16: {
+      const bool bf = t.dtype() == DType::bf16;
+      const std::uint16_t exp = bf ? 0x7f80u : 0x7c00u, ninf = bf ? 0xff80u : 0xfc00u;
+      const auto* b = static_cast<const std::uint16_t*>(t.raw());
+      bad = first_non_finite<std::uint16_t>(b, n, exp, ninf, allow_neg_inf);
+      if (bad >= 0) {
+        negative = (b[bad] >> 15) != 0;
+        is_nan = (b[bad] & static_cast<std::uint16_t>(~exp & 0x7fffu)) != 0;
+      }
+      break;
+    }
+    default: return;
+  }
+  if (bad < 0) return;
+  throw Error(ErrorCode::invalid_argument,
+              fmt::format("{}: {}{} is {}{} (non-finite inputs are refused; "
+                          "mpe::set_check_finite(false) lets them through)",
+                          op, name, element_index(t.shape(), bad),
+                          is_nan ? "nan" : (negative ? "-inf" : "+inf"),
+                          allow_neg_inf ? "; only -inf (log-zero) is allowed here" : ""));
 }
 
 [[noreturn]] void throw_unknown_enum(const char* op, const char* what) {

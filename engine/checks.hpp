@@ -23,6 +23,11 @@ void require_device(const char* op, const Tensor& t, const Device& want, const c
 void require_f32(const char* op, const Tensor& t, const Shape& want, const Device& dev,
                  const char* name);
 
+// With check_finite() on (include/mpe/limits.hpp) and t a float tensor (f32, bf16 or f16) on
+// the host: every element is finite, or -inf where allow_neg_inf (log-domain inputs); otherwise
+// invalid_argument "{op}: {name}[i, j] is nan". Nothing for other devices or element types.
+void require_finite(const char* op, const Tensor& t, const char* name, bool allow_neg_inf = false);
+
 // A CSR graph's arrays: dtypes, sizes and device; on the host also row_offsets[0] == 0 and
 // row_offsets[rows] == nnz (Csr::validate() does the full check).
 void check_csr(const char* op, const Csr& g, const Device& dev);

@@ -1,5 +1,5 @@
-// The input-size ceiling (include/mpe/limits.hpp): one process-wide atomic, initialised from
-// MPE_MAX_INPUT_BYTES on first use.
+// The input-size ceiling and the non-finite input check (include/mpe/limits.hpp): one
+// process-wide atomic each, initialised from MPE_MAX_INPUT_BYTES / MPE_CHECK_FINITE on first use.
 #include <mpe/limits.hpp>
 
 #include <atomic>
@@ -47,6 +47,22 @@ void check_input_bytes(double bytes, const std::string& what) {
                             "(raise it with mpe::set_max_input_bytes or MPE_MAX_INPUT_BYTES)",
                             what, bytes, limit));
   }
+}
+
+namespace {
+std::atomic<bool>& finite_check() {
+  static std::atomic<bool> on{[] {
+    const char* env = std::getenv("MPE_CHECK_FINITE");
+    return !(env != nullptr && env[0] == '0' && env[1] == '\0');  // only "0" turns it off
+  }()};
+  return on;
+}
+}  // namespace
+
+bool check_finite() noexcept { return finite_check().load(std::memory_order_relaxed); }
+
+bool set_check_finite(bool on) noexcept {
+  return finite_check().exchange(on, std::memory_order_relaxed);
 }
 
 }  // namespace mpe

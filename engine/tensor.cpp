@@ -1,6 +1,7 @@
 #include <mpe/tensor.hpp>
 
 #include <limits>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -15,7 +16,13 @@ struct Storage {
   Storage(Device d, std::size_t n) : device(d), bytes(n) {
     ptr = backend_for(d).allocate(d.index, n);
   }
-  ~Storage() { backend_for_noexcept().deallocate(device.index, ptr); }
+  // Memory owned by someone else (Tensor::from_external): `keep` holds it alive, and
+  // releasing `keep` is what frees it.
+  Storage(Device d, std::size_t n, void* p, std::shared_ptr<void> owner)
+      : device(d), bytes(n), ptr(p), keep(std::move(owner)), external(true) {}
+  ~Storage() {
+    if (!external) backend_for_noexcept().deallocate(device.index, ptr);
+  }
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
 
@@ -26,6 +33,8 @@ struct Storage {
   Device device;
   std::size_t bytes;
   void* ptr = nullptr;
+  std::shared_ptr<void> keep;
+  bool external = false;
 };
 }  // namespace detail
 
@@ -92,6 +101,21 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   t.dtype_ = dtype;
   t.device_ = device;
   t.storage_ = std::make_shared<detail::Storage>(device, t.nbytes());
+  return t;
+}
+
+Tensor Tensor::from_external(void* data, const Shape& shape, DType dtype, Device device,
+                             std::shared_ptr<void> owner) {
+  Tensor t;
+  t.numel_ = checked_numel(shape, dtype);
+  if (data == nullptr && t.numel_ > 0) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("external tensor of shape {} has no data pointer", shape_str(shape)));
+  }
+  t.shape_ = shape;
+  t.dtype_ = dtype;
+  t.device_ = device;
+  t.storage_ = std::make_shared<detail::Storage>(device, t.nbytes(), data, std::move(owner));
   return t;
 }
 

@@ -6,7 +6,8 @@
 #   tools/fuzz.sh [SECONDS] [NAME...]      NAME: matrix_market edge_list factor_graph ...
 # A crash, leak, sanitizer report, timeout or failed property fails the script; the reproducer
 # is kept under build-fuzz/fuzz-artifacts/ and printed (base64) in the log. Each run's figures
-# (executions, exec/s, coverage, corpus) are printed and written to build-fuzz/fuzz-summary.md.
+# (executions, exec/s, coverage, corpus) are printed and written to build-fuzz/fuzz-summary.md
+# (MPE_FUZZ_SUMMARY names another file, for two runs side by side).
 # The grown corpus stays in build-fuzz/corpus/<name> between runs.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,12 +21,15 @@ jobs="${MPE_JOBS:-$(nproc)}"
 build="${MPE_FUZZ_BUILD:-$root/build-fuzz}"
 bash "$root/tools/install_deps.sh" --fuzz
 
+# MPE_FUZZ_NO_BUILD=1 runs the targets already built (two runs side by side share one build).
+if [ "${MPE_FUZZ_NO_BUILD:-0}" != 1 ]; then
 echo "== build (libFuzzer + ASan + UBSan, clang) =="
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" -DMPE_FUZZ=ON -DMPE_CUDA=OFF \
   -DMPE_BUILD_TESTS=OFF -DMPE_BUILD_TOOLS=OFF -DMPE_SANITIZE=OFF -DMPE_TSAN=OFF -DMPE_WERROR=OFF \
   -DBUILD_SHARED_LIBS=OFF >/dev/null
 cmake --build "$build" -j "$jobs" --target mpe_fuzz_all
+fi
 
 # seed_files NAME: "<prefix byte or -> <file>" lines; targets whose first byte chooses a mode
 # get each file once per mode.
@@ -57,7 +61,7 @@ export OMP_NUM_THREADS=1
 export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=0:abort_on_error=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 artifacts="$build/fuzz-artifacts"
-summary="$build/fuzz-summary.md"
+summary="${MPE_FUZZ_SUMMARY:-$build/fuzz-summary.md}"
 mkdir -p "$artifacts"
 {
   echo "| target | seconds | runs | exec/s | cov | ft | corpus | result |"

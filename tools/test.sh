@@ -10,7 +10,10 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jobs="${MPE_JOBS:-$(nproc)}"
-release_options=(-DMPE_BUILD_TESTS=ON -DMPE_BUILD_TOOLS=ON -DMPE_SANITIZE=OFF -DMPE_TSAN=OFF)
+# MPE_PYTHON: the Python module is built in the same tree (the library compiled once) and its
+# pytest suite runs as the ctest test python_tests.
+release_options=(-DMPE_BUILD_TESTS=ON -DMPE_BUILD_TOOLS=ON -DMPE_SANITIZE=OFF -DMPE_TSAN=OFF
+                 -DMPE_PYTHON=ON)
 # The sanitizer builds at -O1 with line tables only: the checks are the same and they compile
 # in about half the time of -O2 -g (CI's time goes to compiling them).
 sanitizer_flags=(-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG")
@@ -20,6 +23,7 @@ if [ "${1:-}" = "--print-release-options" ]; then
   exit 0
 fi
 bash "$root/tools/install_deps.sh"
+bash "$root/tools/install_python_deps.sh"
 
 echo "== build (release) =="
 bash "$root/tools/build.sh" build "${release_options[@]}"

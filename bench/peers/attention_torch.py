@@ -8,13 +8,14 @@ choice).
 
 Usage: python3 bench/peers/attention_torch.py --seq 512,1024,2048 --head-dim 64,128 \
            [--batch 1] [--heads 8] [--causal 0,1] [--dtype f32,bf16,f16] [--threads N]
-           [--reps 5] [--warmup 2] [--device cuda --backend flash]
+           [--reps 5] [--warmup 2] [--device cuda --backend flash] [--json]
 Checks itself against a float64 softmax(QK^T/sqrt(D))V on a small case first.
 Needs: pip install torch (CPU is enough).
 """
 import argparse
 import contextlib
 import itertools
+import json
 import statistics
 import time
 
@@ -52,6 +53,7 @@ def main():
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--json", action="store_true", help="one JSON line per case (median_ms, ...)")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -60,9 +62,10 @@ def main():
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     where = (torch.cuda.get_device_name(dev) if dev.type == "cuda" else
              f"cpu capability {torch.backends.cpu.get_cpu_capability()}")
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {where}")
-    print("| peer | shape | median | min | GFLOP/s |")
-    print("|---|---|---:|---:|---:|")
+    if not a.json:
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {where}")
+        print("| peer | shape | median | min | GFLOP/s |")
+        print("|---|---|---:|---:|---:|")
     types = {"f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}
     ctx = contextlib.nullcontext
     if a.backend:
@@ -89,6 +92,10 @@ def main():
         med = statistics.median(times)
         flops = 4.0 * b * h * n * n * d / (2 if c else 1)
         shape = f"B={b} H={h} N={n} D={d}{' causal' if c else ''} {dt}"
+        if a.json:
+            print(json.dumps({"shape": shape, "median_ms": med * 1e3, "min_ms": min(times) * 1e3,
+                              "gflops": flops / med / 1e9, "threads": torch.get_num_threads()}))
+            continue
         print(f"| torch sdpa {a.device}{' ' + a.backend if a.backend else ''} | {shape} | {med * 1e3:.3f} ms | {min(times) * 1e3:.3f} ms | "
               f"{flops / med / 1e9:.1f} |")
 

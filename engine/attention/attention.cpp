@@ -94,6 +94,9 @@ bool prepare(const char* kOp, const Tensor& q, const Tensor& k, const Tensor& v,
                             kOp, D, dev.str(), kernels::kAttentionCudaMaxHeadDim));
   }
 
+  detail::require_finite(kOp, q, "q");
+  detail::require_finite(kOp, k, "k");
+  detail::require_finite(kOp, v, "v");
   args.store = detail::storage_of(st);
   args.q = q.raw();
   args.k = k.raw();
@@ -112,6 +115,15 @@ bool prepare(const char* kOp, const Tensor& q, const Tensor& k, const Tensor& v,
   args.unfused = options.path == AttentionPath::unfused;
   return !(out.numel() == 0 && (!lse.defined() || lse.numel() == 0));
 }
+// The outputs of the allocating forms: out like q, lse [B, Hq, Nq] in float32, on q's device.
+AttentionOutput allocate_output(const char* kOp, const Tensor& q) {
+  require_defined(kOp, q, "q");
+  require_storage(kOp, q, "q", 4, "[B, Hq, Nq, D]", q.dtype());
+  AttentionOutput r;
+  r.out = Tensor::empty(q.shape(), q.dtype(), q.device());
+  r.lse = Tensor::empty({q.dim(0), q.dim(1), q.dim(2)}, DType::f32, q.device());
+  return r;
+}
 }  // namespace
 
 void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
@@ -124,11 +136,7 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& 
 
 AttentionOutput attention(const Tensor& q, const Tensor& k, const Tensor& v,
                           const AttentionOptions& options, const Tensor& key_mask) {
-  require_defined("attention", q, "q");
-  require_storage("attention", q, "q", 4, "[B, Hq, Nq, D]", q.dtype());
-  AttentionOutput r;
-  r.out = Tensor::empty(q.shape(), q.dtype(), q.device());
-  r.lse = Tensor::empty({q.dim(0), q.dim(1), q.dim(2)}, DType::f32, q.device());
+  AttentionOutput r = allocate_output("attention", q);
   attention(q, k, v, key_mask, options, r.out, r.lse);
   return r;
 }
@@ -158,11 +166,7 @@ void attention_csr(const Tensor& q, const Tensor& k, const Tensor& v, const Csr&
 
 AttentionOutput attention_csr(const Tensor& q, const Tensor& k, const Tensor& v, const Csr& graph,
                               const AttentionOptions& options) {
-  require_defined("attention_csr", q, "q");
-  require_storage("attention_csr", q, "q", 4, "[B, Hq, Nq, D]", q.dtype());
-  AttentionOutput r;
-  r.out = Tensor::empty(q.shape(), q.dtype(), q.device());
-  r.lse = Tensor::empty({q.dim(0), q.dim(1), q.dim(2)}, DType::f32, q.device());
+  AttentionOutput r = allocate_output("attention_csr", q);
   attention_csr(q, k, v, graph, options, r.out, r.lse);
   return r;
 }

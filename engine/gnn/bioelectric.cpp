@@ -27,6 +27,8 @@ void diffuse(const Csr& junctions, Tensor& voltage, const DiffusionParams& param
   }
   const std::int64_t n = junctions.num_rows;
   require_f32(op, voltage, {n}, dev, "voltage");
+  require_finite(op, voltage, "voltage");
+  require_finite(op, junctions.weights, "junctions.weights");
   if (!(params.dt > 0.0f) || !std::isfinite(params.dt)) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("{}: dt must be finite and > 0, got {}", op, params.dt));

@@ -79,6 +79,9 @@ void dense(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation
   if (bias.defined()) require_f32(op, bias, {weight.dim(0)}, dev, "bias");
   require_f32(op, y, {x.dim(0), weight.dim(0)}, dev, "y");
   check_int_range(x, weight, op);
+  require_finite(op, x, "x");
+  require_finite(op, weight, "weight");
+  require_finite(op, bias, "bias");
   kernels::DenseLinearArgs a;
   a.x = x.data<float>();
   a.w = weight.data<float>();
@@ -304,6 +307,10 @@ Tensor GatConv::forward(const Csr& graph, const Tensor& x, Activation act) const
   require_f32(op, att_dst, {heads * channels}, dev, "att_dst");
   const std::int64_t out_w = concat ? heads * channels : channels;
   if (bias.defined()) require_f32(op, bias, {out_w}, dev, "bias");
+  require_finite(op, att_src, "att_src");
+  require_finite(op, att_dst, "att_dst");
+  require_finite(op, bias, "bias");
+  require_finite(op, graph.weights, "graph.weights");
   const std::int64_t n = graph.num_rows;
   Tensor s_src = Tensor::empty({n, heads}, DType::f32, dev);
   Tensor s_dst = Tensor::empty({n, heads}, DType::f32, dev);

@@ -137,6 +137,10 @@ void message_passing(const Csr& graph, const Tensor& x, const MessagePassing& la
   const Update& u = layer.update;
   if (u.self_scale != 0.0f) check_square(graph, op, "an update that reads x_i");
   if (u.bias.defined()) require_f32(op, u.bias, {width}, dev, "update.bias");
+  require_finite(op, x, "x");
+  if (uses_edge_weights(layer.message)) require_finite(op, graph.weights, "graph.weights");
+  if (uses_types(layer.message)) require_finite(op, types.weights, "types.weights");
+  require_finite(op, u.bias, "update.bias");
   args.agg = to_kernel(layer.aggregate, op);
   args.act = to_kernel(u.activation, op);
   args.row_offsets = graph.row_offsets.data<std::int64_t>();
@@ -176,6 +180,7 @@ Tensor message_passing(const Csr& graph, const Tensor& x, const MessageFn& messa
                 fmt::format("{}: user functors run on the CPU; x is on {}", op, x.device().str()));
   }
   check_csr(op, graph, x.device());
+  require_finite(op, x, "x");
   const std::int64_t width = x.dim(1);
   const kernels::MpAgg agg = to_kernel(aggregate, op);
   const std::int64_t* off = graph.row_offsets.data<std::int64_t>();

@@ -41,6 +41,8 @@ void lse_contract(const Tensor& M, const Tensor& x, Tensor& y) {
   require_shape(op, y, {batch, rows}, "y");
   require_device(op, x, M.device(), "x");
   require_device(op, y, M.device(), "y");
+  detail::require_finite(op, M, "M", /*allow_neg_inf=*/true);  // -inf: log-zero
+  detail::require_finite(op, x, "x", /*allow_neg_inf=*/true);
 
   kernels::LseContractArgs args;
   args.M = M.data<float>();
@@ -79,6 +81,8 @@ void csr_aggregate(const Csr& graph, const Tensor& x, Aggregation agg, Tensor& y
   const std::int64_t width = x.dim(1);
   require_shape(op, y, {graph.num_rows, width}, "y");
   require_device(op, y, dev, "y");
+  detail::require_finite(op, x, "x");
+  detail::require_finite(op, graph.weights, "graph.weights");
 
   // The message-passing layer's kernels: weighted (or copied) messages, y = aggregate.
   kernels::GraphMpArgs args;

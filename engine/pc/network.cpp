@@ -4,19 +4,14 @@
 #include <fmt/format.h>
 
 #include "pc/pc_detail.hpp"
+#include "splitmix.hpp"
 
 namespace mpe::pc {
 
 namespace {
-// splitmix64: a portable stream, so initial weights are the same on every platform.
-std::uint64_t next_u64(std::uint64_t& s) {
-  std::uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+// splitmix64, so initial weights are the same on every platform.
 float uniform_pm1(std::uint64_t& s) {  // in [-1, 1)
-  return static_cast<float>(static_cast<double>(next_u64(s) >> 11) * 0x1.0p-52 - 1.0);
+  return static_cast<float>(static_cast<double>(mpe::detail::splitmix64(s) >> 11) * 0x1.0p-52 - 1.0);
 }
 
 void check_layer(int l, int count, const char* what) {

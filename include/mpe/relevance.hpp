@@ -87,6 +87,11 @@ struct SeedSpec {
   float activation = 1.0f;  ///< initial activation in (0, 1]
 };
 
+/// Parses "ID" or "ID=ACTIVATION" (the CLI's --seed): the id is everything before the last
+/// '=' and must not be empty; the activation, when given, is a number in (0, 1]. Throws
+/// invalid_argument naming the text otherwise.
+SeedSpec parse_seed_spec(const std::string& text);
+
 /// One query: a message embedding (any external model's, or TextEmbedder's) of the store's
 /// dimension, or explicit seeds (then `embedding` may be empty).
 struct Query {

@@ -105,6 +105,13 @@ class Tensor {
   static Tensor from_host(const void* data, std::size_t count, DType dtype, const Shape& shape,
                           Device device = Device::cpu());
 
+  /// A tensor over `shape` elements of `dtype` at `data` (contiguous, row-major, on `device`),
+  /// without copying: memory the caller owns, e.g. a NumPy or DLPack array. `owner` is kept
+  /// alive while any tensor shares this storage, and releasing it is what frees the memory
+  /// (mpengine never does). Throws Error(invalid_argument) for a null `data` with elements.
+  static Tensor from_external(void* data, const Shape& shape, DType dtype, Device device,
+                              std::shared_ptr<void> owner);
+
   /// True when the tensor has storage.
   bool defined() const noexcept { return storage_ != nullptr; }
   /// Element type.

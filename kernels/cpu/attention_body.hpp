@@ -6,7 +6,11 @@
 // First K and V are packed once per call, block by block of kKeys keys: K transposed
 // ([D][kKeys]) and V with rows padded to Dp, zeros past the last key (O(Nk·D) per head, the
 // size of K and V; a strided transpose inside every task cost more than the products).
-// Then one task = (batch, head, block of kRows query rows): per key block it computes the
+// When there are many (batch, kv head) pairs (short sequences, many heads), a task is one such
+// pair instead: it packs its own K/V into a per-thread buffer and runs every query block of
+// the heads that share it, so no thread waits at a barrier between packing and products (on a
+// loaded machine a descheduled thread made short calls wait half their time there).
+// Otherwise one task = (batch, head, block of kRows query rows): per key block it computes the
 // scores with a register tile, updates each row's (m, l) and rescales its accumulator, and adds
 // P·V. Memory per task: O(kRows·(D + kKeys)), never the Nq × Nk matrix. Loops are fixed-shape
 // and branch-free so that GCC vectorises them (masks are 0/1 multipliers, invisible scores a
@@ -172,20 +176,32 @@ inline void pack_block(const AttentionArgs& a, std::int64_t bkv, std::int64_t kb
   }
 }
 
-inline void run_task(const AttentionArgs& a, std::int64_t task, int rows, const float* packed,
+// Packs every key block of (batch, kv head) `bkv` into `dst` (k_blocks × packed_block_floats).
+inline void pack_head(const AttentionArgs& a, std::int64_t bkv, std::int64_t Dp, float* dst) {
+  const std::int64_t k_blocks = (a.k_len + kKeys - 1) / kKeys;
+  const std::int64_t block_floats = packed_block_floats(a.head_dim, Dp);
+  for (std::int64_t kb = 0; kb < k_blocks; ++kb) pack_block(a, bkv, kb, Dp, dst + kb * block_floats);
+}
+
+// The (batch, kv head) pair that task `task` (of q_blocks query blocks per head) reads.
+inline std::int64_t task_kv_pair(const AttentionArgs& a, std::int64_t task, std::int64_t q_blocks) {
+  const std::int64_t bh = task / q_blocks;
+  return (bh / a.q_heads) * a.kv_heads + (bh % a.q_heads) / (a.q_heads / a.kv_heads);
+}
+
+// Task `task` = (batch·head, query block) with `rows` rows per block; head_packed is its kv
+// head's packed K/V (pack_head).
+inline void run_task(const AttentionArgs& a, std::int64_t task, int rows, const float* head_packed,
                      Scratch& w) {
   const std::int64_t D = a.head_dim, Dp = w.Dp, Nq = a.q_len, Nk = a.k_len;
   const std::int64_t q_blocks = (Nq + rows - 1) / rows;
   const std::int64_t bh = task / q_blocks;
   const std::int64_t q0 = (task % q_blocks) * rows;
-  const std::int64_t b = bh / a.q_heads, h = bh % a.q_heads;
-  const std::int64_t kvh = h / (a.q_heads / a.kv_heads);
+  const std::int64_t b = bh / a.q_heads;
   const int nr = static_cast<int>(std::min<std::int64_t>(rows, Nq - q0));
   const std::int64_t diag = Nk - Nq;
   const std::int64_t q_off = (bh * Nq + q0) * D;
-  const std::int64_t k_blocks = (Nk + kKeys - 1) / kKeys;
   const std::int64_t block_floats = packed_block_floats(D, Dp);
-  const float* head_packed = packed + (b * a.kv_heads + kvh) * k_blocks * block_floats;
   const std::int32_t* mask = a.key_mask ? a.key_mask + b * Nk : nullptr;
 
   load_row(a.store, a.q, q_off, nr * D, a.scale, w.qs.data());
@@ -272,23 +288,50 @@ inline void attention_cpu_body(const AttentionArgs& a) {
 #else
   const std::int64_t threads = 1;
 #endif
-  int rows = kRows;  // fewer rows per task when that leaves too few tasks for the threads
-  while (rows > kMinRows && bh * ((a.q_len + rows - 1) / rows) < 4 * threads) rows /= 2;
-  const std::int64_t tasks = bh * ((a.q_len + rows - 1) / rows);
   const std::int64_t D = a.head_dim;
   const std::int64_t Dp = (D + kPvCols - 1) / kPvCols * kPvCols;
   const std::int64_t k_blocks = (a.k_len + kKeys - 1) / kKeys;
-  const std::int64_t packs = a.batch * a.kv_heads * k_blocks;
   const std::int64_t block_floats = packed_block_floats(D, Dp);
-  // Reused across calls on this thread (grow-only), so repeated calls skip the page faults.
-  thread_local std::vector<float> packed;
-  if (packed.size() < static_cast<std::size_t>(packs * block_floats)) {
-    packed.resize(static_cast<std::size_t>(packs * block_floats));
-  }
-  float* pk = packed.data();
+  const std::int64_t head_floats = k_blocks * block_floats;
+  const std::int64_t kv_pairs = a.batch * a.kv_heads;
   const double work = static_cast<double>(a.batch * a.q_heads) * static_cast<double>(a.q_len) *
                       static_cast<double>(a.k_len) * static_cast<double>(D + 1);
-#pragma omp parallel if (work > kParallelWork && tasks > 1)
+  const bool parallel = work > kParallelWork;
+  // Reused across calls on each thread (grow-only), so repeated calls skip the page faults.
+  thread_local std::vector<float> packed;
+  const auto buffer = [](std::int64_t floats) {
+    if (packed.size() < static_cast<std::size_t>(floats)) packed.resize(static_cast<std::size_t>(floats));
+    return packed.data();
+  };
+
+  if (kv_pairs >= 4 * threads) {  // one task per (batch, kv head): no barrier
+    const std::int64_t group = a.q_heads / a.kv_heads;
+    const std::int64_t q_blocks = (a.q_len + kRows - 1) / kRows;
+#pragma omp parallel if (parallel && kv_pairs > 1)
+    {
+      Scratch w(D);
+      float* pk = buffer(head_floats);
+#pragma omp for schedule(dynamic, 1)
+      for (std::int64_t p = 0; p < kv_pairs; ++p) {
+        pack_head(a, p, Dp, pk);
+        const std::int64_t b = p / a.kv_heads, h0 = (p % a.kv_heads) * group;
+        for (std::int64_t h = h0; h < h0 + group; ++h) {
+          for (std::int64_t qb = 0; qb < q_blocks; ++qb) {
+            run_task(a, (b * a.q_heads + h) * q_blocks + qb, kRows, pk, w);
+          }
+        }
+      }
+    }
+    return;
+  }
+
+  int rows = kRows;  // fewer rows per task when that leaves too few tasks for the threads
+  while (rows > kMinRows && bh * ((a.q_len + rows - 1) / rows) < 4 * threads) rows /= 2;
+  const std::int64_t q_blocks = (a.q_len + rows - 1) / rows;
+  const std::int64_t tasks = bh * q_blocks;
+  const std::int64_t packs = kv_pairs * k_blocks;
+  float* pk = buffer(packs * block_floats);
+#pragma omp parallel if (parallel && tasks > 1)
   {
 #pragma omp for schedule(static)
     for (std::int64_t p = 0; p < packs; ++p) {
@@ -296,7 +339,9 @@ inline void attention_cpu_body(const AttentionArgs& a) {
     }
     Scratch w(D);
 #pragma omp for schedule(dynamic, 1)
-    for (std::int64_t t = 0; t < tasks; ++t) run_task(a, t, rows, pk, w);
+    for (std::int64_t t = 0; t < tasks; ++t) {
+      run_task(a, t, rows, pk + task_kv_pair(a, t, q_blocks) * head_floats, w);
+    }
   }
 }
 

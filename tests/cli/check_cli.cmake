@@ -1,13 +1,5 @@
 # Run by CTest (cli_*): drives the mpe program and checks its output and exit codes.
-function(run_mpe out_var rc_var)
-  execute_process(COMMAND ${MPE} ${ARGN} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
-  set(${out_var} "${out}${err}" PARENT_SCOPE)
-  set(${rc_var} ${rc} PARENT_SCOPE)
-endfunction()
-# expect("<if() condition>" "message"): fails the test when the condition is false.
-macro(expect cond msg)
-  cmake_language(EVAL CODE "if(NOT (${cond}))\n message(FATAL_ERROR [==[${msg}]==])\nendif()")
-endmacro()
+include(${CMAKE_CURRENT_LIST_DIR}/cli_helpers.cmake)
 
 # info --json is valid JSON naming the CPU device.
 run_mpe(out rc info --json)

@@ -1,12 +1,5 @@
 # Run by CTest (cli_mpe_bp): mpe bp on the small factor graphs in tests/data/bp.
-function(run_mpe out_var rc_var)
-  execute_process(COMMAND ${MPE} ${ARGN} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
-  set(${out_var} "${out}${err}" PARENT_SCOPE)
-  set(${rc_var} ${rc} PARENT_SCOPE)
-endfunction()
-macro(expect cond msg)
-  cmake_language(EVAL CODE "if(NOT (${cond}))\n message(FATAL_ERROR [==[${msg}]==])\nendif()")
-endmacro()
+include(${CMAKE_CURRENT_LIST_DIR}/cli_helpers.cmake)
 
 # A UAI chain with evidence x0 = 1, x2 = 0: P(x1) ∝ 0.6·(4·0.9, 5·0.2, 6·0.5), Z = 4.56.
 run_mpe(out rc bp ${BPDATA}/chain.uai --evidence ${BPDATA}/chain.evid --device cpu --json)

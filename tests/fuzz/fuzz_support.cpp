@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -10,10 +11,13 @@
 
 #include <mpe/graph.hpp>
 #include <mpe/limits.hpp>
+#include <mpe/relevance.hpp>
 
 namespace mpe::fuzz {
 
 namespace {
+bool in_unit(float x) { return std::isfinite(x) && x >= 0 && x <= 1; }
+
 std::string& scratch_dir() {
   static std::string dir;
   return dir;
@@ -79,6 +83,23 @@ void fail(const std::string& what) {
   std::fprintf(stderr, "property failed: %s\n", what.c_str());
   std::fflush(stderr);
   std::abort();
+}
+
+void check_store(const relevance::Store& store) {
+  const std::int64_t n = store.num_nodes();
+  for (const auto& e : store.edges()) {
+    MPE_FUZZ_CHECK(store.find(e.source) >= 0 && store.find(e.target) >= 0,
+                   "an edge with an unknown endpoint");
+    MPE_FUZZ_CHECK(in_unit(e.weight) && in_unit(e.confidence) && in_unit(e.success_rate),
+                   "an edge parameter outside [0, 1]");
+  }
+  if (n == 0) return;
+  relevance::Query q;
+  q.seeds = {{store.node(0).id, 1.0f}};
+  q.params.types.clear();
+  for (const auto& [node, act] : store.query(q).active) {
+    MPE_FUZZ_CHECK(node >= 0 && node < n && in_unit(act), "an activation outside [0, 1]");
+  }
 }
 
 }  // namespace mpe::fuzz

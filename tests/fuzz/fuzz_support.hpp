@@ -8,7 +8,10 @@
 
 namespace mpe {
 struct Csr;
+namespace relevance {
+class Store;
 }
+}  // namespace mpe
 
 namespace mpe::fuzz {
 
@@ -29,6 +32,11 @@ void split(const std::uint8_t* data, std::size_t size, const std::string& separa
 
 // True when two CSRs have the same sizes, offsets, columns and weights (bit for bit).
 bool same_csr(const Csr& a, const Csr& b);
+
+// The properties every store that opened or imported has: edges between known nodes, edge
+// parameters in [0, 1], and a query seeded at its first node activating only known nodes,
+// each within [0, 1]. Aborts (through fail) when one does not hold.
+void check_store(const relevance::Store& store);
 
 // Prints "property failed: <what>" and aborts.
 [[noreturn]] void fail(const std::string& what);

@@ -23,6 +23,14 @@ constexpr float kTol = 1e-5f;  // the doc's fixture tolerance
 
 Tensor t(const std::vector<float>& v, const Shape& s) { return Tensor::from_vector(v, s); }
 
+// Every element of a message against the doc's fixture values, within kTol.
+template <class Got, class Want>
+void expect_all_near(const std::vector<Got>& got, const std::vector<Want>& want, const char* what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (std::size_t k = 0; k < want.size(); ++k)
+    EXPECT_NEAR(double(got[k]), double(want[k]), kTol) << what << " " << k;
+}
+
 // T[n,o,θ,u] = 1 iff n = idx[(o·A + u)·K + θ].
 std::vector<float> from_idx(const std::vector<int>& idx, int S, int K, int A) {
   std::vector<float> T(static_cast<std::size_t>(S * S * K * A), 0.0f);
@@ -238,8 +246,7 @@ TEST(AifLoopy, VbpFixturesV1WithItsPolicyChannel) {
   const Out o = run_kernel(p1(false), p1req(Method::vbp));
   const std::vector<double> ru = {-0.6020950675, -0.7933278680, -0.5936009884, -0.8037096262,
                                   -0.7556596398, -0.6343136429, -0.4655718207, -0.9882594347};
-  ASSERT_EQ(o.ru.size(), ru.size());
-  for (std::size_t k = 0; k < ru.size(); ++k) EXPECT_NEAR(o.ru[k], ru[k], kTol) << "r_u " << k;
+  expect_all_near(o.ru, ru, "r_u");
 }
 
 TEST(AifLoopy, VbpFixturesV2ToV5) {
@@ -265,9 +272,7 @@ TEST(AifLoopy, RmFixturesR1R2WithTheirChannels) {
                                   -0.8117038012f, -0.6076425314f, -0.5871682167f, -0.7866523266f,
                                   -1.2389082909f, -1.5413109064f, -0.3420683146f, -0.2409259677f,
                                   -1.5413109064f, -1.2389080524f, -0.2409260720f, -0.3420683742f};
-  const auto got1 = a.log_r_x.to_vector<float>();
-  ASSERT_EQ(got1.size(), rx1.size());
-  for (std::size_t k = 0; k < rx1.size(); ++k) EXPECT_NEAR(got1[k], rx1[k], kTol) << "r_x " << k;
+  expect_all_near(a.log_r_x.to_vector<float>(), rx1, "r_x");
   const Plan b = plan1(p1(true), p1req(Method::rm));
   EXPECT_NEAR(b.action_dist[0], 0.5526032448f, kTol);
   EXPECT_NEAR(b.action_dist[1], 0.4473967552f, kTol);
@@ -275,9 +280,7 @@ TEST(AifLoopy, RmFixturesR1R2WithTheirChannels) {
                                   -0.5368347764f, -0.7956663370f, -0.8785029054f, -0.6001678705f,
                                   -0.7936215401f, -0.5222671032f, -0.6018525362f, -0.8993703127f,
                                   -0.5222671628f, -0.7936215401f, -0.8993701339f, -0.6018525362f};
-  const auto got2 = b.log_r_x.to_vector<float>();
-  ASSERT_EQ(got2.size(), rx2.size());
-  for (std::size_t k = 0; k < rx2.size(); ++k) EXPECT_NEAR(got2[k], rx2[k], kTol) << "r_x " << k;
+  expect_all_near(b.log_r_x.to_vector<float>(), rx2, "r_x");
 }
 
 TEST(AifLoopy, RmFixturesR3ToR5) {

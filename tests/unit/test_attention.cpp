@@ -124,6 +124,8 @@ TEST(Attention, MatchesFloat64Reference) {
       {1, 1, 1, 100, 130, 48, false, false}, {1, 2, 2, 97, 97, 7, false, false},
       {3, 1, 1, 31, 200, 3, false, false},   {1, 1, 1, 9, 9, 200, false, false},
       {1, 4, 2, 70, 70, 32, false, false},   {2, 8, 1, 5, 129, 64, false, false},
+      // many (batch, kv head) pairs: one task per pair, each packing its own K/V
+      {3, 8, 4, 130, 130, 32, true, true},   {2, 16, 16, 20, 300, 64, false, false},
   };
   std::uint64_t seed = 11;
   for (const auto& c : cases) check(c, seed += 5);
@@ -250,6 +252,7 @@ TEST(Attention, HalfStorageMatchesFloat64Reference) {
       {1, 2, 2, 64, 64, 128, false, false}, {1, 1, 1, 100, 130, 48, true, false},
       {1, 2, 2, 97, 97, 7, true, false},    {3, 4, 2, 20, 70, 16, false, true},
       {1, 2, 1, 40, 20, 24, true, false},   {2, 2, 2, 129, 129, 128, true, true},
+      {3, 8, 4, 130, 130, 32, true, true},  // many (batch, kv head) pairs: one task per pair
   };
   std::uint64_t seed = 401;
   for (const DType dt : {DType::bf16, DType::f16}) {

@@ -1,9 +1,8 @@
 // Numerical extremes (issue 16 item 7), one table per op family: probabilities down to 1e-38,
 // exact zeros (log-zero, -inf), all-masked rows, and non-finite inputs. Allowed extremes give
 // finite numbers equal to a float64 reference; every input the API checks refuses NaN and
-// infinities with a clear mpe::Error. (Ops that take raw float tensors, lse_contract,
-// csr_aggregate, attention and diffuse, do not scan their inputs for NaN: see
-// docs/reliability.md.)
+// infinities with a clear mpe::Error, the raw tensors of the tensor ops included (the
+// check_finite policy of include/mpe/limits.hpp, on by default).
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -323,6 +322,134 @@ TEST(NumericalExtremes, NonFiniteInputsAreRefusedWhereChecked) {
   }
   EXPECT_EQ(g.num_factors(), 0);
   EXPECT_EQ(store.num_nodes(), 0);
+}
+
+// ---- The tensor ops: a NaN, +inf or -inf in any input tensor is refused, naming the op, the
+// tensor and the element, and the output is left as it was; -inf passes where it is log-zero.
+struct TensorRefusal {
+  const char* name;
+  std::function<void(float bad)> call;  // puts `bad` into one input element and runs the op
+  const char* needle;                   // e.g. "csr_aggregate: x[1, 0]"
+  bool neg_inf_allowed = false;
+};
+
+TEST(NumericalExtremes, NonFiniteTensorsAreRefusedByEveryTensorOp) {
+  ASSERT_TRUE(check_finite()) << "the check is on by default";
+  Csr g = csr_from_coo([] {
+    Coo c;
+    c.num_rows = c.num_cols = 3;
+    c.rows = {0, 1, 1, 2};
+    c.cols = {1, 0, 2, 2};
+    c.weights = {0.5f, 1.0f, 2.0f, 1.0f};
+    return c;
+  }());
+  const std::vector<float> x6 = {1, 2, 3, 4, 5, 6};  // [3, 2]
+  auto with = [](std::vector<float> v, std::size_t at, float bad) {
+    v[at] = bad;
+    return v;
+  };
+  Tensor y = Tensor::empty({3, 2}, DType::f32);
+  std::vector<float> sentinel(6, 42.0f);
+  const std::vector<TensorRefusal> table = {
+      {"lse_contract M",  // M [I = 2, J = 3], x [B = 3, J = 3], y [3, 2]
+       [&](float b) {
+         lse_contract(Tensor::from_vector(with({0, -1, -2, -3, -4, -5}, 4, b), {2, 3}),
+                      Tensor::from_vector<float>({-1, -2, -3, -1, -2, -3, -1, -2, -3}, {3, 3}), y);
+       },
+       "lse_contract: M[1, 1]", true},
+      {"lse_contract x",
+       [&](float b) {
+         lse_contract(Tensor::from_vector<float>({0, -1, -2, -3, -4, -5}, {2, 3}),
+                      Tensor::from_vector(with({-1, -2, -3, -1, -2, -3, -1, -2, -3}, 1, b), {3, 3}), y);
+       },
+       "lse_contract: x[0, 1]", true},
+      {"csr_aggregate x",
+       [&](float b) { csr_aggregate(g, Tensor::from_vector(with(x6, 3, b), {3, 2}), Aggregation::max, y); },
+       "csr_aggregate: x[1, 1]"},
+      {"csr_aggregate graph.weights",
+       [&](float b) {
+         Csr h = g;
+         h.weights = Tensor::from_vector(with({0.5f, 1.0f, 2.0f, 1.0f}, 2, b), {4});
+         csr_aggregate(h, Tensor::from_vector(x6, {3, 2}), Aggregation::sum, y);
+       },
+       "csr_aggregate: graph.weights[2]"},
+      {"message_passing x (bf16)",
+       [&](float b) {
+         const Tensor x = Tensor::from_vector(with(x6, 0, b), {3, 2}).astype(DType::bf16);
+         MessagePassing layer;
+         message_passing(g, x, layer);
+       },
+       "message_passing: x[0, 0]"},
+      {"message_passing update.bias",
+       [&](float b) {
+         MessagePassing layer;
+         layer.update.bias = Tensor::from_vector(with({0, 0}, 1, b), {2});
+         message_passing(g, Tensor::from_vector(x6, {3, 2}), layer);
+       },
+       "message_passing: update.bias[1]"},
+      {"linear weight",
+       [&](float b) {
+         gnn::linear(Tensor::from_vector(x6, {3, 2}), Tensor::from_vector(with({1, 0, 0, 1}, 2, b), {2, 2}));
+       },
+       "linear: weight[1, 0]"},
+      {"gat att_src",
+       [&](float b) {
+         gnn::GatConv l;
+         l.weight = Tensor::from_vector<float>({1, 0, 0, 1}, {2, 2});
+         l.att_src = Tensor::from_vector(with({1, 1}, 0, b), {2});
+         l.att_dst = Tensor::from_vector<float>({1, 1}, {2});
+         l.heads = 1;
+         l.channels = 2;
+         l.forward(g, Tensor::from_vector(x6, {3, 2}));
+       },
+       "att_src[0]"},
+      {"attention k (f16)",
+       [&](float b) {
+         const Tensor q = Tensor::from_vector<float>({1, 2, 3, 4}, {1, 1, 2, 2}).astype(DType::f16);
+         const Tensor k = Tensor::from_vector(with({1, 2, 3, 4}, 3, b), {1, 1, 2, 2}).astype(DType::f16);
+         attention(q, k, q, AttentionOptions{});
+       },
+       "attention: k[0, 0, 1, 1]"},
+      {"attention v",
+       [&](float b) {
+         const Tensor q = Tensor::from_vector<float>({1, 2, 3, 4}, {1, 1, 2, 2});
+         attention(q, q, Tensor::from_vector(with({1, 2, 3, 4}, 2, b), {1, 1, 2, 2}), AttentionOptions{});
+       },
+       "attention: v[0, 0, 1, 0]"},
+      {"diffuse voltage",
+       [&](float b) {
+         Tensor v = Tensor::from_vector(with({0, 1, 2, 3}, 1, b), {4});
+         bio::diffuse(bio::grid_junctions(2, 2), v, {0.1f, 0.f, 0.f}, 1);
+       },
+       "bio::diffuse: voltage[1]"},
+  };
+  for (const auto& r : table) {
+    for (const float bad : {kNaN, kInf, -kInf}) {
+      SCOPED_TRACE(std::string(r.name) + " with " + std::to_string(bad));
+      y = Tensor::from_vector(sentinel, {3, 2});
+      if (bad == -kInf && r.neg_inf_allowed) {
+        r.call(bad);  // log-zero: accepted
+        continue;
+      }
+      test::expect_error([&] { r.call(bad); }, ErrorCode::invalid_argument, r.needle);
+      EXPECT_EQ(y.to_vector<float>(), sentinel) << "the output changed";
+    }
+  }
+  // Off: the same call runs (and propagates the NaN as IEEE arithmetic does).
+  EXPECT_TRUE(set_check_finite(false));
+  csr_aggregate(g, Tensor::from_vector(with(x6, 3, kNaN), {3, 2}), Aggregation::sum, y);
+  EXPECT_TRUE(std::isnan(y.to_vector<float>()[0 * 2 + 1])) << "row 0 reads x[1]";
+  EXPECT_FALSE(set_check_finite(true));
+}
+
+TEST(NumericalExtremes, LseContractTakesMinusInfinityAsLogZero) {
+  // M [2, 2] with one -inf entry per row, x with one -inf: y_i = log Σ_j exp(M_ij + x_j).
+  const Tensor M = Tensor::from_vector<float>({-kInf, std::log(0.25f), std::log(0.5f), -kInf}, {2, 2});
+  const Tensor x = Tensor::from_vector<float>({std::log(0.5f), -kInf}, {1, 2});
+  const std::vector<float> y = lse_contract(M, x).to_vector<float>();
+  ASSERT_EQ(y.size(), 2u);
+  EXPECT_LE(y[0], -1e11f) << "every term is log-zero: kLogZero (-1e12) or -inf";
+  EXPECT_NEAR(y[1], std::log(0.25), 1e-6);
 }
 
 }  // namespace

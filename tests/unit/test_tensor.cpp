@@ -1,5 +1,7 @@
 // Tensor, Error and device selection on the CPU.
 #include <cstdlib>
+#include <memory>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <mpe/mpe.hpp>
@@ -41,6 +43,30 @@ TEST(Tensor, CopiesAreDeepAndCopiesOfHandlesShare) {
   const Tensor r = a.reshape({4});
   EXPECT_EQ(r.shape(), (Shape{4}));
   EXPECT_EQ(r.to_vector<std::int32_t>()[0], 99);
+}
+
+// Tensor::from_external: the caller's memory, no copy; the owner lives as long as any tensor
+// shares the storage and mpengine never frees the memory itself.
+TEST(Tensor, ExternalMemoryIsSharedAndKeptAliveByItsOwner) {
+  auto buffer = std::make_shared<std::vector<float>>(std::vector<float>{1, 2, 3, 4, 5, 6});
+  std::weak_ptr<std::vector<float>> watch = buffer;
+  Tensor t = Tensor::from_external(buffer->data(), {2, 3}, DType::f32, Device::cpu(), buffer);
+  EXPECT_EQ(t.raw(), buffer->data());
+  (*buffer)[0] = 10;
+  EXPECT_EQ(t.to_vector<float>()[0], 10);
+  Tensor view = t.reshape({6});
+  buffer.reset();
+  t = Tensor();
+  EXPECT_FALSE(watch.expired());  // the reshaped handle still shares the storage
+  EXPECT_EQ(view.to_vector<float>(), (std::vector<float>{10, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(Tensor(view).clone().to_vector<float>()[5], 6);
+  view = Tensor();
+  EXPECT_TRUE(watch.expired());
+  Error e = catch_error([] {
+    (void)Tensor::from_external(nullptr, {2}, DType::f32, Device::cpu(), nullptr);
+  });
+  EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+  EXPECT_FALSE(Tensor::from_external(nullptr, {0}, DType::f32, Device::cpu(), nullptr).numel());
 }
 
 TEST(Tensor, BadUseGivesClearErrors) {

@@ -89,17 +89,7 @@ Query build_query(const Store& store, const QueryFlags& f) {
   Query q;
   q.params = f.p;
   q.params.types = split(f.types, ',');
-  for (const std::string& s : f.seeds) {
-    const auto eq = s.find('=');
-    SeedSpec sd{s.substr(0, eq), 1.0f};
-    if (eq != std::string::npos) {
-      char* end = nullptr;
-      sd.activation = std::strtof(s.c_str() + eq + 1, &end);
-      if (*end != '\0' || end == s.c_str() + eq + 1)
-        throw Error(ErrorCode::invalid_argument, fmt::format("--seed '{}': activation is not a number", s));
-    }
-    q.seeds.push_back(sd);
-  }
+  for (const std::string& s : f.seeds) q.seeds.push_back(parse_seed_spec(s));
   if (!q.seeds.empty()) return q;
   if (!f.embedding_npy.empty()) {
     const Tensor t = read_npy_f32(f.embedding_npy);
