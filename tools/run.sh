@@ -22,6 +22,8 @@ echo
 echo
 "$mpe" relevance demo "show me what serenity looks like"
 echo
+"$mpe" relevance demo "paint me a tranquil sunset"  # MiniLM when installed: no shared words
+echo
 "$mpe" bp "$root/tests/data/bp/chain.uai" --evidence "$root/tests/data/bp/chain.evid"
 echo
 "$root/build/bench/mpe-bench" --quick

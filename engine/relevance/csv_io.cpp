@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <mpe/error.hpp>
 #include <mpe/npy.hpp>
+#include <mpe/text.hpp>
 
 #include "graph/text_io.hpp"
 #include "relevance/detail.hpp"
@@ -257,6 +258,10 @@ std::vector<float> import_embeddings(const NodeFile& nf, const ImportOptions& op
       detail::check_embedding(emb.data() + i * std::size_t(dim), dim,
                               fmt::format("{} row {} (node '{}', {})", opt.embeddings_npy, i,
                                           nf.nodes[i].id, nf.where[i]));
+  } else if (opt.encoder) {
+    std::vector<std::string> texts;
+    for (const Node& n : nf.nodes) texts.push_back(n.title + ". " + n.content);
+    emb = opt.encoder->encode(texts).to_vector<float>();
   } else {
     const TextEmbedder embedder(dim);
     emb.reserve(N * std::size_t(dim));
@@ -289,14 +294,17 @@ void Store::import_csv(const std::string& nodes_csv, const std::string& edges_cs
   const NodeFile nf = read_nodes(nodes_csv);
   const EdgeFile ef = edges_csv.empty() ? EdgeFile{} : read_edges(edges_csv);
   auto lock = impl_->write_lock();
-  if (options.embeddings_npy.empty() && options.embed_dim != impl_->g.dim)
+  const int text_dim = options.encoder ? options.encoder->dim() : options.embed_dim;
+  if (options.embeddings_npy.empty() && text_dim != impl_->g.dim)
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("import: the text embedder's dimension {} differs from the store's {}",
-                            options.embed_dim, impl_->g.dim));
+                            text_dim, impl_->g.dim));
   const std::vector<float> emb = import_embeddings(nf, options, impl_->g.dim, nodes_csv);
   impl_->insert(nf.nodes, emb, ef.edges, [&](std::size_t k) { return nf.where[k]; },
                 [&](std::size_t k) { return ef.where[k]; });
-  const std::string embedder = options.embeddings_npy.empty() ? TextEmbedder::name() : "external";
+  const std::string embedder = !options.embeddings_npy.empty() ? "external"
+                               : options.encoder             ? options.encoder->name()
+                                                             : TextEmbedder::name();
   if (impl_->embedder != embedder) {
     const std::string merged =
         impl_->embedder.empty() || impl_->g.n() == std::int64_t(nf.nodes.size()) ? embedder : "mixed";
@@ -308,7 +316,9 @@ void Store::import_csv(const std::string& nodes_csv, const std::string& edges_cs
 
 Store Store::import(const std::string& path, const std::string& nodes_csv,
                     const std::string& edges_csv, const ImportOptions& options) {
-  const int dim = options.embeddings_npy.empty() ? options.embed_dim : npy_dim(options.embeddings_npy);
+  const int dim = !options.embeddings_npy.empty() ? npy_dim(options.embeddings_npy)
+                  : options.encoder             ? options.encoder->dim()
+                                                : options.embed_dim;
   Store s = create(path, dim);
   try {
     s.import_csv(nodes_csv, edges_csv, options);

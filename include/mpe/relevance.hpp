@@ -30,6 +30,10 @@
 
 #include <mpe/device.hpp>
 
+namespace mpe::text {
+class SentenceEncoder;
+}
+
 namespace mpe::relevance {
 
 /// Version of the store's SQLite schema this build writes and reads.
@@ -182,7 +186,9 @@ struct StoreStats {
   int dim = 0;                  ///< embedding dimension
   std::int64_t edge_types = 0;  ///< distinct edge types
   std::int64_t universal = 0;   ///< universal nodes
-  std::string embedder;         ///< "hashed-ngram-v1" when TextEmbedder made the embeddings
+  /// Who made the embeddings: "hashed-ngram-v1" (TextEmbedder), "minilm:<folder>" (a
+  /// text::SentenceEncoder), "external" (a .npy file), "mixed", or "" (none yet).
+  std::string embedder;
 };
 
 /// Deterministic text embedder of our own: hashed character n-grams (3, 4, 5 of each
@@ -210,7 +216,20 @@ struct ImportOptions {
   /// TextEmbedder(embed_dim) over "title. content".
   std::string embeddings_npy;
   int embed_dim = 256;  ///< TextEmbedder's dimension when no embeddings file is given
+  /// When set (and no embeddings file is given), this sentence encoder embeds "title. content"
+  /// instead of TextEmbedder; its dimension is the store's and its name() is recorded.
+  const text::SentenceEncoder* encoder = nullptr;
 };
+
+class Store;
+
+/// The embedding of `message` by the embedder recorded in `store` (StoreStats::embedder):
+/// TextEmbedder(store.dim()) for "hashed-ngram-v1", the sentence encoder of <folder> for
+/// "minilm:<folder>" (loaded on first use and kept for the process). Text to activated nodes
+/// in one line: `store.query({embed_for(store, message)})`. Error(invalid_argument) for a store
+/// whose embeddings came from a file ("external") or several embedders; Error(io_error) when
+/// the recorded encoder folder is gone.
+std::vector<float> embed_for(const Store& store, const std::string& message);
 
 /// The store: a SQLite file (nodes, edges, embeddings, learned weights and success rates,
 /// schema version) plus the graph loaded from it (the out-edge CSR, normalised embeddings,

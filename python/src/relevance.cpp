@@ -56,14 +56,7 @@ rel::Query query_arg(const rel::Store& store, nb::handle message, nb::handle see
     return q;
   }
   if (nb::isinstance<nb::str>(message)) {
-    const rel::StoreStats st = store.stats();
-    if (st.embedder != rel::TextEmbedder::name()) {
-      throw Error(ErrorCode::invalid_argument,
-                  "this store's embeddings come from '" +
-                      (st.embedder.empty() ? std::string("nowhere") : st.embedder) +
-                      "', not the built-in text embedder: pass the message's embedding");
-    }
-    q.embedding = rel::TextEmbedder(store.dim()).embed(nb::cast<std::string>(message));
+    q.embedding = rel::embed_for(store, nb::cast<std::string>(message));  // the store's embedder
   } else if (!message.is_none()) {
     q.embedding = arg_tensor(message, "message", DType::f32, 1).to_vector<float>();
   } else {

@@ -56,7 +56,7 @@ expect("rc EQUAL 2" "aif with loopy theta gave rc=${rc}: ${out}")
 
 # relevance demo: the built-in assistant graph; "show me what serenity looks like" reaches the
 # media constraints through the image-generation capability; universal nodes always listed.
-run_mpe(out rc relevance demo --json)
+run_mpe(out rc relevance demo --json --embedder hashed)
 expect("rc EQUAL 0" "mpe relevance demo failed: ${out}")
 string(JSON iters GET "${out}" iterations)
 string(JSON seed0 GET "${out}" seeds 0 id)
@@ -66,7 +66,7 @@ expect("iters EQUAL 5 AND seed0 STREQUAL img_gen_capability AND nres GREATER 3"
 string(FIND "${out}" "\"never_mention_cost\"" pos_cost)
 string(FIND "${out}" "\"language_matching\"" pos_lang)
 expect("pos_cost GREATER -1 AND pos_lang GREATER -1" "demo lacks the expected constraints: ${out}")
-run_mpe(out rc relevance demo "remind me tomorrow at 9 to call the dentist")
+run_mpe(out rc relevance demo "remind me tomorrow at 9 to call the dentist" --embedder hashed)
 expect("rc EQUAL 0" "mpe relevance demo (table) failed: ${out}")
 string(FIND "${out}" "| timezone_confirmation | constraint |" pos)
 expect("pos GREATER -1" "the reminder query misses the time-zone constraint: ${out}")

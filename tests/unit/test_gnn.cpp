@@ -49,7 +49,8 @@ Case make_case(bool weighted, std::uint64_t seed) {
 
 TEST(Gnn, LinearMatchesReference) {
   for (auto [n, k, m] :
-       {std::array<std::int64_t, 3>{1, 1, 1}, {7, 13, 5}, {33, 300, 17}, {5, 0, 3}}) {
+       {std::array<std::int64_t, 3>{1, 1, 1}, {7, 13, 5}, {33, 300, 17}, {5, 0, 3},
+        {70, 41, 50}, {130, 64, 32}}) {
     const auto x = test::random_floats(static_cast<std::size_t>(n * k), -1.f, 1.f, 1);
     const auto w = test::random_floats(static_cast<std::size_t>(m * k), -1.f, 1.f, 2);
     const auto b = test::random_floats(static_cast<std::size_t>(m), -1.f, 1.f, 3);

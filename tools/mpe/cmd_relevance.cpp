@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <mpe/mpe.hpp>
 #include <mpe/relevance.hpp>
+#include <mpe/text.hpp>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
@@ -31,7 +32,13 @@ struct QueryFlags {
   std::string mode = "spreading";
   bool all_active = false;
   bool json = false;
+  CLI::Option* seed_threshold = nullptr;  // given on the command line when count() > 0
 };
+
+// MiniLM's cosines run lower than the hashed embedder's: on the demo graph a paraphrase's
+// intended node scores 0.26-0.45 and unrelated ones 0.1-0.3 (docs/relevance.md), so stores it
+// embedded seed from 0.25 unless --seed-threshold says otherwise.
+constexpr float kMiniLmSeedThreshold = 0.25f;
 
 void add_query_flags(CLI::App* cmd, QueryFlags& f, bool with_text) {
   if (with_text)
@@ -41,8 +48,9 @@ void add_query_flags(CLI::App* cmd, QueryFlags& f, bool with_text) {
   cmd->add_option("--seed", f.seeds, "Explicit seed node id[=activation] (repeatable; no "
                                       "semantic seeding then)");
   cmd->add_option("--top-k", f.p.top_k, "Seeds kept")->capture_default_str();
-  cmd->add_option("--seed-threshold", f.p.seed_threshold, "Minimum cosine of a seed")
-      ->capture_default_str();
+  f.seed_threshold = cmd->add_option("--seed-threshold", f.p.seed_threshold,
+                                     "Minimum cosine of a seed (0.25 on MiniLM-embedded stores)")
+                         ->capture_default_str();
   cmd->add_option("--iterations", f.p.max_iterations, "Propagation iteration cap")
       ->capture_default_str();
   cmd->add_option("--tolerance", f.p.tolerance, "Stop when max |change| is below it")
@@ -107,13 +115,15 @@ Query build_query(const Store& store, const QueryFlags& f) {
   }
   if (f.text.empty())
     throw Error(ErrorCode::invalid_argument, "give a message, --embedding FILE.npy or --seed ID");
-  const StoreStats st = store.stats();
-  if (st.embedder != TextEmbedder::name())
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("this store's embeddings come from '{}', not the built-in text "
-                            "embedder: pass the message's embedding with --embedding FILE.npy",
-                            st.embedder.empty() ? "nowhere" : st.embedder));
-  q.embedding = TextEmbedder(store.dim()).embed(f.text);
+  if (store.stats().embedder.rfind("minilm:", 0) == 0 &&
+      (f.seed_threshold == nullptr || f.seed_threshold->count() == 0))
+    q.params.seed_threshold = kMiniLmSeedThreshold;
+  try {
+    q.embedding = embed_for(store, f.text);  // the embedder the store recorded
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::invalid_argument) throw;
+    throw Error(e.code(), e.message() + " with --embedding FILE.npy");
+  }
   return q;
 }
 
@@ -203,24 +213,29 @@ struct TempDir {
   }
 };
 
-Store demo_store() {
+// The demo graph embedded by `encoder` (the hashed embedder when null).
+Store demo_store(const text::SentenceEncoder* encoder) {
   TempDir dir;
   std::ofstream(dir.path + "/nodes.csv", std::ios::binary) << kDemoNodesCsv;
   std::ofstream(dir.path + "/edges.csv", std::ios::binary) << kDemoEdgesCsv;
-  Store s = Store::in_memory(ImportOptions{}.embed_dim);
-  s.import_csv(dir.path + "/nodes.csv", dir.path + "/edges.csv");
+  ImportOptions o;
+  o.encoder = encoder;
+  Store s = Store::in_memory(encoder ? encoder->dim() : o.embed_dim);
+  s.import_csv(dir.path + "/nodes.csv", dir.path + "/edges.csv", o);
   return s;
 }
 
 struct DemoFlags {
   QueryFlags q;
   std::string save;
+  std::string embedder = "auto";
 };
 
 void run_demo(DemoFlags& d) {
   if (d.q.text.empty() && d.q.seeds.empty() && d.q.embedding_npy.empty())
     d.q.text = "show me what serenity looks like";
-  const Store store = demo_store();
+  const auto encoder = text::encoder_by_name(d.embedder);
+  const Store store = demo_store(encoder.get());
   if (!d.q.json) {
     const StoreStats st = store.stats();
     fmt::print("demo graph: an assistant's capabilities, constraints and guidelines — {} nodes, "
@@ -237,7 +252,7 @@ void run_demo(DemoFlags& d) {
 // ------------------------------------------------------------------ other subcommands
 
 struct ImportFlags {
-  std::string store, nodes, edges, embeddings;
+  std::string store, nodes, edges, embeddings, embedder = "hashed";
   int dim = 256;
   bool json = false;
 };
@@ -339,11 +354,18 @@ void add_relevance_command(CLI::App& app) {
   ic->add_option("--dim", imp->dim, "Dimension of the text embedder")
       ->check(CLI::Range(8, 1 << 16))
       ->capture_default_str();
+  ic->add_option("--embedder", imp->embedder,
+                 "Text embedder of titles and content: hashed, minilm (the installed "
+                 "all-MiniLM-L6-v2), minilm:PATH (a BERT sentence-encoder folder) or auto; "
+                 "queries then embed messages with the same one")
+      ->capture_default_str();
   ic->add_flag("--json", imp->json, "Print JSON");
   ic->callback([imp] {
     ImportOptions o;
     o.embeddings_npy = imp->embeddings;
     o.embed_dim = imp->dim;
+    const auto encoder = imp->embeddings.empty() ? text::encoder_by_name(imp->embedder) : nullptr;
+    o.encoder = encoder.get();
     const Store s = Store::import(imp->store, imp->nodes, imp->edges, o);
     print_stats(s, imp->json);
   });
@@ -392,6 +414,9 @@ void add_relevance_command(CLI::App& app) {
       "data/relevance) with a message, default \"show me what serenity looks like\"");
   add_query_flags(dc, df->q, true);
   dc->add_option("--save", df->save, "Also export the demo graph (CSV + embeddings) to this directory");
+  dc->add_option("--embedder", df->embedder,
+                 "auto (MiniLM when installed, else hashed), hashed, minilm or minilm:PATH")
+      ->capture_default_str();
   dc->callback([df] { run_demo(*df); });
 }
 

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   mpe::cli::add_agent_command(app);
   mpe::cli::add_relevance_command(app);
   mpe::cli::add_bp_command(app);
+  mpe::cli::add_embed_command(app);
   // No input may abort the program: every exception becomes one line on stderr and exit 2.
   try {
     app.parse(argc, argv);
