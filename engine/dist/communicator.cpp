@@ -25,6 +25,10 @@ class SingleCommunicator final : public Communicator {
   std::vector<std::uint8_t> all_gather(const std::vector<std::uint8_t>& mine) override {
     return mine;
   }
+  std::vector<std::uint8_t> gather(const std::vector<std::uint8_t>& mine, int root) override {
+    require_root(root);
+    return mine;
+  }
   std::vector<std::vector<std::uint8_t>> all_to_all(
       const std::vector<std::vector<std::uint8_t>>& to) override {
     if (to.size() != 1) {
@@ -52,7 +56,7 @@ class SingleCommunicator final : public Communicator {
  private:
   static void require_root(int root) {
     if (root != 0) {
-      throw Error(ErrorCode::invalid_argument, fmt::format("broadcast: root {} of 1 rank", root));
+      throw Error(ErrorCode::invalid_argument, fmt::format("root {} of 1 rank", root));
     }
   }
 };

@@ -53,6 +53,8 @@ class Communicator {
   virtual void broadcast(void* data, std::size_t bytes, int root) = 0;
   /// Concatenation, in rank order, of every rank's bytes; on every rank.
   virtual std::vector<std::uint8_t> all_gather(const std::vector<std::uint8_t>& mine) = 0;
+  /// Concatenation, in rank order, of every rank's bytes on `root`; empty on the others.
+  virtual std::vector<std::uint8_t> gather(const std::vector<std::uint8_t>& mine, int root) = 0;
   /// to[r] goes to rank r; returns what each rank sent to this one (index = sender).
   virtual std::vector<std::vector<std::uint8_t>> all_to_all(
       const std::vector<std::vector<std::uint8_t>>& to) = 0;

@@ -94,6 +94,23 @@ class MpiCommunicator final : public Communicator {
           "MPI_Allgatherv");
     return out;
   }
+  std::vector<std::uint8_t> gather(const std::vector<std::uint8_t>& mine, int root) override {
+    const int n = as_int(mine.size(), "gather");
+    std::vector<int> counts(static_cast<std::size_t>(size_)), displs(counts.size());
+    check(MPI_Gather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, root, comm_), "MPI_Gather");
+    std::size_t total = 0;
+    if (rank_ == root) {
+      for (std::size_t r = 0; r < counts.size(); ++r) {
+        displs[r] = as_int(total, "gather (total)");
+        total += static_cast<std::size_t>(counts[r]);
+      }
+    }
+    std::vector<std::uint8_t> out(total);
+    check(MPI_Gatherv(mine.data(), n, MPI_BYTE, out.data(), counts.data(), displs.data(),
+                      MPI_BYTE, root, comm_),
+          "MPI_Gatherv");
+    return out;
+  }
   std::vector<std::vector<std::uint8_t>> all_to_all(
       const std::vector<std::vector<std::uint8_t>>& to) override {
     if (to.size() != static_cast<std::size_t>(size_)) {

@@ -1,0 +1,29 @@
+#pragma once
+/// @file dist_batches.hpp
+/// Sharded batches: independent problems split over the ranks of a dist::Communicator in
+/// contiguous blocks of indices (dist::shard), solved with the single-process call on each
+/// rank, and put back together in index order, so the results equal a one-process run.
+#include <vector>
+
+#include <mpe/agents.hpp>
+#include <mpe/aif.hpp>
+#include <mpe/distributed.hpp>
+
+namespace mpe::dist {
+
+/// agents::evaluate with the episodes split over the ranks. Episode e's random stream depends
+/// only on (seed, e) and every per-episode figure is summed in episode order, so every field
+/// (statistics, actions, counters) equals a one-process evaluate() exactly; wall_seconds is
+/// the slowest rank's. Collective; every rank returns the whole result. A rank whose part
+/// throws makes every rank throw AgreedError.
+agents::EvalResult evaluate(Communicator& comm, const agents::Environment& env,
+                            const agents::EvalOptions& options);
+
+/// aif::plan with the requests split over the ranks. Collective; rank `root` returns every
+/// plan in request order, the other ranks an empty vector. A bad request throws AgreedError on
+/// every rank, naming the request's global index.
+std::vector<aif::Plan> plan(Communicator& comm, const aif::Model& model,
+                            const std::vector<aif::PlanRequest>& requests, Device device,
+                            int root = 0);
+
+}  // namespace mpe::dist
