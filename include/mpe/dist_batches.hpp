@@ -8,6 +8,7 @@
 #include <mpe/agents.hpp>
 #include <mpe/aif.hpp>
 #include <mpe/distributed.hpp>
+#include <mpe/factor_graph.hpp>
 
 namespace mpe::dist {
 
@@ -25,5 +26,13 @@ agents::EvalResult evaluate(Communicator& comm, const agents::Environment& env,
 std::vector<aif::Plan> plan(Communicator& comm, const aif::Model& model,
                             const std::vector<aif::PlanRequest>& requests, Device device,
                             int root = 0);
+
+/// bp::run_batch with the batch members (evidence samples, potentials) split over the ranks.
+/// Each member stops on its own, so its result does not depend on its batch-mates. Collective;
+/// rank `root` returns every result in batch order, the others an empty vector; an error names
+/// the member's global index.
+std::vector<bp::Result> run_batch(Communicator& comm, const bp::FactorGraph& g,
+                                  const std::vector<bp::Instance>& batch,
+                                  const bp::Options& options, int root = 0);
 
 }  // namespace mpe::dist

@@ -45,6 +45,21 @@ foreach(n 2 4)
   expect("one STREQUAL many" "mpirun -np ${n} plan output differs from one process")
 endforeach()
 
+# BP evidence samples (7 on a loopy 3x3 grid): every result equal; only the time may differ.
+set(bp_args bp ${DATA}/grid3.uai --evidence ${DATA}/grid3.evid --json --device cpu)
+run(one rc ${MPE} ${bp_args})
+expect("rc EQUAL 0" "mpe bp failed: ${last_err}")
+string(JSON n_results LENGTH "${one}" results)
+expect("n_results EQUAL 7" "expected 7 BP results, got ${n_results}")
+string(JSON one REMOVE "${one}" seconds)
+foreach(n 2 4)
+  run(many rc ${mpirun} ${n} ${FLAGS} ${MPE} ${bp_args})
+  expect("rc EQUAL 0" "mpirun -np ${n} mpe bp failed (rc ${rc}): ${last_err}")
+  string(JSON many REMOVE "${many}" seconds)
+  string(JSON same EQUAL "${one}" "${many}")
+  expect("same" "mpirun -np ${n} bp differs from one process")
+endforeach()
+
 # A bad request (index 5: q0 of the wrong length) lives on one rank: the job fails, rank 0
 # prints the error once, naming the request.
 run(out rc ${mpirun} 4 ${FLAGS} ${MPE} plan ${EXAMPLES}/aif/fixture_model.json
