@@ -254,6 +254,18 @@ std::int64_t PartitionedGraph::halo_send_rows() const {
   return n;
 }
 
+Tensor forward(const PartitionedGraph& part, const gnn::GcnConv& layer, const Tensor& x_owned,
+               Activation act) {
+  // GcnConv::forward's steps (gnn.cpp), with the halo round between the product and the sum.
+  const Tensor h_local = part.with_halo(gnn::linear(x_owned, layer.weight));
+  MessagePassing mp;
+  mp.message = part.local().weighted() ? MessageKind::edge_weight : MessageKind::copy;
+  mp.aggregate = Aggregation::sum;
+  mp.update = Update{0.0f, 1.0f, act, layer.bias};
+  return first_rows(mpe::message_passing(part.local(), h_local, mp),
+                    static_cast<std::int64_t>(part.owned().size()));
+}
+
 Tensor message_passing(const PartitionedGraph& part, const Tensor& x_owned,
                        const MessagePassing& layer, int rounds, const EdgeTypes& types) {
   if (rounds < 1) {

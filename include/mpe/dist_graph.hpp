@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <mpe/distributed.hpp>
+#include <mpe/gnn.hpp>
 #include <mpe/graph.hpp>
 #include <mpe/graph_mp.hpp>
 #include <mpe/tensor.hpp>
@@ -97,6 +98,13 @@ class PartitionedGraph {
 /// partition of the gcn_normalize()d graph.
 template <class Layer>
 Tensor forward(const PartitionedGraph& part, const Layer& layer, const Tensor& x_owned,
+               Activation act = Activation::none);
+
+/// GcnConv on a partitioned (gcn_normalize()d) graph in the order that moves least: the dense
+/// product on this rank's rows, one halo round of its output (out features, not in), then the
+/// normalised aggregation. The generic forward() above also runs a layer's dense products on
+/// the halo rows (SAGE, GIN, GAT: redundant work proportional to the halo).
+Tensor forward(const PartitionedGraph& part, const gnn::GcnConv& layer, const Tensor& x_owned,
                Activation act = Activation::none);
 
 /// Rows [0, n) of a [M, ...] tensor (a copy).
