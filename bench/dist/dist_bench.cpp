@@ -56,13 +56,14 @@ double median(std::vector<double> v) {
 }
 
 void run_cut(std::int64_t nodes, std::int64_t degree, const std::vector<int>& parts,
-             std::uint64_t seed) {
+             std::uint64_t seed, const std::string& only) {
   const Csr g = shuffled_rmat(nodes, degree, seed);
   fmt::print("| nodes | entries | parts | method | cut entries | cut fraction | halo nodes (Σ) | "
              "max halo | max rows | partition s |\n|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n");
   for (int p : parts) {
     for (auto m : {dist::PartitionMethod::contiguous, dist::PartitionMethod::metis}) {
       if (m == dist::PartitionMethod::metis && !dist::metis_built()) continue;
+      if (only != "all" && dist::parse_partition_method(only) != m) continue;
       const auto t0 = Clock::now();
       const auto owner = dist::partition(g, p, m);
       const double secs = seconds_since(t0);
@@ -146,6 +147,8 @@ int main(int argc, char** argv) {
     c->add_option("--seed", seed)->capture_default_str();
   }
   cut->add_option("--parts", parts)->capture_default_str();
+  std::string only = "all";
+  cut->add_option("--only", only, "all, contiguous or metis")->capture_default_str();
   gcn->add_option("--features", features)->capture_default_str();
   gcn->add_option("--rounds", rounds)->capture_default_str();
   gcn->add_option("--reps", reps)->capture_default_str();
@@ -153,7 +156,7 @@ int main(int argc, char** argv) {
   gcn->add_flag("--header", "print the table header first");
   try {
     app.parse(argc, argv);
-    if (*cut) run_cut(nodes, degree, parts, seed);
+    if (*cut) run_cut(nodes, degree, parts, seed, only);
     if (*gcn) {
       if (gcn->count("--header") && dist::world()->rank() == 0) {
         fmt::print("| ranks | partition | nodes | entries | F | round ms | halo ms | layer ms | "

@@ -25,6 +25,10 @@ class ByteWriter {
     const auto* p = reinterpret_cast<const std::uint8_t*>(v.data());
     bytes_.insert(bytes_.end(), p, p + v.size() * sizeof(T));
   }
+  void put_string(const std::string& v) {
+    put<std::uint64_t>(v.size());
+    bytes_.insert(bytes_.end(), v.begin(), v.end());
+  }
   std::vector<std::uint8_t>& bytes() { return bytes_; }
 
  private:
@@ -47,6 +51,10 @@ class ByteReader {
     std::vector<T> v(static_cast<std::size_t>(n));
     take(v.data(), v.size() * sizeof(T));
     return v;
+  }
+  std::string get_string() {
+    const auto v = get_vector<char>();
+    return std::string(v.begin(), v.end());
   }
   bool done() const { return p_ == end_; }
 

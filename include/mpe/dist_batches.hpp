@@ -9,6 +9,7 @@
 #include <mpe/aif.hpp>
 #include <mpe/distributed.hpp>
 #include <mpe/factor_graph.hpp>
+#include <mpe/relevance.hpp>
 
 namespace mpe::dist {
 
@@ -34,5 +35,13 @@ std::vector<aif::Plan> plan(Communicator& comm, const aif::Model& model,
 std::vector<bp::Result> run_batch(Communicator& comm, const bp::FactorGraph& g,
                                   const std::vector<bp::Instance>& batch,
                                   const bp::Options& options, int root = 0);
+
+/// relevance::Store::query_batch with the queries split over the ranks; every rank holds the
+/// whole store (a replicated store, not a partitioned one). Collective; rank `root` returns
+/// every result in query order, the others an empty vector; an error names the query's global
+/// index.
+std::vector<relevance::QueryResult> query_batch(Communicator& comm, const relevance::Store& store,
+                                                const std::vector<relevance::Query>& queries,
+                                                const Device& device, int root = 0);
 
 }  // namespace mpe::dist

@@ -1,6 +1,10 @@
-// Sharded batches against the single-process call: every rank computes the one-process result
-// itself and compares it field by field (exact: the shards change no arithmetic).
+// Sharded batches (agents, plans, relevance queries) against the single-process call: every
+// rank computes the one-process result itself and compares it field by field (exact: the
+// shards change no arithmetic).
 #include <gtest/gtest.h>
+
+#include <random>
+#include <set>
 
 #include <mpe/dist_batches.hpp>
 
@@ -99,6 +103,97 @@ TEST(DistBatches, BadRequestOnOneRankFailsAllWithItsIndex) {
   } catch (const dist::AgreedError& e) {
     EXPECT_EQ(e.failing_rank(), W().size() - 1);
     EXPECT_NE(std::string(e.what()).find("request 8"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace mpe
+
+namespace mpe {
+namespace {
+
+// A small random store (random embeddings, node parameters and weighted typed edges).
+relevance::Store random_store(int n, int m, int dim, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f), g(-1.0f, 1.0f);
+  relevance::Store s = relevance::Store::in_memory(dim);
+  const char* ntypes[] = {"constraint", "capability", "guideline", "concept"};
+  const char* etypes[] = {"ENABLES", "REQUIRES", "PART_OF"};
+  std::vector<relevance::Node> nodes;
+  std::vector<float> emb;
+  for (int i = 0; i < n; ++i) {
+    relevance::Node nd;
+    nd.id = "n" + std::to_string(i);
+    nd.type = ntypes[i % 4];
+    nd.title = "node " + std::to_string(i);
+    nd.universal = i % 13 == 5;
+    nd.residual = u(rng);
+    nd.decay = 0.5f + 0.5f * u(rng);
+    nodes.push_back(nd);
+    for (int c = 0; c < dim; ++c) emb.push_back(g(rng));
+  }
+  s.add_nodes(nodes, emb);
+  std::vector<relevance::Edge> edges;
+  std::set<std::pair<int, int>> seen;
+  while (static_cast<int>(edges.size()) < m) {
+    const int a = static_cast<int>(rng() % unsigned(n)), b = static_cast<int>(rng() % unsigned(n));
+    if (a == b || !seen.insert({a, b}).second) continue;
+    edges.push_back({"n" + std::to_string(a), "n" + std::to_string(b), etypes[(a + b) % 3], u(rng),
+                     u(rng), 0.5f});
+  }
+  s.add_edges(edges);
+  return s;
+}
+
+TEST(DistBatches, RelevanceQueriesEqualOneProcessOnRoot) {
+  const int dim = 8;
+  const relevance::Store store = random_store(60, 200, dim, 7);
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<float> g(-1.0f, 1.0f);
+  std::vector<relevance::Query> qs(7);
+  for (std::size_t i = 0; i < qs.size(); ++i) {
+    for (int c = 0; c < dim; ++c) qs[i].embedding.push_back(g(rng));
+    qs[i].params.seed_threshold = 0.0f;
+    qs[i].params.top_k = 3;
+    qs[i].params.min_activation = 0.05f;
+    qs[i].params.types.clear();
+  }
+  qs[6].seeds = {{"n4", 1.0f}, {"n9", 0.5f}};  // explicit seeds
+  const auto want = store.query_batch(qs, Device::cpu());
+  const auto got = dist::query_batch(W(), store, qs, Device::cpu());
+  if (W().rank() != 0) {
+    EXPECT_TRUE(got.empty());
+    return;
+  }
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(got[i].results.size(), want[i].results.size()) << i;
+    for (std::size_t k = 0; k < got[i].results.size(); ++k) {
+      EXPECT_EQ(got[i].results[k].id, want[i].results[k].id);
+      EXPECT_EQ(got[i].results[k].title, want[i].results[k].title);
+      EXPECT_EQ(got[i].results[k].activation, want[i].results[k].activation);
+      EXPECT_EQ(got[i].results[k].confidence, want[i].results[k].confidence);
+      EXPECT_EQ(got[i].results[k].universal, want[i].results[k].universal);
+      EXPECT_EQ(got[i].results[k].seed, want[i].results[k].seed);
+    }
+    EXPECT_EQ(got[i].active, want[i].active) << i;
+    EXPECT_EQ(got[i].seeds.size(), want[i].seeds.size()) << i;
+    EXPECT_EQ(got[i].iterations, want[i].iterations) << i;
+    EXPECT_EQ(got[i].edges_touched, want[i].edges_touched) << i;
+  }
+  EXPECT_FALSE(want[0].active.empty());  // the queries reach something
+}
+
+TEST(DistBatches, BadRelevanceQueryNamesItsIndex) {
+  const relevance::Store store = random_store(20, 40, 8, 9);
+  std::vector<relevance::Query> qs(5);
+  for (auto& q : qs) q.embedding.assign(8, 0.5f);
+  qs[4].embedding.assign(3, 0.5f);  // wrong dimension, on the last rank's block
+  try {
+    dist::query_batch(W(), store, qs, Device::cpu());
+    FAIL() << "no error";
+  } catch (const dist::AgreedError& e) {
+    EXPECT_NE(std::string(e.what()).find("query 4"), std::string::npos) << e.what();
   }
 }
 

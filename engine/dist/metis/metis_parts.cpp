@@ -52,7 +52,13 @@ std::vector<int> metis_parts(const Csr& graph, int parts) {
                                        nullptr, nullptr, nullptr, &nparts, nullptr, nullptr,
                                        options, &objval, part.data());
     if (rc != METIS_OK) {
-      throw Error(ErrorCode::internal, fmt::format("METIS_PartGraphKway returned {}", rc));
+      const char* what = rc == METIS_ERROR_INPUT    ? "METIS_ERROR_INPUT"
+                         : rc == METIS_ERROR_MEMORY ? "METIS_ERROR_MEMORY"
+                                                    : "METIS_ERROR";
+      throw Error(rc == METIS_ERROR_MEMORY ? ErrorCode::out_of_memory : ErrorCode::internal,
+                  fmt::format("METIS_PartGraphKway failed ({}) on {} nodes, {} adjacency entries, "
+                              "{} parts; use the contiguous partition",
+                              what, n, adjncy.size(), parts));
     }
   }
   return std::vector<int>(part.begin(), part.end());
