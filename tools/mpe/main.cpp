@@ -34,6 +34,11 @@ int main(int argc, char** argv) {
       "mpe — message-passing inference engine\n"
       "Runs mpengine's ops and models from files on the CPU or a CUDA GPU."};
   app.require_subcommand(1);
+  if (mpe::dist::launched_by_mpi() && !mpe::dist::mpi_built()) {
+    std::fprintf(stderr,
+                 "mpe: warning: started by an MPI launcher, but this build has no MPI "
+                 "(MPE_MPI=OFF or not found): every rank runs the whole job\n");
+  }
   app.set_version_flag("--version", mpe::build_info().version);
   mpe::cli::add_info_command(app);
   mpe::cli::add_aggregate_command(app);
