@@ -50,6 +50,21 @@ Tensor first_rows(const Tensor& t, std::int64_t n) {
                            h.dtype(), with_rows(h, n), t.device());
 }
 
+namespace {
+void check_owner(const std::vector<int>& owner, std::int64_t nodes, int P, const char* op) {
+  if (static_cast<std::int64_t>(owner.size()) != nodes) {
+    throw Error(ErrorCode::shape_mismatch,
+                fmt::format("{}: {} owners for {} nodes", op, owner.size(), nodes));
+  }
+  for (std::size_t i = 0; i < owner.size(); ++i) {
+    if (owner[i] < 0 || owner[i] >= P) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("{}: node {} has part {}, not in [0, {})", op, i, owner[i], P));
+    }
+  }
+}
+}  // namespace
+
 PartitionedGraph PartitionedGraph::build(std::shared_ptr<Communicator> comm, const Csr& global,
                                          const std::vector<int>& owner) {
   if (!comm) throw Error(ErrorCode::invalid_argument, "PartitionedGraph::build: no communicator");
@@ -58,71 +73,97 @@ PartitionedGraph PartitionedGraph::build(std::shared_ptr<Communicator> comm, con
                 fmt::format("PartitionedGraph::build: the graph must be square, got {} x {}",
                             global.num_rows, global.num_cols));
   }
-  if (static_cast<std::int64_t>(owner.size()) != global.num_rows) {
-    throw Error(ErrorCode::shape_mismatch,
-                fmt::format("PartitionedGraph::build: {} owners for {} nodes", owner.size(),
-                            global.num_rows));
-  }
   const int P = comm->size(), me = comm->rank();
-  for (std::size_t i = 0; i < owner.size(); ++i) {
-    if (owner[i] < 0 || owner[i] >= P) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("PartitionedGraph::build: node {} has part {}, not in [0, {})", i,
-                              owner[i], P));
-    }
-  }
+  check_owner(owner, global.num_rows, P, "PartitionedGraph::build");
   const Csr g = global.to(Device::cpu());
   validate(g);
-  PartitionedGraph part;
-  part.comm_ = std::move(comm);
-  part.global_nodes_ = g.num_rows;
-  part.owner_ = owner;
+  // This rank's rows with global column ids, and the global index of each of their entries.
   const auto off = g.row_offsets.to_vector<std::int64_t>();
   const auto col = g.col_indices.to_vector<std::int32_t>();
-  for (std::int64_t i = 0; i < g.num_rows; ++i)
+  const std::vector<float> w = g.weighted() ? g.weights.to_vector<float>() : std::vector<float>{};
+  std::vector<std::int64_t> roff{0}, entries;
+  std::vector<std::int32_t> rcol;
+  std::vector<float> rw;
+  for (std::int64_t i = 0; i < g.num_rows; ++i) {
+    if (owner[static_cast<std::size_t>(i)] != me) continue;
+    for (std::int64_t e = off[static_cast<std::size_t>(i)]; e < off[static_cast<std::size_t>(i) + 1]; ++e) {
+      rcol.push_back(col[static_cast<std::size_t>(e)]);
+      if (!w.empty()) rw.push_back(w[static_cast<std::size_t>(e)]);
+      entries.push_back(e);
+    }
+    roff.push_back(static_cast<std::int64_t>(rcol.size()));
+  }
+  return assemble(std::move(comm), owner, roff, rcol, rw, std::move(entries));
+}
+
+PartitionedGraph PartitionedGraph::from_rows(std::shared_ptr<Communicator> comm, const Csr& rows,
+                                             const std::vector<int>& owner) {
+  const char* op = "PartitionedGraph::from_rows";
+  if (!comm) throw Error(ErrorCode::invalid_argument, fmt::format("{}: no communicator", op));
+  const int P = comm->size(), me = comm->rank();
+  check_owner(owner, rows.num_cols, P, op);
+  const auto mine = static_cast<std::int64_t>(std::count(owner.begin(), owner.end(), me));
+  if (rows.num_rows != mine) {
+    throw Error(ErrorCode::shape_mismatch,
+                fmt::format("{}: rank {} owns {} nodes but was given {} rows", op, me, mine,
+                            rows.num_rows));
+  }
+  const Csr r = rows.to(Device::cpu());
+  validate(r);
+  std::vector<std::int64_t> entries(static_cast<std::size_t>(r.nnz()));
+  for (std::size_t e = 0; e < entries.size(); ++e) entries[e] = static_cast<std::int64_t>(e);
+  return assemble(std::move(comm), owner, r.row_offsets.to_vector<std::int64_t>(),
+                  r.col_indices.to_vector<std::int32_t>(),
+                  r.weighted() ? r.weights.to_vector<float>() : std::vector<float>{},
+                  std::move(entries));
+}
+
+PartitionedGraph PartitionedGraph::assemble(std::shared_ptr<Communicator> comm,
+                                            const std::vector<int>& owner,
+                                            const std::vector<std::int64_t>& off,
+                                            const std::vector<std::int32_t>& col,
+                                            const std::vector<float>& w,
+                                            std::vector<std::int64_t> entries) {
+  const int P = comm->size(), me = comm->rank();
+  PartitionedGraph part;
+  part.comm_ = std::move(comm);
+  part.global_nodes_ = static_cast<std::int64_t>(owner.size());
+  part.owner_ = owner;
+  for (std::int64_t i = 0; i < part.global_nodes_; ++i)
     if (owner[static_cast<std::size_t>(i)] == me) part.owned_.push_back(i);
+  const auto n_own = static_cast<std::int64_t>(part.owned_.size());
   // Halo: remote columns of the owned rows, sorted by (owner, id) so each peer's rows are one
   // block of the local numbering.
   std::vector<std::int64_t> halo;
-  for (std::int64_t i : part.owned_)
-    for (std::int64_t e = off[static_cast<std::size_t>(i)]; e < off[static_cast<std::size_t>(i) + 1]; ++e) {
-      const std::int64_t j = col[static_cast<std::size_t>(e)];
-      if (owner[static_cast<std::size_t>(j)] != me) halo.push_back(j);
-    }
+  for (std::int32_t j : col)
+    if (owner[static_cast<std::size_t>(j)] != me) halo.push_back(j);
   std::sort(halo.begin(), halo.end(), [&](std::int64_t a, std::int64_t b) {
     const int oa = owner[static_cast<std::size_t>(a)], ob = owner[static_cast<std::size_t>(b)];
     return oa != ob ? oa < ob : a < b;
   });
   halo.erase(std::unique(halo.begin(), halo.end()), halo.end());
   part.halo_ = std::move(halo);
-  const std::int64_t n_own = static_cast<std::int64_t>(part.owned_.size());
   const std::int64_t n_local = n_own + static_cast<std::int64_t>(part.halo_.size());
   std::unordered_map<std::int64_t, std::int64_t> local_of;
   local_of.reserve(static_cast<std::size_t>(n_local) * 2);
   for (std::int64_t k = 0; k < n_own; ++k) local_of[part.owned_[static_cast<std::size_t>(k)]] = k;
   for (std::size_t k = 0; k < part.halo_.size(); ++k)
     local_of[part.halo_[k]] = n_own + static_cast<std::int64_t>(k);
-  // Local CSR: owned rows with their entries in the global order, then empty halo rows.
+  // Local CSR: owned rows with their entries in the given order, then empty halo rows.
   std::vector<std::int64_t> loff(static_cast<std::size_t>(n_local) + 1, 0);
-  std::vector<std::int32_t> lcol;
-  std::vector<float> lw;
-  const std::vector<float> w = g.weighted() ? g.weights.to_vector<float>() : std::vector<float>{};
-  for (std::int64_t k = 0; k < n_own; ++k) {
-    const auto i = static_cast<std::size_t>(part.owned_[static_cast<std::size_t>(k)]);
-    for (std::int64_t e = off[i]; e < off[i + 1]; ++e) {
-      lcol.push_back(static_cast<std::int32_t>(local_of.at(col[static_cast<std::size_t>(e)])));
-      part.local_edges_.push_back(e);
-      if (!w.empty()) lw.push_back(w[static_cast<std::size_t>(e)]);
-    }
-    loff[static_cast<std::size_t>(k) + 1] = static_cast<std::int64_t>(lcol.size());
-  }
+  std::vector<std::int32_t> lcol(col.size());
+  for (std::size_t e = 0; e < col.size(); ++e)
+    lcol[e] = static_cast<std::int32_t>(local_of.at(col[e]));
+  for (std::int64_t k = 0; k < n_own; ++k)
+    loff[static_cast<std::size_t>(k) + 1] = off[static_cast<std::size_t>(k) + 1];
+  part.local_edges_ = std::move(entries);
   for (std::int64_t k = n_own; k < n_local; ++k)
     loff[static_cast<std::size_t>(k) + 1] = static_cast<std::int64_t>(lcol.size());
   part.local_.num_rows = part.local_.num_cols = n_local;
   part.local_.row_offsets = Tensor::from_vector(loff, {n_local + 1});
   part.local_.col_indices =
       Tensor::from_vector(lcol, {static_cast<std::int64_t>(lcol.size())});
-  if (g.weighted()) part.local_.weights = Tensor::from_vector(lw, {static_cast<std::int64_t>(lw.size())});
+  if (!w.empty()) part.local_.weights = Tensor::from_vector(w, {static_cast<std::int64_t>(w.size())});
   // Halo plan: ask each owner for its rows; what others ask of us is what we send.
   part.recv_first_.assign(static_cast<std::size_t>(P), 0);
   part.recv_count_.assign(static_cast<std::size_t>(P), 0);
@@ -141,8 +182,9 @@ PartitionedGraph PartitionedGraph::build(std::shared_ptr<Communicator> comm, con
     for (std::int64_t id : from_bytes<std::int64_t>(asked[p])) {
       const auto it = local_of.find(id);
       if (it == local_of.end() || it->second >= n_own) {
-        throw Error(ErrorCode::internal,
-                    fmt::format("halo plan: rank {} asked rank {} for node {}, not owned there",
+        throw Error(ErrorCode::invalid_argument,
+                    fmt::format("halo plan: rank {} asked rank {} for node {}, not owned there "
+                                "(do the ranks pass different owner vectors?)",
                                 p, me, id));
       }
       part.send_rows_[p].push_back(it->second);

@@ -56,6 +56,12 @@ class PartitionedGraph {
   static PartitionedGraph build(std::shared_ptr<Communicator> comm, const Csr& global,
                                 const std::vector<int>& owner);
 
+  /// Collective, for graphs no rank holds whole: `rows` holds only this rank's rows (one per
+  /// node it owns, in ascending node order; column ids global, num_cols = N); `owner` as for
+  /// build(). local_entries() then indexes the entries of `rows`.
+  static PartitionedGraph from_rows(std::shared_ptr<Communicator> comm, const Csr& rows,
+                                    const std::vector<int>& owner);
+
   Communicator& comm() const { return *comm_; }
   std::int64_t global_nodes() const { return global_nodes_; }
   /// Global ids of this rank's rows, ascending: local row i is node owned()[i].
@@ -65,7 +71,8 @@ class PartitionedGraph {
   /// Square local graph over owned + halo nodes: the owned rows with their in-edges (columns
   /// renumbered, entries in the global row's order), then empty rows for the halo.
   const Csr& local() const { return local_; }
-  /// Global CSR entry index of every local entry (to pick per-edge data such as types).
+  /// Entry index (global CSR's for build(), `rows`' for from_rows()) of every local entry, to
+  /// pick per-edge data such as types.
   const std::vector<std::int64_t>& local_edges() const { return local_edges_; }
 
   /// This rank's rows of a replicated [N, ...] tensor.
@@ -81,6 +88,14 @@ class PartitionedGraph {
   std::int64_t halo_send_rows() const;
 
  private:
+  // The common part of build() and from_rows(): this rank's rows as host CSR arrays with global
+  // column ids, and the index each entry has in the caller's numbering.
+  static PartitionedGraph assemble(std::shared_ptr<Communicator> comm,
+                                   const std::vector<int>& owner,
+                                   const std::vector<std::int64_t>& off,
+                                   const std::vector<std::int32_t>& col,
+                                   const std::vector<float>& w, std::vector<std::int64_t> entries);
+
   std::shared_ptr<Communicator> comm_;
   std::int64_t global_nodes_ = 0;
   std::vector<std::int64_t> owned_, halo_, local_edges_;

@@ -149,3 +149,46 @@ TEST(DistGraph, BadInputIsRefusedClearly) {
 
 }  // namespace
 }  // namespace mpe
+
+namespace mpe {
+namespace {
+
+// A rank that only has its own rows (from_rows) gets the same partition and results as one that
+// extracts them from the whole graph (build).
+TEST(DistGraph, FromOwnRowsEqualsBuildFromWholeGraph) {
+  const std::int64_t n = 90, F = 3;
+  const Csr g = test::random_csr(n, n, 4.0, true, 51);
+  const auto owner = dist::partition(g, W().size(), methods().back());
+  const auto off = g.row_offsets.to_vector<std::int64_t>();
+  const auto col = g.col_indices.to_vector<std::int32_t>();
+  const auto w = g.weights.to_vector<float>();
+  std::vector<std::int64_t> roff{0};
+  std::vector<std::int32_t> rcol;
+  std::vector<float> rw;
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (owner[static_cast<std::size_t>(i)] != W().rank()) continue;
+    for (std::int64_t e = off[static_cast<std::size_t>(i)]; e < off[static_cast<std::size_t>(i) + 1]; ++e) {
+      rcol.push_back(col[static_cast<std::size_t>(e)]);
+      rw.push_back(w[static_cast<std::size_t>(e)]);
+    }
+    roff.push_back(static_cast<std::int64_t>(rcol.size()));
+  }
+  const auto rows_n = static_cast<std::int64_t>(roff.size()) - 1;
+  const Csr rows = test::make_csr(rows_n, n, roff, rcol, rw);
+  const auto a = dist::PartitionedGraph::build(dist::world(), g, owner);
+  const auto b = dist::PartitionedGraph::from_rows(dist::world(), rows, owner);
+  EXPECT_EQ(a.owned(), b.owned());
+  EXPECT_EQ(a.halo(), b.halo());
+  EXPECT_EQ(a.local().col_indices.to_vector<std::int32_t>(), b.local().col_indices.to_vector<std::int32_t>());
+  const Tensor x = t2(test::random_floats(n * F, -1, 1, 13), n, F);
+  MessagePassing mp;
+  mp.message = MessageKind::edge_weight;
+  mp.aggregate = Aggregation::mean;
+  const Tensor want = message_passing(g, message_passing(g, x, mp), mp);
+  EXPECT_EQ(max_diff(b, dist::message_passing(b, b.owned_rows(x), mp, 2), want), 0.0);
+  // Rows that do not match what this rank owns are refused before any exchange.
+  EXPECT_THROW(dist::PartitionedGraph::from_rows(dist::world(), test::make_csr(rows_n + 1, n, std::vector<std::int64_t>(static_cast<std::size_t>(rows_n) + 2, 0), {}), owner), Error);
+}
+
+}  // namespace
+}  // namespace mpe
