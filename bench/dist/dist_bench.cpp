@@ -11,8 +11,8 @@
 #include <numeric>
 #include <random>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <mpe/dist_graph.hpp>
 #include <mpe/gnn.hpp>
 
@@ -58,8 +58,9 @@ double median(std::vector<double> v) {
 void run_cut(std::int64_t nodes, std::int64_t degree, const std::vector<int>& parts,
              std::uint64_t seed, const std::string& only) {
   const Csr g = shuffled_rmat(nodes, degree, seed);
-  fmt::print("| nodes | entries | parts | method | cut entries | cut fraction | halo nodes (Σ) | "
-             "max halo | max rows | partition s |\n|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n");
+  fmt::print(
+      "| nodes | entries | parts | method | cut entries | cut fraction | halo nodes (Σ) | "
+      "max halo | max rows | partition s |\n|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n");
   for (int p : parts) {
     for (auto m : {dist::PartitionMethod::contiguous, dist::PartitionMethod::metis}) {
       if (m == dist::PartitionMethod::metis && !dist::metis_built()) continue;
@@ -76,15 +77,16 @@ void run_cut(std::int64_t nodes, std::int64_t degree, const std::vector<int>& pa
   }
 }
 
-void run_gcn(std::int64_t nodes, std::int64_t degree, std::int64_t features, int rounds,
-             int reps, const std::string& method, std::uint64_t seed) {
+void run_gcn(std::int64_t nodes, std::int64_t degree, std::int64_t features, int rounds, int reps,
+             const std::string& method, std::uint64_t seed) {
   const auto comm = dist::world();
   const Csr norm = gnn::gcn_normalize(shuffled_rmat(nodes, degree, seed));
   const auto owner = dist::partition(norm, comm->size(), dist::parse_partition_method(method));
   const auto part = dist::PartitionedGraph::build(comm, norm, owner);
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<float> u(-0.1f, 0.1f);
-  std::vector<float> w(static_cast<std::size_t>(features * features)), x(static_cast<std::size_t>(nodes * features));
+  std::vector<float> w(static_cast<std::size_t>(features * features)),
+      x(static_cast<std::size_t>(nodes * features));
   for (auto& v : w) v = u(rng);
   for (auto& v : x) v = u(rng);
   gnn::GcnConv layer{Tensor::from_vector(w, {features, features}), {}};
@@ -132,14 +134,16 @@ void run_gcn(std::int64_t nodes, std::int64_t degree, std::int64_t features, int
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"mpe-dist-bench: edge cuts (cut) and partitioned GCN strong scaling (gcn, under mpirun)"};
+  CLI::App app{
+      "mpe-dist-bench: edge cuts (cut) and partitioned GCN strong scaling (gcn, under mpirun)"};
   app.require_subcommand(1);
   std::int64_t nodes = 1 << 16, degree = 16, features = 64;
   int rounds = 5, reps = 5;
   std::uint64_t seed = 1;
   std::vector<int> parts{2, 4, 8, 16, 32, 64, 128, 256};
   std::string method = "contiguous";
-  auto* cut = app.add_subcommand("cut", "edge cut of contiguous and METIS partitions (one process)");
+  auto* cut =
+      app.add_subcommand("cut", "edge cut of contiguous and METIS partitions (one process)");
   auto* gcn = app.add_subcommand("gcn", "one GCN layer per round on a partitioned graph (mpirun)");
   for (auto* c : {cut, gcn}) {
     c->add_option("--nodes", nodes)->capture_default_str();
@@ -159,8 +163,9 @@ int main(int argc, char** argv) {
     if (*cut) run_cut(nodes, degree, parts, seed, only);
     if (*gcn) {
       if (gcn->count("--header") && dist::world()->rank() == 0) {
-        fmt::print("| ranks | partition | nodes | entries | F | round ms | halo ms | layer ms | "
-                   "layer CPU ms | halo MB/round |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        fmt::print(
+            "| ranks | partition | nodes | entries | F | round ms | halo ms | layer ms | "
+            "layer CPU ms | halo MB/round |\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
       }
       run_gcn(nodes, degree, features, rounds, reps, method, seed);
     }

@@ -144,8 +144,8 @@ void check_all(Communicator& comm, const Error* local_error) {
     }
     at += n;
   }
-  throw AgreedError(first_code,
-                    fmt::format("rank {} of {}: {}", first, comm.size(), first_msg), first);
+  throw AgreedError(first_code, fmt::format("rank {} of {}: {}", first, comm.size(), first_msg),
+                    first);
 }
 
 }  // namespace mpe::dist

@@ -44,9 +44,8 @@ std::vector<int> partition(const Csr& graph, int parts, PartitionMethod method) 
 
 EdgeCut edge_cut(const Csr& graph, const std::vector<int>& owner, int parts) {
   if (static_cast<std::int64_t>(owner.size()) != graph.num_rows || parts < 1) {
-    throw Error(ErrorCode::shape_mismatch,
-                fmt::format("edge_cut: {} owners for {} nodes, {} parts", owner.size(),
-                            graph.num_rows, parts));
+    throw Error(ErrorCode::shape_mismatch, fmt::format("edge_cut: {} owners for {} nodes, {} parts",
+                                                       owner.size(), graph.num_rows, parts));
   }
   const Csr g = graph.to(Device::cpu());
   const auto off = g.row_offsets.to_vector<std::int64_t>();
@@ -57,7 +56,8 @@ EdgeCut edge_cut(const Csr& graph, const std::vector<int>& owner, int parts) {
   for (std::int64_t i = 0; i < g.num_rows; ++i) {
     const int p = owner[static_cast<std::size_t>(i)];
     ++rows[static_cast<std::size_t>(p)];
-    for (std::int64_t e = off[static_cast<std::size_t>(i)]; e < off[static_cast<std::size_t>(i) + 1]; ++e) {
+    for (std::int64_t e = off[static_cast<std::size_t>(i)];
+         e < off[static_cast<std::size_t>(i) + 1]; ++e) {
       const std::int32_t j = col[static_cast<std::size_t>(e)];
       if (owner[static_cast<std::size_t>(j)] != p) {
         ++cut.cut_entries;

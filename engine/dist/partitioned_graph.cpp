@@ -45,8 +45,8 @@ Tensor first_rows(const Tensor& t, std::int64_t n) {
                 fmt::format("first_rows: {} rows of a tensor {}", n, shape_str(t.shape())));
   }
   const Tensor h = t.is_cpu() ? t : t.to(Device::cpu());
-  return Tensor::from_host(h.raw(), static_cast<std::size_t>(n) * row_bytes(h) /
-                                        dtype_size(h.dtype()),
+  return Tensor::from_host(h.raw(),
+                           static_cast<std::size_t>(n) * row_bytes(h) / dtype_size(h.dtype()),
                            h.dtype(), with_rows(h, n), t.device());
 }
 
@@ -86,7 +86,8 @@ PartitionedGraph PartitionedGraph::build(std::shared_ptr<Communicator> comm, con
   std::vector<float> rw;
   for (std::int64_t i = 0; i < g.num_rows; ++i) {
     if (owner[static_cast<std::size_t>(i)] != me) continue;
-    for (std::int64_t e = off[static_cast<std::size_t>(i)]; e < off[static_cast<std::size_t>(i) + 1]; ++e) {
+    for (std::int64_t e = off[static_cast<std::size_t>(i)];
+         e < off[static_cast<std::size_t>(i) + 1]; ++e) {
       rcol.push_back(col[static_cast<std::size_t>(e)]);
       if (!w.empty()) rw.push_back(w[static_cast<std::size_t>(e)]);
       entries.push_back(e);
@@ -161,9 +162,9 @@ PartitionedGraph PartitionedGraph::assemble(std::shared_ptr<Communicator> comm,
     loff[static_cast<std::size_t>(k) + 1] = static_cast<std::int64_t>(lcol.size());
   part.local_.num_rows = part.local_.num_cols = n_local;
   part.local_.row_offsets = Tensor::from_vector(loff, {n_local + 1});
-  part.local_.col_indices =
-      Tensor::from_vector(lcol, {static_cast<std::int64_t>(lcol.size())});
-  if (!w.empty()) part.local_.weights = Tensor::from_vector(w, {static_cast<std::int64_t>(w.size())});
+  part.local_.col_indices = Tensor::from_vector(lcol, {static_cast<std::int64_t>(lcol.size())});
+  if (!w.empty())
+    part.local_.weights = Tensor::from_vector(w, {static_cast<std::int64_t>(w.size())});
   // Halo plan: ask each owner for its rows; what others ask of us is what we send.
   part.recv_first_.assign(static_cast<std::size_t>(P), 0);
   part.recv_count_.assign(static_cast<std::size_t>(P), 0);
@@ -284,8 +285,8 @@ Tensor PartitionedGraph::all_gather_rows(const Tensor& x_owned) const {
   for (std::int64_t i = 0; i < global_nodes_; ++i) {
     const auto r = static_cast<std::size_t>(owner_[static_cast<std::size_t>(i)]);
     const std::int64_t k = start[r] + at[r]++;
-    std::memcpy(dst + static_cast<std::size_t>(i) * rb, all.data() + static_cast<std::size_t>(k) * rb,
-                rb);
+    std::memcpy(dst + static_cast<std::size_t>(i) * rb,
+                all.data() + static_cast<std::size_t>(k) * rb, rb);
   }
   return x_owned.is_cpu() ? out : out.to(x_owned.device());
 }

@@ -29,9 +29,11 @@ TEST(DistCommunicator, AllReduceSumMaxMin) {
 TEST(DistCommunicator, GatherAllGatherBroadcastInRankOrder) {
   const int r = W().rank(), P = W().size();
   // Rank r sends r + 1 bytes of value r: lengths differ on purpose.
-  const std::vector<std::uint8_t> mine(static_cast<std::size_t>(r) + 1, static_cast<std::uint8_t>(r));
+  const std::vector<std::uint8_t> mine(static_cast<std::size_t>(r) + 1,
+                                       static_cast<std::uint8_t>(r));
   std::vector<std::uint8_t> want;
-  for (int k = 0; k < P; ++k) want.insert(want.end(), static_cast<std::size_t>(k) + 1, static_cast<std::uint8_t>(k));
+  for (int k = 0; k < P; ++k)
+    want.insert(want.end(), static_cast<std::size_t>(k) + 1, static_cast<std::uint8_t>(k));
   EXPECT_EQ(W().all_gather(mine), want);
   const int root = P - 1;
   const auto g = W().gather(mine, root);
@@ -45,12 +47,15 @@ TEST(DistCommunicator, GatherAllGatherBroadcastInRankOrder) {
 TEST(DistCommunicator, AllToAllAndRingExchange) {
   const int r = W().rank(), P = W().size();
   std::vector<std::vector<std::uint8_t>> to(static_cast<std::size_t>(P));
-  for (int k = 0; k < P; ++k) to[static_cast<std::size_t>(k)].assign(static_cast<std::size_t>(k + r), static_cast<std::uint8_t>(10 * r + k));
+  for (int k = 0; k < P; ++k)
+    to[static_cast<std::size_t>(k)].assign(static_cast<std::size_t>(k + r),
+                                           static_cast<std::uint8_t>(10 * r + k));
   const auto from = W().all_to_all(to);
   ASSERT_EQ(from.size(), static_cast<std::size_t>(P));
   for (int k = 0; k < P; ++k) {
     EXPECT_EQ(from[static_cast<std::size_t>(k)],
-              std::vector<std::uint8_t>(static_cast<std::size_t>(r + k), static_cast<std::uint8_t>(10 * k + r)));
+              std::vector<std::uint8_t>(static_cast<std::size_t>(r + k),
+                                        static_cast<std::uint8_t>(10 * k + r)));
   }
   // Ring: send to the right, receive from the left (a pair exchange when P = 2, self when 1).
   const int right = (r + 1) % P, left = (r + P - 1) % P;
@@ -58,7 +63,8 @@ TEST(DistCommunicator, AllToAllAndRingExchange) {
   if (right == left) {
     W().neighbour_exchange({{right, out, sizeof out, in, sizeof in}});
   } else {
-    W().neighbour_exchange({{right, out, sizeof out, nullptr, 0}, {left, nullptr, 0, in, sizeof in}});
+    W().neighbour_exchange(
+        {{right, out, sizeof out, nullptr, 0}, {left, nullptr, 0, in, sizeof in}});
   }
   EXPECT_EQ(in[0], left * 1.0);
   EXPECT_EQ(in[2], left * 3.0);

@@ -69,12 +69,15 @@ TEST(DistGraph, GcnTwoLayersEqualOneProcess) {
   const std::int64_t n = 150, in = 6, hid = 8, out = 3;
   const Csr g = test::random_csr(n, n, 5.0, false, 21);
   const Csr norm = gnn::gcn_normalize(g);
-  gnn::GcnConv l1{t2(test::random_floats(hid * in, -1, 1, 1), hid, in), t1(test::random_floats(hid, -1, 1, 2))};
-  gnn::GcnConv l2{t2(test::random_floats(out * hid, -1, 1, 3), out, hid), t1(test::random_floats(out, -1, 1, 4))};
+  gnn::GcnConv l1{t2(test::random_floats(hid * in, -1, 1, 1), hid, in),
+                  t1(test::random_floats(hid, -1, 1, 2))};
+  gnn::GcnConv l2{t2(test::random_floats(out * hid, -1, 1, 3), out, hid),
+                  t1(test::random_floats(out, -1, 1, 4))};
   const Tensor x = t2(test::random_floats(n * in, -1, 1, 5), n, in);
   const Tensor want = l2.forward(norm, l1.forward(norm, x, Activation::relu));
   for (auto m : methods()) {
-    const auto part = dist::PartitionedGraph::build(dist::world(), norm, dist::partition(norm, W().size(), m));
+    const auto part =
+        dist::PartitionedGraph::build(dist::world(), norm, dist::partition(norm, W().size(), m));
     const Tensor h = dist::forward(part, l1, part.owned_rows(x), Activation::relu);
     const Tensor y = dist::forward(part, l2, h);
     // Each row sums its in-edges in the global order and the dense product is row by row, so
@@ -87,7 +90,8 @@ TEST(DistGraph, SageGinGatEqualOneProcess) {
   const std::int64_t n = 120, in = 5, out = 4;
   const Csr g = test::random_csr(n, n, 4.0, true, 31);
   const Tensor x = t2(test::random_floats(n * in, -1, 1, 6), n, in);
-  gnn::SageConv sage{t2(test::random_floats(out * in, -1, 1, 1), out, in), t1(test::random_floats(out, -1, 1, 2)),
+  gnn::SageConv sage{t2(test::random_floats(out * in, -1, 1, 1), out, in),
+                     t1(test::random_floats(out, -1, 1, 2)),
                      t2(test::random_floats(out * in, -1, 1, 3), out, in)};
   gnn::GinConv gin;
   gin.eps = 0.25f;
@@ -104,12 +108,17 @@ TEST(DistGraph, SageGinGatEqualOneProcess) {
   gat.bias = t1(test::random_floats(6, -1, 1, 11));
   const Csr gl = gnn::with_self_loops(g);
   for (auto m : methods()) {
-    const auto part = dist::PartitionedGraph::build(dist::world(), g, dist::partition(g, W().size(), m));
-    const auto part_l = dist::PartitionedGraph::build(dist::world(), gl, dist::partition(gl, W().size(), m));
+    const auto part =
+        dist::PartitionedGraph::build(dist::world(), g, dist::partition(g, W().size(), m));
+    const auto part_l =
+        dist::PartitionedGraph::build(dist::world(), gl, dist::partition(gl, W().size(), m));
     EXPECT_EQ(max_diff(part, dist::forward(part, sage, part.owned_rows(x), Activation::relu),
-                       sage.forward(g, x, Activation::relu)), 0.0);
+                       sage.forward(g, x, Activation::relu)),
+              0.0);
     EXPECT_EQ(max_diff(part, dist::forward(part, gin, part.owned_rows(x)), gin.forward(g, x)), 0.0);
-    EXPECT_EQ(max_diff(part_l, dist::forward(part_l, gat, part_l.owned_rows(x)), gat.forward(gl, x)), 0.0);
+    EXPECT_EQ(
+        max_diff(part_l, dist::forward(part_l, gat, part_l.owned_rows(x)), gat.forward(gl, x)),
+        0.0);
   }
 }
 
@@ -128,7 +137,8 @@ TEST(DistGraph, MessagePassingRoundsEqualOneProcess) {
     Tensor want = x;
     for (int r = 0; r < 3; ++r) want = message_passing(g, want, mp, et);
     for (auto m : methods()) {
-      const auto part = dist::PartitionedGraph::build(dist::world(), g, dist::partition(g, W().size(), m));
+      const auto part =
+          dist::PartitionedGraph::build(dist::world(), g, dist::partition(g, W().size(), m));
       const Tensor y = dist::message_passing(part, part.owned_rows(x), mp, 3, et);
       EXPECT_EQ(max_diff(part, y, want), 0.0) << aggregation_name(agg);
     }
@@ -167,7 +177,8 @@ TEST(DistGraph, FromOwnRowsEqualsBuildFromWholeGraph) {
   std::vector<float> rw;
   for (std::int64_t i = 0; i < n; ++i) {
     if (owner[static_cast<std::size_t>(i)] != W().rank()) continue;
-    for (std::int64_t e = off[static_cast<std::size_t>(i)]; e < off[static_cast<std::size_t>(i) + 1]; ++e) {
+    for (std::int64_t e = off[static_cast<std::size_t>(i)];
+         e < off[static_cast<std::size_t>(i) + 1]; ++e) {
       rcol.push_back(col[static_cast<std::size_t>(e)]);
       rw.push_back(w[static_cast<std::size_t>(e)]);
     }
@@ -179,7 +190,8 @@ TEST(DistGraph, FromOwnRowsEqualsBuildFromWholeGraph) {
   const auto b = dist::PartitionedGraph::from_rows(dist::world(), rows, owner);
   EXPECT_EQ(a.owned(), b.owned());
   EXPECT_EQ(a.halo(), b.halo());
-  EXPECT_EQ(a.local().col_indices.to_vector<std::int32_t>(), b.local().col_indices.to_vector<std::int32_t>());
+  EXPECT_EQ(a.local().col_indices.to_vector<std::int32_t>(),
+            b.local().col_indices.to_vector<std::int32_t>());
   const Tensor x = t2(test::random_floats(n * F, -1, 1, 13), n, F);
   MessagePassing mp;
   mp.message = MessageKind::edge_weight;
@@ -187,7 +199,13 @@ TEST(DistGraph, FromOwnRowsEqualsBuildFromWholeGraph) {
   const Tensor want = message_passing(g, message_passing(g, x, mp), mp);
   EXPECT_EQ(max_diff(b, dist::message_passing(b, b.owned_rows(x), mp, 2), want), 0.0);
   // Rows that do not match what this rank owns are refused before any exchange.
-  EXPECT_THROW(dist::PartitionedGraph::from_rows(dist::world(), test::make_csr(rows_n + 1, n, std::vector<std::int64_t>(static_cast<std::size_t>(rows_n) + 2, 0), {}), owner), Error);
+  EXPECT_THROW(
+      dist::PartitionedGraph::from_rows(
+          dist::world(),
+          test::make_csr(rows_n + 1, n,
+                         std::vector<std::int64_t>(static_cast<std::size_t>(rows_n) + 2, 0), {}),
+          owner),
+      Error);
 }
 
 }  // namespace

@@ -16,7 +16,8 @@ const bool kMetisBuilt = true;
 
 std::vector<int> metis_parts(const Csr& graph, int parts) {
   const std::int64_t n = graph.num_rows;
-  if (n > std::numeric_limits<idx_t>::max() / 2 || graph.nnz() > std::numeric_limits<idx_t>::max() / 2) {
+  if (n > std::numeric_limits<idx_t>::max() / 2 ||
+      graph.nnz() > std::numeric_limits<idx_t>::max() / 2) {
     throw Error(ErrorCode::not_supported,
                 fmt::format("METIS ({}-bit indices): graph of {} nodes and {} entries is too large",
                             sizeof(idx_t) * 8, n, graph.nnz()));
@@ -26,7 +27,8 @@ std::vector<int> metis_parts(const Csr& graph, int parts) {
   // A + Aᵀ without the diagonal, each neighbour once.
   std::vector<std::vector<idx_t>> adj(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i)
-    for (std::int64_t e = off[static_cast<std::size_t>(i)]; e < off[static_cast<std::size_t>(i) + 1]; ++e) {
+    for (std::int64_t e = off[static_cast<std::size_t>(i)];
+         e < off[static_cast<std::size_t>(i) + 1]; ++e) {
       const std::int64_t j = col[static_cast<std::size_t>(e)];
       if (j == i) continue;
       adj[static_cast<std::size_t>(i)].push_back(static_cast<idx_t>(j));
@@ -48,9 +50,9 @@ std::vector<int> metis_parts(const Csr& graph, int parts) {
   options[METIS_OPTION_SEED] = 1;  // every rank computes the same partition
   options[METIS_OPTION_NUMBERING] = 0;
   if (n > 0) {
-    const int rc = METIS_PartGraphKway(&nvtxs, &ncon, xadj.data(), adjncy.empty() ? nullptr : adjncy.data(),
-                                       nullptr, nullptr, nullptr, &nparts, nullptr, nullptr,
-                                       options, &objval, part.data());
+    const int rc = METIS_PartGraphKway(
+        &nvtxs, &ncon, xadj.data(), adjncy.empty() ? nullptr : adjncy.data(), nullptr, nullptr,
+        nullptr, &nparts, nullptr, nullptr, options, &objval, part.data());
     if (rc != METIS_OK) {
       const char* what = rc == METIS_ERROR_INPUT    ? "METIS_ERROR_INPUT"
                          : rc == METIS_ERROR_MEMORY ? "METIS_ERROR_MEMORY"

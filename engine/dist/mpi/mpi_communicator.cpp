@@ -67,8 +67,8 @@ class MpiCommunicator final : public Communicator {
           "MPI_Allreduce");
   }
   void all_reduce(std::int64_t* data, std::size_t count, ReduceOp op) override {
-    check(MPI_Allreduce(MPI_IN_PLACE, data, as_int(count, "all_reduce"), MPI_INT64_T,
-                        op_of(op), comm_),
+    check(MPI_Allreduce(MPI_IN_PLACE, data, as_int(count, "all_reduce"), MPI_INT64_T, op_of(op),
+                        comm_),
           "MPI_Allreduce");
   }
   void broadcast(void* data, std::size_t bytes, int root) override {
@@ -106,8 +106,8 @@ class MpiCommunicator final : public Communicator {
       }
     }
     std::vector<std::uint8_t> out(total);
-    check(MPI_Gatherv(mine.data(), n, MPI_BYTE, out.data(), counts.data(), displs.data(),
-                      MPI_BYTE, root, comm_),
+    check(MPI_Gatherv(mine.data(), n, MPI_BYTE, out.data(), counts.data(), displs.data(), MPI_BYTE,
+                      root, comm_),
           "MPI_Gatherv");
     return out;
   }
@@ -126,8 +126,8 @@ class MpiCommunicator final : public Communicator {
     for (std::size_t r = 0; r < to.size(); ++r) {
       from[r].resize(static_cast<std::size_t>(recv_n[r]));
       if (to[r].empty() && from[r].empty()) continue;
-      pieces.push_back({static_cast<int>(r), to[r].data(), to[r].size(), from[r].data(),
-                        from[r].size()});
+      pieces.push_back(
+          {static_cast<int>(r), to[r].data(), to[r].size(), from[r].data(), from[r].size()});
     }
     neighbour_exchange(pieces);
     return from;
@@ -142,16 +142,16 @@ class MpiCommunicator final : public Communicator {
       }
       if (n.recv_bytes) {
         reqs.emplace_back();
-        check(MPI_Irecv(n.recv, as_int(n.recv_bytes, "neighbour_exchange"), MPI_BYTE, n.peer,
-                        kTag, comm_, &reqs.back()),
+        check(MPI_Irecv(n.recv, as_int(n.recv_bytes, "neighbour_exchange"), MPI_BYTE, n.peer, kTag,
+                        comm_, &reqs.back()),
               "MPI_Irecv");
       }
     }
     for (const auto& n : neighbours) {
       if (n.send_bytes) {
         reqs.emplace_back();
-        check(MPI_Isend(n.send, as_int(n.send_bytes, "neighbour_exchange"), MPI_BYTE, n.peer,
-                        kTag, comm_, &reqs.back()),
+        check(MPI_Isend(n.send, as_int(n.send_bytes, "neighbour_exchange"), MPI_BYTE, n.peer, kTag,
+                        comm_, &reqs.back()),
               "MPI_Isend");
       }
     }
