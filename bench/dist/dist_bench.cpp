@@ -62,15 +62,23 @@ void run_cut(std::int64_t nodes, std::int64_t degree, const std::vector<int>& pa
       "| nodes | entries | parts | method | cut entries | cut fraction | halo nodes (Σ) | "
       "max halo | max rows | partition s |\n|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n");
   for (int p : parts) {
-    for (auto m : {dist::PartitionMethod::contiguous, dist::PartitionMethod::metis}) {
-      if (m == dist::PartitionMethod::metis && !dist::metis_built()) continue;
-      if (only != "all" && dist::parse_partition_method(only) != m) continue;
+    for (auto m : {dist::PartitionMethod::contiguous, dist::PartitionMethod::metis,
+                   dist::PartitionMethod::metis_volume}) {
+      if (m != dist::PartitionMethod::contiguous && !dist::metis_built()) continue;
+      // "all": contiguous and METIS edge cut (the volume objective only when asked for).
+      if (only == "all" ? m == dist::PartitionMethod::metis_volume
+                        : dist::parse_partition_method(only) != m) {
+        continue;
+      }
       const auto t0 = Clock::now();
       const auto owner = dist::partition(g, p, m);
       const double secs = seconds_since(t0);
       const auto cut = dist::edge_cut(g, owner, p);
       fmt::print("| {} | {} | {} | {} | {} | {:.4f} | {} | {} | {} | {:.2f} |\n", nodes, g.nnz(), p,
-                 m == dist::PartitionMethod::metis ? "metis" : "contiguous", cut.cut_entries,
+                 m == dist::PartitionMethod::metis          ? "metis"
+                 : m == dist::PartitionMethod::metis_volume ? "metis-volume"
+                                                            : "contiguous",
+                 cut.cut_entries,
                  double(cut.cut_entries) / double(std::max<std::int64_t>(g.nnz(), 1)),
                  cut.halo_nodes, cut.max_halo, cut.max_rows, secs);
     }
@@ -152,11 +160,12 @@ int main(int argc, char** argv) {
   }
   cut->add_option("--parts", parts)->capture_default_str();
   std::string only = "all";
-  cut->add_option("--only", only, "all, contiguous or metis")->capture_default_str();
+  cut->add_option("--only", only, "all (contiguous and metis), contiguous, metis or metis-volume")
+      ->capture_default_str();
   gcn->add_option("--features", features)->capture_default_str();
   gcn->add_option("--rounds", rounds)->capture_default_str();
   gcn->add_option("--reps", reps)->capture_default_str();
-  gcn->add_option("--method", method, "contiguous or metis")->capture_default_str();
+  gcn->add_option("--method", method, "contiguous, metis or metis-volume")->capture_default_str();
   gcn->add_flag("--header", "print the table header first");
   try {
     app.parse(argc, argv);

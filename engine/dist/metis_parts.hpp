@@ -7,6 +7,7 @@
 
 namespace mpe::dist::detail {
 extern const bool kMetisBuilt;
-/// Part of each node of a square host CSR; parts >= 2.
-std::vector<int> metis_parts(const Csr& graph, int parts);
+/// Part of each node of a square host CSR; parts >= 2. `volume`: minimise the communication
+/// volume (METIS_OBJTYPE_VOL) instead of the edge cut.
+std::vector<int> metis_parts(const Csr& graph, int parts, bool volume);
 }  // namespace mpe::dist::detail

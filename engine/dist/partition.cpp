@@ -13,8 +13,10 @@ PartitionMethod parse_partition_method(const std::string& name) {
   if (name == "auto") return PartitionMethod::automatic;
   if (name == "contiguous") return PartitionMethod::contiguous;
   if (name == "metis") return PartitionMethod::metis;
+  if (name == "metis-volume") return PartitionMethod::metis_volume;
   throw Error(ErrorCode::invalid_argument,
-              fmt::format("partition method '{}': expected auto, contiguous or metis", name));
+              fmt::format("partition method '{}': expected auto, contiguous, metis or metis-volume",
+                          name));
 }
 
 bool metis_built() noexcept { return detail::kMetisBuilt; }
@@ -31,8 +33,9 @@ std::vector<int> partition(const Csr& graph, int parts, PartitionMethod method) 
   if (method == PartitionMethod::automatic) {
     method = metis_built() ? PartitionMethod::metis : PartitionMethod::contiguous;
   }
-  if (method == PartitionMethod::metis && parts > 1) {
-    return detail::metis_parts(graph.to(Device::cpu()), parts);
+  if ((method == PartitionMethod::metis || method == PartitionMethod::metis_volume) && parts > 1) {
+    return detail::metis_parts(graph.to(Device::cpu()), parts,
+                               method == PartitionMethod::metis_volume);
   }
   std::vector<int> owner(static_cast<std::size_t>(graph.num_rows));
   for (int p = 0; p < parts; ++p) {

@@ -27,9 +27,12 @@ namespace mpe::dist {
 enum class PartitionMethod {
   automatic,   ///< METIS when built, else contiguous
   contiguous,  ///< equal contiguous ranges of node ids (shard())
-  metis        ///< METIS k-way on the symmetrised graph (Error(not_supported) when not built)
+  metis,       ///< METIS k-way on the symmetrised graph, fewest cut edges (Error(not_supported)
+               ///< when not built)
+  metis_volume ///< METIS k-way minimising the total communication volume instead
 };
-PartitionMethod parse_partition_method(const std::string& name);  ///< "auto", "contiguous", "metis"
+/// "auto", "contiguous", "metis", "metis-volume".
+PartitionMethod parse_partition_method(const std::string& name);
 /// Whether this build has METIS (libmetis-dev).
 bool metis_built() noexcept;
 

@@ -22,7 +22,10 @@ Tensor t1(const std::vector<float>& v) {
 // Every partition method this build has.
 std::vector<dist::PartitionMethod> methods() {
   std::vector<dist::PartitionMethod> m{dist::PartitionMethod::contiguous};
-  if (dist::metis_built()) m.push_back(dist::PartitionMethod::metis);
+  if (dist::metis_built()) {
+    m.push_back(dist::PartitionMethod::metis);
+    m.push_back(dist::PartitionMethod::metis_volume);
+  }
   return m;
 }
 
@@ -152,6 +155,7 @@ TEST(DistGraph, BadInputIsRefusedClearly) {
   EXPECT_THROW(dist::PartitionedGraph::build(dist::world(), g, owner), Error);
   EXPECT_THROW(dist::PartitionedGraph::build(dist::world(), g, std::vector<int>(9, 0)), Error);
   EXPECT_THROW(dist::parse_partition_method("spectral"), Error);
+  EXPECT_EQ(dist::parse_partition_method("metis-volume"), dist::PartitionMethod::metis_volume);
   if (!dist::metis_built()) {
     EXPECT_THROW(dist::partition(g, 2, dist::PartitionMethod::metis), Error);
   }

@@ -14,7 +14,7 @@ namespace mpe::dist::detail {
 
 const bool kMetisBuilt = true;
 
-std::vector<int> metis_parts(const Csr& graph, int parts) {
+std::vector<int> metis_parts(const Csr& graph, int parts, bool volume) {
   const std::int64_t n = graph.num_rows;
   if (n > std::numeric_limits<idx_t>::max() / 2 ||
       graph.nnz() > std::numeric_limits<idx_t>::max() / 2) {
@@ -49,6 +49,7 @@ std::vector<int> metis_parts(const Csr& graph, int parts) {
   METIS_SetDefaultOptions(options);
   options[METIS_OPTION_SEED] = 1;  // every rank computes the same partition
   options[METIS_OPTION_NUMBERING] = 0;
+  if (volume) options[METIS_OPTION_OBJTYPE] = METIS_OBJTYPE_VOL;
   if (n > 0) {
     const int rc = METIS_PartGraphKway(
         &nvtxs, &ncon, xadj.data(), adjncy.empty() ? nullptr : adjncy.data(), nullptr, nullptr,

@@ -5,7 +5,7 @@
 
 namespace mpe::dist::detail {
 const bool kMetisBuilt = false;
-std::vector<int> metis_parts(const Csr&, int) {
+std::vector<int> metis_parts(const Csr&, int, bool) {
   throw Error(ErrorCode::not_supported,
               "partition: this build has no METIS (install libmetis-dev and reconfigure), use "
               "contiguous");
