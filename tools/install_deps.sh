@@ -6,6 +6,8 @@
 set -euo pipefail
 packages=(cmake ninja-build g++ make libgtest-dev libfmt-dev libcli11-dev nlohmann-json3-dev ccache
           libsqlite3-dev libicu-dev)
+# The distributed mode (docs/distributed.md): Open MPI, and METIS to partition graphs.
+packages+=(openmpi-bin libopenmpi-dev libmetis-dev)
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang libclang-rt-dev libomp-dev)
 fi

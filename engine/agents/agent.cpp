@@ -301,23 +301,48 @@ EvalResult evaluate(const Environment& env, const EvalOptions& opt) {
     }
   }
   EvalResult out;
-  out.episodes = opt.episodes;
-  const double n = opt.episodes;
-  double succ = 0, rew = 0, rew2 = 0, steps = 0, got = 0, present = 0;
   for (const auto& ep : eps) {
-    const int s = env.success(ep.state, ep.theta) ? 1 : 0;
-    out.successes.push_back(s);
+    out.successes.push_back(env.success(ep.state, ep.theta) ? 1 : 0);
     out.actions.push_back(ep.actions);
-    succ += s;
-    rew += ep.reward;
-    rew2 += ep.reward * ep.reward;
-    steps += ep.steps;
+    out.rewards.push_back(ep.reward);
+    out.steps_taken.push_back(ep.steps);
     std::vector<double> extra;
     env.episode_extras(ep.state, ep.theta, extra);
-    if (extra.size() == 2) {
-      got += extra[0];
-      present += extra[1];
-    }
+    out.retrieved.push_back(extra.size() == 2 ? extra[0] : 0.0);
+    out.retrievable.push_back(extra.size() == 2 ? extra[1] : 0.0);
+  }
+  out.plans = plans_made;
+  out.iterations_total = iterations_run;
+  out.max_iterations = most_iterations;
+  out.actions_checked = checked;
+  out.actions_differing = differing;
+  out.differing_gap_max = largest_gap;
+  out.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summarize(out);
+  return out;
+}
+
+void summarize(EvalResult& out) {
+  const std::size_t E = out.successes.size();
+  if (out.rewards.size() != E || out.steps_taken.size() != E || out.retrieved.size() != E ||
+      out.retrievable.size() != E) {
+    throw Error(ErrorCode::shape_mismatch,
+                fmt::format("summarize: per-episode vectors of different lengths ({} successes, "
+                            "{} rewards, {} steps, {}/{} retrieval)",
+                            E, out.rewards.size(), out.steps_taken.size(), out.retrieved.size(),
+                            out.retrievable.size()));
+  }
+  out.episodes = static_cast<int>(E);
+  const double n = static_cast<double>(E);
+  double succ = 0, rew = 0, rew2 = 0, steps = 0, got = 0, present = 0;
+  for (std::size_t e = 0; e < E; ++e) {
+    succ += out.successes[e];
+    rew += out.rewards[e];
+    rew2 += out.rewards[e] * out.rewards[e];
+    steps += out.steps_taken[e];
+    got += out.retrieved[e];
+    present += out.retrievable[e];
   }
   out.success_rate = succ / n;
   out.success_ci95 = 1.96 * std::sqrt(out.success_rate * (1 - out.success_rate) / n);
@@ -325,17 +350,9 @@ EvalResult evaluate(const Environment& env, const EvalOptions& opt) {
   const double var = std::max(0.0, rew2 / n - out.mean_reward * out.mean_reward);
   out.reward_ci95 = 1.96 * std::sqrt(var / n);
   out.mean_steps = steps / n;
-  if (present > 0) out.retrieval = got / present;
-  out.wall_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.retrieval = present > 0 ? got / present : -1;
   out.episodes_per_second = n / std::max(out.wall_seconds, 1e-9);
-  out.plans = plans_made;
-  out.mean_iterations = plans_made ? double(iterations_run) / double(plans_made) : 0.0;
-  out.max_iterations = most_iterations;
-  out.actions_checked = checked;
-  out.actions_differing = differing;
-  out.differing_gap_max = largest_gap;
-  return out;
+  out.mean_iterations = out.plans ? double(out.iterations_total) / double(out.plans) : 0.0;
 }
 
 }  // namespace mpe::agents

@@ -174,7 +174,18 @@ struct EvalResult {
   double differing_gap_max = 0;
   std::vector<std::vector<std::int64_t>> actions;  ///< per episode, the actions taken
   std::vector<int> successes;                      ///< per episode, 0 or 1
+  std::vector<double> rewards;                     ///< per episode, the total reward
+  std::vector<int> steps_taken;                    ///< per episode, the actions taken
+  /// Per episode, RockSample's good rocks sampled and present (0 elsewhere).
+  std::vector<double> retrieved, retrievable;
+  std::int64_t iterations_total = 0;               ///< planning iterations over all plans
 };
+
+/// Fills the statistics of `r` (success rate, rewards and their intervals, mean steps,
+/// retrieval, mean iterations, episodes per second) from its per-episode vectors, its
+/// counters and wall_seconds, summing in episode order. evaluate() ends with it; a sharded
+/// run concatenates its ranks' episodes in index order and calls it, giving the same numbers.
+void summarize(EvalResult& r);
 
 /// Runs `episodes` episodes in lock-step: every time step one batched filter and one batched
 /// planning call for the episodes still running.

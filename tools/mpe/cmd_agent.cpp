@@ -4,9 +4,11 @@
 
 #include <fmt/format.h>
 #include <mpe/agents.hpp>
+#include <mpe/dist_batches.hpp>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "ranks.hpp"
 
 namespace mpe::cli {
 
@@ -33,6 +35,9 @@ struct AgentOptions {
 };
 
 void run_agent(const AgentOptions& o) {
+  // Under mpirun the episodes are split over the ranks and the results gathered (rank 0 prints).
+  const auto comm = dist::world();
+  const bool root = comm->rank() == 0;
   const auto env = agents::make_environment(o.env, o.seed);
   agents::EvalOptions e;
   e.method = aif::parse_method(o.method);
@@ -41,7 +46,7 @@ void run_agent(const AgentOptions& o) {
   e.theta = aif::parse_theta_mode(theta);
   e.episodes = o.episodes;
   e.seed = o.seed;
-  e.device = parse_device(o.device);
+  e.device = rank_device(o.device, *comm);
   // Planning goes through the scheduler: each step's requests are batched on the device(s).
   EngineOptions eo;
   eo.device = e.device.str();
@@ -53,7 +58,7 @@ void run_agent(const AgentOptions& o) {
   e.tolerance = o.tolerance;
   e.check_tolerance = o.check_tolerance;
   e.horizon = o.horizon;
-  if (!o.quiet) {
+  if (!o.quiet && root) {
     e.progress = [&o](int step, int left) {
       std::fprintf(stderr, "\r[mpe agent] step %d: %d of %d episodes running   ", step, left,
                    o.episodes);
@@ -67,7 +72,9 @@ void run_agent(const AgentOptions& o) {
   }
   const int I = o.iterations > 0 ? o.iterations : env->iterations();
   const int H = o.horizon > 0 ? o.horizon : env->horizon();
-  const agents::EvalResult r = agents::evaluate(*env, e);
+  const agents::EvalResult r =
+      comm->size() > 1 ? dist::evaluate(*comm, *env, e) : agents::evaluate(*env, e);
+  if (!root) return;
   if (!o.quiet && !o.direct) {
     std::fprintf(stderr, "[mpe agent] engine: %s\n", engine.stats().str().c_str());
   }
@@ -96,6 +103,7 @@ void run_agent(const AgentOptions& o) {
     j["reward_ci95"] = r.reward_ci95;
     j["mean_steps"] = r.mean_steps;
     if (r.retrieval >= 0) j["retrieval"] = r.retrieval;
+    if (comm->size() > 1) j["ranks"] = comm->size();
     j["wall_seconds"] = r.wall_seconds;
     j["episodes_per_second"] = r.episodes_per_second;
     std::printf("%s\n", j.dump(2).c_str());
@@ -116,8 +124,9 @@ void run_agent(const AgentOptions& o) {
                 static_cast<long long>(r.actions_differing),
                 static_cast<long long>(r.actions_checked), r.differing_gap_max);
   }
-  std::printf("  wall time      %.2f s (%.2f episodes/s)\n", r.wall_seconds,
-              r.episodes_per_second);
+  std::printf("  wall time      %.2f s (%.2f episodes/s)%s\n", r.wall_seconds,
+              r.episodes_per_second,
+              comm->size() > 1 ? fmt::format(" on {} ranks", comm->size()).c_str() : "");
 }
 }  // namespace
 

@@ -5,9 +5,11 @@
 
 #include <fmt/format.h>
 #include <mpe/aif.hpp>
+#include <mpe/dist_batches.hpp>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "ranks.hpp"
 
 namespace mpe::cli {
 
@@ -41,10 +43,14 @@ nlohmann::json nested(const Tensor& t) {
 }
 
 void run_plan(const PlanOptions& opt) {
-  const Device dev = parse_device(opt.device);
+  // Under mpirun the requests are split over the ranks; rank 0 gathers the plans and prints.
+  const auto comm = dist::world();
+  const Device dev = rank_device(opt.device, *comm);
   const aif::Model model = aif::Model::load(opt.model_path);
   const auto requests = aif::load_requests(opt.request_path);
-  const auto plans = aif::plan(model, requests, dev);
+  const auto plans = comm->size() > 1 ? dist::plan(*comm, model, requests, dev)
+                                      : aif::plan(model, requests, dev);
+  if (comm->rank() != 0) return;
   if (opt.json) {
     nlohmann::json out;
     out["device"] = dev.str();
