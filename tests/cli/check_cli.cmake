@@ -72,12 +72,12 @@ string(FIND "${out}" "| timezone_confirmation | constraint |" pos)
 expect("pos GREATER -1" "the reminder query misses the time-zone constraint: ${out}")
 
 # Personalised PageRank mode: the seeds rank first, scores sum to at most 1, bad damping refused.
-run_mpe(out rc relevance demo --mode ppr --types capability,concept,constraint --ppr-top 3 --json)
+run_mpe(out rc relevance demo --mode ppr --types capability,concept,constraint --ppr-top 3 --json --embedder hashed)
 expect("rc EQUAL 0" "mpe relevance demo --mode ppr failed: ${out}")
 string(JSON nres LENGTH "${out}" results)
 string(JSON top0 GET "${out}" results 0 id)
 expect("nres EQUAL 3 AND top0 STREQUAL img_gen_capability" "unexpected ppr result: ${out}")
-run_mpe(out rc relevance demo --mode ppr --damping 1.5)
+run_mpe(out rc relevance demo --mode ppr --damping 1.5 --embedder hashed)
 expect("NOT rc EQUAL 0" "damping 1.5 accepted: ${out}")
 
 # relevance import / query / learn / export on a fresh store.
