@@ -191,8 +191,10 @@ SentenceEncoder SentenceEncoder::load(const std::string& dir) {
 }
 
 std::shared_ptr<const SentenceEncoder> SentenceEncoder::shared(const std::string& dir) {
+  // Never destroyed: the encoders' tensors free their memory through the CPU backend, a static
+  // that may already be gone when statics are destroyed at exit.
   static std::mutex mu;
-  static std::map<std::string, std::shared_ptr<const SentenceEncoder>> cache;
+  static auto& cache = *new std::map<std::string, std::shared_ptr<const SentenceEncoder>>();
   const std::string key = fs::absolute(fs::path(dir)).lexically_normal().string();
   std::lock_guard<std::mutex> lock(mu);
   auto& slot = cache[key];
