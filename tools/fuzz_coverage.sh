@@ -46,9 +46,16 @@ for name in "${names[@]}"; do
   LLVM_PROFILE_FILE="$prof" "$bin" -runs=0 "$corpus" >"$build/$name.cov.log" 2>&1 || true
   llvm-profdata merge -sparse "$prof" -o "$build/$name.profdata"
   read -r -a files <<<"$(sources "$name")"
-  total=$(cd "$root" && llvm-cov report "$bin" -instr-profile="$build/$name.profdata" "${files[@]}" |
-          awk '/^TOTAL/ {print $10 " " $4}')
-  lines=${total%% *}
-  regions=${total##* }
+  # The per-file rows of the whole report (paths as compiled, "../engine/..."), summed over the
+  # reader's files: lines and regions, covered / total.
+  report=$(llvm-cov report "$bin" -instr-profile="$build/$name.profdata")
+  read -r lines regions < <(echo "$report" | awk -v files="${files[*]}" '
+    BEGIN { n = split(files, f, " ") }
+    { for (i = 1; i <= n; ++i) if (index($1, f[i]) > 0 && substr($1, length($1) - length(f[i]) + 1) == f[i]) {
+        r += $2; rm += $3; l += $8; lm += $9 } }
+    END { printf "%.1f%%_(%d/%d) %.1f%%_(%d/%d)\n", l ? 100 * (l - lm) / l : 0, l - lm, l,
+                 r ? 100 * (r - rm) / r : 0, r - rm, r }')
+  lines=${lines//_/ }
+  regions=${regions//_/ }
   echo "| $name | $(ls "$corpus" | wc -l) | ${files[*]} | $lines | $regions |"
 done
