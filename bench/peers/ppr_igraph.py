@@ -23,16 +23,9 @@ import time
 
 
 def rmat(n, degree, rng, np):
-    m = n * degree
-    scale = max(1, int(np.ceil(np.log2(n))))
-    src = np.zeros(m, dtype=np.int64)
-    dst = np.zeros(m, dtype=np.int64)
-    for _ in range(scale):
-        p = rng.random(m)
-        q = np.where(p < 0.57, 0, np.where(p < 0.76, 1, np.where(p < 0.95, 2, 3)))
-        src = (src << 1) | (q >> 1)
-        dst = (dst << 1) | (q & 1)
-    pairs = np.unique(np.stack([src % n, dst % n], 1), axis=0)
+    from rmat import rmat_pairs
+    src, dst = rmat_pairs(n, degree, rng)
+    pairs = np.unique(np.stack([src, dst], 1), axis=0)
     w = rng.uniform(1.0 / 3.0, 1.0, len(pairs))
     return pairs, w
 

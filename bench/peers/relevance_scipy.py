@@ -38,17 +38,9 @@ def main():
     import scipy.sparse as sp
 
     rng = np.random.default_rng(args.seed)
+    from rmat import rmat_pairs
     n, m = args.nodes, args.nodes * args.degree
-    scale = max(1, int(np.ceil(np.log2(n))))
-    src = np.zeros(m, dtype=np.int64)
-    dst = np.zeros(m, dtype=np.int64)
-    for _ in range(scale):
-        p = rng.random(m)
-        q = np.where(p < 0.57, 0, np.where(p < 0.76, 1, np.where(p < 0.95, 2, 3)))
-        src = (src << 1) | (q >> 1)
-        dst = (dst << 1) | (q & 1)
-    src %= n
-    dst %= n
+    src, dst = rmat_pairs(n, args.degree, rng)
     w = (rng.uniform(0.5, 1.5, m) / 1.5).astype(np.float32)
     A = sp.csr_matrix((w, (dst, src)), shape=(n, n), dtype=np.float32)  # duplicates summed
     A.data = np.minimum(A.data, 1.0).astype(np.float32)

@@ -19,20 +19,13 @@ import time
 
 import numpy as np
 import torch
+from rmat import rmat_pairs
 
 
 def rmat(nodes, degree, seed):
     rng = np.random.default_rng(seed)
-    scale = max(1, int(np.ceil(np.log2(nodes))))
     m = nodes * degree
-    src = np.zeros(m, dtype=np.int64)
-    dst = np.zeros(m, dtype=np.int64)
-    for _ in range(scale):
-        p = rng.random(m)
-        q = np.where(p < 0.57, 0, np.where(p < 0.76, 1, np.where(p < 0.95, 2, 3)))
-        src = (src << 1) | (q >> 1)
-        dst = (dst << 1) | (q & 1)
-    src, dst = src % nodes, dst % nodes
+    src, dst = rmat_pairs(nodes, degree, rng)
     w = rng.uniform(0.5, 1.5, m).astype(np.float32)
     # Merge repeated (target, source) pairs, summing weights: both sides see the same nnz.
     key, inv = np.unique(dst * nodes + src, return_inverse=True)

@@ -2,7 +2,6 @@
 // mpe::attention with the padding mask; embeddings, LayerNorm, GELU and pooling on the host.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <numeric>
 
 #include <fmt/format.h>
@@ -11,6 +10,7 @@
 #include <mpe/gnn.hpp>
 #include <mpe/text.hpp>
 
+#include "common/logspace.hpp"
 #include "text/encoder_weights.hpp"
 
 namespace mpe::text {
@@ -39,35 +39,16 @@ void add_layer_norm(float* x, const float* add, std::int64_t rows, std::int64_t 
   }
 }
 
-// exp(y) for y <= 0 without a library call, so that the GELU loop vectorises: y = n ln2 + r,
-// |r| <= ln2 / 2, e^r by its Taylor series to r^7 (relative error < 1e-8), 2^n from the bits.
-inline float exp_nonpositive(float y) {
-  y = std::max(y, -87.0f);
-  const float n = std::floor(y * 1.44269504f + 0.5f);
-  const float r = (y - n * 0.693145752f) - n * 1.42860677e-6f;  // ln2 split in two
-  float p = 1.0f / 5040;
-  p = p * r + 1.0f / 720;
-  p = p * r + 1.0f / 120;
-  p = p * r + 1.0f / 24;
-  p = p * r + 1.0f / 6;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const std::int32_t bits = (static_cast<std::int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return p * scale;
-}
-
 // erf by Abramowitz and Stegun's formula 7.1.26 (|error| < 1.5e-7, below float32's rounding of
 // GELU's output); std::erf is a library call per element and was a tenth of the encoder's time.
+// The exp is the log-sum-exp kernels' branch-free one, so that the GELU loop vectorises.
 inline float erf_as(float x) {
   const float a = std::fabs(x);
   const float t = 1.0f / (1.0f + 0.3275911f * a);
   const float p =
       t * (0.254829592f +
            t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
-  return std::copysign(1.0f - p * exp_nonpositive(-a * a), x);
+  return std::copysign(1.0f - p * kernels::lse_exp(-a * a), x);
 }
 
 // GELU with erf (BERT's "gelu", not the tanh approximation), in place.

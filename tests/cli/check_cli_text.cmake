@@ -1,13 +1,6 @@
 # Run by CTest (cli_mpe_text): `mpe embed` and the relevance commands with a sentence encoder,
 # on the tiny BERT of tests/data/text (always) and on all-MiniLM-L6-v2 when it is installed.
-function(run_mpe out_var rc_var)
-  execute_process(COMMAND ${MPE} ${ARGN} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
-  set(${out_var} "${out}${err}" PARENT_SCOPE)
-  set(${rc_var} ${rc} PARENT_SCOPE)
-endfunction()
-macro(expect cond msg)
-  cmake_language(EVAL CODE "if(NOT (${cond}))\n message(FATAL_ERROR [==[${msg}]==])\nendif()")
-endmacro()
+include(${CMAKE_CURRENT_LIST_DIR}/cli_helpers.cmake)
 set(tiny "${TEXTDATA}/tiny")
 
 # embed: JSON with one vector per text; "café" matches the float64 NumPy reference
