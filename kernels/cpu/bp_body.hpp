@@ -96,6 +96,33 @@ T factor_step(const BpArgs<T>& a, const T* pot, const T* q, T* r, T* scratch) {
 // One thread walks the edges in memory order (r read sequentially; the totals are the small
 // array), several threads the variables; both add each variable's messages in edge order, so
 // the sums are the same bits.
+// Adds (sign +1) or removes (-1) message m of variable v's totals.
+template <class T>
+void account(const T* m, int k, T* live, std::int32_t* zero, int sign) {
+  for (int x = 0; x < k; ++x) {
+    if (bp_live(m[x])) {
+      live[x] += sign > 0 ? m[x] : -m[x];
+    } else {
+      zero[x] += sign;
+    }
+  }
+}
+
+// Variable v's totals from scratch: the sum of its live incoming messages and the count of its
+// zero ones per state, with evidence counted as a zero in every other state.
+template <class T>
+void one_var_totals(const BpArgs<T>& a, std::int32_t v, const T* r, const std::int32_t* ev, T* live,
+                    std::int32_t* zero) {
+  const int k = a.card[v];
+  const int obs = ev ? ev[v] : -1;
+  for (int x = 0; x < k; ++x) {
+    live[x] = 0;
+    zero[x] = (obs >= 0 && x != obs) ? 1 : 0;
+  }
+  for (std::int32_t j = a.var_edge_off[v]; j < a.var_edge_off[v + 1]; ++j)
+    account(r + a.var_edge_msg[j], k, live, zero, +1);
+}
+
 template <class T>
 void var_totals(const BpArgs<T>& a, const T* r, const std::int32_t* ev, T* tot,
                 std::int32_t* zeros) {
@@ -124,24 +151,7 @@ void var_totals(const BpArgs<T>& a, const T* r, const std::int32_t* ev, T* tot,
   }
 #pragma omp parallel for schedule(static)
   for (std::int32_t v = 0; v < a.num_vars; ++v) {
-    const int k = a.card[v];
-    T* t = tot + a.var_state_off[v];
-    std::int32_t* z = zeros + a.var_state_off[v];
-    const int obs = ev ? ev[v] : -1;
-    for (int x = 0; x < k; ++x) {
-      t[x] = 0;
-      z[x] = (obs >= 0 && x != obs) ? 1 : 0;
-    }
-    for (std::int32_t j = a.var_edge_off[v]; j < a.var_edge_off[v + 1]; ++j) {
-      const T* m = r + a.var_edge_msg[j];
-      for (int x = 0; x < k; ++x) {
-        if (bp_live(m[x])) {
-          t[x] += m[x];
-        } else {
-          ++z[x];
-        }
-      }
-    }
+    one_var_totals(a, v, r, ev, tot + a.var_state_off[v], zeros + a.var_state_off[v]);
   }
 }
 
@@ -469,33 +479,11 @@ void sweep(const BpArgs<T>& a, int steps) {
 
 // ---- sequential sweep ----
 
-// Adds (sign +1) or removes (-1) message m of variable v's totals.
-template <class T>
-void account(const T* m, int k, T* live, std::int32_t* zero, int sign) {
-  for (int x = 0; x < k; ++x) {
-    if (bp_live(m[x])) {
-      live[x] += sign > 0 ? m[x] : -m[x];
-    } else {
-      zero[x] += sign;
-    }
-  }
-}
-
 template <class T, bool kMax>
 T sequential(const BpArgs<T>& a, const T* pot, const std::int32_t* ev, T* q, T* r, T* scratch,
              T* tot_live, std::int32_t* tot_zero) {
   for (std::int32_t v = 0; v < a.num_vars; ++v) {
-    const int k = a.card[v];
-    T* live = tot_live + a.var_state_off[v];
-    std::int32_t* zero = tot_zero + a.var_state_off[v];
-    const int obs = ev ? ev[v] : -1;
-    for (int x = 0; x < k; ++x) {
-      live[x] = 0;
-      zero[x] = (obs >= 0 && x != obs) ? 1 : 0;
-    }
-    for (std::int32_t j = a.var_edge_off[v]; j < a.var_edge_off[v + 1]; ++j) {
-      account(r + a.edge_msg_off[a.var_edges[j]], k, live, zero, +1);
-    }
+    one_var_totals(a, v, r, ev, tot_live + a.var_state_off[v], tot_zero + a.var_state_off[v]);
   }
   T ch = 0;
   for (std::int32_t f = 0; f < a.num_factors; ++f) {
