@@ -323,8 +323,10 @@ class TypedSolver final : public Solver::Impl {
     scratch_ = Tensor::zeros(mshape, dtype_of<T>(), dev);
     change_ = Tensor::zeros({nb}, dtype_of<T>(), dev);
     if (o.schedule == Schedule::sequential || cpu_fast) {
-      tot_live_.resize(static_cast<std::size_t>(s_.var_state_off.back()));
+      // One set of totals per member: the CPU may run members on different threads.
+      tot_live_.resize(static_cast<std::size_t>(s_.var_state_off.back() * nb));
       tot_zero_.resize(tot_live_.size());
+      args_.var_tot_stride = s_.var_state_off.back();
     }
     kernels::BpArgs<T>& a = args_;
     a.num_vars = static_cast<std::int32_t>(nv);
