@@ -13,13 +13,13 @@ namespace mpe::bench {
 
 // A prepared case: inputs on the device, an output poisoned before timing.
 struct PreparedCase {
-  std::function<void()> run;  // one launch of the op (queued on the device)
-  double bytes = 0;           // floor of bytes the op must move (see --help)
-  double flops = 0;           // useful floating-point operations, 0 when not meaningful
-  std::string shape;          // the shape in words, e.g. "B=64 I=192 J=192 shared"
-  std::int64_t nnz = 0;       // edges (csr_aggregate)
-  double items = 0;           // independent results per run (plans for aif_plan), 0 if n/a
-  std::string items_unit = "plans";  // what items counts ("messages" for bp)
+  std::function<void()> run;           // one launch of the op (queued on the device)
+  double bytes = 0;                    // floor of bytes the op must move (see --help)
+  double flops = 0;                    // useful floating-point operations, 0 when not meaningful
+  std::string shape;                   // the shape in words, e.g. "B=64 I=192 J=192 shared"
+  std::int64_t nnz = 0;                // edges (csr_aggregate)
+  double items = 0;                    // independent results per run (plans for aif_plan), 0 if n/a
+  std::string items_unit = "plans";    // what items counts ("messages" for bp)
   std::function<std::string()> after;  // a line to print after the timed runs (may be empty)
 };
 

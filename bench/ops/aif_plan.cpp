@@ -36,8 +36,8 @@ std::vector<float> random_dist(std::mt19937_64& rng, std::int64_t outer, std::in
 }
 
 // AIF-MP planning (method aif, dense observations, terminal goal), N problems sharing one
-// model; only the action marginals come back (return_channels off, as agents call it). Bytes: the spec's floor per iteration, r_x read twice and written
-// once (3·H·S²·A·4 per problem).
+// model; only the action marginals come back (return_channels off, as agents call it). Bytes: the
+// spec's floor per iteration, r_x read twice and written once (3·H·S²·A·4 per problem).
 struct AifSetup {
   std::shared_ptr<aif::Model> model;
   aif::PlanRequest request;
@@ -80,11 +80,11 @@ PreparedCase prepare_aif(const CasePoint& p, const Device& device, std::uint64_t
   PreparedCase c;
   c.run = [model, reqs, device] { (void)aif::plan(*model, *reqs, device); };
   c.bytes = 3.0 * 4.0 * double(N) * I * H * double(S * S * A);
-  c.shape = fmt::format("N={} S={} A={} H={} I={} K={} F={} O={}{}{}", N, S, A, H, I, K, F, O,
-                        succ ? fmt::format(" T: {} succ. (sparse path)", succ) : std::string(),
-                        method == "aif" && theta == "fixed"
-                            ? std::string()
-                            : fmt::format(" {}, θ {}", method, theta));
+  c.shape =
+      fmt::format("N={} S={} A={} H={} I={} K={} F={} O={}{}{}", N, S, A, H, I, K, F, O,
+                  succ ? fmt::format(" T: {} succ. (sparse path)", succ) : std::string(),
+                  method == "aif" && theta == "fixed" ? std::string()
+                                                      : fmt::format(" {}, θ {}", method, theta));
   if (succ) {  // the sparse floor: r_x only on the support (≤ succ·K entries per (x, u))
     c.bytes = 3.0 * 4.0 * double(N) * I * H * double(S * A * std::min(S, succ * K));
   }
@@ -134,16 +134,18 @@ PreparedCase prepare_aif_engine(const CasePoint& p, const Device& device, std::u
     for (std::int64_t k = 0; k < C; ++k) {
       clients.emplace_back([&, k] {
         std::vector<std::future<aif::Plan>> mine;
-        for (std::int64_t i = k; i < N; i += C) mine.push_back(engine->submit(model, request).result);
+        for (std::int64_t i = k; i < N; i += C)
+          mine.push_back(engine->submit(model, request).result);
         for (auto& f : mine) f.get();
       });
     }
     for (auto& t : clients) t.join();
   };
   const std::int64_t S = param(p, "states"), A = param(p, "actions");
-  c.bytes = 3.0 * 4.0 * double(N) * double(request.iterations) * request.horizon * double(S * S * A);
-  c.shape = fmt::format("requests={} clients={} max_batch={} S={} A={} H={} I={} K={}", N, C,
-                        batch, S, A, request.horizon, request.iterations, param(p, "thetas"));
+  c.bytes =
+      3.0 * 4.0 * double(N) * double(request.iterations) * request.horizon * double(S * S * A);
+  c.shape = fmt::format("requests={} clients={} max_batch={} S={} A={} H={} I={} K={}", N, C, batch,
+                        S, A, request.horizon, request.iterations, param(p, "thetas"));
   c.items = double(N);
   c.after = [engine] { return engine->stats().str(); };
   return c;
@@ -155,7 +157,8 @@ bool aif_adjust(CasePoint& p) {
 }  // namespace
 
 MPE_BENCH_OP(OpSpec{
-    "aif_plan", "AIF-MP planning calls",
+    "aif_plan",
+    "AIF-MP planning calls",
     "r_x read twice and written once per iteration (3*N*I*H*S*S*A*4);\n"
     "also plans/s (whole calls, host transfers included)",
     {int_param("problems", "aif_plan: problems per call N", {1, 64, 1024}, 1).quick({"1", "64"}),
@@ -166,24 +169,33 @@ MPE_BENCH_OP(OpSpec{
      int_param("thetas", "aif_plan: θ configurations K", {4}, 1),
      int_param("modalities", "aif_plan: observation modalities F", {2}, 1),
      int_param("outcomes", "aif_plan: outcomes per modality O", {2}, 1),
-     int_param("successors", "aif_plan: successors per (x, θ, u); 0 = dense random T, else "
-                             "sparse (auto path)", {0}, 0),
+     int_param("successors",
+               "aif_plan: successors per (x, θ, u); 0 = dense random T, else "
+               "sparse (auto path)",
+               {0}, 0),
      text_param("aif-method", "aif_plan: bp, vbp, rm, aif", {"aif"},
                 parsed_by([](const std::string& m) { (void)aif::parse_method(m); }))
          .key("method"),
-     text_param("theta", "aif_plan: fixed or loopy (bp/vbp/rm as published; aif with loopy is "
-                         "skipped)", {"fixed"},
+     text_param("theta",
+                "aif_plan: fixed or loopy (bp/vbp/rm as published; aif with loopy is "
+                "skipped)",
+                {"fixed"},
                 parsed_by([](const std::string& t) { (void)aif::parse_theta_mode(t); }))},
-    prepare_aif, aif_adjust})
-MPE_BENCH_OP(OpSpec{
-    "aif_engine", "AIF-MP requests through mpe::Engine from many threads",
-    "as aif_plan, N = requests per run",
-    {uses("problems"),
-     int_param("clients", "aif_engine, bp_engine, relevance_engine: client threads submitting "
-                          "requests", {16}, 1),
-     int_param("engine-batch", "aif_engine, bp_engine, relevance_engine: the engine's "
-                               "max_batch (1 = no batching)", {1, 256}, 1),
-     uses("states"), uses("actions"), uses("horizon"), uses("iters"), uses("thetas").first(),
-     uses("modalities").first(), uses("outcomes").first()},
-    prepare_aif_engine})
+    prepare_aif,
+    aif_adjust})
+MPE_BENCH_OP(OpSpec{"aif_engine",
+                    "AIF-MP requests through mpe::Engine from many threads",
+                    "as aif_plan, N = requests per run",
+                    {uses("problems"),
+                     int_param("clients",
+                               "aif_engine, bp_engine, relevance_engine: client threads submitting "
+                               "requests",
+                               {16}, 1),
+                     int_param("engine-batch",
+                               "aif_engine, bp_engine, relevance_engine: the engine's "
+                               "max_batch (1 = no batching)",
+                               {1, 256}, 1),
+                     uses("states"), uses("actions"), uses("horizon"), uses("iters"),
+                     uses("thetas").first(), uses("modalities").first(), uses("outcomes").first()},
+                    prepare_aif_engine})
 }  // namespace mpe::bench

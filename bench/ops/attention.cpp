@@ -24,7 +24,8 @@ PreparedCase prepare_attention(const CasePoint& p, const Device& device, std::ui
                 fmt::format("--kv-heads {} must divide --heads {}", Hkv, H));
   }
   const DType dt = storage_dtype(p.params.at("attn_dtype"));
-  auto q = std::make_shared<Tensor>(random_tensor({B, H, N, D}, -1.f, 1.f, seed, device).astype(dt));
+  auto q =
+      std::make_shared<Tensor>(random_tensor({B, H, N, D}, -1.f, 1.f, seed, device).astype(dt));
   auto k = std::make_shared<Tensor>(
       random_tensor({B, Hkv, N, D}, -1.f, 1.f, seed + 1, device).astype(dt));
   auto v = std::make_shared<Tensor>(
@@ -41,7 +42,8 @@ PreparedCase prepare_attention(const CasePoint& p, const Device& device, std::ui
   c.run = [q, k, v, o, lse, opt] { attention(*q, *k, *v, Tensor(), opt, *o, *lse); };
   c.flops = attention_flops(B, H, N, N, D, causal);
   const double es = static_cast<double>(dtype_size(dt));
-  c.bytes = es * (2.0 * double(B * H * N * D) + 2.0 * double(B * Hkv * N * D)) + 4.0 * double(B * H * N);
+  c.bytes =
+      es * (2.0 * double(B * H * N * D) + 2.0 * double(B * Hkv * N * D)) + 4.0 * double(B * H * N);
   c.shape = fmt::format("B={} H={} Hkv={} N={} D={}{} {}{}", B, H, Hkv, N, D,
                         causal ? " causal" : "", dtype_name(dt), unfused ? " unfused" : "");
   return c;
@@ -50,7 +52,8 @@ PreparedCase prepare_attention(const CasePoint& p, const Device& device, std::ui
 }  // namespace
 
 MPE_BENCH_OP(OpSpec{
-    "attention", "dense forward; --dtype, --attn-path",
+    "attention",
+    "dense forward; --dtype, --attn-path",
     "q, k, v read and O written once (--dtype size), lse (float32) once;\n"
     "GFLOP/s = 4*B*H*N*N*D / time (half when causal)",
     {int_param("attn-batch", "attention: batch B", {1}, 1),
@@ -60,11 +63,15 @@ MPE_BENCH_OP(OpSpec{
          .quick({"256"}),
      int_param("head-dim", "attention: head dim D", {64, 128}, 1).quick({"64"}),
      int_param("causal", "attention: 1 = causal mask", {0}, 0, 1),
-     text_param("dtype", "attention: storage of q, k, v, O; graph_mp: storage of x and y (f32, "
-                         "bf16, f16; float32 arithmetic)", {"f32"}, storage_dtypes())
+     text_param("dtype",
+                "attention: storage of q, k, v, O; graph_mp: storage of x and y (f32, "
+                "bf16, f16; float32 arithmetic)",
+                {"f32"}, storage_dtypes())
          .key("attn_dtype"),
-     text_param("attn-path", "attention: fused (online softmax) or unfused (CUDA: cuBLAS GEMM, "
-                             "softmax, GEMM)", {"fused"}, one_of({"fused", "unfused"}))},
+     text_param("attn-path",
+                "attention: fused (online softmax) or unfused (CUDA: cuBLAS GEMM, "
+                "softmax, GEMM)",
+                {"fused"}, one_of({"fused", "unfused"}))},
     prepare_attention})
 
 }  // namespace mpe::bench

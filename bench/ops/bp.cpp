@@ -236,13 +236,14 @@ Check bp_graphs() {
 }  // namespace
 
 MPE_BENCH_OP(OpSpec{
-    "bp", "loopy belief propagation sweeps, --bp-*",
+    "bp",
+    "loopy belief propagation sweeps, --bp-*",
     "per sweep each message (q and r) written and read once + potentials\n"
     "(4*sum_e K_v*B + table entries)*elem; messages/s = edges*B*sweeps / time",
     {text_param("bp-graph", "bp: grid, regular, higher, rbm (seeded)", {"grid"}, bp_graphs())
          .key("graph"),
-     int_param("bp-size", "bp: grid side, variables (regular, higher) or visible units (rbm)",
-               {64}, 2)
+     int_param("bp-size", "bp: grid side, variables (regular, higher) or visible units (rbm)", {64},
+               2)
          .key("size"),
      int_param("bp-card", "bp: states per variable (grid, regular)", {2}, 2).key("card"),
      int_param("bp-batch", "bp: graphs per run (one structure)", {1}, 1),
@@ -259,11 +260,13 @@ MPE_BENCH_OP(OpSpec{
      text_param("bp-damping", "bp: damping (old message weight)", {"0"}, number_in(0.0, 1.0))
          .key("damping"),
      file_param("bp-file", "bp: a .fg or .uai file instead of --bp-graph").key("file")},
-    prepare_bp, bp_adjust})
+    prepare_bp,
+    bp_adjust})
 // One point per graph, request count, client count and engine batch: the first value of
 // every other bp flag.
 MPE_BENCH_OP(OpSpec{
-    "bp_engine", "BP requests through mpe::Engine: --bp-requests, --clients, --engine-batch",
+    "bp_engine",
+    "BP requests through mpe::Engine: --bp-requests, --clients, --engine-batch",
     "whole BP requests through mpe::Engine (requests/s; no byte count)",
     {uses("bp-graph", "graph"),
      int_param("bp-requests", "bp_engine: requests per run", {256}, 1).key("requests"),
@@ -271,6 +274,7 @@ MPE_BENCH_OP(OpSpec{
      uses("bp-card", "card").first(), uses("bp-method", "method").first(),
      uses("bp-precision", "precision").first(), uses("bp-schedule", "schedule").first(),
      uses("bp-damping", "damping").first(), uses("bp-file", "file")},
-    prepare_bp_engine, bp_adjust})
+    prepare_bp_engine,
+    bp_adjust})
 
 }  // namespace mpe::bench

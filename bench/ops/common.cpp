@@ -42,14 +42,15 @@ bool csr_adjust(CasePoint& p) {
 }
 
 const Csr& csr_host_graph(const CasePoint& p, std::uint64_t seed) {
-  return p.params.count("mtx") ? file_graph(p.params.at("mtx"))
-                               : synthetic_graph(p.params.at("graph"), param(p, "nodes"),
-                                                 param(p, "degree"), seed);
+  return p.params.count("mtx")
+             ? file_graph(p.params.at("mtx"))
+             : synthetic_graph(p.params.at("graph"), param(p, "nodes"), param(p, "degree"), seed);
 }
 
 std::string csr_graph_words(const CasePoint& p, const Csr& g) {
-  return fmt::format("{} n={} nnz={}", p.params.count("mtx") ? p.params.at("mtx") : p.params.at("graph"),
-                     g.num_rows, g.nnz());
+  return fmt::format("{} n={} nnz={}",
+                     p.params.count("mtx") ? p.params.at("mtx") : p.params.at("graph"), g.num_rows,
+                     g.nnz());
 }
 
 }  // namespace mpe::bench

@@ -23,7 +23,8 @@ PreparedCase prepare_copy(const CasePoint& p, const Device& device, std::uint64_
 }
 }  // namespace
 
-MPE_BENCH_OP(OpSpec{"copy", "device copy: the bandwidth reference",
+MPE_BENCH_OP(OpSpec{"copy",
+                    "device copy: the bandwidth reference",
                     "source read + destination written (2*size)",
                     {int_param("mib", "copy: buffer size in MiB", {1024}, 1).quick({"64"})},
                     prepare_copy})

@@ -27,10 +27,9 @@ PreparedCase prepare_csr(const CasePoint& p, const Device& device, std::uint64_t
             4.0 * double(host.num_cols * F) + 4.0 * double(host.num_rows * F);
   c.flops = 2.0 * nnz * double(F);
   c.nnz = host.nnz();
-  c.shape = fmt::format("{} n={} nnz={} F={} {}{}",
-                        p.params.count("mtx") ? p.params.at("mtx") : p.params.at("graph"),
-                        host.num_rows, host.nnz(), F, p.params.at("agg"),
-                        host.weighted() ? " weighted" : "");
+  c.shape = fmt::format(
+      "{} n={} nnz={} F={} {}{}", p.params.count("mtx") ? p.params.at("mtx") : p.params.at("graph"),
+      host.num_rows, host.nnz(), F, p.params.at("agg"), host.weighted() ? " weighted" : "");
   return c;
 }
 
@@ -46,11 +45,11 @@ Check graph_kinds() {
 }  // namespace
 
 MPE_BENCH_OP(OpSpec{
-    "csr_aggregate", "CSR row aggregation y_i = AGG_j w_ij x_j",
+    "csr_aggregate",
+    "CSR row aggregation y_i = AGG_j w_ij x_j",
     "row offsets ((n+1)*8) + columns (nnz*4) + weights (nnz*4) + x (n*F*4)\n"
     "+ y (n*F*4); GFLOP/s = 2*nnz*F / time",
-    {text_param("graph", "csr_aggregate: uniform, rmat (seeded synthetic)", {"rmat"},
-                graph_kinds())
+    {text_param("graph", "csr_aggregate: uniform, rmat (seeded synthetic)", {"rmat"}, graph_kinds())
          .quick({"uniform", "rmat"}),
      int_param("nodes", "csr_aggregate: nodes n", {1000000}, 1).quick({"100000"}),
      int_param("degree", "csr_aggregate: average in-degree", {16}, 0),
@@ -59,6 +58,7 @@ MPE_BENCH_OP(OpSpec{
                 parsed_by([](const std::string& a) { (void)parse_aggregation(a); }))
          .quick({"sum", "max"}),
      file_param("mtx", "csr_aggregate: a Matrix Market file instead")},
-    prepare_csr, csr_adjust})
+    prepare_csr,
+    csr_adjust})
 
 }  // namespace mpe::bench

@@ -27,12 +27,14 @@ PreparedCase prepare_lse(const CasePoint& p, const Device& device, std::uint64_t
 }
 }  // namespace
 
-MPE_BENCH_OP(OpSpec{"lse_contract", "log-space contraction y = logsumexp_j(M + x)",
-                    "M ((shared ? 1 : B)*I*J*4) + x (B*J*4) + y (B*I*4)",
-                    {int_param("batch", "lse_contract: batch B", {1, 64, 1024}, 1).quick({"1", "256"}),
-                     int_param("rows", "lse_contract: rows I", {192}, 1),
-                     int_param("cols", "lse_contract: contracted length J", {192}, 1),
-                     int_param("shared", "lse_contract: 1 = one M for the batch", {1}, 0, 1)},
-                    prepare_lse})
+MPE_BENCH_OP(OpSpec{
+    "lse_contract",
+    "log-space contraction y = logsumexp_j(M + x)",
+    "M ((shared ? 1 : B)*I*J*4) + x (B*J*4) + y (B*I*4)",
+    {int_param("batch", "lse_contract: batch B", {1, 64, 1024}, 1).quick({"1", "256"}),
+     int_param("rows", "lse_contract: rows I", {192}, 1),
+     int_param("cols", "lse_contract: contracted length J", {192}, 1),
+     int_param("shared", "lse_contract: 1 = one M for the batch", {1}, 0, 1)},
+    prepare_lse})
 
 }  // namespace mpe::bench

@@ -112,6 +112,7 @@ Param int_param(std::string flag, std::string help, const std::vector<std::int64
   p.help = std::move(help);
   p.defaults = texts(defaults);
   p.check = integer_in(min, max);
+  p.type = "INT";
   return p;
 }
 
@@ -128,6 +129,7 @@ Param text_param(std::string flag, std::string help, std::vector<std::string> de
 Param file_param(std::string flag, std::string help) {
   Param p = text_param(std::move(flag), std::move(help), {""}, file_or_empty());
   p.single = true;
+  p.type = "FILE";
   return p;
 }
 
@@ -162,8 +164,9 @@ std::vector<std::pair<const Param*, std::string>> declared_flags() {
       if (p.help.empty()) continue;  // uses()
       const auto [it, fresh] = owner.emplace(p.flag, name);
       if (!fresh) {
-        throw Error(ErrorCode::internal, fmt::format("mpe-bench: --{} is declared by both {} and {}",
-                                                     p.flag, it->second, name));
+        throw Error(
+            ErrorCode::internal,
+            fmt::format("mpe-bench: --{} is declared by both {} and {}", p.flag, it->second, name));
       }
       out.emplace_back(&p, name);
     }
@@ -199,7 +202,7 @@ void add_op_flags(CLI::App& app, Grid& grid) {
   for (const auto& [p, op] : declared_flags()) {
     std::vector<std::string>& values = grid.values[p->flag];
     values = p->defaults;
-    CLI::Option* o = app.add_option("--" + p->flag, values, p->help);
+    CLI::Option* o = app.add_option("--" + p->flag, values, p->help)->type_name(p->type);
     if (p->single) {
       o->expected(1);
     } else {

@@ -54,9 +54,10 @@ struct Param {
   std::vector<std::string> defaults;  // the grid's values when the flag is not given
   Check check;
   std::vector<std::string> quick_values;  // --quick's values as text (empty: the defaults)
-  std::string key_name;    // the name in case points (empty: the flag, '-' as '_')
-  bool first_only = false;  // only the first value (not an axis of the product)
-  bool single = false;      // one value (a file path), not a comma list
+  std::string key_name;                   // the name in case points (empty: the flag, '-' as '_')
+  bool first_only = false;                // only the first value (not an axis of the product)
+  bool single = false;                    // one value (a file path), not a comma list
+  std::string type = "TEXT";              // what --help says a value is
 
   Param& quick(std::vector<std::string> v) {
     quick_values = std::move(v);
@@ -75,8 +76,7 @@ struct Param {
 
 // Declarations: an integer list, a name list (checked against `check`), a file path.
 Param int_param(std::string flag, std::string help, const std::vector<std::int64_t>& defaults,
-                std::int64_t min,
-                std::int64_t max = std::numeric_limits<std::int64_t>::max());
+                std::int64_t min, std::int64_t max = std::numeric_limits<std::int64_t>::max());
 Param text_param(std::string flag, std::string help, std::vector<std::string> defaults,
                  Check check);
 Param file_param(std::string flag, std::string help);
@@ -85,8 +85,7 @@ Param uses(std::string flag, std::string key = "");
 // Uses of every parameter of `params` (another op's table), with their keys.
 std::vector<Param> uses_of(const std::vector<Param>& params);
 
-using Prepare =
-    std::function<PreparedCase(const CasePoint&, const Device&, std::uint64_t seed)>;
+using Prepare = std::function<PreparedCase(const CasePoint&, const Device&, std::uint64_t seed)>;
 
 struct OpSpec {
   std::string name;

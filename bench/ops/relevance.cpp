@@ -191,22 +191,21 @@ PreparedCase prepare_relevance(const CasePoint& p, const Device& device, std::ui
 // for rmat, --nodes, --degree (csr_aggregate's) and the embedding dimension.
 std::vector<Param> relevance_graph_params() {
   const double inf = std::numeric_limits<double>::infinity();
-  return {
-      text_param("rel-graph",
-                 "relevance: demo (data/relevance) or rmat (--nodes, --degree; random "
-                 "embeddings)",
-                 {"demo", "rmat"}, one_of({"demo", "rmat"})),
-      text_param("rel-gate", "relevance: edge gate (messages where a*w > gate)", {"0"},
-                 number_in(0.0, inf)),
-      text_param("rel-mode", "relevance: spreading or ppr (personalised PageRank)",
-                 {"spreading"}, one_of({"spreading", "ppr"})),
-      text_param("rel-dense",
-                 "relevance: dense switch fraction (auto = the store's default; 0 = always "
-                 "pull, 2 = always push)",
-                 {"auto"}, number_in(0.0, inf, {"auto"})),
-      uses("nodes"),
-      uses("degree"),
-      int_param("rel-dim", "relevance: embedding dimension (rmat)", {64}, 1)};
+  return {text_param("rel-graph",
+                     "relevance: demo (data/relevance) or rmat (--nodes, --degree; random "
+                     "embeddings)",
+                     {"demo", "rmat"}, one_of({"demo", "rmat"})),
+          text_param("rel-gate", "relevance: edge gate (messages where a*w > gate)", {"0"},
+                     number_in(0.0, inf)),
+          text_param("rel-mode", "relevance: spreading or ppr (personalised PageRank)",
+                     {"spreading"}, one_of({"spreading", "ppr"})),
+          text_param("rel-dense",
+                     "relevance: dense switch fraction (auto = the store's default; 0 = always "
+                     "pull, 2 = always push)",
+                     {"auto"}, number_in(0.0, inf, {"auto"})),
+          uses("nodes"),
+          uses("degree"),
+          int_param("rel-dim", "relevance: embedding dimension (rmat)", {64}, 1)};
 }
 
 // The demo graph has its own size and embeddings: no nodes, degree or dimension.
@@ -227,11 +226,10 @@ std::vector<Param> relevance_params() {
 }
 }  // namespace
 
-MPE_BENCH_OP(OpSpec{
-    "relevance", "relevance-engine queries: --rel-graph, --rel-batch, --rel-dim",
-    "node embeddings read once per call (n*d*4); GFLOP/s = 2*B*n*d / time\n"
-    "(the seeding product); queries/s; p50/p99 per call and edges touched/s\n"
-    "printed after each row",
-    relevance_params(), prepare_relevance, relevance_adjust})
+MPE_BENCH_OP(OpSpec{"relevance", "relevance-engine queries: --rel-graph, --rel-batch, --rel-dim",
+                    "node embeddings read once per call (n*d*4); GFLOP/s = 2*B*n*d / time\n"
+                    "(the seeding product); queries/s; p50/p99 per call and edges touched/s\n"
+                    "printed after each row",
+                    relevance_params(), prepare_relevance, relevance_adjust})
 
 }  // namespace mpe::bench

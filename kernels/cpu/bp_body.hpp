@@ -446,17 +446,24 @@ T factor_step_fast(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot
   return std::max(ch, ch_pair);
 }
 
+// Calls body(b, pot, ev, q, r, scratch) for every active instance b of the batch, with its
+// slices of the batched arrays (log potentials, evidence or null, q, r, scratch).
+template <class T, class Body>
+void for_each_instance(const BpArgs<T>& a, Body body) {
+  for (std::int32_t b = 0; b < a.batch; ++b) {
+    if (a.active && !a.active[b]) continue;
+    body(b, a.log_pot + b * a.pot_stride,
+         a.evidence ? a.evidence + std::int64_t{b} * a.num_vars : nullptr, a.q + b * a.msg_len,
+         a.r + b * a.msg_len, a.scratch + b * a.msg_len);
+  }
+}
+
 template <class T>
 void sweep(const BpArgs<T>& a, int steps) {
   const bool fast = steps == kBpBothSteps && a.pot_prob && a.var_tot && a.var_zeros &&
                     (a.pair2_info || a.num_pair2 == 0);
-  for (std::int32_t b = 0; b < a.batch; ++b) {
-    if (a.active && !a.active[b]) continue;
-    const T* pot = a.log_pot + b * a.pot_stride;
-    const std::int32_t* ev = a.evidence ? a.evidence + std::int64_t{b} * a.num_vars : nullptr;
-    T* q = a.q + b * a.msg_len;
-    T* r = a.r + b * a.msg_len;
-    T* scratch = a.scratch + b * a.msg_len;
+  for_each_instance(a, [&](std::int32_t b, const T* pot, const std::int32_t* ev, T* q, T* r,
+                           T* scratch) {
     if (fast) {
       var_totals(a, r, ev, a.var_tot, a.var_zeros);
       const T* prob = a.pot_prob + b * a.pot_stride;
@@ -464,7 +471,7 @@ void sweep(const BpArgs<T>& a, int steps) {
                                                               a.var_zeros, q, r, scratch)
                                   : factor_step_fast<T, false>(a, pot, prob, a.var_tot,
                                                                a.var_zeros, q, r, scratch);
-      continue;
+      return;
     }
     if (steps & kBpVarStep) {
 #pragma omp parallel for schedule(static) if (a.num_vars > kParallelVars)
@@ -474,7 +481,7 @@ void sweep(const BpArgs<T>& a, int steps) {
       a.change[b] = a.max_product ? factor_step<T, true>(a, pot, q, r, scratch)
                                   : factor_step<T, false>(a, pot, q, r, scratch);
     }
-  }
+  });
 }
 
 // ---- sequential sweep ----
@@ -507,17 +514,12 @@ T sequential(const BpArgs<T>& a, const T* pot, const std::int32_t* ev, T* q, T* 
 
 template <class T>
 void sequential_sweep(const BpArgs<T>& a, T* tot_live, std::int32_t* tot_zero) {
-  for (std::int32_t b = 0; b < a.batch; ++b) {
-    if (a.active && !a.active[b]) continue;
-    const T* pot = a.log_pot + b * a.pot_stride;
-    const std::int32_t* ev = a.evidence ? a.evidence + std::int64_t{b} * a.num_vars : nullptr;
-    T* q = a.q + b * a.msg_len;
-    T* r = a.r + b * a.msg_len;
-    T* scratch = a.scratch + b * a.msg_len;
+  for_each_instance(a, [&](std::int32_t b, const T* pot, const std::int32_t* ev, T* q, T* r,
+                           T* scratch) {
     a.change[b] = a.max_product
                       ? sequential<T, true>(a, pot, ev, q, r, scratch, tot_live, tot_zero)
                       : sequential<T, false>(a, pot, ev, q, r, scratch, tot_live, tot_zero);
-  }
+  });
 }
 
 }  // namespace bp_detail
