@@ -12,6 +12,7 @@
 #include <mpe/relevance.hpp>
 
 #include "support/errors.hpp"
+#include "support/relevance_random.hpp"
 #include "support/relevance_ref.hpp"
 
 namespace mpe::test {
@@ -176,11 +177,7 @@ Store random_store(std::mt19937_64& rng, int n, int m, int dim, int levels) {
   std::vector<float> emb;
   for (int i = 0; i < n; ++i) {
     Node nd = make_node("n" + std::to_string(i), ntypes[i % 4], i % 17 == 3);
-    nd.residual = u(rng);
-    nd.decay = 0.5f + 0.5f * u(rng);
-    nd.threshold = u(rng) < 0.5f ? 0.0f : 0.05f * u(rng);
-    nd.level = levels > 1 ? int(rng() % unsigned(levels)) : 0;
-    if (u(rng) < 0.3f) nd.type_weights[types[rng() % 3]] = 2.0f * u(rng);
+    random_node_params(rng, nd, levels);
     nodes.push_back(nd);
     for (int c = 0; c < dim; ++c) emb.push_back(g(rng));
   }
@@ -207,10 +204,7 @@ TEST(RelevancePropagation, RandomGraphsMatchFloat64Reference) {
     std::vector<Query> batch;
     for (int qk = 0; qk < 6; ++qk) {
       Query q;
-      std::set<int> ids;
-      const int k = 1 + int(rng() % 5);
-      while (int(ids.size()) < k) ids.insert(int(rng() % unsigned(n)));
-      for (int id : ids) q.seeds.push_back({"n" + std::to_string(id), 0.2f + 0.8f * float(rng() % 1000) / 1000.0f});
+      q.seeds = random_seeds(rng, n, 5, 0.2f);
       q.params.max_iterations = 1 + int(rng() % 12);
       q.params.tolerance = qk % 2 ? 1e-3f : 0.0f;
       q.params.edge_gate = qk % 3 == 0 ? 0.0f : 0.15f;

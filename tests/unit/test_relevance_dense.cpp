@@ -10,6 +10,7 @@
 #include <mpe/error.hpp>
 #include <mpe/relevance.hpp>
 
+#include "support/relevance_random.hpp"
 #include "support/relevance_ref.hpp"
 
 namespace mpe::test {
@@ -27,11 +28,7 @@ Store dense_store(std::mt19937_64& rng, int n, int m, int levels, bool zero_type
     Node nd;
     nd.id = "n" + std::to_string(i);
     nd.type = "concept";
-    nd.residual = u(rng);
-    nd.decay = 0.5f + 0.5f * u(rng);
-    nd.threshold = u(rng) < 0.5f ? 0.0f : 0.05f * u(rng);
-    nd.level = levels > 1 ? int(rng() % unsigned(levels)) : 0;
-    if (u(rng) < 0.3f) nd.type_weights[types[rng() % 3]] = zero_type_weight && i % 2 ? 0.0f : 2.0f * u(rng);
+    random_node_params(rng, nd, levels, zero_type_weight && i % 2);
     nodes.push_back(nd);
     for (int c = 0; c < 4; ++c) emb.push_back(c == i % 4 ? 1.0f : 0.1f);
   }
@@ -57,10 +54,7 @@ TEST(RelevanceDense, PullPushAndSwitchMatchFloat64Reference) {
     std::vector<Query> batch;
     for (int qk = 0; qk < 7; ++qk) {
       Query q;
-      std::set<int> ids;
-      const int k = 1 + int(rng() % 4);
-      while (int(ids.size()) < k) ids.insert(int(rng() % unsigned(n)));
-      for (int id : ids) q.seeds.push_back({"n" + std::to_string(id), 0.3f + 0.7f * float(rng() % 1000) / 1000.0f});
+      q.seeds = random_seeds(rng, n, 4, 0.3f);
       q.params.max_iterations = 1 + int(rng() % 8);
       q.params.tolerance = qk % 2 ? 1e-3f : 0.0f;
       q.params.edge_gate = qk % 3 == 0 ? 0.0f : 0.2f;
