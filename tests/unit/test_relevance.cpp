@@ -126,9 +126,7 @@ TEST(RelevanceWorkedExample, ConvergedOrderingMatchesReference) {
              {"visual_content_concept", 0.65f},
              {"abstract_concept_handling", 0.52f}};
   const QueryResult r = s.query(q);  // the spec's defaults: 5 iterations at most
-  std::vector<std::pair<std::int64_t, double>> seeds;
-  for (const auto& sd : q.seeds) seeds.emplace_back(s.find(sd.id), sd.activation);
-  const RelRef ref = relevance_reference(s, seeds, q.params);
+  const RelRef ref = relevance_reference(s, q);
   EXPECT_EQ(r.iterations, ref.iterations);
   EXPECT_EQ(r.converged, ref.converged);
   // Seeds without incoming messages keep decaying (by 0.1 a per iteration), so the defaults
@@ -217,21 +215,9 @@ TEST(RelevancePropagation, RandomGraphsMatchFloat64Reference) {
     }
     const std::vector<QueryResult> rs = s.query_batch(batch);
     for (std::size_t qk = 0; qk < batch.size(); ++qk) {
-      std::vector<std::pair<std::int64_t, double>> seeds;
-      for (const auto& sd : batch[qk].seeds) seeds.emplace_back(s.find(sd.id), sd.activation);
-      const RelRef ref = relevance_reference(s, seeds, batch[qk].params);
       const QueryResult& r = rs[qk];
-      EXPECT_EQ(r.iterations, ref.iterations) << trial << "/" << qk;
-      EXPECT_EQ(r.converged, ref.converged) << trial << "/" << qk;
-      EXPECT_EQ(r.edges_touched, ref.messages) << trial << "/" << qk;
-      std::vector<double> got(static_cast<std::size_t>(n), 0.0);
-      for (const auto& [i, a] : r.active) got[std::size_t(i)] = a;
-      for (int i = 0; i < n; ++i) EXPECT_NEAR(got[std::size_t(i)], ref.act[std::size_t(i)], 2e-5);
-      for (const Activated& a : r.results) {
-        if (a.activation > 0.0f) {
-          EXPECT_NEAR(a.confidence, ref.conf[std::size_t(a.node)], 2e-5) << a.id;
-        }
-      }
+      expect_matches_reference(r, relevance_reference(s, batch[qk]), n,
+                               std::to_string(trial) + "/" + std::to_string(qk));
       // Batch = one query at a time.
       const QueryResult one = s.query(batch[qk]);
       EXPECT_EQ(one.active, r.active);
@@ -320,9 +306,7 @@ TEST(RelevanceGate, GateCutsMessagesAndMatchesReference) {
   for (float gate : {0.6f, 0.3f, 0.1f, 0.0f}) {
     q.params.edge_gate = gate;
     const QueryResult r = s.query(q);
-    std::vector<std::pair<std::int64_t, double>> seeds;
-    for (const auto& sd : q.seeds) seeds.emplace_back(s.find(sd.id), sd.activation);
-    const RelRef ref = relevance_reference(s, seeds, q.params);
+    const RelRef ref = relevance_reference(s, q);
     EXPECT_EQ(r.edges_touched, ref.messages) << gate;
     EXPECT_GT(r.edges_touched, prev) << "a lower gate lets more messages through";
     prev = r.edges_touched;

@@ -65,30 +65,15 @@ TEST(RelevanceDense, PullPushAndSwitchMatchFloat64Reference) {
       batch.push_back(q);
     }
     std::vector<RelRef> refs;
-    for (const Query& q : batch) {
-      std::vector<std::pair<std::int64_t, double>> seeds;
-      for (const auto& sd : q.seeds) seeds.emplace_back(s.find(sd.id), sd.activation);
-      refs.push_back(relevance_reference(s, seeds, q.params));
-    }
+    for (const Query& q : batch) refs.push_back(relevance_reference(s, q));
     for (float fraction : {0.0f, 0.3f, 5.0f}) {  // always pull, the switch, always push
       s.set_dense_switch(fraction);
       const std::vector<QueryResult> rs = s.query_batch(batch);
       for (std::size_t qk = 0; qk < batch.size(); ++qk) {
-        const RelRef& ref = refs[qk];
         const QueryResult& r = rs[qk];
         const std::string where = std::to_string(trial) + "/" + std::to_string(qk) + " f=" +
                                   std::to_string(fraction);
-        EXPECT_EQ(r.iterations, ref.iterations) << where;
-        EXPECT_EQ(r.converged, ref.converged) << where;
-        EXPECT_EQ(r.edges_touched, ref.messages) << where;
-        std::vector<double> got(std::size_t(n), 0.0), conf(std::size_t(n), 0.0);
-        for (const auto& [i, a] : r.active) got[std::size_t(i)] = a;
-        for (int i = 0; i < n; ++i) EXPECT_NEAR(got[std::size_t(i)], ref.act[std::size_t(i)], 2e-5) << where;
-        for (const Activated& a : r.results) {
-          if (a.activation > 0.0f) {
-            EXPECT_NEAR(a.confidence, ref.conf[std::size_t(a.node)], 2e-5) << where;
-          }
-        }
+        expect_matches_reference(r, refs[qk], n, where);
         // One query alone gives the same as in the batch (the batch shares the products).
         if (qk == 3) {
           const QueryResult one = s.query(batch[qk]);
