@@ -58,6 +58,7 @@ PreparedCase prepare_relevance_engine(const CasePoint& p, const Device& device,
                         p.params.at("rel_graph"), p.params.at("rel_mode"), st.nodes, st.edges,
                         p.params.at("rel_gate"), N, C, batch);
   c.items = double(N);
+  c.items_unit = "queries";
   c.nnz = st.edges;
   c.after = [engine] { return engine->stats().str(); };
   return c;
