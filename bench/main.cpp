@@ -28,32 +28,12 @@ struct Options {
 };
 
 // Small enough for 2 CPU cores in well under a minute; a few seconds on a GPU. Flags given
-// on the command line win over the preset (`--quick --device cuda -r 20`).
+// on the command line win over the preset (`--quick --device cuda -r 20`); the ops' presets
+// are in their parameter tables.
 void apply_quick(Options& o, const CLI::App& app) {
-  const auto preset = [&app](const char* flag, auto& field, auto value) {
-    if (app.count(flag) == 0) field = value;
-  };
-  using I = std::vector<std::int64_t>;
-  using S = std::vector<std::string>;
-  preset("--batch", o.grid.batch, I{1, 256});
-  preset("--rows", o.grid.rows, I{192});
-  preset("--cols", o.grid.cols, I{192});
-  preset("--shared", o.grid.shared, I{1});
-  preset("--nodes", o.grid.nodes, I{100000});
-  preset("--degree", o.grid.degree, I{16});
-  preset("--width", o.grid.width, I{64});
-  preset("--agg", o.grid.aggs, S{"sum", "max"});
-  preset("--graph", o.grid.graphs, S{"uniform", "rmat"});
-  preset("--mib", o.grid.mib, I{64});
-  preset("--problems", o.grid.problems, I{1, 64});
-  preset("--states", o.grid.states, I{32});
-  preset("--actions", o.grid.actions, I{5});
-  preset("--horizon", o.grid.horizon, I{5});
-  preset("--iters", o.grid.iters, I{10});
-  preset("--seq", o.grid.seq, I{256});
-  preset("--head-dim", o.grid.head_dim, I{64});
-  preset("--reps", o.reps, 5);
-  preset("--warmup", o.warmup, 2);
+  mpe::bench::apply_quick_values(app, o.grid);
+  if (app.count("--reps") == 0) o.reps = 5;
+  if (app.count("--warmup") == 0) o.warmup = 2;
 }
 
 // "lse_contract batch=1 cols=192 ...": a grid point in words, for --list and progress lines.
@@ -96,7 +76,7 @@ int run(const Options& opt) {
       if (show_progress) {
         fmt::print(stderr, "[{}/{}] {} on {}\n", done, total, describe(point), dev.str());
       }
-      const auto prepared = mpe::bench::prepare(point, dev, opt.grid.seed, opt.grid.mtx);
+      const auto prepared = mpe::bench::prepare(point, dev, opt.grid.seed);
       for (int w = 0; w < opt.warmup; ++w) prepared.run();
       mpe::synchronize(dev);
       auto timer = backend.make_timer(dev.index);
@@ -134,62 +114,19 @@ int main(int argc, char** argv) {
   mpe::apply_omp_wait_policy(argv);  // first: may re-execute with OMP_WAIT_POLICY=passive
   Options opt;
   opt.grid.ops = {"copy", "lse_contract", "csr_aggregate", "aif_plan"};
-  opt.grid.batch = {1, 64, 1024};
-  opt.grid.rows = {192};
-  opt.grid.cols = {192};
-  opt.grid.shared = {1};
-  opt.grid.nodes = {1000000};
-  opt.grid.degree = {16};
-  opt.grid.width = {64};
-  opt.grid.aggs = {"sum"};
-  opt.grid.graphs = {"rmat"};
-  opt.grid.mib = {1024};
-  opt.grid.problems = {1, 64, 1024};
-  opt.grid.states = {32, 64};
-  opt.grid.actions = {5};
-  opt.grid.horizon = {5};
-  opt.grid.iters = {10};
 
   CLI::App app{
-      "mpe-bench — benchmarks of mpengine's ops.\n\n"
+      std::string("mpe-bench — benchmarks of mpengine's ops.\n\n"
       "Every parameter takes a comma list; all combinations run (a cartesian product), on\n"
       "every device given. Each combination runs --warmup untimed launches, then --reps\n"
       "launches timed one by one (CUDA events on a GPU, a steady clock on the CPU); rows show\n"
       "the median, the minimum and the spread (p90 - p10) / median.\n\n"
       "GB/s counts the floor of bytes an op must move, each input read once and each output\n"
-      "written once:\n"
-      "  lse_contract:  M ((shared ? 1 : B)*I*J*4) + x (B*J*4) + y (B*I*4)\n"
-      "  csr_aggregate: row offsets ((n+1)*8) + columns (nnz*4) + weights (nnz*4) + x (n*F*4)\n"
-      "                 + y (n*F*4); GFLOP/s = 2*nnz*F / time\n"
-      "  graph_mp:      as csr_aggregate, x and y at --dtype size (fused weighted message,\n"
-      "                 residual update, bias, ReLU)\n"
-      "  gcn:           one GCN layer F->F: graph + x, h = xW^T written and read, y;\n"
-      "                 GFLOP/s = (2*n*F*F + 2*nnz*F) / time (nnz with self-loops)\n"
-      "  copy:          source read + destination written (2*size)\n"
-      "  aif_plan:      r_x read twice and written once per iteration (3*N*I*H*S*S*A*4);\n"
-      "  aif_engine:    as aif_plan, N = requests per run\n"
-      "  bp_engine:     whole BP requests through mpe::Engine (requests/s; no byte count)\n"
-      "                 also plans/s (whole calls, host transfers included)\n"
-      "  attention:     q, k, v read and O written once (--dtype size), lse (float32) once;\n"
-      "                 GFLOP/s = 4*B*H*N*N*D / time\n"
-      "                 (half when causal)\n"
-      "  relevance:     node embeddings read once per call (n*d*4); GFLOP/s = 2*B*n*d / time\n"
-      "                 (the seeding product); queries/s; p50/p99 per call and edges touched/s\n"
-      "                 printed after each row\n"
-      "  bp:            per sweep each message (q and r) written and read once + potentials\n"
-      "                 (4*sum_e K_v*B + table entries)*elem; messages/s = edges*B*sweeps / time\n"
+      "written once:\n") +
+      mpe::bench::bytes_help() +
       "'of peak' divides by the device's nominal memory bandwidth.\n\n"
       "Example: mpe-bench --op csr_aggregate --graph rmat,uniform --width 32,128 --agg sum,max"};
-  app.add_option(
-         "--op", opt.grid.ops,
-         "Ops: lse_contract, csr_aggregate, graph_mp and gcn (message-passing layer and one GCN "
-         "layer: the csr_aggregate parameters), cusparse_spmm (cuSPARSE's CSR SpMM, the GPU peer "
-         "of csr_aggregate sum), aif_plan, aif_engine (requests through mpe::Engine "
-         "from many threads), attention (dense forward; --dtype, --attn-path), relevance "
-         "(relevance-engine queries: --rel-graph, --rel-batch, --rel-dim), bp (loopy belief "
-         "propagation sweeps, --bp-*), bp_engine (BP requests through mpe::Engine: --bp-requests, "
-         "--clients, --engine-batch), copy (device copy: "
-         "the bandwidth reference)")
+  app.add_option("--op", opt.grid.ops, mpe::bench::ops_help())
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--device", opt.devices,
@@ -210,9 +147,11 @@ int main(int argc, char** argv) {
   app.add_flag("--list", opt.list, "Print the grid without running it");
   app.add_flag("--progress", opt.progress, "Progress lines on stderr (default: when a TTY)");
   app.add_option("--seed", opt.grid.seed, "Seed of the random inputs")->capture_default_str();
-  for (const std::string& name : mpe::bench::op_names()) {
-    const mpe::bench::OpSpec* spec = mpe::bench::find_op(name);
-    if (spec->add_flags) spec->add_flags(app, opt.grid);
+  try {
+    mpe::bench::add_op_flags(app, opt.grid);
+  } catch (const mpe::Error& e) {
+    fmt::print(stderr, "mpe-bench: error: {}\n", e.what());
+    return 2;
   }
   CLI11_PARSE(app, argc, argv);
   if (opt.quick) apply_quick(opt, app);

@@ -1,11 +1,13 @@
 #pragma once
 // Public enums to the kernels' enums: one switch per pair, no default, so that a value added to
 // either side fails to compile (-Werror=switch) instead of reaching a kernel as a wrong number.
+#include <mpe/aif.hpp>
 #include <mpe/error.hpp>
 #include <mpe/graph_mp.hpp>
 #include <mpe/ops.hpp>
 #include <mpe/tensor.hpp>
 
+#include "aif_plan.hpp"
 #include "common/graph_mp.hpp"
 #include "common/storage.hpp"
 
@@ -47,6 +49,16 @@ inline kernels::MpAct to_kernel(Activation a, const char* op) {
     case Activation::tanh: return kernels::MpAct::tanh;
   }
   throw_unknown_enum(op, "activation");
+}
+
+inline kernels::AifMethod to_kernel(aif::Method m, const char* op) {
+  switch (m) {
+    case aif::Method::bp: return kernels::kAifBp;
+    case aif::Method::vbp: return kernels::kAifVbp;
+    case aif::Method::rm: return kernels::kAifRm;
+    case aif::Method::aif: return kernels::kAifAif;
+  }
+  throw_unknown_enum(op, "planning method");
 }
 
 }  // namespace mpe::detail

@@ -5,6 +5,8 @@
 // that are non-zero for some θ); every other term is a structural zero.
 #include <cstdint>
 
+#include "aif_plan.hpp"  // AifMethod
+
 namespace mpe::kernels {
 
 struct AifLoopyConfig {
@@ -12,7 +14,7 @@ struct AifLoopyConfig {
   int H = 1;            // horizon
   int I = 1;            // iterations (always all of them: the published runs have no early stop)
   double lambda = 0.5;  // channel damping (vbp, rm); bp never reads it
-  int method = 1;       // 0 bp, 1 vbp, 2 rm (mpe::aif::Method order)
+  int method = kAifVbp;     // an AifMethod: kAifBp, kAifVbp or kAifRm
   bool theta_goal = false;  // goal is C[S, K] rather than a terminal [S]
   // vbp/rm: include the observation factors O_t(x, θ) = Π_f Σ_y B. With B normalised over O
   // they are inert (baselines doc §4) and the caller may turn them off; same numbers.

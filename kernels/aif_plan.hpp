@@ -7,12 +7,15 @@
 
 namespace mpe::kernels {
 
+// The planning method (mpe::aif::Method through the switch of engine/kernel_enums.hpp).
+enum AifMethod : int { kAifBp = 0, kAifVbp = 1, kAifRm = 2, kAifAif = 3 };
+
 struct AifConfig {
   std::int64_t S = 0, K = 0, A = 0, F = 0, O = 0;
   int H = 1;  // horizon
   int I = 1;  // iterations
   float lambda = 0.5f;
-  int method = 3;  // 0 bp, 1 vbp, 2 rm, 3 aif (mpe::aif::Method order)
+  int method = kAifAif;  // an AifMethod
   bool dense_obs = true;
   bool geometric = true;    // damping kind
   bool theta_goal = false;  // goal is C[S, K] rather than a terminal [S]
@@ -48,12 +51,9 @@ struct AifProblem {
 // Floats of scratch one problem needs (the CUDA backend allocates count times this).
 std::int64_t aif_workspace_floats(const AifConfig& cfg);
 
+// Runs the x86-64-v3 build where the CPU has it (cpu_level() of kernels/cpu/cpu_level.hpp).
 void aif_plan_cpu(const AifConfig& cfg, const AifProblem* problems, std::int64_t count);
 
-// The x86-64 level whose build of the CPU planner runs: 3 (AVX2, FMA) or 1 (baseline, also
-// every non-x86 machine); cpu_level() of kernels/cpu/cpu_level.hpp for the planner's builds.
-// MPE_CPU_LEVEL=1 forces the baseline build.
-int cpu_vector_level();
 // problems: a device array of `count` problems; workspace: count * aif_workspace_floats floats.
 void aif_plan_cuda(const AifConfig& cfg, const AifProblem* problems, std::int64_t count,
                    float* workspace, Stream stream);

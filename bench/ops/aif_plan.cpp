@@ -1,6 +1,5 @@
 // mpe-bench ops aif_plan (AIF-MP planning calls) and aif_engine (requests through mpe::Engine
-// from many threads), which share the model set-up. The case bodies are those of the former
-// bench/cases.cpp, unchanged.
+// from many threads), which share the model set-up.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -9,14 +8,10 @@
 #include <thread>
 #include <utility>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <mpe/aif.hpp>
-#include <mpe/attention.hpp>
 #include <mpe/engine.hpp>
-#include <mpe/ops.hpp>
 
-#include "graphs.hpp"
 #include "ops/common.hpp"
 #include "ops/registry.hpp"
 
@@ -41,8 +36,8 @@ std::vector<float> random_dist(std::mt19937_64& rng, std::int64_t outer, std::in
 }
 
 // AIF-MP planning (method aif, dense observations, terminal goal), N problems sharing one
-// model; only the action marginals come back (return_channels off, as agents call it). Bytes: the spec's floor per iteration, r_x read twice and written
-// once (3·H·S²·A·4 per problem).
+// model; only the action marginals come back (return_channels off, as agents call it). Bytes: the
+// spec's floor per iteration, r_x read twice and written once (3·H·S²·A·4 per problem).
 struct AifSetup {
   std::shared_ptr<aif::Model> model;
   aif::PlanRequest request;
@@ -85,11 +80,11 @@ PreparedCase prepare_aif(const CasePoint& p, const Device& device, std::uint64_t
   PreparedCase c;
   c.run = [model, reqs, device] { (void)aif::plan(*model, *reqs, device); };
   c.bytes = 3.0 * 4.0 * double(N) * I * H * double(S * S * A);
-  c.shape = fmt::format("N={} S={} A={} H={} I={} K={} F={} O={}{}{}", N, S, A, H, I, K, F, O,
-                        succ ? fmt::format(" T: {} succ. (sparse path)", succ) : std::string(),
-                        method == "aif" && theta == "fixed"
-                            ? std::string()
-                            : fmt::format(" {}, θ {}", method, theta));
+  c.shape =
+      fmt::format("N={} S={} A={} H={} I={} K={} F={} O={}{}{}", N, S, A, H, I, K, F, O,
+                  succ ? fmt::format(" T: {} succ. (sparse path)", succ) : std::string(),
+                  method == "aif" && theta == "fixed" ? std::string()
+                                                      : fmt::format(" {}, θ {}", method, theta));
   if (succ) {  // the sparse floor: r_x only on the support (≤ succ·K entries per (x, u))
     c.bytes = 3.0 * 4.0 * double(N) * I * H * double(S * A * std::min(S, succ * K));
   }
@@ -119,49 +114,6 @@ AifSetup make_aif(const CasePoint& p, std::uint64_t seed) {
   return out;
 }
 
-void validate_aif(const Grid& g) {
-  check_at_least("problems", g.problems, 1);
-  check_at_least("states", g.states, 1);
-  check_at_least("actions", g.actions, 1);
-  check_at_least("horizon", g.horizon, 1);
-  check_at_least("iters", g.iters, 1);
-  check_at_least("thetas", g.thetas, 1);
-  check_at_least("modalities", g.modalities, 1);
-  check_at_least("outcomes", g.outcomes, 1);
-  check_at_least("successors", g.successors, 0);
-  for (const auto& m : g.aif_methods) (void)aif::parse_method(m);  // throws for unknown names
-  for (const auto& t : g.theta_modes) (void)aif::parse_theta_mode(t);
-}
-
-void expand_aif(const Grid& grid, std::vector<CasePoint>& out) {
-  const std::string op = "aif_plan";
-  for (auto n : grid.problems)
-    for (auto st : grid.states)
-      for (auto a : grid.actions)
-        for (auto h : grid.horizon)
-          for (auto it : grid.iters)
-            for (auto k : grid.thetas)
-              for (auto f : grid.modalities)
-                for (auto o : grid.outcomes)
-                  for (auto sc : grid.successors)
-                    for (const auto& me : grid.aif_methods)
-                      for (const auto& th : grid.theta_modes) {
-                        if (me == "aif" && th == "loopy") continue;  // aif holds θ fixed
-                        out.push_back({op,
-                                       {{"problems", std::to_string(n)},
-                                        {"states", std::to_string(st)},
-                                        {"actions", std::to_string(a)},
-                                        {"horizon", std::to_string(h)},
-                                        {"iters", std::to_string(it)},
-                                        {"thetas", std::to_string(k)},
-                                        {"modalities", std::to_string(f)},
-                                        {"outcomes", std::to_string(o)},
-                                        {"successors", std::to_string(sc)},
-                                        {"method", me},
-                                        {"theta", th}}});
-                      }
-}
-
 // AIF-MP requests through mpe::Engine: `problems` single-request submissions per run from
 // `clients` threads (each waits for its own futures), batches of at most `engine_batch`
 // (1 = no batching). Items: requests. After the runs: the engine's counters and latencies.
@@ -182,108 +134,68 @@ PreparedCase prepare_aif_engine(const CasePoint& p, const Device& device, std::u
     for (std::int64_t k = 0; k < C; ++k) {
       clients.emplace_back([&, k] {
         std::vector<std::future<aif::Plan>> mine;
-        for (std::int64_t i = k; i < N; i += C) mine.push_back(engine->submit(model, request).result);
+        for (std::int64_t i = k; i < N; i += C)
+          mine.push_back(engine->submit(model, request).result);
         for (auto& f : mine) f.get();
       });
     }
     for (auto& t : clients) t.join();
   };
   const std::int64_t S = param(p, "states"), A = param(p, "actions");
-  c.bytes = 3.0 * 4.0 * double(N) * double(request.iterations) * request.horizon * double(S * S * A);
-  c.shape = fmt::format("requests={} clients={} max_batch={} S={} A={} H={} I={} K={}", N, C,
-                        batch, S, A, request.horizon, request.iterations, param(p, "thetas"));
+  c.bytes =
+      3.0 * 4.0 * double(N) * double(request.iterations) * request.horizon * double(S * S * A);
+  c.shape = fmt::format("requests={} clients={} max_batch={} S={} A={} H={} I={} K={}", N, C, batch,
+                        S, A, request.horizon, request.iterations, param(p, "thetas"));
   c.items = double(N);
   c.after = [engine] { return engine->stats().str(); };
   return c;
 }
-void validate_aif_engine(const Grid& g) {
-  check_at_least("problems", g.problems, 1);
-  check_at_least("clients", g.clients, 1);
-  check_at_least("engine_batch", g.engine_batch, 1);
-  check_at_least("states", g.states, 1);
-  check_at_least("actions", g.actions, 1);
-  check_at_least("horizon", g.horizon, 1);
-  check_at_least("iters", g.iters, 1);
-}
-
-void expand_aif_engine(const Grid& grid, std::vector<CasePoint>& out) {
-  const std::string op = "aif_engine";
-  for (auto n : grid.problems)
-    for (auto cl : grid.clients)
-      for (auto eb : grid.engine_batch)
-        for (auto st : grid.states)
-          for (auto a : grid.actions)
-            for (auto h : grid.horizon)
-              for (auto it : grid.iters) {
-                out.push_back({op,
-                               {{"problems", std::to_string(n)},
-                                {"clients", std::to_string(cl)},
-                                {"engine_batch", std::to_string(eb)},
-                                {"states", std::to_string(st)},
-                                {"actions", std::to_string(a)},
-                                {"horizon", std::to_string(h)},
-                                {"iters", std::to_string(it)},
-                                {"thetas", std::to_string(grid.thetas.front())},
-                                {"modalities", std::to_string(grid.modalities.front())},
-                                {"outcomes", std::to_string(grid.outcomes.front())}}});
-              }
-}
-
-// mpe-bench's flags of this op (their values fill the grid).
-void add_aif_plan_flags(CLI::App& app, Grid& g) {
-  app.add_option("--problems", g.problems, "aif_plan: problems per call N")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--states", g.states, "aif_plan: states S")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--actions", g.actions, "aif_plan: actions A")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--horizon", g.horizon, "aif_plan: horizon H")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--iters", g.iters, "aif_plan: iterations I")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--thetas", g.thetas, "aif_plan: θ configurations K")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--modalities", g.modalities, "aif_plan: observation modalities F")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--outcomes", g.outcomes, "aif_plan: outcomes per modality O")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--aif-method", g.aif_methods, "aif_plan: bp, vbp, rm, aif")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--theta", g.theta_modes,
-                 "aif_plan: fixed or loopy (bp/vbp/rm as published; aif with loopy is skipped)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--successors", g.successors,
-                 "aif_plan: successors per (x, θ, u); 0 = dense random T, else sparse (auto path)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--clients", g.clients, "aif_engine: client threads submitting requests")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--engine-batch", g.engine_batch,
-                 "aif_engine: the engine's max_batch (1 = no batching)")
-      ->delimiter(',')
-      ->capture_default_str();
+// aif_plan's points: method aif holds θ fixed, so aif with θ loopy is skipped.
+bool aif_adjust(CasePoint& p) {
+  return !(p.params.at("method") == "aif" && p.params.at("theta") == "loopy");
 }
 }  // namespace
 
-MPE_BENCH_OP({"aif_plan", validate_aif, expand_aif,
-              [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
-                return prepare_aif(p, d, seed);
-              },
-              add_aif_plan_flags})
-MPE_BENCH_OP({"aif_engine", validate_aif_engine, expand_aif_engine,
-              [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
-                return prepare_aif_engine(p, d, seed);
-              },
-              {}})
+MPE_BENCH_OP(OpSpec{
+    "aif_plan",
+    "AIF-MP planning calls",
+    "r_x read twice and written once per iteration (3*N*I*H*S*S*A*4);\n"
+    "also plans/s (whole calls, host transfers included)",
+    {int_param("problems", "aif_plan: problems per call N", {1, 64, 1024}, 1).quick({"1", "64"}),
+     int_param("states", "aif_plan: states S", {32, 64}, 1).quick({"32"}),
+     int_param("actions", "aif_plan: actions A", {5}, 1),
+     int_param("horizon", "aif_plan: horizon H", {5}, 1),
+     int_param("iters", "aif_plan: iterations I", {10}, 1),
+     int_param("thetas", "aif_plan: θ configurations K", {4}, 1),
+     int_param("modalities", "aif_plan: observation modalities F", {2}, 1),
+     int_param("outcomes", "aif_plan: outcomes per modality O", {2}, 1),
+     int_param("successors",
+               "aif_plan: successors per (x, θ, u); 0 = dense random T, else "
+               "sparse (auto path)",
+               {0}, 0),
+     text_param("aif-method", "aif_plan: bp, vbp, rm, aif", {"aif"},
+                parsed_by([](const std::string& m) { (void)aif::parse_method(m); }))
+         .key("method"),
+     text_param("theta",
+                "aif_plan: fixed or loopy (bp/vbp/rm as published; aif with loopy is "
+                "skipped)",
+                {"fixed"},
+                parsed_by([](const std::string& t) { (void)aif::parse_theta_mode(t); }))},
+    prepare_aif,
+    aif_adjust})
+MPE_BENCH_OP(OpSpec{"aif_engine",
+                    "AIF-MP requests through mpe::Engine from many threads",
+                    "as aif_plan, N = requests per run",
+                    {uses("problems"),
+                     int_param("clients",
+                               "aif_engine, bp_engine, relevance_engine: client threads submitting "
+                               "requests",
+                               {16}, 1),
+                     int_param("engine-batch",
+                               "aif_engine, bp_engine, relevance_engine: the engine's "
+                               "max_batch (1 = no batching)",
+                               {1, 256}, 1),
+                     uses("states"), uses("actions"), uses("horizon"), uses("iters"),
+                     uses("thetas").first(), uses("modalities").first(), uses("outcomes").first()},
+                    prepare_aif_engine})
 }  // namespace mpe::bench

@@ -6,10 +6,8 @@
 #include <numeric>
 #include <random>
 #include <set>
-
 #include <thread>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <mpe/engine.hpp>
 #include <mpe/error.hpp>
@@ -214,144 +212,69 @@ PreparedCase prepare_bp_engine(const CasePoint& p, const Device& device, std::ui
 }
 
 namespace {
-void validate_bp(const Grid& g) {
-  check_at_least("bp-size", g.bp_size, 2);
-  check_at_least("bp-card", g.bp_card, 2);
-  check_at_least("bp-batch", g.bp_batch, 1);
-  check_at_least("bp-sweeps", g.bp_sweeps, 1);
-  for (const auto& k : g.bp_graphs) {
-    if (!known_bp_graph(k)) {
+// A .fg/.uai file fixes the graph, its size and cardinalities: those keys go, "file" stays.
+bool bp_adjust(CasePoint& p) {
+  if (p.params.at("file").empty()) {
+    p.params.erase("file");
+  } else {
+    p.params.erase("graph");
+    p.params.erase("size");
+    p.params.erase("card");
+  }
+  return true;
+}
+
+Check bp_graphs() {
+  return [](const std::string& flag, const std::string& v) {
+    if (!known_bp_graph(v)) {
       throw Error(ErrorCode::invalid_argument,
-                  fmt::format("unknown BP graph '{}' (grid, regular, higher, rbm)", k));
+                  fmt::format("unknown --{} '{}' (grid, regular, higher, rbm)", flag, v));
     }
-  }
-  for (const auto& m : g.bp_methods) (void)bp::parse_method(m);
-  for (const auto& m : g.bp_precisions) (void)bp::parse_precision(m);
-  for (const auto& m : g.bp_schedules) (void)bp::parse_schedule(m);
-  for (const auto& d : g.bp_dampings) {
-    char* end = nullptr;
-    const double v = std::strtod(d.c_str(), &end);
-    if (d.empty() || *end != '\0' || !(v >= 0.0 && v < 1.0)) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("--bp-damping {} is out of range [0, 1)", d));
-    }
-  }
-}
-
-void expand_bp(const Grid& grid, std::vector<CasePoint>& out) {
-  const std::string op = "bp";
-  const std::size_t first = out.size();
-  const std::vector<std::string> graphs =
-      grid.bp_file.empty() ? grid.bp_graphs : std::vector<std::string>{"file"};
-  for (const auto& gk : graphs)
-    for (auto n : grid.bp_size)
-      for (auto k : grid.bp_card)
-        for (auto b : grid.bp_batch)
-          for (auto sw : grid.bp_sweeps)
-            for (const auto& me : grid.bp_methods)
-              for (const auto& pr : grid.bp_precisions)
-                for (const auto& sc : grid.bp_schedules)
-                  for (const auto& dm : grid.bp_dampings) {
-                  CasePoint point{op,
-                                  {{"bp_batch", std::to_string(b)},
-                                   {"damping", dm},
-                                   {"sweeps", std::to_string(sw)},
-                                   {"method", me},
-                                   {"precision", pr},
-                                   {"schedule", sc}}};
-                  if (grid.bp_file.empty()) {
-                    point.params["graph"] = gk;
-                    point.params["size"] = std::to_string(n);
-                    point.params["card"] = std::to_string(k);
-                  } else {
-                    point.params["file"] = grid.bp_file;
-                  }
-                  out.push_back(std::move(point));
-                }
-  if (!grid.bp_file.empty()) {  // the file fixes size and card: one of each
-    std::vector<CasePoint> dedup;
-    for (auto it = out.begin() + static_cast<std::ptrdiff_t>(first); it != out.end(); ++it) {
-      if (std::find_if(dedup.begin(), dedup.end(), [&](const CasePoint& q) {
-            return q.op == it->op && q.params == it->params;
-          }) == dedup.end()) {
-        dedup.push_back(std::move(*it));
-      }
-    }
-    out.resize(first);
-    for (auto& pt : dedup) out.push_back(std::move(pt));
-  }
-}
-
-void validate_bp_engine(const Grid& g) {
-  validate_bp(g);
-  check_at_least("bp-requests", g.bp_requests, 1);
-  check_at_least("clients", g.clients, 1);
-  check_at_least("engine_batch", g.engine_batch, 1);
-}
-
-// One point per engine_batch (and graph): the first value of every other bp flag.
-void expand_bp_engine(const Grid& grid, std::vector<CasePoint>& out) {
-  const std::vector<std::string> graphs =
-      grid.bp_file.empty() ? grid.bp_graphs : std::vector<std::string>{"file"};
-  for (const auto& gk : graphs)
-    for (auto n : grid.bp_requests)
-      for (auto cl : grid.clients)
-        for (auto eb : grid.engine_batch) {
-          CasePoint point{"bp_engine",
-                          {{"requests", std::to_string(n)},
-                           {"clients", std::to_string(cl)},
-                           {"engine_batch", std::to_string(eb)},
-                           {"damping", grid.bp_dampings.front()},
-                           {"method", grid.bp_methods.front()},
-                           {"precision", grid.bp_precisions.front()},
-                           {"schedule", grid.bp_schedules.front()}}};
-          if (grid.bp_file.empty()) {
-            point.params["graph"] = gk;
-            point.params["size"] = std::to_string(grid.bp_size.front());
-            point.params["card"] = std::to_string(grid.bp_card.front());
-          } else {
-            point.params["file"] = grid.bp_file;
-          }
-          out.push_back(std::move(point));
-        }
-}
-
-// mpe-bench's flags of this op (their values fill the grid).
-void add_bp_flags(CLI::App& app, Grid& g) {
-  app.add_option("--bp-requests", g.bp_requests, "bp_engine: requests per run")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-graph", g.bp_graphs, "bp: grid, regular, higher, rbm (seeded)")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-size", g.bp_size,
-                 "bp: grid side, variables (regular, higher) or visible units (rbm)")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-card", g.bp_card, "bp: states per variable (grid, regular)")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-batch", g.bp_batch, "bp: graphs per run (one structure)")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-sweeps", g.bp_sweeps, "bp: sweeps per run (no convergence test)")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-method", g.bp_methods, "bp: sum, max")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-precision", g.bp_precisions, "bp: f64, f32")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-schedule", g.bp_schedules, "bp: flooding, sequential (CPU)")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-damping", g.bp_dampings, "bp: damping (old message weight)")
-      ->delimiter(',')->capture_default_str();
-  app.add_option("--bp-file", g.bp_file, "bp: a .fg or .uai file instead of --bp-graph");
+    return v;
+  };
 }
 }  // namespace
 
-MPE_BENCH_OP({"bp", validate_bp, expand_bp,
-              [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
-                return prepare_bp(p, d, seed);
-              },
-              add_bp_flags})
-MPE_BENCH_OP({"bp_engine", validate_bp_engine, expand_bp_engine,
-              [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
-                return prepare_bp_engine(p, d, seed);
-              },
-              {}})
+MPE_BENCH_OP(OpSpec{
+    "bp",
+    "loopy belief propagation sweeps, --bp-*",
+    "per sweep each message (q and r) written and read once + potentials\n"
+    "(4*sum_e K_v*B + table entries)*elem; messages/s = edges*B*sweeps / time",
+    {text_param("bp-graph", "bp: grid, regular, higher, rbm (seeded)", {"grid"}, bp_graphs())
+         .key("graph"),
+     int_param("bp-size", "bp: grid side, variables (regular, higher) or visible units (rbm)", {64},
+               2)
+         .key("size"),
+     int_param("bp-card", "bp: states per variable (grid, regular)", {2}, 2).key("card"),
+     int_param("bp-batch", "bp: graphs per run (one structure)", {1}, 1),
+     int_param("bp-sweeps", "bp: sweeps per run (no convergence test)", {10}, 1).key("sweeps"),
+     text_param("bp-method", "bp: sum, max", {"sum"},
+                parsed_by([](const std::string& m) { (void)bp::parse_method(m); }))
+         .key("method"),
+     text_param("bp-precision", "bp: f64, f32", {"f64"},
+                parsed_by([](const std::string& m) { (void)bp::parse_precision(m); }))
+         .key("precision"),
+     text_param("bp-schedule", "bp: flooding, sequential (CPU)", {"flooding"},
+                parsed_by([](const std::string& m) { (void)bp::parse_schedule(m); }))
+         .key("schedule"),
+     text_param("bp-damping", "bp: damping (old message weight)", {"0"}, number_in(0.0, 1.0))
+         .key("damping"),
+     file_param("bp-file", "bp: a .fg or .uai file instead of --bp-graph").key("file")},
+    prepare_bp,
+    bp_adjust})
+// One point per graph, request count, client count and engine batch: the first value of
+// every other bp flag.
+MPE_BENCH_OP(OpSpec{
+    "bp_engine",
+    "BP requests through mpe::Engine: --bp-requests, --clients, --engine-batch",
+    "whole BP requests through mpe::Engine (requests/s; no byte count)",
+    {uses("bp-graph", "graph"),
+     int_param("bp-requests", "bp_engine: requests per run", {256}, 1).key("requests"),
+     uses("clients"), uses("engine-batch"), uses("bp-size", "size").first(),
+     uses("bp-card", "card").first(), uses("bp-method", "method").first(),
+     uses("bp-precision", "precision").first(), uses("bp-schedule", "schedule").first(),
+     uses("bp-damping", "damping").first(), uses("bp-file", "file")},
+    prepare_bp_engine,
+    bp_adjust})
 
 }  // namespace mpe::bench

@@ -1,14 +1,12 @@
-// Helpers shared by mpe-bench's op files, and the op registry.
+// Helpers shared by mpe-bench's op files.
 #include "ops/common.hpp"
 
-#include <algorithm>
-#include <map>
 #include <random>
 
 #include <fmt/format.h>
-#include <mpe/error.hpp>
+#include <mpe/graph.hpp>
 
-#include "ops/registry.hpp"
+#include "graphs.hpp"
 
 namespace mpe::bench {
 
@@ -22,68 +20,37 @@ Tensor random_tensor(const Shape& shape, float lo, float hi, std::uint64_t seed,
   return Tensor::from_vector(v, shape, device);
 }
 
-void check_at_least(const char* flag, const std::vector<std::int64_t>& values, std::int64_t min) {
-  for (auto v : values) {
-    if (v < min) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("--{} {} is out of range (must be >= {})", flag, v, min));
-    }
+Check storage_dtypes() { return one_of({"f32", "bf16", "f16"}); }
+
+DType storage_dtype(const std::string& name) {
+  return name == "bf16" ? DType::bf16 : (name == "f16" ? DType::f16 : DType::f32);
+}
+
+std::vector<Param> csr_graph_params() {
+  return {uses("graph"), uses("nodes"), uses("degree"), uses("width"), uses("agg"), uses("mtx")};
+}
+
+bool csr_adjust(CasePoint& p) {
+  if (p.params.at("mtx").empty()) {
+    p.params.erase("mtx");
+  } else {  // the file fixes the graph's size
+    p.params["graph"] = "mtx";
+    p.params.erase("nodes");
+    p.params.erase("degree");
   }
+  return true;
 }
 
-void check_dtypes(const std::vector<std::string>& values) {
-  for (const auto& d : values) {
-    if (d != "f32" && d != "bf16" && d != "f16") {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("unknown --dtype '{}' (f32, bf16 or f16)", d));
-    }
-  }
+const Csr& csr_host_graph(const CasePoint& p, std::uint64_t seed) {
+  return p.params.count("mtx")
+             ? file_graph(p.params.at("mtx"))
+             : synthetic_graph(p.params.at("graph"), param(p, "nodes"), param(p, "degree"), seed);
 }
 
-std::vector<std::string> texts(const std::vector<std::int64_t>& values) {
-  std::vector<std::string> t;
-  for (auto v : values) t.push_back(std::to_string(v));
-  return t;
-}
-
-void cartesian(const std::string& op, const std::vector<ParamAxis>& axes,
-               std::vector<CasePoint>& out) {
-  for (const auto& axis : axes) {
-    if (axis.second.empty()) return;  // no value: no combination
-  }
-  std::vector<std::size_t> at(axes.size(), 0);  // an odometer, the last axis fastest
-  while (true) {
-    CasePoint point{op, {}};
-    for (std::size_t k = 0; k < axes.size(); ++k)
-      point.params[axes[k].first] = axes[k].second[at[k]];
-    out.push_back(std::move(point));
-    std::size_t k = axes.size();
-    while (k > 0 && ++at[k - 1] == axes[k - 1].second.size()) at[--k] = 0;
-    if (k == 0) return;
-  }
-}
-
-namespace {
-std::map<std::string, OpSpec>& registry() {
-  static std::map<std::string, OpSpec> ops;
-  return ops;
-}
-}  // namespace
-
-bool register_op(OpSpec spec) {
-  const std::string name = spec.name;
-  return registry().emplace(name, std::move(spec)).second;
-}
-
-const OpSpec* find_op(const std::string& name) {
-  const auto it = registry().find(name);
-  return it == registry().end() ? nullptr : &it->second;
-}
-
-std::vector<std::string> op_names() {
-  std::vector<std::string> names;
-  for (const auto& [name, spec] : registry()) names.push_back(name);
-  return names;
+std::string csr_graph_words(const CasePoint& p, const Csr& g) {
+  return fmt::format("{} n={} nnz={}",
+                     p.params.count("mtx") ? p.params.at("mtx") : p.params.at("graph"), g.num_rows,
+                     g.nnz());
 }
 
 }  // namespace mpe::bench

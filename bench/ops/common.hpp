@@ -2,12 +2,13 @@
 // Helpers shared by the op files of mpe-bench.
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
+#include <mpe/graph.hpp>
 #include <mpe/tensor.hpp>
 
 #include "cases.hpp"
+#include "ops/registry.hpp"
 
 namespace mpe::bench {
 
@@ -19,25 +20,18 @@ inline std::int64_t param(const CasePoint& p, const char* name) {
 // Uniform random float32 tensor in [lo, hi) on `device`.
 Tensor random_tensor(const Shape& shape, float lo, float hi, std::uint64_t seed, Device device);
 
-// Every value of a size parameter must be at least `min` (0 or 1).
-void check_at_least(const char* flag, const std::vector<std::int64_t>& values, std::int64_t min);
+// --dtype's values: f32, bf16, f16; the DType of one.
+Check storage_dtypes();
+DType storage_dtype(const std::string& name);
 
-// Every value is f32, bf16 or f16 (--dtype).
-void check_dtypes(const std::vector<std::string>& values);
-
-// The values of an integer parameter as text.
-std::vector<std::string> texts(const std::vector<std::int64_t>& values);
-
-// Appends one point of `op` per combination of the named parameters' values, the first
-// parameter varying slowest (as nested loops in the order given).
-using ParamAxis = std::pair<std::string, std::vector<std::string>>;
-void cartesian(const std::string& op, const std::vector<ParamAxis>& axes,
-               std::vector<CasePoint>& out);
-
-// The CSR ops (csr_aggregate, graph_mp, gcn, cusparse_spmm) share their graph parameters:
-// checks and expansion of --graph/--nodes/--degree (or --mtx), --width and --agg (and --dtype
-// for graph_mp).
-void validate_csr_family(const Grid& g, const std::string& op);
-void expand_csr_family(const Grid& grid, const std::string& op, std::vector<CasePoint>& out);
+// The CSR ops (csr_aggregate, graph_mp, gcn, cusparse_spmm) share csr_aggregate's graph
+// parameters: --graph, --nodes, --degree (or --mtx), --width, --agg. Their uses() by the
+// other CSR ops, the points' fix-up (a file fixes the graph: graph=mtx, no nodes or degree)
+// and the graph of a point (synthetic, or the file; host memory).
+std::vector<Param> csr_graph_params();
+bool csr_adjust(CasePoint& p);
+const Csr& csr_host_graph(const CasePoint& p, std::uint64_t seed);
+// "rmat n=100 nnz=1600" (the file's path for a file).
+std::string csr_graph_words(const CasePoint& p, const Csr& g);
 
 }  // namespace mpe::bench

@@ -1,28 +1,16 @@
 // mpe-bench op copy: the device's copy bandwidth, the reference of memory-bound figures.
-#include <algorithm>
-#include <chrono>
-#include <cstdlib>
-#include <future>
-#include <random>
-#include <thread>
-#include <utility>
+#include <memory>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <mpe/aif.hpp>
-#include <mpe/attention.hpp>
-#include <mpe/engine.hpp>
-#include <mpe/ops.hpp>
+#include <mpe/tensor.hpp>
 
-#include "graphs.hpp"
 #include "ops/common.hpp"
 #include "ops/registry.hpp"
 
 namespace mpe::bench {
 
 namespace {
-// The reference every memory-bound figure is read against: one buffer copied to another on
-// the device (bytes counted as read + written).
+// One buffer copied to another on the device (bytes counted as read + written).
 PreparedCase prepare_copy(const CasePoint& p, const Device& device, std::uint64_t seed) {
   const std::int64_t n = param(p, "mib") * (std::int64_t(1) << 20) / 4;
   auto src = std::make_shared<Tensor>(random_tensor({n}, -1.f, 1.f, seed, device));
@@ -33,26 +21,12 @@ PreparedCase prepare_copy(const CasePoint& p, const Device& device, std::uint64_
   c.shape = fmt::format("{} MiB", param(p, "mib"));
   return c;
 }
-void validate_copy(const Grid& g) {
-  check_at_least("mib", g.mib, 1);
-}
-
-void expand_copy(const Grid& grid, std::vector<CasePoint>& out) {
-  const std::string op = "copy";
-  for (auto m : grid.mib) out.push_back({op, {{"mib", std::to_string(m)}}});
-}
-
-// mpe-bench's flags of this op (their values fill the grid).
-void add_copy_flags(CLI::App& app, Grid& g) {
-  app.add_option("--mib", g.mib, "copy: buffer size in MiB")
-      ->delimiter(',')
-      ->capture_default_str();
-}
 }  // namespace
 
-MPE_BENCH_OP({"copy", validate_copy, expand_copy,
-              [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
-                return prepare_copy(p, d, seed);
-              },
-              add_copy_flags})
+MPE_BENCH_OP(OpSpec{"copy",
+                    "device copy: the bandwidth reference",
+                    "source read + destination written (2*size)",
+                    {int_param("mib", "copy: buffer size in MiB", {1024}, 1).quick({"64"})},
+                    prepare_copy})
+
 }  // namespace mpe::bench

@@ -18,7 +18,6 @@
 #include <mpe/ops.hpp>
 
 #include "cuda/cuda_context.hpp"
-#include "graphs.hpp"
 
 namespace mpe::bench {
 
@@ -51,19 +50,15 @@ struct SpmmState {
 };
 }  // namespace
 
-PreparedCase prepare_cusparse(const CasePoint& p, const Device& device, std::uint64_t seed,
-                              const std::string& mtx) {
+PreparedCase prepare_cusparse(const CasePoint& p, const Device& device, std::uint64_t seed) {
   if (device.kind != DeviceKind::cuda) {
     throw Error(ErrorCode::not_supported, "cusparse_spmm runs on CUDA devices only");
   }
-  const Csr& host = mtx.empty()
-                        ? synthetic_graph(p.params.at("graph"), std::stoll(p.params.at("nodes")),
-                                          std::stoll(p.params.at("degree")), seed)
-                        : file_graph(mtx);
+  const Csr& host = csr_host_graph(p, seed);
   if (host.nnz() > std::numeric_limits<std::int32_t>::max()) {
     throw Error(ErrorCode::not_supported, "cusparse_spmm: more than 2^31 - 1 edges");
   }
-  const std::int64_t F = std::stoll(p.params.at("width"));
+  const std::int64_t F = param(p, "width");
   auto s = std::make_shared<SpmmState>();
   // cuSPARSE wants one index type for offsets and columns: 32-bit offsets here.
   std::vector<std::int32_t> off32;
@@ -123,8 +118,7 @@ PreparedCase prepare_cusparse(const CasePoint& p, const Device& device, std::uin
             4.0 * double(host.num_rows * F);
   c.flops = 2.0 * nnz * double(F);
   c.nnz = host.nnz();
-  c.shape = fmt::format("{} n={} nnz={} F={} sum (cuSPARSE CSR ALG2)",
-                        mtx.empty() ? p.params.at("graph") : mtx, host.num_rows, host.nnz(), F);
+  c.shape = fmt::format("{} F={} sum (cuSPARSE CSR ALG2)", csr_graph_words(p, host), F);
   return c;
 }
 
@@ -135,7 +129,7 @@ PreparedCase prepare_cusparse(const CasePoint& p, const Device& device, std::uin
 #include <mpe/error.hpp>
 
 namespace mpe::bench {
-PreparedCase prepare_cusparse(const CasePoint&, const Device&, std::uint64_t, const std::string&) {
+PreparedCase prepare_cusparse(const CasePoint&, const Device&, std::uint64_t) {
   throw Error(ErrorCode::not_supported, "cusparse_spmm needs a CUDA build of mpe-bench");
 }
 }  // namespace mpe::bench
@@ -143,11 +137,8 @@ PreparedCase prepare_cusparse(const CasePoint&, const Device&, std::uint64_t, co
 #endif
 
 namespace mpe::bench {
-MPE_BENCH_OP({"cusparse_spmm",
-              [](const Grid& g) { validate_csr_family(g, "cusparse_spmm"); },
-              [](const Grid& g, std::vector<CasePoint>& out) {
-                expand_csr_family(g, "cusparse_spmm", out);
-              },
-              prepare_cusparse,
-              {}})
+MPE_BENCH_OP(OpSpec{"cusparse_spmm",
+                    "cuSPARSE's CSR SpMM, the GPU peer of csr_aggregate sum; the "
+                    "csr_aggregate parameters",
+                    "", csr_graph_params(), prepare_cusparse, csr_adjust})
 }  // namespace mpe::bench

@@ -1,20 +1,9 @@
 // mpe-bench op lse_contract: batched log-space contraction y = logsumexp_j(M + x).
-#include <algorithm>
-#include <chrono>
-#include <cstdlib>
-#include <future>
-#include <random>
-#include <thread>
-#include <utility>
+#include <memory>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <mpe/aif.hpp>
-#include <mpe/attention.hpp>
-#include <mpe/engine.hpp>
 #include <mpe/ops.hpp>
 
-#include "graphs.hpp"
 #include "ops/common.hpp"
 #include "ops/registry.hpp"
 
@@ -36,48 +25,16 @@ PreparedCase prepare_lse(const CasePoint& p, const Device& device, std::uint64_t
   c.shape = fmt::format("B={} I={} J={} M={}", B, I, J, shared ? "shared" : "per-batch");
   return c;
 }
-
-void validate_lse(const Grid& g) {
-  check_at_least("batch", g.batch, 1);
-  check_at_least("rows", g.rows, 1);
-  check_at_least("cols", g.cols, 1);
-  for (auto s : g.shared) {
-    if (s != 0 && s != 1) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("--shared {} is out of range (0 or 1)", s));
-    }
-  }
-}
-
-void expand_lse(const Grid& grid, std::vector<CasePoint>& out) {
-  cartesian("lse_contract",
-            {{"batch", texts(grid.batch)},
-             {"rows", texts(grid.rows)},
-             {"cols", texts(grid.cols)},
-             {"shared", texts(grid.shared)}},
-            out);
-}
-
-// mpe-bench's flags of this op (their values fill the grid).
-void add_lse_contract_flags(CLI::App& app, Grid& g) {
-  app.add_option("--batch", g.batch, "lse_contract: batch B")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--rows", g.rows, "lse_contract: rows I")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--cols", g.cols, "lse_contract: contracted length J")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--shared", g.shared, "lse_contract: 1 = one M for the batch")
-      ->delimiter(',')
-      ->capture_default_str();
-}
 }  // namespace
 
-MPE_BENCH_OP({"lse_contract", validate_lse, expand_lse,
-              [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
-                return prepare_lse(p, d, seed);
-              },
-              add_lse_contract_flags})
+MPE_BENCH_OP(OpSpec{
+    "lse_contract",
+    "log-space contraction y = logsumexp_j(M + x)",
+    "M ((shared ? 1 : B)*I*J*4) + x (B*J*4) + y (B*I*4)",
+    {int_param("batch", "lse_contract: batch B", {1, 64, 1024}, 1).quick({"1", "256"}),
+     int_param("rows", "lse_contract: rows I", {192}, 1),
+     int_param("cols", "lse_contract: contracted length J", {192}, 1),
+     int_param("shared", "lse_contract: 1 = one M for the batch", {1}, 0, 1)},
+    prepare_lse})
+
 }  // namespace mpe::bench

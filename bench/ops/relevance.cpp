@@ -6,12 +6,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <random>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <mpe/relevance.hpp>
 
@@ -187,106 +187,49 @@ PreparedCase prepare_relevance(const CasePoint& p, const Device& device, std::ui
   return c;
 }
 
-namespace {
-void validate_relevance(const Grid& g) {
-  check_at_least("rel-batch", g.rel_batch, 1);
-  check_at_least("rel-dim", g.rel_dim, 1);
-  check_at_least("nodes", g.nodes, 1);
-  check_at_least("degree", g.degree, 0);
-  for (const auto& gate : g.rel_gate) {
-    char* end = nullptr;
-    const float v = std::strtof(gate.c_str(), &end);
-    if (gate.empty() || *end != '\0' || !(v >= 0.0f))
-      throw Error(ErrorCode::invalid_argument, fmt::format("--rel-gate '{}' must be a number >= 0", gate));
-  }
-  for (const auto& m : g.rel_mode)
-    if (m != "spreading" && m != "ppr")
-      throw Error(ErrorCode::invalid_argument, fmt::format("--rel-mode '{}': spreading or ppr", m));
-  for (const auto& d : g.rel_dense) {
-    char* end = nullptr;
-    const float v = std::strtof(d.c_str(), &end);
-    if (d != "auto" && (d.empty() || *end != '\0' || !(v >= 0.0f)))
-      throw Error(ErrorCode::invalid_argument, fmt::format("--rel-dense '{}': auto or a number >= 0", d));
-  }
-  for (const auto& k : g.rel_graphs) {
-    if (k != "demo" && k != "rmat") {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("unknown relevance graph '{}' (demo or rmat)", k));
-    }
-  }
+// The parameters relevance and relevance_engine share: graph, gate, mode, dense switch and,
+// for rmat, --nodes, --degree (csr_aggregate's) and the embedding dimension.
+std::vector<Param> relevance_graph_params() {
+  const double inf = std::numeric_limits<double>::infinity();
+  return {text_param("rel-graph",
+                     "relevance: demo (data/relevance) or rmat (--nodes, --degree; random "
+                     "embeddings)",
+                     {"demo", "rmat"}, one_of({"demo", "rmat"})),
+          text_param("rel-gate", "relevance: edge gate (messages where a*w > gate)", {"0"},
+                     number_in(0.0, inf)),
+          text_param("rel-mode", "relevance: spreading or ppr (personalised PageRank)",
+                     {"spreading"}, one_of({"spreading", "ppr"})),
+          text_param("rel-dense",
+                     "relevance: dense switch fraction (auto = the store's default; 0 = always "
+                     "pull, 2 = always push)",
+                     {"auto"}, number_in(0.0, inf, {"auto"})),
+          uses("nodes"),
+          uses("degree"),
+          int_param("rel-dim", "relevance: embedding dimension (rmat)", {64}, 1)};
 }
 
-}  // namespace
-
-// Every (graph, gate, mode, dense switch[, nodes, degree, dim]) of the grid.
-std::vector<CasePoint> relevance_points(const Grid& grid) {
-  std::vector<CasePoint> out;
-  for (const auto& gk : grid.rel_graphs)
-    for (const auto& gate : grid.rel_gate)
-      for (const auto& mode : grid.rel_mode)
-        for (const auto& dense : grid.rel_dense) {
-          CasePoint c{"", {{"rel_graph", gk}, {"rel_gate", gate}, {"rel_mode", mode}, {"rel_dense", dense}}};
-          if (gk == "demo") {
-            out.push_back(c);
-            continue;
-          }
-          for (auto n : grid.nodes)
-            for (auto d : grid.degree)
-              for (auto dim : grid.rel_dim) {
-                c.params["nodes"] = std::to_string(n);
-                c.params["degree"] = std::to_string(d);
-                c.params["rel_dim"] = std::to_string(dim);
-                out.push_back(c);
-              }
-        }
-  return out;
+// The demo graph has its own size and embeddings: no nodes, degree or dimension.
+bool relevance_adjust(CasePoint& p) {
+  if (p.params.at("rel_graph") == "demo") {
+    p.params.erase("nodes");
+    p.params.erase("degree");
+    p.params.erase("rel_dim");
+  }
+  return true;
 }
 
 namespace {
-void expand_relevance(const Grid& grid, std::vector<CasePoint>& out) {
-  for (const auto& base : relevance_points(grid))
-    for (auto b : grid.rel_batch) {
-      CasePoint c = base;
-      c.op = "relevance";
-      c.params["rel_batch"] = std::to_string(b);
-      out.push_back(c);
-    }
-}
-
-// mpe-bench's flags of this op (their values fill the grid).
-void add_relevance_flags(CLI::App& app, Grid& g) {
-  app.add_option("--rel-graph", g.rel_graphs,
-                 "relevance: demo (data/relevance) or rmat (--nodes, --degree; random embeddings)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--rel-batch", g.rel_batch, "relevance: queries per call")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--rel-gate", g.rel_gate, "relevance: edge gate (messages where a*w > gate)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--rel-dim", g.rel_dim, "relevance: embedding dimension (rmat)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--rel-mode", g.rel_mode, "relevance: spreading or ppr (personalised PageRank)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--rel-dense", g.rel_dense,
-                 "relevance: dense switch fraction (auto = the store's default; 0 = always pull, "
-                 "2 = always push)")
-      ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--rel-requests", g.rel_requests,
-                 "relevance_engine: single-query requests per run")
-      ->delimiter(',')
-      ->capture_default_str();
+std::vector<Param> relevance_params() {
+  std::vector<Param> params = relevance_graph_params();
+  params.push_back(int_param("rel-batch", "relevance: queries per call", {1, 256}, 1));
+  return params;
 }
 }  // namespace
 
-MPE_BENCH_OP({"relevance", validate_relevance, expand_relevance,
-              [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
-                return prepare_relevance(p, d, seed);
-              },
-              add_relevance_flags})
+MPE_BENCH_OP(OpSpec{"relevance", "relevance-engine queries: --rel-graph, --rel-batch, --rel-dim",
+                    "node embeddings read once per call (n*d*4); GFLOP/s = 2*B*n*d / time\n"
+                    "(the seeding product); queries/s; p50/p99 per call and edges touched/s\n"
+                    "printed after each row",
+                    relevance_params(), prepare_relevance, relevance_adjust})
 
 }  // namespace mpe::bench

@@ -5,7 +5,6 @@
 #include <future>
 #include <thread>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <mpe/engine.hpp>
 #include <mpe/relevance.hpp>
@@ -20,7 +19,8 @@ namespace mpe::bench {
 std::shared_ptr<relevance::Store> relevance_store(const CasePoint& p, std::uint64_t seed);
 std::vector<relevance::Query> relevance_query_pool(const CasePoint& p, int dim, std::uint64_t seed);
 float relevance_dense_fraction(const CasePoint& p);
-std::vector<CasePoint> relevance_points(const Grid& grid);
+std::vector<Param> relevance_graph_params();
+bool relevance_adjust(CasePoint& p);
 
 namespace {
 using namespace mpe::relevance;
@@ -58,36 +58,25 @@ PreparedCase prepare_relevance_engine(const CasePoint& p, const Device& device,
                         p.params.at("rel_graph"), p.params.at("rel_mode"), st.nodes, st.edges,
                         p.params.at("rel_gate"), N, C, batch);
   c.items = double(N);
+  c.items_unit = "queries";
   c.nnz = st.edges;
   c.after = [engine] { return engine->stats().str(); };
   return c;
 }
 
-void validate_relevance_engine(const Grid& g) {
-  check_at_least("rel-requests", g.rel_requests, 1);
-  check_at_least("clients", g.clients, 1);
-  check_at_least("engine-batch", g.engine_batch, 1);
-}
-
-void expand_relevance_engine(const Grid& grid, std::vector<CasePoint>& out) {
-  for (const auto& base : relevance_points(grid))
-    for (auto n : grid.rel_requests)
-      for (auto cl : grid.clients)
-        for (auto eb : grid.engine_batch) {
-          CasePoint c = base;
-          c.op = "relevance_engine";
-          c.params["rel_requests"] = std::to_string(n);
-          c.params["clients"] = std::to_string(cl);
-          c.params["engine_batch"] = std::to_string(eb);
-          out.push_back(c);
-        }
+std::vector<Param> relevance_engine_params() {
+  std::vector<Param> params = uses_of(relevance_graph_params());  // declared by relevance
+  params.push_back(
+      int_param("rel-requests", "relevance_engine: single-query requests per run", {1024}, 1));
+  params.push_back(uses("clients"));
+  params.push_back(uses("engine-batch"));
+  return params;
 }
 }  // namespace
 
-MPE_BENCH_OP({"relevance_engine", validate_relevance_engine, expand_relevance_engine,
-              [](const CasePoint& p, const Device& d, std::uint64_t seed, const std::string&) {
-                return prepare_relevance_engine(p, d, seed);
-              },
-              {}})
+MPE_BENCH_OP(OpSpec{"relevance_engine",
+                    "relevance queries through mpe::Engine: --rel-requests, --clients, "
+                    "--engine-batch",
+                    "", relevance_engine_params(), prepare_relevance_engine, relevance_adjust})
 
 }  // namespace mpe::bench

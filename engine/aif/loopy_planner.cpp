@@ -15,6 +15,7 @@
 
 #include "aif/model_support.hpp"
 #include "aif_loopy.hpp"
+#include "kernel_enums.hpp"
 
 namespace mpe::aif::loopy {
 
@@ -36,14 +37,11 @@ bool observations_inert(const Model& m) {
 }
 
 int method_index(Method m) {
-  switch (m) {
-    case Method::bp: return 0;
-    case Method::vbp: return 1;
-    case Method::rm: return 2;
-    case Method::aif: break;
+  if (m == Method::aif) {
+    throw Error(ErrorCode::invalid_argument,
+                "loopy theta: method 'aif' holds theta fixed (theta 'loopy' is for bp, vbp, rm)");
   }
-  throw Error(ErrorCode::invalid_argument,
-              "loopy theta: method 'aif' holds theta fixed (theta 'loopy' is for bp, vbp, rm)");
+  return mpe::detail::to_kernel(m, "aif::plan");
 }
 
 }  // namespace

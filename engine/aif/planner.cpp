@@ -6,10 +6,11 @@
 #include <fmt/format.h>
 #include <mpe/aif.hpp>
 
-#include "aif_plan.hpp"
 #include "aif/loopy_planner.hpp"
 #include "aif/model_support.hpp"
+#include "aif_plan.hpp"
 #include "backend.hpp"
+#include "kernel_enums.hpp"
 
 namespace mpe::aif {
 
@@ -107,7 +108,7 @@ Layout choose_layout(const std::vector<const Model*>& models, const PlanRequest&
 kernels::AifConfig config_of(const Model& m, const PlanRequest& r) {
   kernels::AifConfig c;
   fill_shape(m, r, c);
-  c.method = static_cast<int>(r.method);
+  c.method = mpe::detail::to_kernel(r.method, "aif::plan");
   c.dense_obs = r.observation_path == ObservationPath::dense;
   c.geometric = r.damping_kind == DampingKind::geometric;
   c.tolerance = r.tolerance;

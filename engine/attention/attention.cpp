@@ -19,9 +19,10 @@ using detail::require_device;
 using detail::require_rank;
 using detail::require_shape;
 
-// q, k, v and out: float32, bfloat16 or float16, all the same (q's).
-void require_storage(const char* kOp, const Tensor& t, const char* name, int rank,
-                     const char* layout, DType want) {
+// q, k, v and out: float32, bfloat16 or float16, all the same (q's: `want`), of `rank`
+// dimensions. Arguments in the order of engine/checks.hpp: op, tensor, requirements, name.
+void require_storage(const char* kOp, const Tensor& t, DType want, int rank, const char* name,
+                     const char* layout) {
   require_defined(kOp, t, name);
   if (t.dtype() != DType::f32 && t.dtype() != DType::bf16 && t.dtype() != DType::f16) {
     throw Error(ErrorCode::dtype_mismatch,
@@ -36,7 +37,7 @@ void require_storage(const char* kOp, const Tensor& t, const char* name, int ran
   require_rank(kOp, t, rank, name, layout);
 }
 
-void require_f32_rank(const char* kOp, const Tensor& t, const char* name, int rank,
+void require_f32_rank(const char* kOp, const Tensor& t, int rank, const char* name,
                       const char* layout) {
   require_defined(kOp, t, name);
   detail::require_dtype(kOp, t, DType::f32, name);
@@ -50,9 +51,9 @@ bool prepare(const char* kOp, const Tensor& q, const Tensor& k, const Tensor& v,
              kernels::AttentionArgs& args) {
   require_defined(kOp, q, "q");
   const DType st = q.dtype();
-  require_storage(kOp, q, "q", 4, "[B, Hq, Nq, D]", st);
-  require_storage(kOp, k, "k", 4, "[B, Hkv, Nk, D]", st);
-  require_storage(kOp, v, "v", 4, "[B, Hkv, Nk, D]", st);
+  require_storage(kOp, q, st, 4, "q", "[B, Hq, Nq, D]");
+  require_storage(kOp, k, st, 4, "k", "[B, Hkv, Nk, D]");
+  require_storage(kOp, v, st, 4, "v", "[B, Hkv, Nk, D]");
   const std::int64_t B = q.dim(0), Hq = q.dim(1), Nq = q.dim(2), D = q.dim(3);
   const std::int64_t Hkv = k.dim(1), Nk = k.dim(2);
   require_shape(kOp, k, {B, Hkv, Nk, D}, "k", "[B, Hkv, Nk, D]");
@@ -66,10 +67,10 @@ bool prepare(const char* kOp, const Tensor& q, const Tensor& k, const Tensor& v,
     detail::require_dtype(kOp, key_mask, DType::i32, "key_mask");
     require_shape(kOp, key_mask, {B, Nk}, "key_mask", "[B, Nk]");
   }
-  require_storage(kOp, out, "out", 4, "[B, Hq, Nq, D]", st);
+  require_storage(kOp, out, st, 4, "out", "[B, Hq, Nq, D]");
   require_shape(kOp, out, {B, Hq, Nq, D}, "out", "[B, Hq, Nq, D]");
   if (lse.defined()) {
-    require_f32_rank(kOp, lse, "lse", 3, "[B, Hq, Nq]");
+    require_f32_rank(kOp, lse, 3, "lse", "[B, Hq, Nq]");
     require_shape(kOp, lse, {B, Hq, Nq}, "lse", "[B, Hq, Nq]");
   }
   if (!std::isfinite(options.scale)) {
@@ -118,7 +119,7 @@ bool prepare(const char* kOp, const Tensor& q, const Tensor& k, const Tensor& v,
 // The outputs of the allocating forms: out like q, lse [B, Hq, Nq] in float32, on q's device.
 AttentionOutput allocate_output(const char* kOp, const Tensor& q) {
   require_defined(kOp, q, "q");
-  require_storage(kOp, q, "q", 4, "[B, Hq, Nq, D]", q.dtype());
+  require_storage(kOp, q, q.dtype(), 4, "q", "[B, Hq, Nq, D]");
   AttentionOutput r;
   r.out = Tensor::empty(q.shape(), q.dtype(), q.device());
   r.lse = Tensor::empty({q.dim(0), q.dim(1), q.dim(2)}, DType::f32, q.device());

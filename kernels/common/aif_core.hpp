@@ -12,8 +12,6 @@
 
 namespace mpe::kernels {
 
-enum AifMethod : int { kAifBp = 0, kAifVbp = 1, kAifRm = 2, kAifAif = 3 };
-
 // Offsets (in floats) of every array in one problem's workspace. The dynamics arrays (base,
 // r_x) are laid out [o][u][n] per step in the dense layout, so that each (x_old, u) row over
 // x_new is contiguous (rows are what the backward pass and the r_x update walk), and per

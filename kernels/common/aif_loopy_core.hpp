@@ -131,7 +131,7 @@ struct Layout {
     lq0 = take(S);
     lgoal = take(S);
     lC = take(c.theta_goal ? S * K : 0);
-    lB = take(c.obs_factors && c.method != 0 ? c.F * c.O * S * K : 0);
+    lB = take(c.obs_factors && c.method != kAifBp ? c.F * c.O * S * K : 0);
     Md = take(H * K);
     Mo = take((H + 1) * K);
     Mp = take((H + 1) * K);
@@ -197,8 +197,8 @@ class AifLoopyCore {
 
  private:
   using I64 = std::int64_t;
-  MPE_HD bool bp() const { return c_.method == 0; }
-  MPE_HD bool rm() const { return c_.method == 2; }
+  MPE_HD bool bp() const { return c_.method == kAifBp; }
+  MPE_HD bool rm() const { return c_.method == kAifRm; }
   MPE_HD bool obs() const { return c_.obs_factors && !bp(); }
   MPE_HD double* at(I64 off) const { return w_ + off; }
   MPE_HD I64 E() const { return p_.nnz; }

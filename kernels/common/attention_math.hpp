@@ -14,6 +14,12 @@ namespace mpe::kernels {
 
 constexpr float kAttnNoScore = -1e30f;
 
+// Grouped-query attention: the K/V head that query head h reads (q_heads / kv_heads consecutive
+// query heads share one).
+MPE_HD std::int64_t attn_kv_head(std::int64_t h, std::int64_t q_heads, std::int64_t kv_heads) {
+  return h / (q_heads / kv_heads);
+}
+
 // Causal visibility with bottom-right alignment: query row i (0-based, of q_len) sits at key
 // position i + (k_len - q_len). `diag` is that offset.
 MPE_HD bool attn_causal_visible(std::int64_t q_row, std::int64_t key, std::int64_t diag) {

@@ -13,11 +13,10 @@ namespace mpe::kernels {
 
 std::int64_t aif_workspace_floats(const AifConfig& cfg) { return AifLayout(cfg).total; }
 
-int cpu_vector_level() { return cpu_level(kCpuWidestBuilt); }
-
 void aif_plan_cpu(const AifConfig& cfg, const AifProblem* problems, std::int64_t count) {
 #if MPE_CPU_V3
-  if (cpu_vector_level() == 3) return kernels_x86_64_v3::aif_plan_cpu_level(&cfg, problems, count);
+  if (cpu_level(kCpuWidestBuilt) == 3)
+    return kernels_x86_64_v3::aif_plan_cpu_level(&cfg, problems, count);
 #endif
   aif_plan_cpu_body(&cfg, problems, count);
 }

@@ -186,7 +186,7 @@ inline void pack_head(const AttentionArgs& a, std::int64_t bkv, std::int64_t Dp,
 // The (batch, kv head) pair that task `task` (of q_blocks query blocks per head) reads.
 inline std::int64_t task_kv_pair(const AttentionArgs& a, std::int64_t task, std::int64_t q_blocks) {
   const std::int64_t bh = task / q_blocks;
-  return (bh / a.q_heads) * a.kv_heads + (bh % a.q_heads) / (a.q_heads / a.kv_heads);
+  return (bh / a.q_heads) * a.kv_heads + attn_kv_head(bh % a.q_heads, a.q_heads, a.kv_heads);
 }
 
 // Task `task` = (batch·head, query block) with `rows` rows per block; head_packed is its kv

@@ -49,7 +49,7 @@ __global__ void __launch_bounds__(kWarps * 32, 1) attention_fwd_kernel(const Att
   const int warp = threadIdx.x >> 5;
   const std::int64_t bh = blockIdx.x;
   const std::int64_t b = bh / a.q_heads, h = bh % a.q_heads;
-  const std::int64_t kvh = h / (a.q_heads / a.kv_heads);
+  const std::int64_t kvh = attn_kv_head(h, a.q_heads, a.kv_heads);
   const std::int64_t D = a.head_dim, Nq = a.q_len, Nk = a.k_len;
   const std::int64_t q0 = static_cast<std::int64_t>(blockIdx.y) * kTileRows;
   const std::int64_t diag = Nk - Nq;

@@ -29,7 +29,7 @@ __global__ void __launch_bounds__(kWarps * 32) attention_csr_kernel(const Attent
   const std::int64_t D = a.head_dim, Nq = a.q_len, Nk = a.k_len, diag = Nk - Nq;
   const std::int64_t bh = t / Nq, i = t % Nq;
   const std::int64_t b = bh / a.q_heads, h = bh % a.q_heads;
-  const std::int64_t kv_base = (b * a.kv_heads + h / (a.q_heads / a.kv_heads)) * Nk * D;
+  const std::int64_t kv_base = (b * a.kv_heads + attn_kv_head(h, a.q_heads, a.kv_heads)) * Nk * D;
   const std::int64_t begin = __ldg(a.row_offsets + i), end = __ldg(a.row_offsets + i + 1);
   float q[kCols];
 #pragma unroll

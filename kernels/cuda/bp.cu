@@ -46,15 +46,22 @@ __global__ void __launch_bounds__(kBlock) var_kernel(const BpArgs<T> a) {
   bp_var_step(a, a.r + b * a.msg_len, a.q + b * a.msg_len, ev, v);
 }
 
+// A thread per (instance b, item k) of `count` items per instance: c = item(b, k), the change
+// of its messages, for the active instances; the warp then reports the changes.
+template <class T, class Item>
+__device__ __forceinline__ void for_each_item(const BpArgs<T>& a, std::int64_t count, Item item) {
+  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kBlock + threadIdx.x;
+  const bool in_range = i < static_cast<std::int64_t>(a.batch) * count;
+  const std::int64_t b = in_range ? i / count : 0;
+  const bool valid = in_range && a.active[b] != 0;
+  const T c = valid ? item(b, i - b * count) : T(0);
+  report_change(a.change, b, valid, c);
+}
+
 template <class T, bool kMax>
 __global__ void __launch_bounds__(kBlock) pair2_kernel(const BpArgs<T> a) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kBlock + threadIdx.x;
-  const bool in_range = i < static_cast<std::int64_t>(a.batch) * a.num_pair2;
-  const std::int64_t b = in_range ? i / a.num_pair2 : 0;
-  const bool valid = in_range && a.active[b] != 0;
-  T c = 0;
-  if (valid) {
-    const std::int32_t f = a.pair2_factors[i - b * a.num_pair2];
+  for_each_item(a, a.num_pair2, [&a](std::int64_t b, std::int64_t k) {
+    const std::int32_t f = a.pair2_factors[k];
     const std::int32_t e0 = a.factor_edge_off[f];
     const T* tab = a.log_pot + b * a.pot_stride + a.factor_tab_off[f];
     const T* q = a.q + b * a.msg_len;
@@ -80,58 +87,40 @@ __global__ void __launch_bounds__(kBlock) pair2_kernel(const BpArgs<T> a) {
     r[o0 + 1] = r0[1];
     r[o1] = r1[0];
     r[o1 + 1] = r1[1];
-    c = c0 > c1 ? c0 : c1;
-  }
-  report_change(a.change, b, valid, c);
+    return c0 > c1 ? c0 : c1;
+  });
 }
 
 template <class T, bool kMax>
 __global__ void __launch_bounds__(kBlock) edge_kernel(const BpArgs<T> a) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * kBlock + threadIdx.x;
-  const bool in_range = i < static_cast<std::int64_t>(a.batch) * a.num_other;
-  const std::int64_t b = in_range ? i / a.num_other : 0;
-  const bool valid = in_range && a.active[b] != 0;
-  T c = 0;
-  if (valid) {
-    const std::int32_t e = a.other_edges[i - b * a.num_other];
+  for_each_item(a, a.num_other, [&a](std::int64_t b, std::int64_t k) {
+    const std::int32_t e = a.other_edges[k];
     const std::int64_t o = b * a.msg_len + a.edge_msg_off[e];
     bp_factor_raw<T, kMax>(a, a.log_pot + b * a.pot_stride, a.q + b * a.msg_len, e,
                            a.scratch + o);
-    c = bp_finish(a.scratch + o, a.r + o, a.card[a.edge_var[e]], a.damping);
-  }
-  report_change(a.change, b, valid, c);
+    return bp_finish(a.scratch + o, a.r + o, a.card[a.edge_var[e]], a.damping);
+  });
 }
 
-unsigned blocks_for(std::int64_t n) { return static_cast<unsigned>((n + kBlock - 1) / kBlock); }
+// One launch of `kernel` with a thread per (instance, item); nothing when there are no items.
+template <class T>
+void launch(void (*kernel)(BpArgs<T>), std::int64_t items, const BpArgs<T>& a, Stream stream) {
+  if (items <= 0) return;
+  const std::int64_t threads = std::int64_t{a.batch} * items;
+  kernel<<<static_cast<unsigned>((threads + kBlock - 1) / kBlock), kBlock, 0, stream>>>(a);
+  MPE_CUDA_CHECK_LAUNCH();
+}
 
 template <class T>
 void sweep(const BpArgs<T>& a, int steps, Stream stream) {
   if (a.batch == 0) return;
-  if ((steps & kBpVarStep) && a.num_vars > 0) {
-    var_kernel<T><<<blocks_for(std::int64_t{a.batch} * a.num_vars), kBlock, 0, stream>>>(a);
-    MPE_CUDA_CHECK_LAUNCH();
-  }
+  if (steps & kBpVarStep) launch(&var_kernel<T>, a.num_vars, a, stream);
   if (steps & kBpFactorStep) {
     MPE_CUDA_CHECK(cudaMemsetAsync(a.change, 0, sizeof(T) * static_cast<std::size_t>(a.batch),
                                    stream));
-    if (a.num_pair2 > 0) {
-      const unsigned g = blocks_for(std::int64_t{a.batch} * a.num_pair2);
-      if (a.max_product) {
-        pair2_kernel<T, true><<<g, kBlock, 0, stream>>>(a);
-      } else {
-        pair2_kernel<T, false><<<g, kBlock, 0, stream>>>(a);
-      }
-      MPE_CUDA_CHECK_LAUNCH();
-    }
-    if (a.num_other > 0) {
-      const unsigned g = blocks_for(std::int64_t{a.batch} * a.num_other);
-      if (a.max_product) {
-        edge_kernel<T, true><<<g, kBlock, 0, stream>>>(a);
-      } else {
-        edge_kernel<T, false><<<g, kBlock, 0, stream>>>(a);
-      }
-      MPE_CUDA_CHECK_LAUNCH();
-    }
+    const bool mx = a.max_product;
+    launch(mx ? &pair2_kernel<T, true> : &pair2_kernel<T, false>, a.num_pair2, a, stream);
+    launch(mx ? &edge_kernel<T, true> : &edge_kernel<T, false>, a.num_other, a, stream);
   }
 }
 

@@ -34,6 +34,18 @@ struct QueryState {
   unsigned long long messages;
 };
 
+// One query's slices of the workspace: its node arrays and its current and next frontiers.
+struct QuerySlices {
+  float* act;
+  float* conf;
+  float* agg;
+  float* cnum;
+  std::int32_t* stamp;
+  std::int32_t* touched;
+  std::int32_t* front;
+  std::int32_t* next;
+};
+
 struct Workspace {
   float* act;
   float* conf;
@@ -45,6 +57,12 @@ struct Workspace {
   __device__ std::int32_t* frontier(std::int32_t which) const { return which ? frontier1 : frontier0; }
   std::int32_t* touched;
   QueryState* state;
+  // Query q's slices (N nodes a query), `cur` its current frontier.
+  __device__ QuerySlices query(std::int64_t q, std::int64_t N, std::int32_t cur) const {
+    const std::int64_t o = q * N;
+    return {act + o,   conf + o,    agg + o,           cnum + o,
+            stamp + o, touched + o, frontier(cur) + o, frontier(1 - cur) + o};
+  }
 };
 
 std::size_t round_up(std::size_t b) { return (b + 255) / 256 * 256; }
@@ -140,104 +158,98 @@ __global__ void __launch_bounds__(kThreads) init_kernel(const RelevancePropagate
   }
 }
 
-__global__ void __launch_bounds__(kThreads) push_kernel(const RelevancePropagateArgs a, Workspace w,
-                                                        std::int32_t mark) {
+// The per-iteration kernels' prologue: query blockIdx.y (grid.y = queries), skipped once done;
+// body(state, params, slices) does the work.
+template <class Body>
+__device__ __forceinline__ void per_live_query(const RelevancePropagateArgs& a, const Workspace& w,
+                                               Body body) {
   const std::int64_t q = blockIdx.y;
   QueryState& st = w.state[q];
   if (st.done) return;
-  const RelevanceGraph& g = a.g;
-  const RelevanceParams p = a.params[q];
-  const std::int64_t N = g.nodes;
-  const std::int32_t* front = w.frontier(st.cur) + q * N;
-  const std::int32_t fcount = st.fcount[st.cur];
-  float* act = w.act + q * N;
-  float* agg = w.agg + q * N;
-  float* cnum = w.cnum + q * N;
-  std::int32_t* stamp = w.stamp + q * N;
-  std::int32_t* touched = w.touched + q * N;
-  const int lane = threadIdx.x % 32;
-  const std::int64_t warps = std::int64_t(gridDim.x) * (kThreads / 32);
-  unsigned long long sent = 0;
-  for (std::int64_t k = (std::int64_t(blockIdx.x) * kThreads + threadIdx.x) / 32; k < fcount;
-       k += warps) {
-    const std::int32_t j = front[k];
-    const float aj = act[j];
-    const std::int32_t lj = g.level ? __ldg(g.level + j) : 0;
-    const std::int64_t end = __ldg(g.row_offsets + j + 1);
-    for (std::int64_t base = __ldg(g.row_offsets + j); base < end; base += 32) {
-      const std::int64_t e = base + lane;
-      bool pass = false;
-      if (e < end) {
-        const std::int32_t i = __ldg(g.targets + e);
-        const float tw = g.type_weights
-                             ? __ldg(g.type_weights + std::int64_t(i) * g.num_types + __ldg(g.edge_types + e))
-                             : 1.0f;
-        const float ls = g.level ? rel_level_scale(lj, __ldg(g.level + i), p.up_scale, p.down_scale) : 1.0f;
-        const float m = rel_message(aj, __ldg(g.weights + e), p.gate, tw, ls);
-        if (m >= 0.0f) {
-          pass = true;
-          atomicAdd(agg + i, m);
-          atomicAdd(cnum + i, m * __ldg(g.confidence + e));
-          if (atomicExch(stamp + i, mark) != mark) touched[atomicAdd(&st.tcount, 1)] = i;
+  const RelevanceParams p = a.params[q];  // a copy: read once, not through the atomics
+  body(st, p, w.query(q, a.g.nodes, st.cur));
+}
+
+__global__ void __launch_bounds__(kThreads)
+    push_kernel(const RelevancePropagateArgs a, Workspace w, std::int32_t mark) {
+  per_live_query(a, w, [&](QueryState& st, const RelevanceParams& p, const QuerySlices& s) {
+    const RelevanceGraph& g = a.g;
+    const std::int32_t fcount = st.fcount[st.cur];
+    const int lane = threadIdx.x % 32;
+    const std::int64_t warps = std::int64_t(gridDim.x) * (kThreads / 32);
+    unsigned long long sent = 0;
+    for (std::int64_t k = (std::int64_t(blockIdx.x) * kThreads + threadIdx.x) / 32; k < fcount;
+         k += warps) {
+      const std::int32_t j = s.front[k];
+      const float aj = s.act[j];
+      const std::int32_t lj = g.level ? __ldg(g.level + j) : 0;
+      const std::int64_t end = __ldg(g.row_offsets + j + 1);
+      for (std::int64_t base = __ldg(g.row_offsets + j); base < end; base += 32) {
+        const std::int64_t e = base + lane;
+        bool pass = false;
+        if (e < end) {
+          const std::int32_t i = __ldg(g.targets + e);
+          const float tw =
+              g.type_weights
+                  ? __ldg(g.type_weights + std::int64_t(i) * g.num_types + __ldg(g.edge_types + e))
+                  : 1.0f;
+          const float ls =
+              g.level ? rel_level_scale(lj, __ldg(g.level + i), p.up_scale, p.down_scale) : 1.0f;
+          const float m = rel_message(aj, __ldg(g.weights + e), p.gate, tw, ls);
+          if (m >= 0.0f) {
+            pass = true;
+            atomicAdd(s.agg + i, m);
+            atomicAdd(s.cnum + i, m * __ldg(g.confidence + e));
+            if (atomicExch(s.stamp + i, mark) != mark) s.touched[atomicAdd(&st.tcount, 1)] = i;
+          }
         }
+        const unsigned ballot = __ballot_sync(cuda::kFullMask, pass);
+        sent += lane == 0 ? __popc(ballot) : 0;
+        // Weights descend within a row: once an edge fails the gate, every later one does.
+        if (__ballot_sync(cuda::kFullMask, e < end && !pass) != 0u) break;
       }
-      const unsigned ballot = __ballot_sync(cuda::kFullMask, pass);
-      sent += lane == 0 ? __popc(ballot) : 0;
-      // Weights descend within a row: once an edge fails the gate, every later one does.
-      if (__ballot_sync(cuda::kFullMask, e < end && !pass) != 0u) break;
     }
-  }
-  if (lane == 0 && sent) atomicAdd(&st.messages, sent);
+    if (lane == 0 && sent) atomicAdd(&st.messages, sent);
+  });
 }
 
 __global__ void __launch_bounds__(kThreads) update_kernel(const RelevancePropagateArgs a, Workspace w,
                                                           std::int32_t mark) {
-  const std::int64_t q = blockIdx.y;
-  QueryState& st = w.state[q];
-  if (st.done) return;
-  const RelevanceGraph& g = a.g;
-  const RelevanceParams p = a.params[q];
-  const std::int64_t N = g.nodes;
-  const std::int32_t cur = st.cur;
-  const std::int32_t* front = w.frontier(cur) + q * N;
-  std::int32_t* next = w.frontier(1 - cur) + q * N;
-  const std::int32_t fcount = st.fcount[cur], tcount = st.tcount;
-  float* act = w.act + q * N;
-  float* conf = w.conf + q * N;
-  float* agg = w.agg + q * N;
-  float* cnum = w.cnum + q * N;
-  const std::int32_t* stamp = w.stamp + q * N;
-  const std::int32_t* touched = w.touched + q * N;
-  float delta = 0.0f;
-  for (std::int64_t k = std::int64_t(blockIdx.x) * kThreads + threadIdx.x; k < tcount + fcount;
-       k += std::int64_t(gridDim.x) * kThreads) {
-    std::int32_t i;
-    float v;
-    if (k < tcount) {
-      i = touched[k];
-      const float old = act[i];
-      const float ag = agg[i];
-      v = rel_update(old, true, ag, __ldg(g.residual + i), __ldg(g.decay + i), __ldg(g.threshold + i),
-                     p.prop_threshold);
-      conf[i] = v > 0.0f ? rel_confidence(cnum[i], ag, conf[i]) : 0.0f;
-      agg[i] = 0.0f;
-      cnum[i] = 0.0f;
-      delta = fmaxf(delta, fabsf(v - old));
-    } else {
-      i = front[k - tcount];
-      if (stamp[i] == mark) continue;  // received messages: updated above
-      const float old = act[i];
-      v = rel_update(old, false, 0.0f, __ldg(g.residual + i), __ldg(g.decay + i),
-                     __ldg(g.threshold + i), p.prop_threshold);
-      if (!(v > 0.0f)) conf[i] = 0.0f;
-      delta = fmaxf(delta, fabsf(v - old));
+  per_live_query(a, w, [&](QueryState& st, const RelevanceParams& p, const QuerySlices& s) {
+    const RelevanceGraph& g = a.g;
+    const std::int32_t cur = st.cur;
+    const std::int32_t fcount = st.fcount[cur], tcount = st.tcount;
+    float delta = 0.0f;
+    for (std::int64_t k = std::int64_t(blockIdx.x) * kThreads + threadIdx.x; k < tcount + fcount;
+         k += std::int64_t(gridDim.x) * kThreads) {
+      std::int32_t i;
+      float v;
+      if (k < tcount) {
+        i = s.touched[k];
+        const float old = s.act[i];
+        const float ag = s.agg[i];
+        v = rel_update(old, true, ag, __ldg(g.residual + i), __ldg(g.decay + i),
+                       __ldg(g.threshold + i), p.prop_threshold);
+        s.conf[i] = v > 0.0f ? rel_confidence(s.cnum[i], ag, s.conf[i]) : 0.0f;
+        s.agg[i] = 0.0f;
+        s.cnum[i] = 0.0f;
+        delta = fmaxf(delta, fabsf(v - old));
+      } else {
+        i = s.front[k - tcount];
+        if (s.stamp[i] == mark) continue;  // received messages: updated above
+        const float old = s.act[i];
+        v = rel_update(old, false, 0.0f, __ldg(g.residual + i), __ldg(g.decay + i),
+                       __ldg(g.threshold + i), p.prop_threshold);
+        if (!(v > 0.0f)) s.conf[i] = 0.0f;
+        delta = fmaxf(delta, fabsf(v - old));
+      }
+      s.act[i] = v;
+      if (v > 0.0f) s.next[atomicAdd(&st.fcount[1 - cur], 1)] = i;
     }
-    act[i] = v;
-    if (v > 0.0f) next[atomicAdd(&st.fcount[1 - cur], 1)] = i;
-  }
-  // Block maximum of delta, then one atomic per block.
-  delta = cuda::warp_max(delta);
-  if (threadIdx.x % 32 == 0 && delta > 0.0f) atomicMax(&st.delta, __float_as_uint(delta));
+    // Block maximum of delta, then one atomic per block.
+    delta = cuda::warp_max(delta);
+    if (threadIdx.x % 32 == 0 && delta > 0.0f) atomicMax(&st.delta, __float_as_uint(delta));
+  });
 }
 
 __global__ void finish_kernel(const RelevancePropagateArgs a, Workspace w, std::int32_t t) {

@@ -12,6 +12,7 @@
 #include <mpe/relevance.hpp>
 
 #include "support/gpu.hpp"
+#include "support/relevance_random.hpp"
 
 namespace mpe {
 namespace {
@@ -30,11 +31,7 @@ Store random_store(std::mt19937_64& rng, int n, int m, int dim) {
     nd.id = "n" + std::to_string(i);
     nd.type = i % 3 ? "constraint" : "capability";
     nd.universal = i % 29 == 5;
-    nd.residual = u(rng);
-    nd.decay = 0.5f + 0.5f * u(rng);
-    nd.threshold = u(rng) < 0.5f ? 0.0f : 0.05f * u(rng);
-    nd.level = int(rng() % 3);
-    if (u(rng) < 0.3f) nd.type_weights[types[rng() % 3]] = 2.0f * u(rng);
+    test::random_node_params(rng, nd, 3);
     nodes.push_back(nd);
     for (int c = 0; c < dim; ++c) emb.push_back(g(rng));
   }

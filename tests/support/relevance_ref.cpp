@@ -4,6 +4,8 @@
 #include <cmath>
 #include <unordered_map>
 
+#include <gtest/gtest.h>
+
 namespace mpe::test {
 
 RelRef relevance_reference(const relevance::Store& store,
@@ -95,8 +97,8 @@ std::vector<std::pair<std::string, double>> reference_extract(const relevance::S
   for (std::int64_t i = 0; i < store.num_nodes(); ++i) {
     const relevance::Node n = store.node(i);
     const double a = ref.act[std::size_t(i)];
-    const bool typed = p.types.empty() ||
-                       std::find(p.types.begin(), p.types.end(), n.type) != p.types.end();
+    const bool typed =
+        p.types.empty() || std::find(p.types.begin(), p.types.end(), n.type) != p.types.end();
     if (a > 0.0 && a >= p.min_activation && typed) {
       out.emplace_back(n.id, a);
     } else if (n.universal && p.include_universal) {
@@ -109,6 +111,30 @@ std::vector<std::pair<std::string, double>> reference_extract(const relevance::S
   std::sort(uni.begin(), uni.end());
   out.insert(out.end(), uni.begin(), uni.end());
   return out;
+}
+
+RelRef relevance_reference(const relevance::Store& store, const relevance::Query& q) {
+  std::vector<std::pair<std::int64_t, double>> seeds;
+  for (const auto& sd : q.seeds) seeds.emplace_back(store.find(sd.id), sd.activation);
+  return relevance_reference(store, seeds, q.params);
+}
+
+void expect_matches_reference(const relevance::QueryResult& r, const RelRef& ref,
+                              std::int64_t nodes, const std::string& where) {
+  EXPECT_EQ(r.iterations, ref.iterations) << where;
+  EXPECT_EQ(r.converged, ref.converged) << where;
+  EXPECT_EQ(r.edges_touched, ref.messages) << where;
+  std::vector<double> got(static_cast<std::size_t>(nodes), 0.0);
+  for (const auto& [i, a] : r.active) got[static_cast<std::size_t>(i)] = a;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_NEAR(got[i], ref.act[i], 2e-5) << where << ": node " << i;
+  }
+  for (const relevance::Activated& a : r.results) {
+    if (a.activation > 0.0f) {
+      EXPECT_NEAR(a.confidence, ref.conf[static_cast<std::size_t>(a.node)], 2e-5)
+          << where << ": " << a.id;
+    }
+  }
 }
 
 }  // namespace mpe::test

@@ -24,6 +24,15 @@ RelRef relevance_reference(const relevance::Store& store,
                            const std::vector<std::pair<std::int64_t, double>>& seeds,
                            const relevance::QueryParams& params);
 
+// The same for a query with explicit seeds (their ids looked up in the store).
+RelRef relevance_reference(const relevance::Store& store, const relevance::Query& q);
+
+// Expects r to be the reference's result: iterations, convergence, edges touched, every one of
+// the `nodes` activations (to 2e-5) and the confidence of every activated result (to 2e-5);
+// `where` names the case in failures.
+void expect_matches_reference(const relevance::QueryResult& r, const RelRef& ref,
+                              std::int64_t nodes, const std::string& where);
+
 // Brute-force seeds: cosine in double, >= threshold, top k by (similarity desc, index asc).
 std::vector<std::pair<std::int64_t, double>> reference_seeds(
     const std::vector<std::vector<float>>& node_embeddings, const std::vector<float>& query,

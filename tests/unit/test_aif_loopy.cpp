@@ -93,6 +93,17 @@ Model f7(bool theta_goal) {
   return Model::with_terminal_goal(T, B, pu, t({0.1f, 0.9f}, {2}));
 }
 
+// A move on the 2×2 Frozen Lake grid (pos = 2·row + col): u = 0..3 is L, D, R, U; a move off
+// the grid stays put.
+int lake_move(int pos, int u) {
+  int r = pos / 2, c = pos % 2;
+  if (u == 0) c -= 1;
+  if (u == 1) r += 1;
+  if (u == 2) c += 1;
+  if (u == 3) r -= 1;
+  return r >= 0 && r < 2 && c >= 0 && c < 2 ? 2 * r + c : pos;
+}
+
 // R5: 2×2 Frozen Lake with K = 1 (the port's test). x = pos + 4·scanned, pos = 2·row + col;
 // hole at pos 1, goal at pos 3; actions L, D, R, U, SCAN; no slip; pos 1 and 3 absorb; moves
 // keep the flag, SCAN sets it. F = 12 binary channels. The doc's terminal goal is unnormalised
@@ -102,7 +113,7 @@ Model r5() {
   const int S = 8, A = 5;
   std::vector<float> T(static_cast<std::size_t>(S * S * A), 0.0f);
   for (int x = 0; x < S; ++x) {
-    const int pos = x % 4, scanned = x / 4, row = pos / 2, col = pos % 2;
+    const int pos = x % 4, scanned = x / 4;
     for (int u = 0; u < A; ++u) {
       int np = pos, ns = scanned;
       if (pos == 1 || pos == 3) {
@@ -110,12 +121,7 @@ Model r5() {
       } else if (u == 4) {
         ns = 1;
       } else {
-        int r = row, c = col;
-        if (u == 0) c -= 1;
-        if (u == 1) r += 1;
-        if (u == 2) c += 1;
-        if (u == 3) r -= 1;
-        if (r >= 0 && r < 2 && c >= 0 && c < 2) np = 2 * r + c;
+        np = lake_move(pos, u);
       }
       T[static_cast<std::size_t>(((np + 4 * ns) * S + x) * A + u)] = 1.0f;
     }
@@ -320,18 +326,13 @@ Model a1_model() {
   for (int x = 0; x < S; ++x)
     for (int th = 0; th < K; ++th)
       for (int u = 0; u < A; ++u) {
-        const int pos = x % 4, row = pos / 2, col = pos % 2;
+        const int pos = x % 4;
         int np = pos, ns = x / 4;
         if (!(hole(pos, th) || pos == 3)) {
           if (u == 4) {
             ns = 1;
           } else {
-            int r = row, c = col;
-            if (u == 0) c -= 1;
-            if (u == 1) r += 1;
-            if (u == 2) c += 1;
-            if (u == 3) r -= 1;
-            if (r >= 0 && r < 2 && c >= 0 && c < 2) np = 2 * r + c;
+            np = lake_move(pos, u);
           }
         }
         T[static_cast<std::size_t>((((np + 4 * ns) * S + x) * K + th) * A + u)] = 1.0f;

@@ -12,6 +12,7 @@
 #include <mpe/relevance.hpp>
 
 #include "support/errors.hpp"
+#include "support/relevance_random.hpp"
 #include "support/relevance_ref.hpp"
 
 namespace mpe::test {
@@ -125,9 +126,7 @@ TEST(RelevanceWorkedExample, ConvergedOrderingMatchesReference) {
              {"visual_content_concept", 0.65f},
              {"abstract_concept_handling", 0.52f}};
   const QueryResult r = s.query(q);  // the spec's defaults: 5 iterations at most
-  std::vector<std::pair<std::int64_t, double>> seeds;
-  for (const auto& sd : q.seeds) seeds.emplace_back(s.find(sd.id), sd.activation);
-  const RelRef ref = relevance_reference(s, seeds, q.params);
+  const RelRef ref = relevance_reference(s, q);
   EXPECT_EQ(r.iterations, ref.iterations);
   EXPECT_EQ(r.converged, ref.converged);
   // Seeds without incoming messages keep decaying (by 0.1 a per iteration), so the defaults
@@ -176,11 +175,7 @@ Store random_store(std::mt19937_64& rng, int n, int m, int dim, int levels) {
   std::vector<float> emb;
   for (int i = 0; i < n; ++i) {
     Node nd = make_node("n" + std::to_string(i), ntypes[i % 4], i % 17 == 3);
-    nd.residual = u(rng);
-    nd.decay = 0.5f + 0.5f * u(rng);
-    nd.threshold = u(rng) < 0.5f ? 0.0f : 0.05f * u(rng);
-    nd.level = levels > 1 ? int(rng() % unsigned(levels)) : 0;
-    if (u(rng) < 0.3f) nd.type_weights[types[rng() % 3]] = 2.0f * u(rng);
+    random_node_params(rng, nd, levels);
     nodes.push_back(nd);
     for (int c = 0; c < dim; ++c) emb.push_back(g(rng));
   }
@@ -207,10 +202,7 @@ TEST(RelevancePropagation, RandomGraphsMatchFloat64Reference) {
     std::vector<Query> batch;
     for (int qk = 0; qk < 6; ++qk) {
       Query q;
-      std::set<int> ids;
-      const int k = 1 + int(rng() % 5);
-      while (int(ids.size()) < k) ids.insert(int(rng() % unsigned(n)));
-      for (int id : ids) q.seeds.push_back({"n" + std::to_string(id), 0.2f + 0.8f * float(rng() % 1000) / 1000.0f});
+      q.seeds = random_seeds(rng, n, 5, 0.2f);
       q.params.max_iterations = 1 + int(rng() % 12);
       q.params.tolerance = qk % 2 ? 1e-3f : 0.0f;
       q.params.edge_gate = qk % 3 == 0 ? 0.0f : 0.15f;
@@ -223,21 +215,9 @@ TEST(RelevancePropagation, RandomGraphsMatchFloat64Reference) {
     }
     const std::vector<QueryResult> rs = s.query_batch(batch);
     for (std::size_t qk = 0; qk < batch.size(); ++qk) {
-      std::vector<std::pair<std::int64_t, double>> seeds;
-      for (const auto& sd : batch[qk].seeds) seeds.emplace_back(s.find(sd.id), sd.activation);
-      const RelRef ref = relevance_reference(s, seeds, batch[qk].params);
       const QueryResult& r = rs[qk];
-      EXPECT_EQ(r.iterations, ref.iterations) << trial << "/" << qk;
-      EXPECT_EQ(r.converged, ref.converged) << trial << "/" << qk;
-      EXPECT_EQ(r.edges_touched, ref.messages) << trial << "/" << qk;
-      std::vector<double> got(static_cast<std::size_t>(n), 0.0);
-      for (const auto& [i, a] : r.active) got[std::size_t(i)] = a;
-      for (int i = 0; i < n; ++i) EXPECT_NEAR(got[std::size_t(i)], ref.act[std::size_t(i)], 2e-5);
-      for (const Activated& a : r.results) {
-        if (a.activation > 0.0f) {
-          EXPECT_NEAR(a.confidence, ref.conf[std::size_t(a.node)], 2e-5) << a.id;
-        }
-      }
+      expect_matches_reference(r, relevance_reference(s, batch[qk]), n,
+                               std::to_string(trial) + "/" + std::to_string(qk));
       // Batch = one query at a time.
       const QueryResult one = s.query(batch[qk]);
       EXPECT_EQ(one.active, r.active);
@@ -326,9 +306,7 @@ TEST(RelevanceGate, GateCutsMessagesAndMatchesReference) {
   for (float gate : {0.6f, 0.3f, 0.1f, 0.0f}) {
     q.params.edge_gate = gate;
     const QueryResult r = s.query(q);
-    std::vector<std::pair<std::int64_t, double>> seeds;
-    for (const auto& sd : q.seeds) seeds.emplace_back(s.find(sd.id), sd.activation);
-    const RelRef ref = relevance_reference(s, seeds, q.params);
+    const RelRef ref = relevance_reference(s, q);
     EXPECT_EQ(r.edges_touched, ref.messages) << gate;
     EXPECT_GT(r.edges_touched, prev) << "a lower gate lets more messages through";
     prev = r.edges_touched;

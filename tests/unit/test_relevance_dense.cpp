@@ -10,6 +10,7 @@
 #include <mpe/error.hpp>
 #include <mpe/relevance.hpp>
 
+#include "support/relevance_random.hpp"
 #include "support/relevance_ref.hpp"
 
 namespace mpe::test {
@@ -27,11 +28,7 @@ Store dense_store(std::mt19937_64& rng, int n, int m, int levels, bool zero_type
     Node nd;
     nd.id = "n" + std::to_string(i);
     nd.type = "concept";
-    nd.residual = u(rng);
-    nd.decay = 0.5f + 0.5f * u(rng);
-    nd.threshold = u(rng) < 0.5f ? 0.0f : 0.05f * u(rng);
-    nd.level = levels > 1 ? int(rng() % unsigned(levels)) : 0;
-    if (u(rng) < 0.3f) nd.type_weights[types[rng() % 3]] = zero_type_weight && i % 2 ? 0.0f : 2.0f * u(rng);
+    random_node_params(rng, nd, levels, zero_type_weight && i % 2);
     nodes.push_back(nd);
     for (int c = 0; c < 4; ++c) emb.push_back(c == i % 4 ? 1.0f : 0.1f);
   }
@@ -57,10 +54,7 @@ TEST(RelevanceDense, PullPushAndSwitchMatchFloat64Reference) {
     std::vector<Query> batch;
     for (int qk = 0; qk < 7; ++qk) {
       Query q;
-      std::set<int> ids;
-      const int k = 1 + int(rng() % 4);
-      while (int(ids.size()) < k) ids.insert(int(rng() % unsigned(n)));
-      for (int id : ids) q.seeds.push_back({"n" + std::to_string(id), 0.3f + 0.7f * float(rng() % 1000) / 1000.0f});
+      q.seeds = random_seeds(rng, n, 4, 0.3f);
       q.params.max_iterations = 1 + int(rng() % 8);
       q.params.tolerance = qk % 2 ? 1e-3f : 0.0f;
       q.params.edge_gate = qk % 3 == 0 ? 0.0f : 0.2f;
@@ -71,30 +65,15 @@ TEST(RelevanceDense, PullPushAndSwitchMatchFloat64Reference) {
       batch.push_back(q);
     }
     std::vector<RelRef> refs;
-    for (const Query& q : batch) {
-      std::vector<std::pair<std::int64_t, double>> seeds;
-      for (const auto& sd : q.seeds) seeds.emplace_back(s.find(sd.id), sd.activation);
-      refs.push_back(relevance_reference(s, seeds, q.params));
-    }
+    for (const Query& q : batch) refs.push_back(relevance_reference(s, q));
     for (float fraction : {0.0f, 0.3f, 5.0f}) {  // always pull, the switch, always push
       s.set_dense_switch(fraction);
       const std::vector<QueryResult> rs = s.query_batch(batch);
       for (std::size_t qk = 0; qk < batch.size(); ++qk) {
-        const RelRef& ref = refs[qk];
         const QueryResult& r = rs[qk];
         const std::string where = std::to_string(trial) + "/" + std::to_string(qk) + " f=" +
                                   std::to_string(fraction);
-        EXPECT_EQ(r.iterations, ref.iterations) << where;
-        EXPECT_EQ(r.converged, ref.converged) << where;
-        EXPECT_EQ(r.edges_touched, ref.messages) << where;
-        std::vector<double> got(std::size_t(n), 0.0), conf(std::size_t(n), 0.0);
-        for (const auto& [i, a] : r.active) got[std::size_t(i)] = a;
-        for (int i = 0; i < n; ++i) EXPECT_NEAR(got[std::size_t(i)], ref.act[std::size_t(i)], 2e-5) << where;
-        for (const Activated& a : r.results) {
-          if (a.activation > 0.0f) {
-            EXPECT_NEAR(a.confidence, ref.conf[std::size_t(a.node)], 2e-5) << where;
-          }
-        }
+        expect_matches_reference(r, refs[qk], n, where);
         // One query alone gives the same as in the batch (the batch shares the products).
         if (qk == 3) {
           const QueryResult one = s.query(batch[qk]);
