@@ -107,11 +107,13 @@ void exchange(Communicator& comm, const LocalPlan& p, const bp::Structure& s, T*
     out[q].clear();
     for (std::int32_t e : p.send_edges[q]) {
       const T* m = r + s.edge_msg_off[static_cast<std::size_t>(e)];
-      out[q].insert(out[q].end(), m, m + s.card[static_cast<std::size_t>(s.edge_var[static_cast<std::size_t>(e)])]);
+      out[q].insert(out[q].end(), m,
+                    m + s.card[static_cast<std::size_t>(s.edge_var[static_cast<std::size_t>(e)])]);
     }
     std::size_t n_in = 0;
     for (std::int32_t e : p.recv_edges[q])
-      n_in += static_cast<std::size_t>(s.card[static_cast<std::size_t>(s.edge_var[static_cast<std::size_t>(e)])]);
+      n_in += static_cast<std::size_t>(
+          s.card[static_cast<std::size_t>(s.edge_var[static_cast<std::size_t>(e)])]);
     in[q].resize(n_in);
     if (out[q].empty() && in[q].empty()) continue;
     peers.push_back({static_cast<int>(q), out[q].data(), out[q].size() * sizeof(T), in[q].data(),
@@ -121,7 +123,8 @@ void exchange(Communicator& comm, const LocalPlan& p, const bp::Structure& s, T*
   for (std::size_t q = 0; q < p.recv_edges.size(); ++q) {
     std::size_t at = 0;
     for (std::int32_t e : p.recv_edges[q]) {
-      const auto k = static_cast<std::size_t>(s.card[static_cast<std::size_t>(s.edge_var[static_cast<std::size_t>(e)])]);
+      const auto k = static_cast<std::size_t>(
+          s.card[static_cast<std::size_t>(s.edge_var[static_cast<std::size_t>(e)])]);
       std::copy_n(in[q].data() + at, k, r + s.edge_msg_off[static_cast<std::size_t>(e)]);
       at += k;
     }
@@ -139,7 +142,7 @@ bp::Result run_typed(Communicator& comm, const FactorGraph& g, const std::vector
     T* dst = pot.data() + s.factor_tab_off[f];
     for (std::size_t t = 0; t < tab.size(); ++t)
       dst[t] = tab[t] == -std::numeric_limits<double>::infinity() ? kernels::bp_zero<T>()
-                                                                   : static_cast<T>(tab[t]);
+                                                                  : static_cast<T>(tab[t]);
   }
   const std::vector<T> prob = bp::parts::probability_tables(p.local, s, pot);
   // The work lists hold only the owned factors: the kernel updates nothing else.
@@ -154,7 +157,8 @@ bp::Result run_typed(Communicator& comm, const FactorGraph& g, const std::vector
                          s.var_state_off[static_cast<std::size_t>(s.edge_var[e0])],
                          s.var_state_off[static_cast<std::size_t>(s.edge_var[e0 + 1])]});
     } else {
-      (p.local.factors[static_cast<std::size_t>(lf)].vars.size() == 1 ? unary : other).push_back(lf);
+      (p.local.factors[static_cast<std::size_t>(lf)].vars.size() == 1 ? unary : other)
+          .push_back(lf);
     }
   }
   const auto nonunary = static_cast<std::int32_t>(other.size());
@@ -162,7 +166,8 @@ bp::Result run_typed(Communicator& comm, const FactorGraph& g, const std::vector
   std::vector<T> r(static_cast<std::size_t>(s.msg_len)), q(r.size()), scratch(r.size()), change(1);
   for (std::size_t e = 0; e < s.edge_var.size(); ++e) {
     const int k = s.card[static_cast<std::size_t>(s.edge_var[e])];
-    std::fill_n(r.begin() + s.edge_msg_off[e], k, static_cast<T>(-std::log(static_cast<double>(k))));
+    std::fill_n(r.begin() + s.edge_msg_off[e], k,
+                static_cast<T>(-std::log(static_cast<double>(k))));
   }
   std::vector<T> tot(static_cast<std::size_t>(s.var_state_off.back()));
   std::vector<std::int32_t> zeros(tot.size()), ev(p.evidence.begin(), p.evidence.end());
@@ -298,7 +303,8 @@ std::vector<int> partition_factors(const FactorGraph& g, int parts, PartitionMet
   std::vector<std::int64_t> off{0};
   std::vector<std::int32_t> col;
   for (std::int64_t f = 0; f < F; ++f) {
-    for (int v : g.factors[static_cast<std::size_t>(f)].vars) col.push_back(static_cast<std::int32_t>(F + v));
+    for (int v : g.factors[static_cast<std::size_t>(f)].vars)
+      col.push_back(static_cast<std::int32_t>(F + v));
     off.push_back(static_cast<std::int64_t>(col.size()));
   }
   for (const auto& fs : factors_of) {
@@ -327,7 +333,8 @@ BpCut bp_cut(const FactorGraph& g, const std::vector<int>& owner, int parts) {
       const auto& rv = readers[static_cast<std::size_t>(v)];
       if (rv.size() > 1) {
         ++c.cut_edges;
-        c.sent_values += static_cast<std::int64_t>(rv.size() - 1) * g.cardinalities[static_cast<std::size_t>(v)];
+        c.sent_values +=
+            static_cast<std::int64_t>(rv.size() - 1) * g.cardinalities[static_cast<std::size_t>(v)];
       }
       rs.insert(rs.end(), rv.begin(), rv.end());
     }
@@ -361,8 +368,8 @@ bp::Result run_partitioned(Communicator& comm, const FactorGraph& g,
                       g.factors.size()));
     for (std::size_t f = 0; f < factor_owner.size(); ++f)
       if (factor_owner[f] < 0 || factor_owner[f] >= P)
-        bad(fmt::format("partitioned bp: factor {} has part {}, not in [0, {})", f,
-                        factor_owner[f], P));
+        bad(fmt::format("partitioned bp: factor {} has part {}, not in [0, {})", f, factor_owner[f],
+                        P));
     mine = fingerprint(g, factor_owner);
   });
   std::int64_t lo = mine, hi = mine;
@@ -372,7 +379,9 @@ bp::Result run_partitioned(Communicator& comm, const FactorGraph& g,
     throw AgreedError(ErrorCode::invalid_argument,
                       "partitioned bp: the ranks passed different graphs or owner vectors", 0);
   LocalPlan plan;
-  run_checked(comm, [&] { plan = make_plan(g, instance, factor_owner, readers_of(g, factor_owner), me, P); });
+  run_checked(comm, [&] {
+    plan = make_plan(g, instance, factor_owner, readers_of(g, factor_owner), me, P);
+  });
   if (options.precision == bp::Precision::f32)
     return run_typed<float>(comm, g, factor_owner, options, instance, plan);
   return run_typed<double>(comm, g, factor_owner, options, instance, plan);

@@ -504,8 +504,8 @@ Result run(const FactorGraph& g, const Options& options, const std::vector<int>&
 namespace parts {
 namespace {
 template <class T>
-Result finish_typed(const FactorGraph& g, const Structure& s, const Instance& in,
-                    const Options& o, std::vector<T> r) {
+Result finish_typed(const FactorGraph& g, const Structure& s, const Instance& in, const Options& o,
+                    std::vector<T> r) {
   // The var step through the CPU backend, as solve() runs it (the same build of the kernel).
   std::vector<T> q(r.size()), scratch(r.size()), change(1);
   std::vector<std::int32_t> ev;

@@ -90,13 +90,12 @@ std::shared_ptr<Communicator> world() {
       const long x = v ? std::strtol(v, &end, 10) : -1;
       if (!v || !*v || *end || x < 0 || x > (1 << 24)) {
         throw Error(ErrorCode::invalid_argument,
-                    fmt::format("MPE_UNIQUE_ID is set, so {} must be a rank number, got '{}'",
-                                name, v ? v : ""));
+                    fmt::format("MPE_UNIQUE_ID is set, so {} must be a rank number, got '{}'", name,
+                                v ? v : ""));
       }
       return static_cast<int>(x);
     };
-    w = from_unique_id(number("MPE_RANK"), number("MPE_WORLD_SIZE"),
-                       std::getenv("MPE_UNIQUE_ID"));
+    w = from_unique_id(number("MPE_RANK"), number("MPE_WORLD_SIZE"), std::getenv("MPE_UNIQUE_ID"));
   } else {
     w = single();
   }

@@ -37,8 +37,7 @@ constexpr std::uint32_t kMagic = 0x4d504531;  // "MPE1"
 std::string sys_error() { return std::strerror(errno); }
 
 double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 std::string my_hostname() {
@@ -168,8 +167,10 @@ Id parse_id(const std::string& id) {
     const std::string hp = id.substr(6);
     const auto colon = hp.rfind(':');
     char* end = nullptr;
-    const long port = colon == std::string::npos ? -1 : std::strtol(hp.c_str() + colon + 1, &end, 10);
-    if (colon != std::string::npos && colon > 0 && end && *end == '\0' && port > 0 && port < 65536) {
+    const long port =
+        colon == std::string::npos ? -1 : std::strtol(hp.c_str() + colon + 1, &end, 10);
+    if (colon != std::string::npos && colon > 0 && end && *end == '\0' && port > 0 &&
+        port < 65536) {
       out.host = hp.substr(0, colon);
       out.port = static_cast<int>(port);
       return out;
@@ -297,7 +298,8 @@ class TcpCommunicator final : public Communicator {
     n.clear();
     for (std::size_t r = 0; r < to.size(); ++r) {
       from[r].resize(static_cast<std::size_t>(in_n[r]));
-      n.push_back({static_cast<int>(r), to[r].data(), to[r].size(), from[r].data(), from[r].size()});
+      n.push_back(
+          {static_cast<int>(r), to[r].data(), to[r].size(), from[r].data(), from[r].size()});
     }
     neighbour_exchange(n);
     return from;
@@ -331,9 +333,9 @@ class TcpCommunicator final : public Communicator {
         continue;
       }
       if (!n.send_bytes && !n.recv_bytes) continue;
-      Xfer x{fd_[static_cast<std::size_t>(n.peer)], n.peer,
+      Xfer x{fd_[static_cast<std::size_t>(n.peer)],    n.peer,
              static_cast<const std::uint8_t*>(n.send), static_cast<std::uint8_t*>(n.recv),
-             n.send_bytes ? n.send_bytes + 8 : 0, n.recv_bytes ? n.recv_bytes + 8 : 0};
+             n.send_bytes ? n.send_bytes + 8 : 0,      n.recv_bytes ? n.recv_bytes + 8 : 0};
       x.out_hdr = n.send_bytes;
       xs.push_back(x);
     }
@@ -360,7 +362,8 @@ class TcpCommunicator final : public Communicator {
       }
       for (std::size_t i = 0; i < pf.size(); ++i) {
         Xfer& x = xs[which[i]];
-        if (pf[i].revents & (POLLOUT | POLLERR | POLLHUP)) progress_send(x.fd, x.peer, x.out_hdr, x.out, x.out_n, x.out_done);
+        if (pf[i].revents & (POLLOUT | POLLERR | POLLHUP))
+          progress_send(x.fd, x.peer, x.out_hdr, x.out, x.out_n, x.out_done);
         if (pf[i].revents & (POLLIN | POLLERR | POLLHUP)) {
           progress_recv(x.fd, x.peer, x.in_hdr, x.in, x.in_n, x.in_done);
         }
@@ -381,16 +384,17 @@ class TcpCommunicator final : public Communicator {
       throw Error(ErrorCode::invalid_argument, fmt::format("{} {} of {} ranks", what, r, size_));
   }
   // Moves the next bytes of [8-byte header][payload] (total n) as far as the socket takes.
-  void progress_send(int fd, int peer, std::uint64_t hdr, const std::uint8_t* data,
-                     std::size_t n, std::size_t& done) {
+  void progress_send(int fd, int peer, std::uint64_t hdr, const std::uint8_t* data, std::size_t n,
+                     std::size_t& done) {
     while (done < n) {
-      const std::uint8_t* p = done < 8 ? reinterpret_cast<const std::uint8_t*>(&hdr) + done
-                                       : data + (done - 8);
+      const std::uint8_t* p =
+          done < 8 ? reinterpret_cast<const std::uint8_t*>(&hdr) + done : data + (done - 8);
       const std::size_t len = done < 8 ? 8 - done : n - done;
       const ssize_t k = ::send(fd, p, len, MSG_NOSIGNAL);
       if (k < 0 && errno == EINTR) continue;
       if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-      if (k <= 0) io_fail(fmt::format("rank {}: sending to rank {} failed: {}", rank_, peer, sys_error()));
+      if (k <= 0)
+        io_fail(fmt::format("rank {}: sending to rank {} failed: {}", rank_, peer, sys_error()));
       done += static_cast<std::size_t>(k);
     }
   }
@@ -403,9 +407,12 @@ class TcpCommunicator final : public Communicator {
       if (k < 0 && errno == EINTR) continue;
       if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
       if (k == 0) {
-        io_fail(fmt::format("rank {}: rank {} closed its connection (it ended or failed)", rank_, peer));
+        io_fail(fmt::format("rank {}: rank {} closed its connection (it ended or failed)", rank_,
+                            peer));
       }
-      if (k < 0) io_fail(fmt::format("rank {}: receiving from rank {} failed: {}", rank_, peer, sys_error()));
+      if (k < 0)
+        io_fail(
+            fmt::format("rank {}: receiving from rank {} failed: {}", rank_, peer, sys_error()));
       done += static_cast<std::size_t>(k);
       if (done == 8 && hdr != n - 8) {
         throw Error(ErrorCode::invalid_argument,
@@ -422,7 +429,8 @@ class TcpCommunicator final : public Communicator {
     if (rank_ == 0) {
       std::vector<T> all(count * static_cast<std::size_t>(size_));
       std::vector<Neighbour> n;
-      for (int r = 1; r < size_; ++r) n.push_back({r, nullptr, 0, all.data() + count * static_cast<std::size_t>(r), bytes});
+      for (int r = 1; r < size_; ++r)
+        n.push_back({r, nullptr, 0, all.data() + count * static_cast<std::size_t>(r), bytes});
       neighbour_exchange(n);
       for (int r = 1; r < size_; ++r) {  // rank order: every run adds the same way
         const T* v = all.data() + count * static_cast<std::size_t>(r);
@@ -502,16 +510,19 @@ std::shared_ptr<Communicator> from_unique_id(int rank, int size, const std::stri
       if (h.magic != kMagic || h.size != size || h.rank < 1 || h.rank >= size ||
           conn.fds[static_cast<std::size_t>(h.rank)] >= 0) {
         ::close(fd);
-        io_fail(fmt::format("a process said it is rank {} of {} (this is rank 0 of {}; a "
-                            "duplicate rank, another world size, or not mpengine)",
-                            h.rank, h.size, size));
+        io_fail(
+            fmt::format("a process said it is rank {} of {} (this is rank 0 of {}; a "
+                        "duplicate rank, another world size, or not mpengine)",
+                        h.rank, h.size, size));
       }
       conn.fds[static_cast<std::size_t>(h.rank)] = fd;
       ip[static_cast<std::size_t>(h.rank)] = peer_ip;
       port[static_cast<std::size_t>(h.rank)] = h.port;
     }
     std::string table;  // "ip port\n" per rank 1..size-1
-    for (int r = 1; r < size; ++r) table += fmt::format("{} {}\n", ip[static_cast<std::size_t>(r)], port[static_cast<std::size_t>(r)]);
+    for (int r = 1; r < size; ++r)
+      table += fmt::format("{} {}\n", ip[static_cast<std::size_t>(r)],
+                           port[static_cast<std::size_t>(r)]);
     const std::uint64_t len = table.size();
     for (int r = 1; r < size; ++r) {
       send_all(conn.fds[static_cast<std::size_t>(r)], &len, 8);
@@ -540,7 +551,8 @@ std::shared_ptr<Communicator> from_unique_id(int rank, int size, const std::stri
     for (int r = 1; r < size; ++r) {
       const auto eol = table.find('\n', at);
       const auto sp = table.find(' ', at);
-      if (eol == std::string::npos || sp == std::string::npos || sp > eol) io_fail("bad address table");
+      if (eol == std::string::npos || sp == std::string::npos || sp > eol)
+        io_fail("bad address table");
       ip[static_cast<std::size_t>(r)] = table.substr(at, sp - at);
       port[static_cast<std::size_t>(r)] = std::atoi(table.c_str() + sp + 1);
       at = eol + 1;
@@ -549,7 +561,10 @@ std::shared_ptr<Communicator> from_unique_id(int rank, int size, const std::stri
     // joining rank 0), then accept every higher one.
     for (int r = 1; r < rank; ++r) {
       const int fd = connect_to(
-          [&] { return std::make_pair(ip[static_cast<std::size_t>(r)], port[static_cast<std::size_t>(r)]); },
+          [&] {
+            return std::make_pair(ip[static_cast<std::size_t>(r)],
+                                  port[static_cast<std::size_t>(r)]);
+          },
           deadline);
       conn.fds[static_cast<std::size_t>(r)] = fd;
       Hello me;
@@ -570,7 +585,8 @@ std::shared_ptr<Communicator> from_unique_id(int rank, int size, const std::stri
       if (hh.magic != kMagic || hh.size != size || hh.rank <= rank || hh.rank >= size ||
           conn.fds[static_cast<std::size_t>(hh.rank)] >= 0) {
         ::close(fd);
-        io_fail(fmt::format("rank {}: unexpected connection from 'rank {} of {}'", rank, hh.rank, hh.size));
+        io_fail(fmt::format("rank {}: unexpected connection from 'rank {} of {}'", rank, hh.rank,
+                            hh.size));
       }
       conn.fds[static_cast<std::size_t>(hh.rank)] = fd;
     }

@@ -15,8 +15,7 @@
 
 namespace mpe::dist {
 
-std::vector<int> partition_nodes(const relevance::Store& store, int parts,
-                                 PartitionMethod method) {
+std::vector<int> partition_nodes(const relevance::Store& store, int parts, PartitionMethod method) {
   const relevance::Store::Impl& impl = store.impl();
   auto lock = impl.read_lock();
   const auto& g = impl.g;
@@ -60,7 +59,8 @@ PartitionedStore PartitionedStore::build(std::shared_ptr<Communicator> comm,
       w.push_back(pull->weights[k]);
       scale.push_back(pull->scale[k]);
       scale_conf.push_back(pull->scale_conf[k]);
-      if (!g.level.empty()) src_level.push_back(g.level[static_cast<std::size_t>(pull->sources[k])]);
+      if (!g.level.empty())
+        src_level.push_back(g.level[static_cast<std::size_t>(pull->sources[k])]);
     }
     off.push_back(static_cast<std::int64_t>(col.size()));
     ++rows;
@@ -121,7 +121,8 @@ relevance::QueryResult PartitionedStore::query(const relevance::Query& q) const 
     lscc.resize(nnz);
     for (std::size_t k = 0; k < n_own; ++k) {
       const std::int32_t lt = g.level[static_cast<std::size_t>(owned[k])];
-      for (auto e = static_cast<std::size_t>(off[k]); e < static_cast<std::size_t>(off[k + 1]); ++e) {
+      for (auto e = static_cast<std::size_t>(off[k]); e < static_cast<std::size_t>(off[k + 1]);
+           ++e) {
         const float ls =
             kernels::rel_level_scale(src_level_[e], lt, p.level_up_scale, p.level_down_scale);
         lsc[e] = scale_[e] * ls;

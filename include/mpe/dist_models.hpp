@@ -30,9 +30,9 @@ std::vector<int> partition_factors(const bp::FactorGraph& g, int parts,
 
 /// What a factor partition exchanges per sweep.
 struct BpCut {
-  std::int64_t cut_edges = 0;     ///< factor–variable edges whose messages other ranks read
-  std::int64_t sent_values = 0;   ///< message entries sent per sweep, all ranks
-  std::int64_t max_ghosts = 0;    ///< largest number of remote factors one rank reads
+  std::int64_t cut_edges = 0;    ///< factor–variable edges whose messages other ranks read
+  std::int64_t sent_values = 0;  ///< message entries sent per sweep, all ranks
+  std::int64_t max_ghosts = 0;   ///< largest number of remote factors one rank reads
 };
 BpCut bp_cut(const bp::FactorGraph& g, const std::vector<int>& factor_owner, int parts);
 

@@ -51,7 +51,8 @@ relevance::Store random_store(std::uint32_t seed, int n, int m) {
     e.confidence = u(rng);
     if (e.source == e.target) continue;
     bool dup = false;
-    for (const auto& x : edges) dup = dup || (x.source == e.source && x.target == e.target && x.type == e.type);
+    for (const auto& x : edges)
+      dup = dup || (x.source == e.source && x.target == e.target && x.type == e.type);
     if (!dup) edges.push_back(e);
   }
   store.add_edges(edges);
@@ -108,7 +109,8 @@ void expect_equal(const relevance::QueryResult& got, const relevance::QueryResul
     EXPECT_EQ(got.results[k].universal, want.results[k].universal);
   }
   ASSERT_EQ(got.seeds.size(), want.seeds.size());
-  for (std::size_t k = 0; k < got.seeds.size(); ++k) EXPECT_EQ(got.seeds[k].node, want.seeds[k].node);
+  for (std::size_t k = 0; k < got.seeds.size(); ++k)
+    EXPECT_EQ(got.seeds[k].node, want.seeds[k].node);
 }
 
 TEST(DistRelevance, PartitionedStoreEqualsOneProcess) {
@@ -140,7 +142,8 @@ TEST(DistRelevance, PartitionedStoreEqualsOneProcess) {
 TEST(DistRelevance, PprIsRefusedOnEveryRank) {
   relevance::Store store = random_store(3, 20, 60);
   const auto ps = dist::PartitionedStore::build(
-      dist::world(), store, dist::partition_nodes(store, W().size(), dist::PartitionMethod::contiguous));
+      dist::world(), store,
+      dist::partition_nodes(store, W().size(), dist::PartitionMethod::contiguous));
   relevance::Query q;
   q.seeds = {{"n1", 1.0f}};
   q.params.propagation = relevance::Propagation::ppr;

@@ -61,8 +61,10 @@ TEST(DistTcp, CollectivesAndLargeExchangesAcrossThreads) {
     std::vector<dist::Neighbour> peers;
     for (int p = 0; p < 3; ++p) {
       if (p == c.rank()) continue;
-      for (std::size_t i = 0; i < n; ++i) out[static_cast<std::size_t>(p)][i] = float(c.rank() * 10 + p) + float(i % 7);
-      peers.push_back({p, out[static_cast<std::size_t>(p)].data(), n * 4, in[static_cast<std::size_t>(p)].data(), n * 4});
+      for (std::size_t i = 0; i < n; ++i)
+        out[static_cast<std::size_t>(p)][i] = float(c.rank() * 10 + p) + float(i % 7);
+      peers.push_back({p, out[static_cast<std::size_t>(p)].data(), n * 4,
+                       in[static_cast<std::size_t>(p)].data(), n * 4});
     }
     c.neighbour_exchange(peers);
     for (int p = 0; p < 3; ++p) {
@@ -88,14 +90,31 @@ TEST(DistTcp, AddressFormAndMismatchedSizes) {
   with_ranks(2, "tcp://127.0.0.1:" + std::to_string(port), [](dist::Communicator& c) {
     std::vector<std::vector<std::uint8_t>> to{{1, 2}, {3}};
     const auto from = c.all_to_all(to);
-    EXPECT_EQ(from[0], c.rank() == 0 ? std::vector<std::uint8_t>({1, 2}) : std::vector<std::uint8_t>({3}));
-    EXPECT_EQ(from[1], c.rank() == 0 ? std::vector<std::uint8_t>({1, 2}) : std::vector<std::uint8_t>({3}));
+    EXPECT_EQ(from[0],
+              c.rank() == 0 ? std::vector<std::uint8_t>({1, 2}) : std::vector<std::uint8_t>({3}));
+    EXPECT_EQ(from[1],
+              c.rank() == 0 ? std::vector<std::uint8_t>({1, 2}) : std::vector<std::uint8_t>({3}));
     // A send the receiver does not expect in that size is an error, not a hang or garbage.
     double x[2] = {1, 2};
     if (c.rank() == 0) {
       c.neighbour_exchange({{1, x, sizeof x, nullptr, 0}});
     } else {
       EXPECT_THROW(c.neighbour_exchange({{0, nullptr, 0, x, sizeof(double)}}), Error);
+    }
+  });
+}
+
+TEST(DistTcp, APeerThatLeavesFailsTheOthersInsteadOfHanging) {
+  const std::string id = "file://" + fresh_dir() + "/rendezvous";
+  with_ranks(2, id, [](dist::Communicator& c) {
+    if (c.rank() == 1) return;  // leaves: its connections close
+    double x = 1;
+    try {
+      c.all_reduce(&x, 1, dist::ReduceOp::sum);
+      ADD_FAILURE() << "all_reduce without the peer returned";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::io_error);
+      EXPECT_NE(std::string(e.what()).find("rank 1 closed"), std::string::npos) << e.what();
     }
   });
 }

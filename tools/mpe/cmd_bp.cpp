@@ -65,7 +65,8 @@ void run_bp_command(const BpCliOptions& opt) {
   if (!opt.partition.empty()) {  // one graph over the ranks, each sample in turn
     const auto owner =
         dist::partition_factors(g, comm->size(), dist::parse_partition_method(opt.partition));
-    for (const bp::Instance& in : batch) rs.push_back(dist::run_partitioned(*comm, g, owner, o, in));
+    for (const bp::Instance& in : batch)
+      rs.push_back(dist::run_partitioned(*comm, g, owner, o, in));
   } else {
     rs = comm->size() > 1 ? dist::run_batch(*comm, g, batch, o) : bp::run_batch(g, batch, o);
   }

@@ -21,9 +21,8 @@ void check_nccl(ncclResult_t rc, const char* call) {
 
 void check_cuda(cudaError_t rc, const char* call) {
   if (rc != cudaSuccess) {
-    throw Error(ErrorCode::device_error,
-                fmt::format("{} failed: {} ({})", call, cudaGetErrorName(rc),
-                            cudaGetErrorString(rc)));
+    throw Error(ErrorCode::device_error, fmt::format("{} failed: {} ({})", call,
+                                                     cudaGetErrorName(rc), cudaGetErrorString(rc)));
   }
 }
 
@@ -77,9 +76,9 @@ class NcclCommunicator final : public DeviceCommunicator {
                                   n.send_bytes, n.recv_bytes));
         }
         if (n.send_bytes) {
-          check_cuda(cudaMemcpyAsync(n.recv, n.send, n.send_bytes, cudaMemcpyDeviceToDevice,
-                                     stream_),
-                     "cudaMemcpyAsync");
+          check_cuda(
+              cudaMemcpyAsync(n.recv, n.send, n.send_bytes, cudaMemcpyDeviceToDevice, stream_),
+              "cudaMemcpyAsync");
         }
       }
     }
@@ -111,8 +110,7 @@ class NcclCommunicator final : public DeviceCommunicator {
   }
   void reduce(void* data, std::size_t count, ncclDataType_t type, ReduceOp op) {
     begin();
-    check_nccl(ncclAllReduce(data, data, count, type, op_of(op), comm_, stream_),
-               "ncclAllReduce");
+    check_nccl(ncclAllReduce(data, data, count, type, op_of(op), comm_, stream_), "ncclAllReduce");
     check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
   }
 
