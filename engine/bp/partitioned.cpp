@@ -26,18 +26,6 @@ const std::vector<double>& table_of(const FactorGraph& g, const bp::Instance& in
   return in.log_potentials.empty() ? g.factors[f].log_values : in.log_potentials[f];
 }
 
-// The ranks whose factors touch each variable (sorted, distinct).
-std::vector<std::vector<int>> readers_of(const FactorGraph& g, const std::vector<int>& owner) {
-  std::vector<std::vector<int>> r(g.cardinalities.size());
-  for (std::size_t f = 0; f < g.factors.size(); ++f)
-    for (int v : g.factors[f].vars) r[static_cast<std::size_t>(v)].push_back(owner[f]);
-  for (auto& v : r) {
-    std::sort(v.begin(), v.end());
-    v.erase(std::unique(v.begin(), v.end()), v.end());
-  }
-  return r;
-}
-
 bool has(const std::vector<int>& sorted, int x) {
   return std::binary_search(sorted.begin(), sorted.end(), x);
 }
@@ -280,73 +268,6 @@ std::int64_t fingerprint(const FactorGraph& g, const std::vector<int>& owner) {
 }
 }  // namespace
 
-std::vector<int> partition_factors(const FactorGraph& g, int parts, PartitionMethod method) {
-  if (parts < 1) bad(fmt::format("partition_factors: {} parts", parts));
-  g.validate();
-  const auto F = static_cast<std::int64_t>(g.factors.size());
-  if (method == PartitionMethod::automatic)
-    method = metis_built() ? PartitionMethod::metis : PartitionMethod::contiguous;
-  if (method == PartitionMethod::contiguous || parts == 1) {
-    std::vector<int> owner(static_cast<std::size_t>(F));
-    for (int p = 0; p < parts; ++p) {
-      const Shard sh = shard(F, p, parts);
-      std::fill_n(owner.begin() + sh.first, sh.count, p);
-    }
-    return owner;
-  }
-  // Bipartite graph: node f is factor f, node F + v is variable v.
-  const std::int64_t V = g.num_variables(), N = F + V;
-  std::vector<std::vector<std::int32_t>> factors_of(static_cast<std::size_t>(V));
-  for (std::int64_t f = 0; f < F; ++f)
-    for (int v : g.factors[static_cast<std::size_t>(f)].vars)
-      factors_of[static_cast<std::size_t>(v)].push_back(static_cast<std::int32_t>(f));
-  std::vector<std::int64_t> off{0};
-  std::vector<std::int32_t> col;
-  for (std::int64_t f = 0; f < F; ++f) {
-    for (int v : g.factors[static_cast<std::size_t>(f)].vars)
-      col.push_back(static_cast<std::int32_t>(F + v));
-    off.push_back(static_cast<std::int64_t>(col.size()));
-  }
-  for (const auto& fs : factors_of) {
-    col.insert(col.end(), fs.begin(), fs.end());
-    off.push_back(static_cast<std::int64_t>(col.size()));
-  }
-  Csr csr;
-  csr.num_rows = csr.num_cols = N;
-  csr.row_offsets = Tensor::from_vector(off, {N + 1});
-  csr.col_indices = Tensor::from_vector(col, {static_cast<std::int64_t>(col.size())});
-  std::vector<int> owner = partition(csr, parts, method);
-  owner.resize(static_cast<std::size_t>(F));
-  return owner;
-}
-
-BpCut bp_cut(const FactorGraph& g, const std::vector<int>& owner, int parts) {
-  if (owner.size() != g.factors.size())
-    bad(fmt::format("bp_cut: {} owners for {} factors", owner.size(), g.factors.size()));
-  const auto readers = readers_of(g, owner);
-  BpCut c;
-  std::vector<std::int64_t> ghosts(static_cast<std::size_t>(std::max(parts, 1)), 0);
-  std::vector<int> rs;
-  for (std::size_t f = 0; f < g.factors.size(); ++f) {
-    rs.clear();
-    for (int v : g.factors[f].vars) {
-      const auto& rv = readers[static_cast<std::size_t>(v)];
-      if (rv.size() > 1) {
-        ++c.cut_edges;
-        c.sent_values +=
-            static_cast<std::int64_t>(rv.size() - 1) * g.cardinalities[static_cast<std::size_t>(v)];
-      }
-      rs.insert(rs.end(), rv.begin(), rv.end());
-    }
-    std::sort(rs.begin(), rs.end());
-    rs.erase(std::unique(rs.begin(), rs.end()), rs.end());
-    for (int r : rs)
-      if (r != owner[f] && r >= 0 && r < parts) ++ghosts[static_cast<std::size_t>(r)];
-  }
-  c.max_ghosts = *std::max_element(ghosts.begin(), ghosts.end());
-  return c;
-}
-
 bp::Result run_partitioned(Communicator& comm, const FactorGraph& g,
                            const std::vector<int>& factor_owner, const bp::Options& options,
                            const bp::Instance& instance) {
@@ -380,7 +301,7 @@ bp::Result run_partitioned(Communicator& comm, const FactorGraph& g,
                       "partitioned bp: the ranks passed different graphs or owner vectors", 0);
   LocalPlan plan;
   run_checked(comm, [&] {
-    plan = make_plan(g, instance, factor_owner, readers_of(g, factor_owner), me, P);
+    plan = make_plan(g, instance, factor_owner, bp::parts::factor_readers(g, factor_owner), me, P);
   });
   if (options.precision == bp::Precision::f32)
     return run_typed<float>(comm, g, factor_owner, options, instance, plan);

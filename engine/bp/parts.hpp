@@ -23,4 +23,7 @@ Result finish_messages(const FactorGraph& g, const Structure& s, const Instance&
 Result finish_messages(const FactorGraph& g, const Structure& s, const Instance& in,
                        const Options& o, std::vector<float> r);
 
+/// The ranks whose factors (factor f on rank owner[f]) touch each variable: sorted, distinct.
+std::vector<std::vector<int>> factor_readers(const FactorGraph& g, const std::vector<int>& owner);
+
 }  // namespace mpe::bp::parts

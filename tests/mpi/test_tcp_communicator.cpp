@@ -22,6 +22,10 @@ std::string fresh_dir() {
   return d ? d : "/tmp";
 }
 
+// These tests make their own ranks (threads): once is enough, in the one-process suite.
+#define ONCE_ONLY() \
+  if (dist::world()->size() > 1) GTEST_SKIP() << "runs in the one-process suite"
+
 // Runs body(comm) on `n` threads, each joining the rendezvous as one rank.
 void with_ranks(int n, const std::string& id,
                 const std::function<void(dist::Communicator&)>& body) {
@@ -44,6 +48,7 @@ void with_ranks(int n, const std::string& id,
 }
 
 TEST(DistTcp, CollectivesAndLargeExchangesAcrossThreads) {
+  ONCE_ONLY();
   const std::string id = "file://" + fresh_dir() + "/rendezvous";
   with_ranks(3, id, [](dist::Communicator& c) {
     EXPECT_STREQ(c.kind(), "tcp");
@@ -78,6 +83,7 @@ TEST(DistTcp, CollectivesAndLargeExchangesAcrossThreads) {
 }
 
 TEST(DistTcp, AddressFormAndMismatchedSizes) {
+  ONCE_ONLY();
   // A free port: bind port 0, read it, close (the rendezvous binds it again at once).
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -105,6 +111,7 @@ TEST(DistTcp, AddressFormAndMismatchedSizes) {
 }
 
 TEST(DistTcp, APeerThatLeavesFailsTheOthersInsteadOfHanging) {
+  ONCE_ONLY();
   const std::string id = "file://" + fresh_dir() + "/rendezvous";
   with_ranks(2, id, [](dist::Communicator& c) {
     if (c.rank() == 1) return;  // leaves: its connections close
@@ -120,6 +127,7 @@ TEST(DistTcp, APeerThatLeavesFailsTheOthersInsteadOfHanging) {
 }
 
 TEST(DistTcp, BadIdsAndTimeoutsFailClearly) {
+  ONCE_ONLY();
   EXPECT_THROW(dist::from_unique_id(0, 2, "somewhere"), Error);
   EXPECT_THROW(dist::from_unique_id(0, 2, "tcp://host-without-port"), Error);
   EXPECT_THROW(dist::from_unique_id(2, 2, "file:///tmp/x"), Error);
