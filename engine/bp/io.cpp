@@ -1,14 +1,17 @@
 // Factor graph files: libDAI's .fg, the UAI competition format and UAI evidence.
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <map>
-#include <sstream>
 #include <mpe/error.hpp>
 #include <mpe/factor_graph.hpp>
 #include <mpe/limits.hpp>
+#include <sstream>
+#include <string_view>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -19,57 +22,103 @@ namespace {
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
+// What a token is, for error messages: a string, or a callable that formats one (called only
+// when an error is raised, so that reading large tables formats nothing).
+template <class What>
+std::string describe(const What& what) {
+  if constexpr (std::is_invocable_v<const What&>) {
+    return what();
+  } else {
+    return std::string(what);
+  }
+}
+
+inline bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
 // Whitespace-separated tokens with their line numbers; lines starting with '#' are comments.
 class Tokens {
  public:
   explicit Tokens(const std::string& path) : in_(path) {}
-  bool next(std::string& tok) {
-    while (!(cur_ >> tok)) {
-      std::string line;
-      if (!in_.next(line)) return false;
-      const auto first = line.find_first_not_of(" \t");
-      if (first != std::string::npos && line[first] == '#') line.clear();
-      cur_.clear();
-      cur_.str(line);
+  // The next token, a view into the current line (valid until the next call).
+  bool next(std::string_view& tok) {
+    for (;;) {
+      while (pos_ < line_.size() && is_space(line_[pos_])) ++pos_;
+      if (pos_ < line_.size()) break;
+      if (!in_.next(line_)) return false;
+      pos_ = 0;
+      const auto first = line_.find_first_not_of(" \t");
+      if (first != std::string::npos && line_[first] == '#') line_.clear();
     }
+    const std::size_t start = pos_;
+    while (pos_ < line_.size() && !is_space(line_[pos_])) ++pos_;
+    tok = std::string_view(line_).substr(start, pos_ - start);
     return true;
   }
-  std::string need(const std::string& what) {
-    std::string tok;
-    if (!next(tok)) in_.fail(fmt::format("expected {}, found the end of the file", what));
+  template <class What>
+  std::string_view need(const What& what) {
+    std::string_view tok;
+    if (!next(tok)) in_.fail(fmt::format("expected {}, found the end of the file", describe(what)));
     return tok;
   }
-  std::int64_t integer(const std::string& what, std::int64_t lo, std::int64_t hi) {
-    const std::string tok = need(what);
+  template <class What>
+  std::int64_t integer(const What& what, std::int64_t lo, std::int64_t hi) {
+    const std::string_view tok = need(what);
     std::int64_t v = 0;
-    if (!detail::parse_int64(tok, v)) in_.fail(fmt::format("expected {}, got '{}'", what, tok));
+    if (!parse_int(tok, v)) in_.fail(fmt::format("expected {}, got '{}'", describe(what), tok));
     if (v < lo || v > hi) {
-      in_.fail(fmt::format("{} is {}, expected a value in [{}, {}]", what, v, lo, hi));
+      in_.fail(fmt::format("{} is {}, expected a value in [{}, {}]", describe(what), v, lo, hi));
     }
     return v;
   }
   // A probability: finite and >= 0.
-  double probability(const std::string& what) {
-    const std::string tok = need(what);
-    char* end = nullptr;
-    const double v = std::strtod(tok.c_str(), &end);
-    if (tok.empty() || end != tok.c_str() + tok.size()) {
-      in_.fail(fmt::format("expected {} (a number), got '{}'", what, tok));
+  template <class What>
+  double probability(const What& what) {
+    const std::string_view tok = need(what);
+    double v = 0;
+    if (!parse_double(tok, v)) {
+      in_.fail(fmt::format("expected {} (a number), got '{}'", describe(what), tok));
     }
     if (std::isnan(v) || std::isinf(v) || v < 0) {
-      in_.fail(fmt::format("{} is '{}': potentials must be finite and >= 0", what, tok));
+      in_.fail(fmt::format("{} is '{}': potentials must be finite and >= 0", describe(what), tok));
     }
     return v;
   }
-  void expect_end(const std::string& after) {
-    std::string tok;
-    if (next(tok)) in_.fail(fmt::format("unexpected '{}' after {}", tok, after));
+  template <class What>
+  void expect_end(const What& after) {
+    std::string_view tok;
+    if (next(tok)) in_.fail(fmt::format("unexpected '{}' after {}", tok, describe(after)));
   }
   [[noreturn]] void fail(const std::string& what) const { in_.fail(what); }
 
  private:
+  // A whole token as a base-10 integer, with an optional sign (as strtoll takes it).
+  static bool parse_int(std::string_view tok, std::int64_t& v) {
+    if (!tok.empty() && tok.front() == '+') {
+      tok.remove_prefix(1);
+      if (!tok.empty() && tok.front() == '-') return false;
+    }
+    if (tok.empty()) return false;
+    const auto [ptr, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), v);
+    return ec == std::errc() && ptr == tok.data() + tok.size();
+  }
+
+  // A whole token as a double: from_chars (correctly rounded, fast), else strtod for the
+  // forms from_chars leaves out (a leading '+', hexadecimal). The token lies in a std::string
+  // and ends at whitespace or the terminating NUL, so strtod stops at its end.
+  static bool parse_double(std::string_view tok, double& v) {
+    if (tok.empty()) return false;
+    const auto [ptr, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), v);
+    if (ec == std::errc() && ptr == tok.data() + tok.size()) return true;
+    char* end = nullptr;
+    v = std::strtod(tok.data(), &end);
+    return end == tok.data() + tok.size();
+  }
+
   detail::LineReader in_;
-  std::istringstream cur_;
+  std::string line_;
+  std::size_t pos_ = 0;
 };
 
 double safe_log(double p) { return p > 0 ? std::log(p) : kNegInf; }
@@ -87,42 +136,49 @@ FactorGraph read_fg(const std::string& path) {
   std::vector<Raw> raw;  // grows as factors are read: the count may promise more than follows
   std::map<std::int64_t, int> card_of;  // label -> cardinality
   for (std::int64_t f = 0; f < nf; ++f) {
-    const std::string fs = fmt::format("factor {}", f);
-    const std::int64_t n = in.integer(fmt::format("the number of variables of {}", fs), 1, 64);
+    auto fs = [f] { return fmt::format("factor {}", f); };
+    const std::int64_t n =
+        in.integer([&] { return fmt::format("the number of variables of {}", fs()); }, 1, 64);
     Raw& rf = raw.emplace_back();
     for (std::int64_t k = 0; k < n; ++k) {
-      const std::int64_t l = in.integer(fmt::format("variable label {} of {}", k, fs), 0,
-                                        std::numeric_limits<std::int32_t>::max());
+      const std::int64_t l =
+          in.integer([&] { return fmt::format("variable label {} of {}", k, fs()); }, 0,
+                     std::numeric_limits<std::int32_t>::max());
       if (std::find(rf.labels.begin(), rf.labels.end(), l) != rf.labels.end()) {
-        in.fail(fmt::format("{} lists variable {} twice", fs, l));
+        in.fail(fmt::format("{} lists variable {} twice", fs(), l));
       }
       rf.labels.push_back(l);
     }
     double size = 1;
     for (std::int64_t k = 0; k < n; ++k) {
       const std::int64_t l = rf.labels[static_cast<std::size_t>(k)];
-      const int c = static_cast<int>(in.integer(
-          fmt::format("the cardinality of variable {} in {}", l, fs), 1, 1000000));
+      const int c = static_cast<int>(
+          in.integer([&] { return fmt::format("the cardinality of variable {} in {}", l, fs()); },
+                     1, 1000000));
       auto [it, fresh] = card_of.emplace(l, c);
       if (!fresh && it->second != c) {
         in.fail(fmt::format("variable {} has cardinality {} in {} but {} in an earlier factor", l,
-                            c, fs, it->second));
+                            c, fs(), it->second));
       }
       size *= c;
     }
-    if (size > 1e9) in.fail(fmt::format("{} has {} table entries (limit 1e9)", fs, size));
-    check_input_bytes(8 * size, fmt::format("{}: the table of {} ({} entries)", path, fs, size));
+    if (size > 1e9) in.fail(fmt::format("{} has {} table entries (limit 1e9)", fs(), size));
+    if (8 * size > static_cast<double>(max_input_bytes())) {  // formats only when it throws
+      check_input_bytes(8 * size,
+                        fmt::format("{}: the table of {} ({} entries)", path, fs(), size));
+    }
     const auto tsize = static_cast<std::int64_t>(size);
     rf.logs.assign(static_cast<std::size_t>(tsize), kNegInf);
-    const std::int64_t nnz =
-        in.integer(fmt::format("the number of non-zero entries of {}", fs), 0, tsize);
+    const std::int64_t nnz = in.integer(
+        [&] { return fmt::format("the number of non-zero entries of {}", fs()); }, 0, tsize);
     for (std::int64_t i = 0; i < nnz; ++i) {
-      const std::int64_t t = in.integer(fmt::format("an entry index of {}", fs), 0, tsize - 1);
-      rf.logs[static_cast<std::size_t>(t)] =
-          safe_log(in.probability(fmt::format("the value of entry {} of {}", t, fs)));
+      const std::int64_t t =
+          in.integer([&] { return fmt::format("an entry index of {}", fs()); }, 0, tsize - 1);
+      rf.logs[static_cast<std::size_t>(t)] = safe_log(
+          in.probability([&] { return fmt::format("the value of entry {} of {}", t, fs()); }));
     }
   }
-  in.expect_end(fmt::format("the last of the {} factors", nf));
+  in.expect_end([&] { return fmt::format("the last of the {} factors", nf); });
   FactorGraph g;
   std::map<std::int64_t, int> id_of;
   for (const auto& [label, c] : card_of) {
@@ -170,7 +226,7 @@ void write_fg(const FactorGraph& g, const std::string& path) {
 
 FactorGraph read_uai(const std::string& path) {
   Tokens in(path);
-  const std::string kind = in.need("the preamble MARKOV or BAYES");
+  const std::string kind(in.need("the preamble MARKOV or BAYES"));
   if (kind != "MARKOV" && kind != "BAYES") {
     in.fail(fmt::format("expected the preamble MARKOV or BAYES, got '{}'", kind));
   }
@@ -178,18 +234,19 @@ FactorGraph read_uai(const std::string& path) {
   FactorGraph g;
   const std::int64_t nv = in.integer("the number of variables", 0, kMaxCount);
   for (std::int64_t v = 0; v < nv; ++v) {
-    g.cardinalities.push_back(
-        static_cast<int>(in.integer(fmt::format("the cardinality of variable {}", v), 1, 1000000)));
+    g.cardinalities.push_back(static_cast<int>(
+        in.integer([&] { return fmt::format("the cardinality of variable {}", v); }, 1, 1000000)));
     g.labels.push_back(v);
   }
   const std::int64_t nf = in.integer("the number of factors", 0, kMaxCount);
   for (std::int64_t f = 0; f < nf; ++f) {  // grows as read: nf may promise more than follows
     Factor& fac = g.factors.emplace_back();
-    const std::int64_t n = in.integer(fmt::format("the number of variables of factor {}", f), 1,
-                                      64);
+    const std::int64_t n =
+        in.integer([&] { return fmt::format("the number of variables of factor {}", f); }, 1, 64);
     for (std::int64_t k = 0; k < n; ++k) {
-      const int v = static_cast<int>(
-          in.integer(fmt::format("variable {} of factor {}", k, f), 0, std::max<std::int64_t>(nv - 1, 0)));
+      const int v =
+          static_cast<int>(in.integer([&] { return fmt::format("variable {} of factor {}", k, f); },
+                                      0, std::max<std::int64_t>(nv - 1, 0)));
       if (nv == 0) in.fail(fmt::format("factor {} names variable {} but there are none", f, v));
       if (std::find(fac.vars.begin(), fac.vars.end(), v) != fac.vars.end()) {
         in.fail(fmt::format("factor {} lists variable {} twice", f, v));
@@ -206,8 +263,9 @@ FactorGraph read_uai(const std::string& path) {
     check_input_bytes(8 * size,
                       fmt::format("{}: the table of factor {} ({} entries)", path, f, size));
     const auto tsize = static_cast<std::int64_t>(size);
-    in.integer(fmt::format("the number of table entries of factor {} (= {})", f, tsize), tsize,
-               tsize);
+    in.integer(
+        [&] { return fmt::format("the number of table entries of factor {} (= {})", f, tsize); },
+        tsize, tsize);
     // The file's order has the last variable fastest; ours the first.
     std::vector<std::int64_t> stride(n);
     std::int64_t s = 1;
@@ -219,7 +277,8 @@ FactorGraph read_uai(const std::string& path) {
     // with values ends in a parse error, not in a large allocation.
     std::vector<double> file_order;
     for (std::int64_t i = 0; i < tsize; ++i) {
-      file_order.push_back(safe_log(in.probability(fmt::format("entry {} of factor {}", i, f))));
+      file_order.push_back(
+          safe_log(in.probability([&] { return fmt::format("entry {} of factor {}", i, f); })));
     }
     fac.log_values.assign(static_cast<std::size_t>(tsize), kNegInf);
     std::vector<int> x(n, 0);
@@ -233,7 +292,7 @@ FactorGraph read_uai(const std::string& path) {
       }
     }
   }
-  in.expect_end(fmt::format("the table of the last of the {} factors", nf));
+  in.expect_end([&] { return fmt::format("the table of the last of the {} factors", nf); });
   return g;
 }
 
@@ -249,8 +308,8 @@ std::vector<std::vector<int>> read_uai_evidence(const std::string& path, const F
     while (ss >> tok) {
       std::int64_t v = 0;
       if (!detail::parse_int64(tok, v)) {
-        in.fail(fmt::format("expected an integer (evidence count, variable or state), got '{}'",
-                            tok));
+        in.fail(
+            fmt::format("expected an integer (evidence count, variable or state), got '{}'", tok));
       }
       toks.push_back(v);
     }
@@ -262,7 +321,8 @@ std::vector<std::vector<int>> read_uai_evidence(const std::string& path, const F
   auto fail_at = [&](int ln, const std::string& what) {
     throw Error(ErrorCode::parse_error, fmt::format("{}:{}: {}", path, ln, what));
   };
-  if (lines.empty()) fail_at(in.line_number(), "expected the number of observed variables, found an empty file");
+  if (lines.empty())
+    fail_at(in.line_number(), "expected the number of observed variables, found an empty file");
   // Multi-sample form: a line with only the sample count, then one line per sample.
   std::vector<std::size_t> sample_lines;
   if (lines[0].size() == 1 && lines.size() > 1) {
@@ -299,13 +359,13 @@ std::vector<std::vector<int>> read_uai_evidence(const std::string& path, const F
       const std::int64_t v = t[static_cast<std::size_t>(1 + 2 * i)];
       const std::int64_t x = t[static_cast<std::size_t>(2 + 2 * i)];
       if (v < 0 || v >= g.num_variables()) {
-        fail_at(ln, fmt::format("observed variable {} is out of range [0, {})", v,
-                                g.num_variables()));
+        fail_at(ln,
+                fmt::format("observed variable {} is out of range [0, {})", v, g.num_variables()));
       }
       const int c = g.cardinalities[static_cast<std::size_t>(v)];
       if (x < 0 || x >= c) {
-        fail_at(ln, fmt::format("variable {} is observed in state {}, out of range [0, {})", v,
-                                x, c));
+        fail_at(ln,
+                fmt::format("variable {} is observed in state {}, out of range [0, {})", v, x, c));
       }
       if (ev[static_cast<std::size_t>(v)] >= 0 && ev[static_cast<std::size_t>(v)] != x) {
         fail_at(ln, fmt::format("variable {} is observed twice with different states", v));

@@ -22,10 +22,42 @@ E parse_name(const std::string& name, const char* const (&names)[N], const E (&v
   bad(fmt::format("unknown {} '{}' (expected one of {})", what, name, list));
 }
 
+// Factor f's variables, table size and entries against the graph's cardinalities. O(arity² +
+// table), so that adding a factor does not cost the size of the graph.
+void check_factor(const std::vector<int>& cardinalities, const Factor& fac, int f) {
+  const auto nv = static_cast<int>(cardinalities.size());
+  if (fac.vars.empty()) bad(fmt::format("factor {} has no variables", f));
+  double size = 1;
+  for (std::size_t i = 0; i < fac.vars.size(); ++i) {
+    const int v = fac.vars[i];
+    if (v < 0 || v >= nv) {
+      bad(fmt::format("factor {} names variable {}, out of range [0, {})", f, v, nv));
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (fac.vars[j] == v) bad(fmt::format("factor {} names variable {} twice", f, v));
+    }
+    size *= cardinalities[static_cast<std::size_t>(v)];
+  }
+  if (size > 1e9) bad(fmt::format("factor {} has a table of {} entries (limit 1e9)", f, size));
+  if (static_cast<double>(fac.log_values.size()) != size) {
+    bad(
+        fmt::format("factor {} has {} table entries, expected {} (product of its variables' "
+                    "cardinalities)",
+                    f, fac.log_values.size(), size));
+  }
+  for (std::size_t t = 0; t < fac.log_values.size(); ++t) {
+    const double x = fac.log_values[t];
+    if (std::isnan(x) || x == std::numeric_limits<double>::infinity()) {
+      bad(fmt::format("factor {} entry {} is {} (log-potentials must be finite or -inf)", f, t, x));
+    }
+  }
+}
+
 }  // namespace
 
 int FactorGraph::add_variable(int cardinality) {
-  if (cardinality < 1) bad(fmt::format("add_variable: cardinality must be >= 1, got {}", cardinality));
+  if (cardinality < 1)
+    bad(fmt::format("add_variable: cardinality must be >= 1, got {}", cardinality));
   cardinalities.push_back(cardinality);
   if (!labels.empty()) labels.push_back(static_cast<std::int64_t>(cardinalities.size() - 1));
   return num_variables() - 1;
@@ -36,7 +68,8 @@ int FactorGraph::add_factor(std::vector<int> vars, const std::vector<double>& pr
   for (std::size_t t = 0; t < probabilities.size(); ++t) {
     const double p = probabilities[t];
     if (!(p >= 0.0) || !std::isfinite(p)) {
-      bad(fmt::format("add_factor (factor {}): entry {} is {}; probabilities must be finite and "
+      bad(
+          fmt::format("add_factor (factor {}): entry {} is {}; probabilities must be finite and "
                       ">= 0",
                       num_factors(), t, p));
     }
@@ -46,15 +79,13 @@ int FactorGraph::add_factor(std::vector<int> vars, const std::vector<double>& pr
 }
 
 int FactorGraph::add_log_factor(std::vector<int> vars, std::vector<double> log_values) {
-  FactorGraph probe;  // validate the new factor alone against this graph's variables
-  probe.cardinalities = cardinalities;
-  probe.factors.push_back(Factor{vars, log_values});
+  Factor fac{std::move(vars), std::move(log_values)};
   try {
-    probe.validate();
+    check_factor(cardinalities, fac, num_factors());  // the variables were checked when added
   } catch (const Error& e) {
-    bad(fmt::format("add_log_factor (factor {}): {}", num_factors(), e.message()));
+    bad(fmt::format("add_log_factor: {}", e.message()));
   }
-  factors.push_back(Factor{std::move(vars), std::move(log_values)});
+  factors.push_back(std::move(fac));
   return num_factors() - 1;
 }
 
@@ -83,35 +114,8 @@ void FactorGraph::validate() const {
   if (!labels.empty() && static_cast<int>(labels.size()) != nv) {
     bad(fmt::format("labels has {} entries for {} variables", labels.size(), nv));
   }
-  std::vector<int> seen(static_cast<std::size_t>(nv), -1);
-  for (int f = 0; f < num_factors(); ++f) {
-    const Factor& fac = factors[static_cast<std::size_t>(f)];
-    if (fac.vars.empty()) bad(fmt::format("factor {} has no variables", f));
-    double size = 1;
-    for (int v : fac.vars) {
-      if (v < 0 || v >= nv) {
-        bad(fmt::format("factor {} names variable {}, out of range [0, {})", f, v, nv));
-      }
-      if (seen[static_cast<std::size_t>(v)] == f) {
-        bad(fmt::format("factor {} names variable {} twice", f, v));
-      }
-      seen[static_cast<std::size_t>(v)] = f;
-      size *= cardinalities[static_cast<std::size_t>(v)];
-    }
-    if (size > 1e9) bad(fmt::format("factor {} has a table of {} entries (limit 1e9)", f, size));
-    if (static_cast<double>(fac.log_values.size()) != size) {
-      bad(fmt::format("factor {} has {} table entries, expected {} (product of its variables' "
-                      "cardinalities)",
-                      f, fac.log_values.size(), size));
-    }
-    for (std::size_t t = 0; t < fac.log_values.size(); ++t) {
-      const double x = fac.log_values[t];
-      if (std::isnan(x) || x == std::numeric_limits<double>::infinity()) {
-        bad(fmt::format("factor {} entry {} is {} (log-potentials must be finite or -inf)", f, t,
-                        x));
-      }
-    }
-  }
+  for (int f = 0; f < num_factors(); ++f)
+    check_factor(cardinalities, factors[static_cast<std::size_t>(f)], f);
 }
 
 double log_score(const FactorGraph& g, const std::vector<int>& x) {
@@ -123,7 +127,8 @@ double log_score(const FactorGraph& g, const std::vector<int>& x) {
     if (x[static_cast<std::size_t>(v)] < 0 ||
         x[static_cast<std::size_t>(v)] >= g.cardinalities[static_cast<std::size_t>(v)]) {
       bad(fmt::format("log_score: variable {} has state {}, out of range [0, {})", v,
-                      x[static_cast<std::size_t>(v)], g.cardinalities[static_cast<std::size_t>(v)]));
+                      x[static_cast<std::size_t>(v)],
+                      g.cardinalities[static_cast<std::size_t>(v)]));
     }
   }
   double s = 0;
@@ -138,9 +143,7 @@ double log_score(const FactorGraph& g, const std::vector<int>& x) {
   return s;
 }
 
-const char* method_name(Method m) noexcept {
-  return m == Method::max_product ? "max" : "sum";
-}
+const char* method_name(Method m) noexcept { return m == Method::max_product ? "max" : "sum"; }
 const char* schedule_name(Schedule s) noexcept {
   return s == Schedule::sequential ? "sequential" : "flooding";
 }

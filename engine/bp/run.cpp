@@ -239,8 +239,16 @@ namespace {
 template <class T>
 class TypedSolver final : public Solver::Impl {
  public:
-  TypedSolver(const FactorGraph& g, const std::vector<Instance>& batch, const Options& o)
-      : g_(g), batch_(batch), o_(o), s_(build_structure(g)), be_(detail::backend_for(o.device)) {
+  // `borrowed`: g and batch outlive the solver (run_batch), so they are not copied.
+  TypedSolver(const FactorGraph& g, const std::vector<Instance>& batch, const Options& o,
+              bool borrowed)
+      : owned_g_(borrowed ? nullptr : std::make_unique<FactorGraph>(g)),
+        owned_batch_(borrowed ? nullptr : std::make_unique<std::vector<Instance>>(batch)),
+        g_(owned_g_ ? *owned_g_ : g),
+        batch_(owned_batch_ ? *owned_batch_ : batch),
+        o_(o),
+        s_(build_structure(g)),
+        be_(detail::backend_for(o.device)) {
     edges = static_cast<std::int64_t>(s_.edge_var.size());
     const Device dev = o.device;
     const auto nb = static_cast<std::int32_t>(batch.size());
@@ -324,8 +332,10 @@ class TypedSolver final : public Solver::Impl {
     scratch_ = Tensor::zeros(mshape, dtype_of<T>(), dev);
     change_ = Tensor::zeros({nb}, dtype_of<T>(), dev);
     if (o.schedule == Schedule::sequential || cpu_fast) {
-      tot_live_.resize(static_cast<std::size_t>(s_.var_state_off.back()));
+      // One set of totals per member: the CPU may run members on different threads.
+      tot_live_.resize(static_cast<std::size_t>(s_.var_state_off.back() * nb));
       tot_zero_.resize(tot_live_.size());
+      args_.var_tot_stride = s_.var_state_off.back();
     }
     kernels::BpArgs<T>& a = args_;
     a.num_vars = static_cast<std::int32_t>(nv);
@@ -438,8 +448,10 @@ class TypedSolver final : public Solver::Impl {
         active_host_, {static_cast<std::int64_t>(active_host_.size())}));
   }
 
-  FactorGraph g_;
-  std::vector<Instance> batch_;
+  std::unique_ptr<const FactorGraph> owned_g_;
+  std::unique_ptr<const std::vector<Instance>> owned_batch_;
+  const FactorGraph& g_;
+  const std::vector<Instance>& batch_;
   Options o_;
   Structure s_;
   detail::Backend& be_;
@@ -461,18 +473,21 @@ void check_size(const FactorGraph& g) {
   }
 }
 
-}  // namespace
-
-Solver::Solver(const FactorGraph& g, const std::vector<Instance>& batch, const Options& options) {
+std::unique_ptr<Solver::Impl> make_solver(const FactorGraph& g, const std::vector<Instance>& batch,
+                                          const Options& options, bool borrowed) {
   check_inputs(g, batch, options);
   if (batch.empty()) bad("bp::Solver: the batch is empty");
   check_size(g);
   if (options.precision == Precision::f32) {
-    impl_ = std::make_unique<TypedSolver<float>>(g, batch, options);
-  } else {
-    impl_ = std::make_unique<TypedSolver<double>>(g, batch, options);
+    return std::make_unique<TypedSolver<float>>(g, batch, options, borrowed);
   }
+  return std::make_unique<TypedSolver<double>>(g, batch, options, borrowed);
 }
+
+}  // namespace
+
+Solver::Solver(const FactorGraph& g, const std::vector<Instance>& batch, const Options& options)
+    : impl_(make_solver(g, batch, options, false)) {}
 Solver::~Solver() = default;
 Solver::Solver(Solver&&) noexcept = default;
 Solver& Solver::operator=(Solver&&) noexcept = default;
@@ -491,7 +506,8 @@ std::vector<Result> run_batch(const FactorGraph& g, const std::vector<Instance>&
     check_inputs(g, batch, options);
     return {};
   }
-  return Solver(g, batch, options).solve();  // the Solver checks the inputs
+  // The inputs outlive this call: the solver borrows them instead of copying (it checks them).
+  return make_solver(g, batch, options, true)->solve();
 }
 
 Result run(const FactorGraph& g, const Options& options, const std::vector<int>& evidence) {

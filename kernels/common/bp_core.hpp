@@ -54,7 +54,10 @@ struct BpArgs {
   // factor step from q). pot_prob: [B or 1][factor_tab_off[F]] (stride pot_stride) with
   // exp(φ − max φ) per factor, entry 0 set to −1 where the factor has a zero or a spread of at
   // least bp_prob_spread<T>() (those factors take the log-space path). var_tot / var_zeros:
-  // workspace [var_state_off[V]], the var step's totals (live sum, count of zero terms).
+  // workspace [var_state_off[V]], the var step's totals (live sum, count of zero terms);
+  // with var_tot_stride > 0, one workspace per member ([B][var_tot_stride]), which lets the
+  // CPU run the members of a batch on different threads (the sequential schedule's
+  // tot_live / tot_zero follow the same stride).
   // other_factors: the factors that are not binary pairwise, the first num_other_nonunary of
   // arity > 1, then the unary ones. skip_unary: leave the unary factors' messages as they are
   // (the host sets it after the first sweep of an undamped run, where they cannot change: a
@@ -62,6 +65,7 @@ struct BpArgs {
   const T* pot_prob = nullptr;
   T* var_tot = nullptr;
   std::int32_t* var_zeros = nullptr;
+  std::int64_t var_tot_stride = 0;
   const std::int32_t* other_factors = nullptr;
   std::int32_t num_other_factors = 0;
   std::int32_t num_other_nonunary = 0;

@@ -446,34 +446,57 @@ T factor_step_fast(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot
   return std::max(ch, ch_pair);
 }
 
+// Members of a batch run on different threads (each with its own totals, no team per
+// region) when there are enough of them or the graph is too small to split; each member's
+// arithmetic is the same either way (the paths inside give the same bits on any team).
+template <class T>
+bool members_in_parallel(const BpArgs<T>& a, bool own_totals) {
+  const int threads = omp_get_max_threads();
+  if (a.batch < 2 || threads < 2 || omp_in_parallel() || !own_totals) return false;
+  const bool small = a.num_factors <= kParallelFactors && a.num_vars <= kParallelVars;
+  return small || a.batch >= 2 * threads;
+}
+
+template <class T>
+void sweep_member(const BpArgs<T>& a, int steps, bool fast, std::int32_t b) {
+  const T* pot = a.log_pot + b * a.pot_stride;
+  const std::int32_t* ev = a.evidence ? a.evidence + std::int64_t{b} * a.num_vars : nullptr;
+  T* q = a.q + b * a.msg_len;
+  T* r = a.r + b * a.msg_len;
+  T* scratch = a.scratch + b * a.msg_len;
+  if (fast) {
+    T* tot = a.var_tot + b * a.var_tot_stride;
+    std::int32_t* zeros = a.var_zeros + b * a.var_tot_stride;
+    var_totals(a, r, ev, tot, zeros);
+    const T* prob = a.pot_prob + b * a.pot_stride;
+    a.change[b] = a.max_product
+                      ? factor_step_fast<T, true>(a, pot, prob, tot, zeros, q, r, scratch)
+                      : factor_step_fast<T, false>(a, pot, prob, tot, zeros, q, r, scratch);
+    return;
+  }
+  if (steps & kBpVarStep) {
+#pragma omp parallel for schedule(static) if (a.num_vars > kParallelVars)
+    for (std::int32_t v = 0; v < a.num_vars; ++v) bp_var_step(a, r, q, ev, v);
+  }
+  if (steps & kBpFactorStep) {
+    a.change[b] = a.max_product ? factor_step<T, true>(a, pot, q, r, scratch)
+                                : factor_step<T, false>(a, pot, q, r, scratch);
+  }
+}
+
 template <class T>
 void sweep(const BpArgs<T>& a, int steps) {
   const bool fast = steps == kBpBothSteps && a.pot_prob && a.var_tot && a.var_zeros &&
                     (a.pair2_info || a.num_pair2 == 0);
+  if (members_in_parallel(a, !fast || a.var_tot_stride > 0)) {
+#pragma omp parallel for schedule(dynamic, 1)
+    for (std::int32_t b = 0; b < a.batch; ++b) {
+      if (!a.active || a.active[b]) sweep_member(a, steps, fast, b);
+    }
+    return;
+  }
   for (std::int32_t b = 0; b < a.batch; ++b) {
-    if (a.active && !a.active[b]) continue;
-    const T* pot = a.log_pot + b * a.pot_stride;
-    const std::int32_t* ev = a.evidence ? a.evidence + std::int64_t{b} * a.num_vars : nullptr;
-    T* q = a.q + b * a.msg_len;
-    T* r = a.r + b * a.msg_len;
-    T* scratch = a.scratch + b * a.msg_len;
-    if (fast) {
-      var_totals(a, r, ev, a.var_tot, a.var_zeros);
-      const T* prob = a.pot_prob + b * a.pot_stride;
-      a.change[b] = a.max_product ? factor_step_fast<T, true>(a, pot, prob, a.var_tot,
-                                                              a.var_zeros, q, r, scratch)
-                                  : factor_step_fast<T, false>(a, pot, prob, a.var_tot,
-                                                               a.var_zeros, q, r, scratch);
-      continue;
-    }
-    if (steps & kBpVarStep) {
-#pragma omp parallel for schedule(static) if (a.num_vars > kParallelVars)
-      for (std::int32_t v = 0; v < a.num_vars; ++v) bp_var_step(a, r, q, ev, v);
-    }
-    if (steps & kBpFactorStep) {
-      a.change[b] = a.max_product ? factor_step<T, true>(a, pot, q, r, scratch)
-                                  : factor_step<T, false>(a, pot, q, r, scratch);
-    }
+    if (!a.active || a.active[b]) sweep_member(a, steps, fast, b);
   }
 }
 
@@ -507,16 +530,27 @@ T sequential(const BpArgs<T>& a, const T* pot, const std::int32_t* ev, T* q, T* 
 
 template <class T>
 void sequential_sweep(const BpArgs<T>& a, T* tot_live, std::int32_t* tot_zero) {
-  for (std::int32_t b = 0; b < a.batch; ++b) {
-    if (a.active && !a.active[b]) continue;
+  auto member = [&](std::int32_t b) {
     const T* pot = a.log_pot + b * a.pot_stride;
     const std::int32_t* ev = a.evidence ? a.evidence + std::int64_t{b} * a.num_vars : nullptr;
     T* q = a.q + b * a.msg_len;
     T* r = a.r + b * a.msg_len;
     T* scratch = a.scratch + b * a.msg_len;
-    a.change[b] = a.max_product
-                      ? sequential<T, true>(a, pot, ev, q, r, scratch, tot_live, tot_zero)
-                      : sequential<T, false>(a, pot, ev, q, r, scratch, tot_live, tot_zero);
+    T* live = tot_live + b * a.var_tot_stride;
+    std::int32_t* zero = tot_zero + b * a.var_tot_stride;
+    a.change[b] = a.max_product ? sequential<T, true>(a, pot, ev, q, r, scratch, live, zero)
+                                : sequential<T, false>(a, pot, ev, q, r, scratch, live, zero);
+  };
+  // One member per thread when each has its own totals (the sweep itself is sequential).
+  if (a.var_tot_stride > 0 && a.batch > 1 && omp_get_max_threads() > 1 && !omp_in_parallel()) {
+#pragma omp parallel for schedule(dynamic, 1)
+    for (std::int32_t b = 0; b < a.batch; ++b) {
+      if (!a.active || a.active[b]) member(b);
+    }
+    return;
+  }
+  for (std::int32_t b = 0; b < a.batch; ++b) {
+    if (!a.active || a.active[b]) member(b);
   }
 }
 

@@ -74,6 +74,22 @@ TEST_F(BpFile, ReadsLibdaiFgWithLabelsCommentsAndImplicitZeros) {
   }
 }
 
+TEST_F(BpFile, NumbersInEveryFormStrtodTakes) {
+  // The reader parses with from_chars and falls back to strtod: a leading '+', exponents,
+  // hexadecimal floats, tabs and CR line ends all read as the C library reads them.
+  const std::string p = write("forms.fg",
+                              "1\r\n\n1\n+4\n4\n4\n"
+                              "0\t+0.25\n1 2.5e-1\n+2 0x1p-2\n3 .25\n");
+  const bp::FactorGraph g = bp::read_fg(p);
+  ASSERT_EQ(g.num_factors(), 1);
+  EXPECT_EQ(g.labels, (std::vector<std::int64_t>{4}));
+  for (double x : g.factors[0].log_values) EXPECT_EQ(x, std::log(0.25));
+  for (const char* bad : {"1\n1\n0\n2\n1\n0 +-1\n", "1\n1\n0\n2\n1\n0 0.5x\n",
+                          "1\n1\n+-0\n2\n1\n0 1\n", "1\n1\n0\n2\n1\n0 nan\n"}) {
+    expect_error([&] { bp::read_fg(write("bad.fg", bad)); }, ErrorCode::parse_error, "bad.fg:");
+  }
+}
+
 TEST_F(BpFile, FgGraphRunsExactlyOnATree) {
   const bp::FactorGraph g = bp::read_factor_graph(kData + "tiny.fg");
   // Factors {7}, {3,7}, {10,3,7}: the last two share two variables, so not a tree; check the
