@@ -1,5 +1,6 @@
 // mpe-dist-bench: the distributed mode's measurements (docs/distributed.md).
 //   cut: edge cut and halo sizes of contiguous and METIS partitions of R-MAT graphs (one process)
+//   bp-cut: what a factor partition of a factor graph file exchanges per BP sweep (one process)
 //   gcn: strong scaling of a partitioned GCN layer, run under mpirun: per round the halo
 //        exchange and the layer on the partition, the slowest rank's time, median of repeats.
 // R-MAT node ids are shuffled (seeded) so that id order carries no locality, as with hashed or
@@ -14,6 +15,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <mpe/dist_graph.hpp>
+#include <mpe/dist_models.hpp>
 #include <mpe/gnn.hpp>
 
 #include "graphs.hpp"
@@ -139,6 +141,30 @@ void run_gcn(std::int64_t nodes, std::int64_t degree, std::int64_t features, int
              1e3 * median(halo_s), 1e3 * median(compute_s), 1e3 * median(cpu_s),
              double(sent) * double(features) * 4.0 / 1e6);
 }
+// Cut edges, message values sent per sweep and the largest ghost set of contiguous and METIS
+// factor partitions (dist::partition_factors) of a factor graph file.
+void run_bp_cut(const std::string& path, const std::vector<int>& parts) {
+  const bp::FactorGraph g = bp::read_factor_graph(path);
+  fmt::print("{}: {} variables, {} factors, {} edges\n\n", path, g.num_variables(), g.num_factors(),
+             g.num_edges());
+  fmt::print(
+      "| parts | method | cut edges | cut fraction | values sent per sweep | max ghost "
+      "factors | partition s |\n|---:|---|---:|---:|---:|---:|---:|\n");
+  for (const int p : parts) {
+    for (const char* m : {"contiguous", "metis"}) {
+      const auto method = dist::parse_partition_method(m);
+      if (method == dist::PartitionMethod::metis && !dist::metis_built()) continue;
+      const auto t0 = std::chrono::steady_clock::now();
+      const auto owner = dist::partition_factors(g, p, method);
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const dist::BpCut c = dist::bp_cut(g, owner, p);
+      fmt::print("| {} | {} | {} | {:.4f} | {} | {} | {:.2f} |\n", p, m, c.cut_edges,
+                 double(c.cut_edges) / double(std::max<std::int64_t>(g.num_edges(), 1)),
+                 c.sent_values, c.max_ghosts, secs);
+    }
+  }
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -162,6 +188,10 @@ int main(int argc, char** argv) {
   std::string only = "all";
   cut->add_option("--only", only, "all (contiguous and metis), contiguous, metis or metis-volume")
       ->capture_default_str();
+  auto* bpc = app.add_subcommand("bp-cut", "factor partitions of a factor graph file for BP");
+  std::string bp_file;
+  bpc->add_option("file", bp_file, "libDAI .fg or UAI file")->required();
+  bpc->add_option("--parts", parts)->capture_default_str();
   gcn->add_option("--features", features)->capture_default_str();
   gcn->add_option("--rounds", rounds)->capture_default_str();
   gcn->add_option("--reps", reps)->capture_default_str();
@@ -170,6 +200,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
     if (*cut) run_cut(nodes, degree, parts, seed, only);
+    if (*bpc) run_bp_cut(bp_file, parts);
     if (*gcn) {
       if (gcn->count("--header") && dist::world()->rank() == 0) {
         fmt::print(

@@ -11,6 +11,7 @@
 
 #include "backend.hpp"
 #include "bp.hpp"
+#include "bp/parts.hpp"
 #include "bp/structure.hpp"
 
 namespace mpe::bp {
@@ -514,5 +515,63 @@ Result run(const FactorGraph& g, const Options& options, const std::vector<int>&
   in.evidence = evidence;
   return std::move(run_batch(g, {in}, options).front());
 }
+
+// ---- pieces for the partitioned driver (bp/parts.hpp) ----
+namespace parts {
+namespace {
+template <class T>
+Result finish_typed(const FactorGraph& g, const Structure& s, const Instance& in, const Options& o,
+                    std::vector<T> r) {
+  // The var step through the CPU backend, as solve() runs it (the same build of the kernel).
+  std::vector<T> q(r.size()), scratch(r.size()), change(1);
+  std::vector<std::int32_t> ev;
+  if (!in.evidence.empty()) ev.assign(in.evidence.begin(), in.evidence.end());
+  const std::int32_t active = 1;
+  kernels::BpArgs<T> a;
+  a.num_vars = g.num_variables();
+  a.num_factors = g.num_factors();
+  a.num_edges = static_cast<std::int32_t>(s.edge_var.size());
+  a.card = s.card.data();
+  a.var_edge_off = s.var_edge_off.data();
+  a.var_edges = s.var_edges.data();
+  a.var_edge_msg = s.var_edge_msg.data();
+  a.var_state_off = s.var_state_off.data();
+  a.edge_var = s.edge_var.data();
+  a.edge_factor = s.edge_factor.data();
+  a.edge_msg_off = s.edge_msg_off.data();
+  a.edge_stride = s.edge_stride.data();
+  a.factor_edge_off = s.factor_edge_off.data();
+  a.factor_tab_off = s.factor_tab_off.data();
+  a.msg_len = s.msg_len;
+  a.batch = 1;
+  a.evidence = ev.empty() ? nullptr : ev.data();
+  a.active = &active;
+  a.q = q.data();
+  a.r = r.data();
+  a.scratch = scratch.data();
+  a.change = change.data();
+  a.max_product = o.method == Method::max_product;
+  ::mpe::detail::backend_for(Device::cpu()).bp_sweep(0, a, kernels::kBpVarStep);
+  return finish(g, s, in, o, q.data(), r.data());
+}
+}  // namespace
+
+std::vector<double> probability_tables(const FactorGraph& g, const Structure& s,
+                                       const std::vector<double>& pot) {
+  return ::mpe::bp::probability_tables(g, s, pot);
+}
+std::vector<float> probability_tables(const FactorGraph& g, const Structure& s,
+                                      const std::vector<float>& pot) {
+  return ::mpe::bp::probability_tables(g, s, pot);
+}
+Result finish_messages(const FactorGraph& g, const Structure& s, const Instance& in,
+                       const Options& o, std::vector<double> r) {
+  return finish_typed(g, s, in, o, std::move(r));
+}
+Result finish_messages(const FactorGraph& g, const Structure& s, const Instance& in,
+                       const Options& o, std::vector<float> r) {
+  return finish_typed(g, s, in, o, std::move(r));
+}
+}  // namespace parts
 
 }  // namespace mpe::bp

@@ -80,7 +80,25 @@ std::shared_ptr<Communicator> world() {
   static std::mutex m;
   static std::shared_ptr<Communicator> w;
   std::lock_guard<std::mutex> lock(m);
-  if (!w) w = (mpi_built() && launched_by_mpi()) ? detail::make_mpi_world() : single();
+  if (w) return w;
+  if (mpi_built() && launched_by_mpi()) {
+    w = detail::make_mpi_world();
+  } else if (has_env("MPE_UNIQUE_ID")) {  // started without mpirun: the TCP rendezvous
+    auto number = [](const char* name) {
+      const char* v = std::getenv(name);
+      char* end = nullptr;
+      const long x = v ? std::strtol(v, &end, 10) : -1;
+      if (!v || !*v || *end || x < 0 || x > (1 << 24)) {
+        throw Error(ErrorCode::invalid_argument,
+                    fmt::format("MPE_UNIQUE_ID is set, so {} must be a rank number, got '{}'", name,
+                                v ? v : ""));
+      }
+      return static_cast<int>(x);
+    };
+    w = from_unique_id(number("MPE_RANK"), number("MPE_WORLD_SIZE"), std::getenv("MPE_UNIQUE_ID"));
+  } else {
+    w = single();
+  }
   return w;
 }
 

@@ -148,6 +148,10 @@ struct Store::Impl {
 namespace detail {
 // The PPR view of (weighted, undirected) of the loaded graph, built on first use after a write.
 std::shared_ptr<const PprView> ppr_view(const Store::Impl& impl, const QueryParams& p);
+// Extraction (spec step 3) of r.active (sorted by node, confidences alongside) into r.results,
+// as query_batch does it (query.cpp); the partitioned store calls it too.
+void extract_results(const GraphData& g, const Query& q, QueryResult& r,
+                     const std::vector<float>& conf_of_active);
 // v is finite and in [0, 1].
 inline bool unit(float v) { return std::isfinite(v) && v >= 0.0f && v <= 1.0f; }
 // Checks shared by the store's writers; each throws Error(invalid_argument) prefixed by where.

@@ -480,4 +480,11 @@ std::vector<QueryResult> Store::query_batch(const std::vector<Query>& queries,
   return out;
 }
 
+namespace detail {
+void extract_results(const GraphData& g, const Query& q, QueryResult& r,
+                     const std::vector<float>& conf_of_active) {
+  extract(g, q, r, conf_of_active);
+}
+}  // namespace detail
+
 }  // namespace mpe::relevance

@@ -9,8 +9,7 @@
 ///     comm->all_reduce(&local, 1, mpe::dist::ReduceOp::sum);
 ///
 /// Device buffers: the drivers stage them through host memory (Tensor::to(Device::cpu())),
-/// exchange, and copy back; a NCCL communicator (device-to-device) would implement the same
-/// calls on device pointers and is not built (see docs/distributed.md).
+/// exchange, and copy back (see docs/distributed.md for NCCL).
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -19,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include <mpe/device.hpp>
 #include <mpe/error.hpp>
 
 namespace mpe::dist {
@@ -67,6 +67,32 @@ class Communicator {
   [[noreturn]] virtual void abort(int code, const std::string& message) = 0;
 };
 
+/// Device buffers between ranks, device to device (NCCL). Every call is collective; pointers
+/// are device memory of device(); each call waits for the device's queued work first and
+/// returns when the transfer is complete.
+class DeviceCommunicator {
+ public:
+  virtual ~DeviceCommunicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  virtual Device device() const = 0;
+  /// As Communicator::neighbour_exchange, on device pointers (one NCCL group of sends and
+  /// receives).
+  virtual void neighbour_exchange(const std::vector<Neighbour>& neighbours) = 0;
+  /// Element-wise reduction over ranks of device arrays, in place.
+  virtual void all_reduce(float* data, std::size_t count, ReduceOp op) = 0;
+  virtual void all_reduce(double* data, std::size_t count, ReduceOp op) = 0;
+};
+
+/// Whether this build has NCCL (a CUDA build that found nccl.h and libnccl; MPE_NCCL).
+bool nccl_built() noexcept;
+
+/// Collective over `host`: rank 0 makes a NCCL unique id, `host` broadcasts it, and every rank
+/// joins (ncclCommInitRank) on `device`, its own GPU (one rank per GPU). Error(not_supported)
+/// when NCCL is not built, invalid_argument for a non-CUDA device; a failure on any rank
+/// throws AgreedError on every rank.
+std::shared_ptr<DeviceCommunicator> nccl(Communicator& host, const Device& device);
+
 /// Whether this build has MPI (MPE_MPI).
 bool mpi_built() noexcept;
 
@@ -75,8 +101,9 @@ bool mpi_built() noexcept;
 bool launched_by_mpi() noexcept;
 
 /// The world: MPI_COMM_WORLD when built with MPI and started by a launcher (MPI is
-/// initialised on the first call and finalised at exit), else a single-rank communicator.
-/// The same object on every call.
+/// initialised on the first call and finalised at exit); else, when the environment sets
+/// MPE_UNIQUE_ID, MPE_RANK and MPE_WORLD_SIZE, from_unique_id() with them (processes started
+/// without mpirun); else a single-rank communicator. The same object on every call.
 std::shared_ptr<Communicator> world();
 
 /// A communicator of one rank (no MPI calls).
@@ -86,6 +113,20 @@ std::shared_ptr<Communicator> single();
 /// MPI_Comm_c2f): wraps that communicator without initialising or finalising MPI. Throws
 /// Error(not_supported) when MPI is not built.
 std::shared_ptr<Communicator> from_fortran_handle(int handle);
+
+/// External bootstrap without MPI: a communicator over TCP among `size` processes started by
+/// anything (torchrun, Ray, a shell loop), each passing its rank and the same `unique_id`:
+///  - "tcp://HOST:PORT": rank 0 listens on PORT, the others connect to HOST:PORT;
+///  - "file://PATH": rank 0 listens on a free port and writes "host:port" into PATH (a fresh
+///    path on a file system every rank sees), the others read it.
+/// The ranks then connect pairwise (a full mesh; one stream per pair, TCP_NODELAY). The same
+/// calls as the MPI communicator on host buffers; collectives go through rank 0 (reductions
+/// in rank order). A rank that ends or aborts closes its connections: the others fail with
+/// Error(io_error) instead of waiting. Collective over the `size` processes; throws
+/// Error(io_error) when they have not all met within `timeout_seconds`, invalid_argument for a
+/// bad rank or id. size 1 gives single(). Works in builds without MPI.
+std::shared_ptr<Communicator> from_unique_id(int rank, int size, const std::string& unique_id,
+                                             double timeout_seconds = 120.0);
 
 /// The range [first, first + count) of `total` items rank `rank` of `ranks` owns: contiguous
 /// blocks in rank order, the first `total % ranks` ranks one item longer.

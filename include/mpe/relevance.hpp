@@ -350,6 +350,8 @@ class Store {
   float dense_switch() const;
 
   struct Impl;  ///< implementation (engine/relevance)
+  /// The implementation, for the library's own drivers (the partitioned store, dist_models.hpp).
+  const Impl& impl() const { return *impl_; }
 
  private:
   explicit Store(std::unique_ptr<Impl> impl);

@@ -59,6 +59,15 @@ foreach(n 2 4)
   string(JSON same EQUAL "${one}" "${many}")
   expect("same" "mpirun -np ${n} bp differs from one process")
 endforeach()
+# The same samples with the graph's factors split over the ranks (cut-edge messages exchanged
+# every sweep): bit-equal messages, so the same JSON.
+foreach(n 2 4)
+  run(many rc ${mpirun} ${n} ${FLAGS} ${MPE} ${bp_args} --partition contiguous)
+  expect("rc EQUAL 0" "mpirun -np ${n} mpe bp --partition failed (rc ${rc}): ${last_err}")
+  string(JSON many REMOVE "${many}" seconds)
+  string(JSON same EQUAL "${one}" "${many}")
+  expect("same" "mpirun -np ${n} bp --partition differs from one process:\n${one}\nvs\n${many}")
+endforeach()
 
 # A bad request (index 5: q0 of the wrong length) lives on one rank: the job fails, rank 0
 # prints the error once, naming the request.

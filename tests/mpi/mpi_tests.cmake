@@ -1,5 +1,12 @@
 # Included from tests/CMakeLists.txt: the MPI suite and the mpe program under mpirun.
 mpe_test_suite(mpe_mpi_tests mpi mpi)
+# Without a launcher: 3 processes started by hand, joined by the TCP rendezvous
+# (dist::from_unique_id), run the communicator and partitioned-graph tests (any build).
+add_test(NAME tcp_ranks_np3
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/mpi/run_tcp_ranks.sh 3
+                 $<TARGET_FILE:mpe_mpi_tests>
+                 --gtest_filter=DistCommunicator.*:DistGraph.*:DistBp.*:DistRelevance.*)
+set_tests_properties(tcp_ranks_np3 PROPERTIES LABELS mpi TIMEOUT 300 PROCESSORS 3)
 if(NOT MPE_HAVE_MPI)
   # Visible in the ctest summary as skipped, not silently absent.
   add_test(NAME mpi_ranks COMMAND ${CMAKE_COMMAND} -E echo
