@@ -10,6 +10,8 @@
 #include <mpe/text.hpp>
 #include <nlohmann/json.hpp>
 
+#include "checks.hpp"
+#include "graph_mp.hpp"
 #include "text/encoder_weights.hpp"
 
 namespace mpe::text {
@@ -52,6 +54,9 @@ Tensor weight(const SafetensorsFile& f, const std::string& name, const Shape& sh
     throw Error(ErrorCode::shape_mismatch,
                 fmt::format("{}: weight '{}' is {}, the config needs {}", f.path(), name,
                             shape_str(t.shape()), shape_str(shape)));
+  // Scanned here, once (with check_finite() on): the forward pass does not rescan what it
+  // built from them.
+  detail::require_finite(f.path().c_str(), t, fmt::format("weight '{}'", name).c_str());
   return t;
 }
 
@@ -72,6 +77,17 @@ Tensor stack3(const Tensor& a, const Tensor& b, const Tensor& c) {
   std::copy_n(b.data<float>(), n, o + n);
   std::copy_n(c.data<float>(), n, o + 2 * n);
   return out;
+}
+
+// A dense layer with its weight packed for the CPU kernel once, here, instead of on every call.
+DenseWeights packed(Tensor w, Tensor b) {
+  DenseWeights d;
+  d.packed.resize(static_cast<std::size_t>(kernels::dense_linear_packed_floats(w.dim(0), w.dim(1))));
+  kernels::dense_linear_pack_cpu(w.data<float>(), w.dim(0), w.dim(1), d.packed.data());
+  d.panel_cols = kernels::dense_linear_panel_cols_cpu();
+  d.w = std::move(w);
+  d.b = std::move(b);
+  return d;
 }
 }  // namespace
 
@@ -168,20 +184,20 @@ SentenceEncoder SentenceEncoder::load(const std::string& dir) {
   for (std::int64_t l = 0; l < c.num_layers; ++l) {
     const std::string p = fmt::format("{}encoder.layer.{}.", pre, l);
     Layer L;
-    L.qkv_w = stack3(weight(f, p + "attention.self.query.weight", {H, H}),
-                     weight(f, p + "attention.self.key.weight", {H, H}),
-                     weight(f, p + "attention.self.value.weight", {H, H}));
-    L.qkv_b = stack3(weight(f, p + "attention.self.query.bias", {H}),
-                     weight(f, p + "attention.self.key.bias", {H}),
-                     weight(f, p + "attention.self.value.bias", {H}));
-    L.out_w = weight(f, p + "attention.output.dense.weight", {H, H});
-    L.out_b = weight(f, p + "attention.output.dense.bias", {H});
+    L.qkv = packed(stack3(weight(f, p + "attention.self.query.weight", {H, H}),
+                          weight(f, p + "attention.self.key.weight", {H, H}),
+                          weight(f, p + "attention.self.value.weight", {H, H})),
+                   stack3(weight(f, p + "attention.self.query.bias", {H}),
+                          weight(f, p + "attention.self.key.bias", {H}),
+                          weight(f, p + "attention.self.value.bias", {H})));
+    L.out = packed(weight(f, p + "attention.output.dense.weight", {H, H}),
+                   weight(f, p + "attention.output.dense.bias", {H}));
     L.ln1_g = vec(f, p + "attention.output.LayerNorm.weight", {H});
     L.ln1_b = vec(f, p + "attention.output.LayerNorm.bias", {H});
-    L.up_w = weight(f, p + "intermediate.dense.weight", {I, H});
-    L.up_b = weight(f, p + "intermediate.dense.bias", {I});
-    L.down_w = weight(f, p + "output.dense.weight", {H, I});
-    L.down_b = weight(f, p + "output.dense.bias", {H});
+    L.up = packed(weight(f, p + "intermediate.dense.weight", {I, H}),
+                  weight(f, p + "intermediate.dense.bias", {I}));
+    L.down = packed(weight(f, p + "output.dense.weight", {H, I}),
+                    weight(f, p + "output.dense.bias", {H}));
     L.ln2_g = vec(f, p + "output.LayerNorm.weight", {H});
     L.ln2_b = vec(f, p + "output.LayerNorm.bias", {H});
     w->layers.push_back(std::move(L));

@@ -1,16 +1,19 @@
-// BERT forward pass: dense layers on the engine's GEMM (gnn::linear), self-attention on
-// mpe::attention with the padding mask; embeddings, LayerNorm, GELU and pooling on the host.
+// BERT forward pass: dense layers on the engine's GEMM kernel (W packed once at load; bias,
+// residual and GELU applied as the GEMM stores), self-attention on the engine's attention
+// kernel with the padding mask; embeddings, LayerNorm and pooling on the host. The kernels are
+// called through the backend directly: their inputs are built here from weights that were
+// checked at load (finite, shapes), so the public ops' per-call checks and scans are skipped.
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <numeric>
 
 #include <fmt/format.h>
-#include <mpe/attention.hpp>
 #include <mpe/error.hpp>
-#include <mpe/gnn.hpp>
 #include <mpe/text.hpp>
 
-#include "common/logspace.hpp"
+#include "backend.hpp"
+#include "common/hd.hpp"
 #include "text/encoder_weights.hpp"
 
 namespace mpe::text {
@@ -18,77 +21,135 @@ namespace mpe::text {
 namespace {
 constexpr std::int64_t kParallelRows = 16;  // rows of host work worth a parallel region
 
-// x[r] = LayerNorm(x[r] (+ add[r])) · g + b, row by row over [rows, h].
-void add_layer_norm(float* x, const float* add, std::int64_t rows, std::int64_t h,
-                    const std::vector<float>& g, const std::vector<float>& b, double eps) {
+// Which token rows a forward pass computes: sentence b's first len[b] positions, packed one
+// sentence after another from row off[b]. encode() and forward() compute only the real tokens
+// (a batch of sentences of different lengths pads them to its longest for attention alone, so
+// no dense layer works on padding); hidden_states() computes every position (len[b] = L).
+struct RowPlan {
+  std::int64_t B = 0, L = 0, n = 0;
+  std::vector<std::int64_t> len, off;
+};
+
+RowPlan plan_rows(const TokenBatch& t, bool real_tokens_only) {
+  RowPlan p;
+  p.B = t.batch;
+  p.L = t.length;
+  p.len.assign(static_cast<std::size_t>(p.B), p.L);
+  p.off.resize(static_cast<std::size_t>(p.B));
+  if (real_tokens_only)
+    for (std::int64_t b = 0; b < p.B; ++b) {
+      std::int64_t l = 0;  // the leading run of real tokens ...
+      while (l < p.L && t.mask[static_cast<std::size_t>(b * p.L + l)]) ++l;
+      std::int64_t rest = l;  // ... is all when no real token follows the padding
+      while (rest < p.L && !t.mask[static_cast<std::size_t>(b * p.L + rest)]) ++rest;
+      if (rest == p.L) p.len[static_cast<std::size_t>(b)] = l;
+    }
+  for (std::int64_t b = 0; b < p.B; ++b) {
+    p.off[static_cast<std::size_t>(b)] = p.n;
+    p.n += p.len[static_cast<std::size_t>(b)];
+  }
+  return p;
+}
+
+// The activations of one forward pass, reused by every layer and by every batch of an
+// encode() call (fresh buffers per layer cost page faults: ~6% of a 256-sentence batch).
+class Workspace {
+ public:
+  // Room for n token rows of width H, MLP width I, and `padded` rows per attention operand.
+  void fit(std::int64_t n, std::int64_t padded, std::int64_t H, std::int64_t I) {
+    const std::int64_t need = n * (5 * H + I) + 4 * padded * H;
+    if (need > size_) {
+      buf_.reset(new float[static_cast<std::size_t>(need)]);
+      size_ = need;
+    }
+    x = buf_.get();            // [n, H]: the hidden state
+    qkv = x + n * H;           // [n, 3H]
+    ctx = qkv + 3 * n * H;     // [n, H]
+    up = ctx + n * H;          // [n, I]
+    q = up + n * I;            // [B, heads, L, D] each: q, k, v and the attention output
+    k = q + padded * H;
+    v = k + padded * H;
+    o = v + padded * H;
+  }
+  float *x = nullptr, *qkv = nullptr, *ctx = nullptr, *up = nullptr, *q = nullptr,
+        *k = nullptr, *v = nullptr, *o = nullptr;
+
+ private:
+  std::unique_ptr<float[]> buf_;
+  std::int64_t size_ = 0;
+};
+
+// y[n, out] = act(x·wᵀ + b (+ y when `residual`)) on the CPU dense kernel.
+void dense(const float* x, std::int64_t n, const DenseWeights& d, float* y, bool residual,
+           kernels::MpAct act = kernels::MpAct::none) {
+  kernels::DenseLinearArgs a;
+  a.x = x;
+  a.w = d.w.data<float>();
+  a.bias = d.b.data<float>();
+  a.y = y;
+  a.n = n;
+  a.k = d.w.dim(1);
+  a.m = d.w.dim(0);
+  a.accumulate = residual;
+  a.act = act;
+  a.w_packed = d.packed.data();
+  a.w_panel_cols = d.panel_cols;
+  detail::cpu_backend().dense_linear(0, a);
+}
+
+// x[r] = LayerNorm(x[r]) · g + b, row by row over [rows, h].
+void layer_norm(float* x, std::int64_t rows, std::int64_t h, const std::vector<float>& g,
+                const std::vector<float>& b, double eps) {
+  const float* gp = g.data();
+  const float* bp = b.data();
 #pragma omp parallel for schedule(static) if (rows > kParallelRows)
   for (std::int64_t r = 0; r < rows; ++r) {
     float* v = x + r * h;
-    if (add)
-      for (std::int64_t j = 0; j < h; ++j) v[j] += add[r * h + j];
     double mean = 0;
+    MPE_SIMD_SUM(mean)
     for (std::int64_t j = 0; j < h; ++j) mean += v[j];
     mean /= static_cast<double>(h);
     double var = 0;
+    MPE_SIMD_SUM(var)
     for (std::int64_t j = 0; j < h; ++j) var += (v[j] - mean) * (v[j] - mean);
     var /= static_cast<double>(h);
     const double inv = 1.0 / std::sqrt(var + eps);
+    MPE_SIMD
     for (std::int64_t j = 0; j < h; ++j)
-      v[j] = static_cast<float>((v[j] - mean) * inv) * g[static_cast<std::size_t>(j)] +
-             b[static_cast<std::size_t>(j)];
+      v[j] = static_cast<float>((v[j] - mean) * inv) * gp[j] + bp[j];
   }
 }
 
-// erf by Abramowitz and Stegun's formula 7.1.26 (|error| < 1.5e-7, below float32's rounding of
-// GELU's output); std::erf is a library call per element and was a tenth of the encoder's time.
-// The exp is the log-sum-exp kernels' branch-free one, so that the GELU loop vectorises.
-inline float erf_as(float x) {
-  const float a = std::fabs(x);
-  const float t = 1.0f / (1.0f + 0.3275911f * a);
-  const float p =
-      t * (0.254829592f +
-           t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f))));
-  return std::copysign(1.0f - p * kernels::lse_exp(-a * a), x);
-}
-
-// GELU with erf (BERT's "gelu", not the tanh approximation), in place.
-void gelu(float* x, std::int64_t n) {
-#pragma omp parallel for schedule(static) if (n > kParallelRows * 1024)
-  for (std::int64_t k = 0; k < n; ++k)
-    x[k] = 0.5f * x[k] * (1.0f + erf_as(x[k] * static_cast<float>(M_SQRT1_2)));
-}
-
-// [B·L, 3H] (q | k | v per row) into three [B, heads, L, D] tensors.
-void split_heads(const float* qkv, std::int64_t B, std::int64_t L, std::int64_t heads,
-                 std::int64_t D, Tensor& q, Tensor& k, Tensor& v) {
-  const std::int64_t H = heads * D;
-  float* dst[3] = {q.data<float>(), k.data<float>(), v.data<float>()};
-#pragma omp parallel for collapse(2) schedule(static) if (B * L > kParallelRows)
-  for (std::int64_t b = 0; b < B; ++b)
-    for (std::int64_t l = 0; l < L; ++l) {
-      const float* row = qkv + (b * L + l) * 3 * H;
+// Packed rows [n, 3H] (q | k | v per row) into three [B, heads, L, D] arrays; positions past
+// a sentence's rows stay as they are (zero: fit_padding).
+void split_heads(const float* qkv, const RowPlan& p, std::int64_t heads, std::int64_t D,
+                 float* q, float* k, float* v) {
+  const std::int64_t H = heads * D, L = p.L;
+  float* dst[3] = {q, k, v};
+#pragma omp parallel for schedule(static) if (p.n > kParallelRows)
+  for (std::int64_t b = 0; b < p.B; ++b)
+    for (std::int64_t l = 0; l < p.len[static_cast<std::size_t>(b)]; ++l) {
+      const float* row = qkv + (p.off[static_cast<std::size_t>(b)] + l) * 3 * H;
       for (int part = 0; part < 3; ++part)
         for (std::int64_t h = 0; h < heads; ++h)
           std::copy_n(row + part * H + h * D, D, dst[part] + ((b * heads + h) * L + l) * D);
     }
 }
 
-// [B, heads, L, D] back into [B·L, H].
-void merge_heads(const float* o, std::int64_t B, std::int64_t L, std::int64_t heads,
-                 std::int64_t D, float* out) {
-#pragma omp parallel for collapse(2) schedule(static) if (B * L > kParallelRows)
-  for (std::int64_t b = 0; b < B; ++b)
-    for (std::int64_t l = 0; l < L; ++l)
+// [B, heads, L, D] back into the packed rows [n, H].
+void merge_heads(const float* o, const RowPlan& p, std::int64_t heads, std::int64_t D,
+                 float* out) {
+  const std::int64_t L = p.L;
+#pragma omp parallel for schedule(static) if (p.n > kParallelRows)
+  for (std::int64_t b = 0; b < p.B; ++b)
+    for (std::int64_t l = 0; l < p.len[static_cast<std::size_t>(b)]; ++l)
       for (std::int64_t h = 0; h < heads; ++h)
-        std::copy_n(o + ((b * heads + h) * L + l) * D, D, out + (b * L + l) * heads * D + h * D);
+        std::copy_n(o + ((b * heads + h) * L + l) * D, D,
+                    out + (p.off[static_cast<std::size_t>(b)] + l) * heads * D + h * D);
 }
-}  // namespace
 
-Tensor SentenceEncoder::hidden_states(const TokenBatch& t) const {
-  const BertConfig& c = config_;
-  const Weights& w = *w_;
-  const std::int64_t B = t.batch, L = t.length, H = c.hidden_size;
-  const std::int64_t heads = c.num_heads, D = H / heads;
+void check_batch(const BertConfig& c, const TokenBatch& t) {
+  const std::int64_t B = t.batch, L = t.length;
   const auto cells = static_cast<std::size_t>(B * L);
   if (B < 0 || L < 0 || t.ids.size() != cells || t.mask.size() != cells ||
       (!t.type_ids.empty() && t.type_ids.size() != cells))
@@ -111,58 +172,66 @@ Tensor SentenceEncoder::hidden_states(const TokenBatch& t) const {
                   fmt::format("SentenceEncoder: token type {} outside [0, {})", t.type_ids[k],
                               c.type_vocab_size));
   }
-  const std::int64_t n = B * L;
-  Tensor x = Tensor::empty({n, H}, DType::f32);
-  if (n == 0) return x.reshape({B, L, H});
-  float* xp = x.data<float>();
-  for (std::int64_t r = 0; r < n; ++r) {
-    const std::int64_t id = t.ids[static_cast<std::size_t>(r)];
-    const std::int64_t ty = t.type_ids.empty() ? 0 : t.type_ids[static_cast<std::size_t>(r)];
-    const float* we = w.word.data() + id * H;
-    const float* pe = w.pos.data() + (r % L) * H;
-    const float* te = w.type.data() + ty * H;
-    for (std::int64_t j = 0; j < H; ++j) xp[r * H + j] = we[j] + pe[j] + te[j];
-  }
-  add_layer_norm(xp, nullptr, n, H, w.ln_g, w.ln_b, c.layer_norm_eps);
-
-  const Tensor mask = Tensor::from_vector(t.mask, {B, L});
-  Tensor q = Tensor::empty({B, heads, L, D}, DType::f32);
-  Tensor k = Tensor::empty({B, heads, L, D}, DType::f32);
-  Tensor v = Tensor::empty({B, heads, L, D}, DType::f32);
-  Tensor o = Tensor::empty({B, heads, L, D}, DType::f32);
-  Tensor ctx = Tensor::empty({n, H}, DType::f32);
-  Tensor no_lse;
-  AttentionOptions opt;
-  opt.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
-  for (const Layer& layer : w.layers) {
-    const Tensor qkv = gnn::linear(x, layer.qkv_w, layer.qkv_b);
-    split_heads(qkv.data<float>(), B, L, heads, D, q, k, v);
-    attention(q, k, v, mask, opt, o, no_lse);
-    merge_heads(o.data<float>(), B, L, heads, D, ctx.data<float>());
-    Tensor a = gnn::linear(ctx, layer.out_w, layer.out_b);
-    add_layer_norm(a.data<float>(), xp, n, H, layer.ln1_g, layer.ln1_b, c.layer_norm_eps);
-    Tensor up = gnn::linear(a, layer.up_w, layer.up_b);
-    gelu(up.data<float>(), up.numel());
-    x = gnn::linear(up, layer.down_w, layer.down_b);
-    xp = x.data<float>();
-    add_layer_norm(xp, a.data<float>(), n, H, layer.ln2_g, layer.ln2_b, c.layer_norm_eps);
-  }
-  return x.reshape({B, L, H});
 }
 
-Tensor SentenceEncoder::forward(const TokenBatch& t) const {
-  const std::int64_t B = t.batch, L = t.length, H = config_.hidden_size;
-  const Tensor x = hidden_states(t);
-  Tensor out = Tensor::zeros({B, H}, DType::f32);
-  const float* xp = x.data<float>();
-  float* op = out.data<float>();
-  for (std::int64_t b = 0; b < B; ++b) {
-    std::vector<double> acc(static_cast<std::size_t>(H), 0.0);
+// The last layer's vectors of the plan's token rows of a checked batch, left in ws.x ([n, H]).
+void run_layers(const BertConfig& c, const SentenceEncoder::Weights& w, const TokenBatch& t,
+                const RowPlan& p, Workspace& ws) {
+  const std::int64_t B = p.B, L = p.L, H = c.hidden_size, n = p.n;
+  const std::int64_t heads = c.num_heads, D = H / heads;
+  ws.fit(n, B * L, H, c.intermediate_size);
+  if (n < B * L)  // keys past a sentence's rows are masked: zeros keep 0 · v finite
+    std::fill(ws.q, ws.q + 3 * B * L * H, 0.0f);
+  float* x = ws.x;
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t l = 0; l < p.len[static_cast<std::size_t>(b)]; ++l) {
+      const auto cell = static_cast<std::size_t>(b * L + l);
+      const std::int64_t ty = t.type_ids.empty() ? 0 : t.type_ids[cell];
+      const float* we = w.word.data() + std::int64_t(t.ids[cell]) * H;
+      const float* pe = w.pos.data() + l * H;
+      const float* te = w.type.data() + ty * H;
+      float* xr = x + (p.off[static_cast<std::size_t>(b)] + l) * H;
+      for (std::int64_t j = 0; j < H; ++j) xr[j] = we[j] + pe[j] + te[j];
+    }
+  layer_norm(x, n, H, w.ln_g, w.ln_b, c.layer_norm_eps);
+
+  kernels::AttentionArgs att;
+  att.q = ws.q;
+  att.k = ws.k;
+  att.v = ws.v;
+  att.out = ws.o;
+  att.key_mask = t.mask.data();
+  att.store = kernels::Storage::f32;
+  att.batch = B;
+  att.q_heads = att.kv_heads = heads;
+  att.q_len = att.k_len = L;
+  att.head_dim = D;
+  att.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
+  for (const SentenceEncoder::Layer& layer : w.layers) {
+    dense(x, n, layer.qkv, ws.qkv, false);
+    split_heads(ws.qkv, p, heads, D, ws.q, ws.k, ws.v);
+    detail::cpu_backend().attention(0, att);
+    merge_heads(ws.o, p, heads, D, ws.ctx);
+    dense(ws.ctx, n, layer.out, x, true);  // x += ctx·Woᵀ + b: the residual
+    layer_norm(x, n, H, layer.ln1_g, layer.ln1_b, c.layer_norm_eps);
+    dense(x, n, layer.up, ws.up, false, kernels::MpAct::gelu);
+    dense(ws.up, n, layer.down, x, true);  // x += gelu(...)·Wdᵀ + b
+    layer_norm(x, n, H, layer.ln2_g, layer.ln2_b, c.layer_norm_eps);
+  }
+}
+
+// Masked mean (or CLS) pooling of the plan's rows x [n, H], L2-normalised when asked.
+void pool(const float* x, const TokenBatch& t, const RowPlan& p, std::int64_t H,
+          Pooling pooling, bool normalize, float* out) {
+  std::vector<double> acc(static_cast<std::size_t>(H));
+  for (std::int64_t b = 0; b < p.B; ++b) {
+    std::fill(acc.begin(), acc.end(), 0.0);
     double count = 0;
-    for (std::int64_t l = 0; l < L; ++l) {
-      if (!t.mask[static_cast<std::size_t>(b * L + l)]) continue;
-      if (pooling_ == Pooling::cls && l > 0) break;
-      for (std::int64_t j = 0; j < H; ++j) acc[static_cast<std::size_t>(j)] += xp[(b * L + l) * H + j];
+    for (std::int64_t l = 0; l < p.len[static_cast<std::size_t>(b)]; ++l) {
+      if (!t.mask[static_cast<std::size_t>(b * p.L + l)]) continue;
+      if (pooling == Pooling::cls && l > 0) break;
+      const float* xr = x + (p.off[static_cast<std::size_t>(b)] + l) * H;
+      for (std::int64_t j = 0; j < H; ++j) acc[static_cast<std::size_t>(j)] += xr[j];
       count += 1;
     }
     double norm = 0;
@@ -170,10 +239,33 @@ Tensor SentenceEncoder::forward(const TokenBatch& t) const {
       a /= std::max(count, 1.0);
       norm += a * a;
     }
-    const double scale = normalize_ && norm > 0 ? 1.0 / std::sqrt(norm) : 1.0;
+    const double scale = normalize && norm > 0 ? 1.0 / std::sqrt(norm) : 1.0;
     for (std::int64_t j = 0; j < H; ++j)
-      op[b * H + j] = static_cast<float>(acc[static_cast<std::size_t>(j)] * scale);
+      out[b * H + j] = static_cast<float>(acc[static_cast<std::size_t>(j)] * scale);
   }
+}
+}  // namespace
+
+Tensor SentenceEncoder::hidden_states(const TokenBatch& t) const {
+  check_batch(config_, t);
+  const std::int64_t B = t.batch, L = t.length, H = config_.hidden_size;
+  Tensor out = Tensor::empty({B, L, H}, DType::f32);
+  if (B * L == 0) return out;
+  Workspace ws;
+  run_layers(config_, *w_, t, plan_rows(t, false), ws);  // every position: rows are [b, l]
+  std::copy_n(ws.x, B * L * H, out.data<float>());
+  return out;
+}
+
+Tensor SentenceEncoder::forward(const TokenBatch& t) const {
+  check_batch(config_, t);
+  const std::int64_t B = t.batch, H = config_.hidden_size;
+  Tensor out = Tensor::zeros({B, H}, DType::f32);
+  if (B * t.length == 0) return out;
+  Workspace ws;
+  const RowPlan p = plan_rows(t, true);
+  run_layers(config_, *w_, t, p, ws);
+  pool(ws.x, t, p, H, pooling_, normalize_, out.data<float>());
   return out;
 }
 
@@ -191,6 +283,8 @@ Tensor SentenceEncoder::encode(const std::vector<std::string>& texts,
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return ids[a].size() < ids[b].size(); });
   Tensor out = Tensor::empty({N, H}, DType::f32);
+  Workspace ws;
+  std::vector<float> pooled(static_cast<std::size_t>(std::min(N, batch_size) * H));
   for (std::int64_t s = 0; s < N; s += batch_size) {
     const std::int64_t e = std::min(N, s + batch_size);
     TokenBatch tb;
@@ -207,9 +301,12 @@ Tensor SentenceEncoder::encode(const std::vector<std::string>& texts,
       std::fill_n(tb.mask.begin() + static_cast<std::ptrdiff_t>(row), v.size(), 1);
       tb.lengths.push_back(static_cast<std::int64_t>(v.size()));
     }
-    const Tensor y = forward(tb);
+    check_batch(config_, tb);
+    const RowPlan p = plan_rows(tb, true);
+    run_layers(config_, *w_, tb, p, ws);
+    pool(ws.x, tb, p, H, pooling_, normalize_, pooled.data());
     for (std::int64_t r = s; r < e; ++r)
-      std::copy_n(y.data<float>() + (r - s) * H, H,
+      std::copy_n(pooled.data() + (r - s) * H, H,
                   out.data<float>() + static_cast<std::int64_t>(order[std::size_t(r)]) * H);
   }
   return out;

@@ -1,6 +1,7 @@
 #pragma once
 // A BERT encoder's weights as the forward pass uses them: GEMM operands as float32 tensors in
-// PyTorch's [out, in] layout (q, k and v stacked into one matrix), the rest as host vectors.
+// PyTorch's [out, in] layout (q, k and v stacked into one matrix) plus, for the CPU, the same
+// matrices packed once at load into the dense kernel's panel layout; the rest as host vectors.
 #include <vector>
 
 #include <mpe/tensor.hpp>
@@ -8,12 +9,19 @@
 
 namespace mpe::text {
 
+// One dense layer y = x·wᵀ + b.
+struct DenseWeights {
+  Tensor w, b;                // [out, in], [out]
+  std::vector<float> packed;  // w for kernels::dense_linear_cpu (dense_linear_pack_cpu)
+  std::int64_t panel_cols = 0;
+};
+
 struct SentenceEncoder::Layer {
-  Tensor qkv_w, qkv_b;           // [3H, H], [3H]: query, key, value rows
-  Tensor out_w, out_b;           // [H, H], [H]: attention output projection
+  DenseWeights qkv;                 // [3H, H]: query, key, value rows
+  DenseWeights out;                 // [H, H]: attention output projection
   std::vector<float> ln1_g, ln1_b;  // [H]: LayerNorm after attention
-  Tensor up_w, up_b;             // [I, H], [I]: GELU MLP, first layer
-  Tensor down_w, down_b;         // [H, I], [H]: GELU MLP, second layer
+  DenseWeights up;                  // [I, H]: GELU MLP, first layer
+  DenseWeights down;                // [H, I]: GELU MLP, second layer
   std::vector<float> ln2_g, ln2_b;  // [H]: LayerNorm after the MLP
 };
 

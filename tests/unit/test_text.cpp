@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include <gtest/gtest.h>
 #include <mpe/npy.hpp>
@@ -253,6 +254,22 @@ TEST(SentenceEncoder, BadModelFoldersNameTheFault) {
     else c[key] = value;
     std::ofstream(dir / "config.json") << c.dump();
   };
+  {  // a NaN in one weight is refused at load, naming the tensor and the element
+    const std::string w = "bert.encoder.layer.0.output.dense.weight";
+    const auto e = mpe::text::SafetensorsFile::open((dir / "model.safetensors").string()).entry(w);
+    ASSERT_EQ(e.dtype, "F32");
+    std::fstream f(dir / "model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+    std::uint64_t header = 0;
+    f.read(reinterpret_cast<char*>(&header), 8);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    f.seekp(static_cast<std::streamoff>(8 + header + e.begin + 5 * sizeof(float)));
+    f.write(reinterpret_cast<const char*>(&nan), sizeof nan);
+    f.close();
+    expect_error([&] { SentenceEncoder::load(dir.string()); }, ErrorCode::invalid_argument,
+                 "weight '" + w + "'[0, 5] is nan");
+    fs::copy_file(kData / "tiny/model.safetensors", dir / "model.safetensors",
+                  fs::copy_options::overwrite_existing);
+  }
   with_config("hidden_act", "relu");
   expect_error([&] { SentenceEncoder::load(dir.string()); }, ErrorCode::not_supported, "relu");
   with_config("hidden_size", nullptr);
