@@ -89,6 +89,14 @@ DenseWeights packed(Tensor w, Tensor b) {
   d.b = std::move(b);
   return d;
 }
+
+// `name`.weight [out, in] and `name`.bias [out], packed.
+DenseWeights dense_layer(const SafetensorsFile& f, const std::string& name, std::int64_t out,
+                         std::int64_t in) {
+  Tensor w = weight(f, name + ".weight", {out, in});
+  Tensor b = weight(f, name + ".bias", {out});
+  return packed(std::move(w), std::move(b));
+}
 }  // namespace
 
 BertConfig BertConfig::load(const std::string& path) {
@@ -184,20 +192,20 @@ SentenceEncoder SentenceEncoder::load(const std::string& dir) {
   for (std::int64_t l = 0; l < c.num_layers; ++l) {
     const std::string p = fmt::format("{}encoder.layer.{}.", pre, l);
     Layer L;
-    L.qkv = packed(stack3(weight(f, p + "attention.self.query.weight", {H, H}),
-                          weight(f, p + "attention.self.key.weight", {H, H}),
-                          weight(f, p + "attention.self.value.weight", {H, H})),
-                   stack3(weight(f, p + "attention.self.query.bias", {H}),
-                          weight(f, p + "attention.self.key.bias", {H}),
-                          weight(f, p + "attention.self.value.bias", {H})));
-    L.out = packed(weight(f, p + "attention.output.dense.weight", {H, H}),
-                   weight(f, p + "attention.output.dense.bias", {H}));
+    {  // loaded one by one, so that an error names the first tensor at fault
+      Tensor q = weight(f, p + "attention.self.query.weight", {H, H});
+      Tensor k = weight(f, p + "attention.self.key.weight", {H, H});
+      Tensor v = weight(f, p + "attention.self.value.weight", {H, H});
+      Tensor qb = weight(f, p + "attention.self.query.bias", {H});
+      Tensor kb = weight(f, p + "attention.self.key.bias", {H});
+      Tensor vb = weight(f, p + "attention.self.value.bias", {H});
+      L.qkv = packed(stack3(q, k, v), stack3(qb, kb, vb));
+    }
+    L.out = dense_layer(f, p + "attention.output.dense", H, H);
     L.ln1_g = vec(f, p + "attention.output.LayerNorm.weight", {H});
     L.ln1_b = vec(f, p + "attention.output.LayerNorm.bias", {H});
-    L.up = packed(weight(f, p + "intermediate.dense.weight", {I, H}),
-                  weight(f, p + "intermediate.dense.bias", {I}));
-    L.down = packed(weight(f, p + "output.dense.weight", {H, I}),
-                    weight(f, p + "output.dense.bias", {H}));
+    L.up = dense_layer(f, p + "intermediate.dense", I, H);
+    L.down = dense_layer(f, p + "output.dense", H, I);
     L.ln2_g = vec(f, p + "output.LayerNorm.weight", {H});
     L.ln2_b = vec(f, p + "output.LayerNorm.bias", {H});
     w->layers.push_back(std::move(L));

@@ -239,7 +239,25 @@ TEST(SentenceEncoder, ForwardOnReferenceIdsWithPadding) {
       b.mask[std::size_t(r * b.length) + k] = 1;
     }
   const Tensor want = mpe::read_npy((kData / "tiny_expected.npy").string());
-  expect_close_rows(enc.forward(b), want, 2e-4);
+  const Tensor got = enc.forward(b);
+  expect_close_rows(got, want, 2e-4);
+  // hidden_states computes every position, padding included (forward only the real tokens):
+  // its masked mean, normalised in float64, is forward's vector.
+  const Tensor h = enc.hidden_states(b);
+  const std::int64_t H = enc.dim();
+  ASSERT_EQ(h.shape(), (mpe::Shape{b.batch, b.length, H}));
+  for (std::int64_t r = 0; r < b.batch; ++r) {
+    std::vector<double> mean(std::size_t(H), 0.0);
+    double norm = 0;
+    for (std::int64_t l = 0; l < b.length; ++l)
+      if (b.mask[std::size_t(r * b.length + l)])
+        for (std::int64_t j = 0; j < H; ++j)
+          mean[std::size_t(j)] += h.data<float>()[(r * b.length + l) * H + j];
+    for (double m : mean) norm += m * m;
+    for (std::int64_t j = 0; j < H; ++j)
+      EXPECT_NEAR(got.data<float>()[r * H + j], mean[std::size_t(j)] / std::sqrt(norm), 1e-5)
+          << "text " << r << ", element " << j;
+  }
   b.ids[3] = 100000;
   expect_error([&] { enc.forward(b); }, ErrorCode::invalid_argument, "token id 100000");
 }
