@@ -97,6 +97,13 @@ class CpuBackend final : public Backend {
   void dense_linear(int, const kernels::DenseLinearArgs& args) override {
     kernels::dense_linear_cpu(args);
   }
+  void text_layer_norm(int, const kernels::TextLayerNormArgs& args) override {
+    kernels::text_layer_norm_cpu(args);
+  }
+  void text_heads(int, const kernels::TextHeadsArgs& args) override {
+    kernels::text_heads_cpu(args);
+  }
+  void text_pool(int, const kernels::TextPoolArgs& args) override { kernels::text_pool_cpu(args); }
   void bio_step(int, const kernels::BioStepArgs& args) override { kernels::bio_step_cpu(args); }
   void attention(int, const kernels::AttentionArgs& args) override {
     kernels::attention_cpu(args);

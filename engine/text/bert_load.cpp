@@ -10,6 +10,7 @@
 #include <mpe/text.hpp>
 #include <nlohmann/json.hpp>
 
+#include "backend.hpp"
 #include "checks.hpp"
 #include "graph_mp.hpp"
 #include "text/encoder_weights.hpp"
@@ -137,11 +138,13 @@ BertConfig BertConfig::load(const std::string& path) {
   return c;
 }
 
-SentenceEncoder SentenceEncoder::load(const std::string& dir) {
+SentenceEncoder SentenceEncoder::load(const std::string& dir, Device device) {
   const fs::path d(dir);
   if (!fs::is_directory(d))
     throw Error(ErrorCode::io_error, fmt::format("sentence encoder folder {} does not exist", dir));
+  detail::backend_for(device);  // Error(device_unavailable) before any reading
   SentenceEncoder e;
+  e.device_ = device;
   e.dir_ = fs::absolute(d).lexically_normal().string();
   if (e.dir_.size() > 1 && e.dir_.back() == '/') e.dir_.pop_back();
   e.config_ = BertConfig::load((d / "config.json").string());
@@ -210,6 +213,7 @@ SentenceEncoder SentenceEncoder::load(const std::string& dir) {
     L.ln2_b = vec(f, p + "output.LayerNorm.bias", {H});
     w->layers.push_back(std::move(L));
   }
+  place_weights(*w, device);
   e.w_ = std::move(w);
   return e;
 }

@@ -1,8 +1,10 @@
-// BERT forward pass: dense layers on the engine's GEMM kernel (W packed once at load; bias,
+// BERT forward pass on one backend (the CPU, or a CUDA device): dense layers on the engine's
+// GEMM (kernels::dense_linear: on the CPU W packed once at load; cuBLAS on the GPU; bias,
 // residual and GELU applied as the GEMM stores), self-attention on the engine's attention
-// kernel with the padding mask; embeddings, LayerNorm and pooling on the host. The kernels are
-// called through the backend directly: their inputs are built here from weights that were
-// checked at load (finite, shapes), so the public ops' per-call checks and scans are skipped.
+// kernel with the padding mask, embeddings, LayerNorm, head layout and pooling on the
+// text_encoder kernels. The kernels are called through the backend directly: their inputs are
+// built here from weights that were checked at load (finite, shapes), so the public ops'
+// per-call checks and scans are skipped.
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -13,56 +15,78 @@
 #include <mpe/text.hpp>
 
 #include "backend.hpp"
-#include "common/hd.hpp"
 #include "text/encoder_weights.hpp"
 
 namespace mpe::text {
 
 namespace {
-constexpr std::int64_t kParallelRows = 16;  // rows of host work worth a parallel region
-
 // Which token rows a forward pass computes: sentence b's first len[b] positions, packed one
-// sentence after another from row off[b]. encode() and forward() compute only the real tokens
-// (a batch of sentences of different lengths pads them to its longest for attention alone, so
-// no dense layer works on padding); hidden_states() computes every position (len[b] = L).
+// sentence after another. encode() and forward() compute only the real tokens (a batch of
+// sentences of different lengths pads them to its longest for attention alone, so no dense
+// layer works on padding); hidden_states() computes every position (len[b] = L).
 struct RowPlan {
-  std::int64_t B = 0, L = 0, n = 0;
-  std::vector<std::int64_t> len, off;
+  std::int64_t B = 0, L = 0;
+  std::vector<std::int32_t> ids, types, pos, sent;  // per row
+  std::vector<std::int64_t> off;                    // [B + 1]
+  std::int64_t n() const { return off.back(); }
 };
 
 RowPlan plan_rows(const TokenBatch& t, bool real_tokens_only) {
   RowPlan p;
   p.B = t.batch;
   p.L = t.length;
-  p.len.assign(static_cast<std::size_t>(p.B), p.L);
-  p.off.resize(static_cast<std::size_t>(p.B));
-  if (real_tokens_only)
-    for (std::int64_t b = 0; b < p.B; ++b) {
+  p.off.assign(1, 0);
+  for (std::int64_t b = 0; b < p.B; ++b) {
+    std::int64_t len = p.L;
+    if (real_tokens_only) {
       std::int64_t l = 0;  // the leading run of real tokens ...
       while (l < p.L && t.mask[static_cast<std::size_t>(b * p.L + l)]) ++l;
       std::int64_t rest = l;  // ... is all when no real token follows the padding
       while (rest < p.L && !t.mask[static_cast<std::size_t>(b * p.L + rest)]) ++rest;
-      if (rest == p.L) p.len[static_cast<std::size_t>(b)] = l;
+      if (rest == p.L) len = l;
     }
-  for (std::int64_t b = 0; b < p.B; ++b) {
-    p.off[static_cast<std::size_t>(b)] = p.n;
-    p.n += p.len[static_cast<std::size_t>(b)];
+    for (std::int64_t l = 0; l < len; ++l) {
+      const auto cell = static_cast<std::size_t>(b * p.L + l);
+      p.ids.push_back(t.ids[cell]);
+      p.types.push_back(t.type_ids.empty() ? 0 : t.type_ids[cell]);
+      p.pos.push_back(static_cast<std::int32_t>(l));
+      p.sent.push_back(static_cast<std::int32_t>(b));
+    }
+    p.off.push_back(static_cast<std::int64_t>(p.ids.size()));
   }
   return p;
 }
 
-// The activations of one forward pass, reused by every layer and by every batch of an
-// encode() call (fresh buffers per layer cost page faults: ~6% of a 256-sentence batch).
+// Memory of the encoder's device: host arrays, or device tensors (kept alive here).
+class Arena {
+ public:
+  explicit Arena(const Device& d) : dev_(d) {}
+  template <class T>
+  const T* put(const std::vector<T>& v) {
+    if (dev_.kind == DeviceKind::cpu) return v.data();
+    keep_.push_back(Tensor::from_vector(v, {static_cast<std::int64_t>(v.size())}, dev_));
+    return keep_.back().data<T>();
+  }
+
+ private:
+  Device dev_;
+  std::vector<Tensor> keep_;
+};
+
+// The activations of one forward pass on the encoder's device, reused by every layer and by
+// every batch of an encode() call (fresh buffers per layer cost page faults: ~6% of a
+// 256-sentence batch on the CPU).
 class Workspace {
  public:
+  explicit Workspace(const Device& d) : dev_(d) {}
   // Room for n token rows of width H, MLP width I, and `padded` rows per attention operand.
   void fit(std::int64_t n, std::int64_t padded, std::int64_t H, std::int64_t I) {
     const std::int64_t need = n * (5 * H + I) + 4 * padded * H;
     if (need > size_) {
-      buf_.reset(new float[static_cast<std::size_t>(need)]);
+      buf_ = Tensor::empty({need}, DType::f32, dev_);
       size_ = need;
     }
-    x = buf_.get();            // [n, H]: the hidden state
+    x = buf_.data<float>();    // [n, H]: the hidden state
     qkv = x + n * H;           // [n, 3H]
     ctx = qkv + 3 * n * H;     // [n, H]
     up = ctx + n * H;          // [n, I]
@@ -75,77 +99,27 @@ class Workspace {
         *k = nullptr, *v = nullptr, *o = nullptr;
 
  private:
-  std::unique_ptr<float[]> buf_;
+  Device dev_;
+  Tensor buf_;
   std::int64_t size_ = 0;
 };
 
-// y[n, out] = act(x·wᵀ + b (+ y when `residual`)) on the CPU dense kernel.
-void dense(const float* x, std::int64_t n, const DenseWeights& d, float* y, bool residual,
-           kernels::MpAct act = kernels::MpAct::none) {
+// y[n, out] = act(x·wᵀ + b (+ y when `residual`)).
+void dense(detail::Backend& be, int index, const float* x, std::int64_t n, const DensePtrs& d,
+           float* y, bool residual, kernels::MpAct act = kernels::MpAct::none) {
   kernels::DenseLinearArgs a;
   a.x = x;
-  a.w = d.w.data<float>();
-  a.bias = d.b.data<float>();
+  a.w = d.w;
+  a.bias = d.b;
   a.y = y;
   a.n = n;
-  a.k = d.w.dim(1);
-  a.m = d.w.dim(0);
+  a.k = d.in;
+  a.m = d.out;
   a.accumulate = residual;
   a.act = act;
-  a.w_packed = d.packed.data();
+  a.w_packed = d.packed;
   a.w_panel_cols = d.panel_cols;
-  detail::cpu_backend().dense_linear(0, a);
-}
-
-// x[r] = LayerNorm(x[r]) · g + b, row by row over [rows, h].
-void layer_norm(float* x, std::int64_t rows, std::int64_t h, const std::vector<float>& g,
-                const std::vector<float>& b, double eps) {
-  const float* gp = g.data();
-  const float* bp = b.data();
-#pragma omp parallel for schedule(static) if (rows > kParallelRows)
-  for (std::int64_t r = 0; r < rows; ++r) {
-    float* v = x + r * h;
-    double mean = 0;
-    MPE_SIMD_SUM(mean)
-    for (std::int64_t j = 0; j < h; ++j) mean += v[j];
-    mean /= static_cast<double>(h);
-    double var = 0;
-    MPE_SIMD_SUM(var)
-    for (std::int64_t j = 0; j < h; ++j) var += (v[j] - mean) * (v[j] - mean);
-    var /= static_cast<double>(h);
-    const double inv = 1.0 / std::sqrt(var + eps);
-    MPE_SIMD
-    for (std::int64_t j = 0; j < h; ++j)
-      v[j] = static_cast<float>((v[j] - mean) * inv) * gp[j] + bp[j];
-  }
-}
-
-// Packed rows [n, 3H] (q | k | v per row) into three [B, heads, L, D] arrays; positions past
-// a sentence's rows stay as they are (zero: fit_padding).
-void split_heads(const float* qkv, const RowPlan& p, std::int64_t heads, std::int64_t D,
-                 float* q, float* k, float* v) {
-  const std::int64_t H = heads * D, L = p.L;
-  float* dst[3] = {q, k, v};
-#pragma omp parallel for schedule(static) if (p.n > kParallelRows)
-  for (std::int64_t b = 0; b < p.B; ++b)
-    for (std::int64_t l = 0; l < p.len[static_cast<std::size_t>(b)]; ++l) {
-      const float* row = qkv + (p.off[static_cast<std::size_t>(b)] + l) * 3 * H;
-      for (int part = 0; part < 3; ++part)
-        for (std::int64_t h = 0; h < heads; ++h)
-          std::copy_n(row + part * H + h * D, D, dst[part] + ((b * heads + h) * L + l) * D);
-    }
-}
-
-// [B, heads, L, D] back into the packed rows [n, H].
-void merge_heads(const float* o, const RowPlan& p, std::int64_t heads, std::int64_t D,
-                 float* out) {
-  const std::int64_t L = p.L;
-#pragma omp parallel for schedule(static) if (p.n > kParallelRows)
-  for (std::int64_t b = 0; b < p.B; ++b)
-    for (std::int64_t l = 0; l < p.len[static_cast<std::size_t>(b)]; ++l)
-      for (std::int64_t h = 0; h < heads; ++h)
-        std::copy_n(o + ((b * heads + h) * L + l) * D, D,
-                    out + (p.off[static_cast<std::size_t>(b)] + l) * heads * D + h * D);
+  be.dense_linear(index, a);
 }
 
 void check_batch(const BertConfig& c, const TokenBatch& t) {
@@ -174,99 +148,169 @@ void check_batch(const BertConfig& c, const TokenBatch& t) {
   }
 }
 
-// The last layer's vectors of the plan's token rows of a checked batch, left in ws.x ([n, H]).
-void run_layers(const BertConfig& c, const SentenceEncoder::Weights& w, const TokenBatch& t,
-                const RowPlan& p, Workspace& ws) {
-  const std::int64_t B = p.B, L = p.L, H = c.hidden_size, n = p.n;
+// One pass over a checked batch on `dev`: the last layer's vectors of the plan's rows are left
+// in ws.x ([n, H]); with `pooled` set, the pooled vectors [B, H] are written there too (device
+// memory on a GPU).
+void run(const BertConfig& c, const NetPtrs& w, const Device& dev, const TokenBatch& t,
+         const RowPlan& p, Workspace& ws, Pooling pooling, bool normalize, float* pooled) {
+  detail::Backend& be = detail::backend_for(dev);
+  const int idx = dev.index;
+  const std::int64_t B = p.B, L = p.L, H = c.hidden_size, n = p.n();
   const std::int64_t heads = c.num_heads, D = H / heads;
+  const float eps = static_cast<float>(c.layer_norm_eps);
+  Arena arena(dev);
+  kernels::TextRows rows;
+  rows.ids = arena.put(p.ids);
+  rows.types = arena.put(p.types);
+  rows.pos = arena.put(p.pos);
+  rows.sent = arena.put(p.sent);
+  rows.off = arena.put(p.off);
+  rows.n = n;
+  rows.batch = B;
+  rows.length = L;
+  const std::int32_t* mask = arena.put(t.mask);
   ws.fit(n, B * L, H, c.intermediate_size);
   if (n < B * L)  // keys past a sentence's rows are masked: zeros keep 0 · v finite
-    std::fill(ws.q, ws.q + 3 * B * L * H, 0.0f);
-  float* x = ws.x;
-  for (std::int64_t b = 0; b < B; ++b)
-    for (std::int64_t l = 0; l < p.len[static_cast<std::size_t>(b)]; ++l) {
-      const auto cell = static_cast<std::size_t>(b * L + l);
-      const std::int64_t ty = t.type_ids.empty() ? 0 : t.type_ids[cell];
-      const float* we = w.word.data() + std::int64_t(t.ids[cell]) * H;
-      const float* pe = w.pos.data() + l * H;
-      const float* te = w.type.data() + ty * H;
-      float* xr = x + (p.off[static_cast<std::size_t>(b)] + l) * H;
-      for (std::int64_t j = 0; j < H; ++j) xr[j] = we[j] + pe[j] + te[j];
-    }
-  layer_norm(x, n, H, w.ln_g, w.ln_b, c.layer_norm_eps);
+    be.fill_bytes(idx, ws.q, 0, static_cast<std::size_t>(3 * B * L * H) * sizeof(float));
+
+  kernels::TextLayerNormArgs ln;
+  ln.rows = rows;
+  ln.x = ws.x;
+  ln.h = H;
+  ln.eps = eps;
+  ln.word = w.word;
+  ln.position = w.pos;
+  ln.type = w.type;
+  ln.gamma = w.ln_g;
+  ln.beta = w.ln_b;
+  be.text_layer_norm(idx, ln);  // embeddings
+  ln.word = ln.position = ln.type = nullptr;
 
   kernels::AttentionArgs att;
   att.q = ws.q;
   att.k = ws.k;
   att.v = ws.v;
   att.out = ws.o;
-  att.key_mask = t.mask.data();
+  att.key_mask = mask;
   att.store = kernels::Storage::f32;
   att.batch = B;
   att.q_heads = att.kv_heads = heads;
   att.q_len = att.k_len = L;
   att.head_dim = D;
   att.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
-  for (const SentenceEncoder::Layer& layer : w.layers) {
-    dense(x, n, layer.qkv, ws.qkv, false);
-    split_heads(ws.qkv, p, heads, D, ws.q, ws.k, ws.v);
-    detail::cpu_backend().attention(0, att);
-    merge_heads(ws.o, p, heads, D, ws.ctx);
-    dense(ws.ctx, n, layer.out, x, true);  // x += ctx·Woᵀ + b: the residual
-    layer_norm(x, n, H, layer.ln1_g, layer.ln1_b, c.layer_norm_eps);
-    dense(x, n, layer.up, ws.up, false, kernels::MpAct::gelu);
-    dense(ws.up, n, layer.down, x, true);  // x += gelu(...)·Wdᵀ + b
-    layer_norm(x, n, H, layer.ln2_g, layer.ln2_b, c.layer_norm_eps);
+  kernels::TextHeadsArgs split;
+  split.rows = rows;
+  split.heads = heads;
+  split.head_dim = D;
+  split.src = ws.qkv;
+  split.q = ws.q;
+  split.k = ws.k;
+  split.v = ws.v;
+  kernels::TextHeadsArgs merge = split;
+  merge.merge = true;
+  merge.src = ws.o;
+  merge.q = ws.ctx;
+  merge.k = merge.v = nullptr;
+  for (const LayerPtrs& layer : w.layers) {
+    dense(be, idx, ws.x, n, layer.qkv, ws.qkv, false);
+    be.text_heads(idx, split);
+    be.attention(idx, att);
+    be.text_heads(idx, merge);
+    dense(be, idx, ws.ctx, n, layer.out, ws.x, true);  // x += ctx·Woᵀ + b: the residual
+    ln.gamma = layer.ln1_g;
+    ln.beta = layer.ln1_b;
+    be.text_layer_norm(idx, ln);
+    dense(be, idx, ws.x, n, layer.up, ws.up, false, kernels::MpAct::gelu);
+    dense(be, idx, ws.up, n, layer.down, ws.x, true);  // x += gelu(...)·Wdᵀ + b
+    ln.gamma = layer.ln2_g;
+    ln.beta = layer.ln2_b;
+    be.text_layer_norm(idx, ln);
   }
-}
-
-// Masked mean (or CLS) pooling of the plan's rows x [n, H], L2-normalised when asked.
-void pool(const float* x, const TokenBatch& t, const RowPlan& p, std::int64_t H,
-          Pooling pooling, bool normalize, float* out) {
-  std::vector<double> acc(static_cast<std::size_t>(H));
-  for (std::int64_t b = 0; b < p.B; ++b) {
-    std::fill(acc.begin(), acc.end(), 0.0);
-    double count = 0;
-    for (std::int64_t l = 0; l < p.len[static_cast<std::size_t>(b)]; ++l) {
-      if (!t.mask[static_cast<std::size_t>(b * p.L + l)]) continue;
-      if (pooling == Pooling::cls && l > 0) break;
-      const float* xr = x + (p.off[static_cast<std::size_t>(b)] + l) * H;
-      for (std::int64_t j = 0; j < H; ++j) acc[static_cast<std::size_t>(j)] += xr[j];
-      count += 1;
-    }
-    double norm = 0;
-    for (double& a : acc) {
-      a /= std::max(count, 1.0);
-      norm += a * a;
-    }
-    const double scale = normalize && norm > 0 ? 1.0 / std::sqrt(norm) : 1.0;
-    for (std::int64_t j = 0; j < H; ++j)
-      out[b * H + j] = static_cast<float>(acc[static_cast<std::size_t>(j)] * scale);
+  if (pooled) {
+    kernels::TextPoolArgs pa;
+    pa.rows = rows;
+    pa.mask = mask;
+    pa.x = ws.x;
+    pa.out = pooled;
+    pa.h = H;
+    pa.cls = pooling == Pooling::cls;
+    pa.normalize = normalize;
+    be.text_pool(idx, pa);
   }
+  if (dev.kind != DeviceKind::cpu) be.synchronize(idx);  // before `arena` frees the row arrays
 }
 }  // namespace
+
+void place_weights(SentenceEncoder::Weights& w, const Device& device) {
+  const bool host = device.kind == DeviceKind::cpu;
+  auto put = [&](const std::vector<float>& v) -> const float* {
+    if (host) return v.data();
+    w.on_device.push_back(Tensor::from_vector(v, {static_cast<std::int64_t>(v.size())}, device));
+    return w.on_device.back().data<float>();
+  };
+  auto put_t = [&](const Tensor& t) -> const float* {
+    if (host) return t.data<float>();
+    w.on_device.push_back(t.to(device));
+    return w.on_device.back().data<float>();
+  };
+  auto dense_ptrs = [&](const DenseWeights& d) {
+    DensePtrs p;
+    p.w = put_t(d.w);
+    p.b = put_t(d.b);
+    if (host) {
+      p.packed = d.packed.data();
+      p.panel_cols = d.panel_cols;
+    }
+    p.out = d.w.dim(0);
+    p.in = d.w.dim(1);
+    return p;
+  };
+  w.on_device.clear();
+  w.on_device.reserve(8 + 16 * w.layers.size());  // no reallocation: pointers stay valid
+  NetPtrs& n = w.net;
+  n.word = put(w.word);
+  n.pos = put(w.pos);
+  n.type = put(w.type);
+  n.ln_g = put(w.ln_g);
+  n.ln_b = put(w.ln_b);
+  n.layers.clear();
+  for (const SentenceEncoder::Layer& l : w.layers) {
+    LayerPtrs p;
+    p.qkv = dense_ptrs(l.qkv);
+    p.out = dense_ptrs(l.out);
+    p.up = dense_ptrs(l.up);
+    p.down = dense_ptrs(l.down);
+    p.ln1_g = put(l.ln1_g);
+    p.ln1_b = put(l.ln1_b);
+    p.ln2_g = put(l.ln2_g);
+    p.ln2_b = put(l.ln2_b);
+    n.layers.push_back(p);
+  }
+}
 
 Tensor SentenceEncoder::hidden_states(const TokenBatch& t) const {
   check_batch(config_, t);
   const std::int64_t B = t.batch, L = t.length, H = config_.hidden_size;
   Tensor out = Tensor::empty({B, L, H}, DType::f32);
   if (B * L == 0) return out;
-  Workspace ws;
-  run_layers(config_, *w_, t, plan_rows(t, false), ws);  // every position: rows are [b, l]
-  std::copy_n(ws.x, B * L * H, out.data<float>());
+  Workspace ws(device_);
+  const RowPlan p = plan_rows(t, false);  // every position: rows are [b, l]
+  run(config_, w_->net, device_, t, p, ws, pooling_, normalize_, nullptr);
+  detail::backend_for(device_).copy_to_host(device_.index, out.data<float>(), ws.x,
+                                            out.nbytes());
   return out;
 }
 
 Tensor SentenceEncoder::forward(const TokenBatch& t) const {
   check_batch(config_, t);
   const std::int64_t B = t.batch, H = config_.hidden_size;
-  Tensor out = Tensor::zeros({B, H}, DType::f32);
-  if (B * t.length == 0) return out;
-  Workspace ws;
-  const RowPlan p = plan_rows(t, true);
-  run_layers(config_, *w_, t, p, ws);
-  pool(ws.x, t, p, H, pooling_, normalize_, out.data<float>());
-  return out;
+  Tensor out = Tensor::zeros({B, H}, DType::f32, device_);
+  if (B * t.length > 0) {
+    Workspace ws(device_);
+    run(config_, w_->net, device_, t, plan_rows(t, true), ws, pooling_, normalize_,
+        out.data<float>());
+  }
+  return out.to(Device::cpu());
 }
 
 Tensor SentenceEncoder::encode(const std::vector<std::string>& texts,
@@ -283,8 +327,10 @@ Tensor SentenceEncoder::encode(const std::vector<std::string>& texts,
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return ids[a].size() < ids[b].size(); });
   Tensor out = Tensor::empty({N, H}, DType::f32);
-  Workspace ws;
+  Workspace ws(device_);
+  Tensor pooled_t = Tensor::empty({std::min(N, batch_size), H}, DType::f32, device_);
   std::vector<float> pooled(static_cast<std::size_t>(std::min(N, batch_size) * H));
+  detail::Backend& be = detail::backend_for(device_);
   for (std::int64_t s = 0; s < N; s += batch_size) {
     const std::int64_t e = std::min(N, s + batch_size);
     TokenBatch tb;
@@ -302,9 +348,10 @@ Tensor SentenceEncoder::encode(const std::vector<std::string>& texts,
       tb.lengths.push_back(static_cast<std::int64_t>(v.size()));
     }
     check_batch(config_, tb);
-    const RowPlan p = plan_rows(tb, true);
-    run_layers(config_, *w_, tb, p, ws);
-    pool(ws.x, tb, p, H, pooling_, normalize_, pooled.data());
+    run(config_, w_->net, device_, tb, plan_rows(tb, true), ws, pooling_, normalize_,
+        pooled_t.data<float>());
+    be.copy_to_host(device_.index, pooled.data(), pooled_t.data<float>(),
+                    static_cast<std::size_t>(tb.batch * H) * sizeof(float));
     for (std::int64_t r = s; r < e; ++r)
       std::copy_n(pooled.data() + (r - s) * H, H,
                   out.data<float>() + static_cast<std::int64_t>(order[std::size_t(r)]) * H);

@@ -2,6 +2,7 @@
 // A BERT encoder's weights as the forward pass uses them: GEMM operands as float32 tensors in
 // PyTorch's [out, in] layout (q, k and v stacked into one matrix) plus, for the CPU, the same
 // matrices packed once at load into the dense kernel's panel layout; the rest as host vectors.
+// On a CUDA device every weight is copied there once, and `net` points at those copies.
 #include <vector>
 
 #include <mpe/tensor.hpp>
@@ -25,10 +26,33 @@ struct SentenceEncoder::Layer {
   std::vector<float> ln2_g, ln2_b;  // [H]: LayerNorm after the MLP
 };
 
+// Where the forward pass reads each weight: host memory, or the device copies.
+struct DensePtrs {
+  const float* w = nullptr;
+  const float* b = nullptr;
+  const float* packed = nullptr;  // CPU only
+  std::int64_t panel_cols = 0;
+  std::int64_t out = 0, in = 0;
+};
+struct LayerPtrs {
+  DensePtrs qkv, out, up, down;
+  const float *ln1_g = nullptr, *ln1_b = nullptr, *ln2_g = nullptr, *ln2_b = nullptr;
+};
+struct NetPtrs {
+  const float *word = nullptr, *pos = nullptr, *type = nullptr;
+  const float *ln_g = nullptr, *ln_b = nullptr;
+  std::vector<LayerPtrs> layers;
+};
+
 struct SentenceEncoder::Weights {
   std::vector<float> word, pos, type;  // [V, H], [P, H], [T, H]
   std::vector<float> ln_g, ln_b;       // [H]: LayerNorm of the embeddings
   std::vector<Layer> layers;
+  std::vector<Tensor> on_device;  // the device copies `net` points into (CUDA only)
+  NetPtrs net;
 };
+
+// Fills w.net: pointers into the host weights (CPU), or copies every weight to `device` first.
+void place_weights(SentenceEncoder::Weights& w, const Device& device);
 
 }  // namespace mpe::text
