@@ -90,6 +90,7 @@ class Backend {
   virtual void text_layer_norm(int index, const kernels::TextLayerNormArgs& args) = 0;
   virtual void text_heads(int index, const kernels::TextHeadsArgs& args) = 0;
   virtual void text_pool(int index, const kernels::TextPoolArgs& args) = 0;
+  virtual void text_convert(int index, const kernels::TextConvertArgs& args) = 0;
 };
 
 // The backend serving `device`; throws Error(device_unavailable) when it is not built or the

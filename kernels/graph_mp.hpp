@@ -90,6 +90,11 @@ struct DenseLinearArgs {
   // when this is null or the width is not its own, so w stays required.
   const float* w_packed = nullptr;
   std::int64_t w_panel_cols = 0;
+  // CUDA only: with `operands` bf16 or f16, x and w are read from x16 / w16 in that storage
+  // (same layouts; x and w unused) and multiplied with float32 accumulation into float32 y.
+  Storage operands = Storage::f32;
+  const void* x16 = nullptr;
+  const void* w16 = nullptr;
 };
 
 // v_out[i] = clamped[i] ? v_in[i] : bio_step(v_in[i], Σ_e g_e (v_in[col_e] − v_in[i]), ...).

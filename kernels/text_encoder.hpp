@@ -4,6 +4,7 @@
 // [batch, heads, L, D] layout, pooling. Float32; per-element math in common/text_encoder.hpp.
 #include <cstdint>
 
+#include "common/storage.hpp"
 #include "stream.hpp"
 
 namespace mpe::kernels {
@@ -61,12 +62,22 @@ struct TextPoolArgs {
   bool normalize = true;
 };
 
+// dst[i] = src[i] rounded to `store` (the 16-bit operands of the dense GEMMs).
+struct TextConvertArgs {
+  const float* src = nullptr;
+  void* dst = nullptr;
+  std::int64_t count = 0;
+  Storage store = Storage::bf16;
+};
+
 void text_layer_norm_cpu(const TextLayerNormArgs& a);
+void text_convert_cpu(const TextConvertArgs& a);
 void text_heads_cpu(const TextHeadsArgs& a);
 void text_pool_cpu(const TextPoolArgs& a);
 
 void text_layer_norm_cuda(const TextLayerNormArgs& a, Stream stream);
 void text_heads_cuda(const TextHeadsArgs& a, Stream stream);
 void text_pool_cuda(const TextPoolArgs& a, Stream stream);
+void text_convert_cuda(const TextConvertArgs& a, Stream stream);
 
 }  // namespace mpe::kernels

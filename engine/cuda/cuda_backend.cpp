@@ -180,6 +180,9 @@ class CudaBackend final : public Backend {
   void text_pool(int index, const kernels::TextPoolArgs& args) override {
     kernels::text_pool_cuda(args, enter(index).stream());
   }
+  void text_convert(int index, const kernels::TextConvertArgs& args) override {
+    kernels::text_convert_cuda(args, enter(index).stream());
+  }
   void attention(int index, const kernels::AttentionArgs& args) override {
     CudaContext& ctx = enter(index);
     if (!args.unfused) return kernels::attention_cuda(args, ctx.stream());

@@ -138,7 +138,15 @@ BertConfig BertConfig::load(const std::string& path) {
   return c;
 }
 
-SentenceEncoder SentenceEncoder::load(const std::string& dir, Device device) {
+SentenceEncoder SentenceEncoder::load(const std::string& dir, Device device, DType storage) {
+  if (storage != DType::f32 && storage != DType::bf16 && storage != DType::f16)
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("SentenceEncoder::load: weight storage {} (expected float32, bfloat16 "
+                            "or float16)", dtype_name(storage)));
+  if (storage != DType::f32 && device.kind != DeviceKind::cuda)
+    throw Error(ErrorCode::not_supported,
+                fmt::format("SentenceEncoder::load: {} weights run on CUDA devices only; {} "
+                            "takes float32", dtype_name(storage), device.str()));
   const fs::path d(dir);
   if (!fs::is_directory(d))
     throw Error(ErrorCode::io_error, fmt::format("sentence encoder folder {} does not exist", dir));
@@ -213,10 +221,12 @@ SentenceEncoder SentenceEncoder::load(const std::string& dir, Device device) {
     L.ln2_b = vec(f, p + "output.LayerNorm.bias", {H});
     w->layers.push_back(std::move(L));
   }
-  place_weights(*w, device);
+  place_weights(*w, device, storage);
   e.w_ = std::move(w);
   return e;
 }
+
+DType SentenceEncoder::storage() const { return w_ ? w_->storage : DType::f32; }
 
 std::shared_ptr<const SentenceEncoder> SentenceEncoder::shared(const std::string& dir) {
   // Never destroyed: the encoders' tensors free their memory through the CPU backend, a static

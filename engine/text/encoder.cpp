@@ -81,7 +81,8 @@ class Workspace {
   explicit Workspace(const Device& d) : dev_(d) {}
   // Room for n token rows of width H, MLP width I, and `padded` rows per attention operand.
   void fit(std::int64_t n, std::int64_t padded, std::int64_t H, std::int64_t I) {
-    const std::int64_t need = n * (5 * H + I) + 4 * padded * H;
+    // + the 16-bit copy of a GEMM's input rows (at most n x max(H, I) halves).
+    const std::int64_t need = n * (5 * H + I) + 4 * padded * H + (n * std::max(H, I) + 1) / 2;
     if (need > size_) {
       buf_ = Tensor::empty({need}, DType::f32, dev_);
       size_ = need;
@@ -94,9 +95,11 @@ class Workspace {
     k = q + padded * H;
     v = k + padded * H;
     o = v + padded * H;
+    x16 = o + padded * H;
   }
   float *x = nullptr, *qkv = nullptr, *ctx = nullptr, *up = nullptr, *q = nullptr,
         *k = nullptr, *v = nullptr, *o = nullptr;
+  void* x16 = nullptr;
 
  private:
   Device dev_;
@@ -104,10 +107,22 @@ class Workspace {
   std::int64_t size_ = 0;
 };
 
-// y[n, out] = act(x·wᵀ + b (+ y when `residual`)).
+// y[n, out] = act(x·wᵀ + b (+ y when `residual`)). With 16-bit weights (d.w16) x is first
+// rounded to the same storage into x16.
 void dense(detail::Backend& be, int index, const float* x, std::int64_t n, const DensePtrs& d,
-           float* y, bool residual, kernels::MpAct act = kernels::MpAct::none) {
+           float* y, bool residual, kernels::MpAct act, kernels::Storage store, void* x16) {
   kernels::DenseLinearArgs a;
+  if (d.w16) {
+    kernels::TextConvertArgs cv;
+    cv.src = x;
+    cv.dst = x16;
+    cv.count = n * d.in;
+    cv.store = store;
+    be.text_convert(index, cv);
+    a.operands = store;
+    a.x16 = x16;
+    a.w16 = d.w16;
+  }
   a.x = x;
   a.w = d.w;
   a.bias = d.b;
@@ -151,8 +166,9 @@ void check_batch(const BertConfig& c, const TokenBatch& t) {
 // One pass over a checked batch on `dev`: the last layer's vectors of the plan's rows are left
 // in ws.x ([n, H]); with `pooled` set, the pooled vectors [B, H] are written there too (device
 // memory on a GPU).
-void run(const BertConfig& c, const NetPtrs& w, const Device& dev, const TokenBatch& t,
-         const RowPlan& p, Workspace& ws, Pooling pooling, bool normalize, float* pooled) {
+void run(const BertConfig& c, const NetPtrs& w, DType storage, const Device& dev,
+         const TokenBatch& t, const RowPlan& p, Workspace& ws, Pooling pooling, bool normalize,
+         float* pooled) {
   detail::Backend& be = detail::backend_for(dev);
   const int idx = dev.index;
   const std::int64_t B = p.B, L = p.L, H = c.hidden_size, n = p.n();
@@ -211,17 +227,21 @@ void run(const BertConfig& c, const NetPtrs& w, const Device& dev, const TokenBa
   merge.src = ws.o;
   merge.q = ws.ctx;
   merge.k = merge.v = nullptr;
+  const kernels::Storage st =
+      storage == DType::f32 ? kernels::Storage::f32
+                            : (storage == DType::bf16 ? kernels::Storage::bf16 : kernels::Storage::f16);
+  constexpr kernels::MpAct kNone = kernels::MpAct::none;
   for (const LayerPtrs& layer : w.layers) {
-    dense(be, idx, ws.x, n, layer.qkv, ws.qkv, false);
+    dense(be, idx, ws.x, n, layer.qkv, ws.qkv, false, kNone, st, ws.x16);
     be.text_heads(idx, split);
     be.attention(idx, att);
     be.text_heads(idx, merge);
-    dense(be, idx, ws.ctx, n, layer.out, ws.x, true);  // x += ctx·Woᵀ + b: the residual
+    dense(be, idx, ws.ctx, n, layer.out, ws.x, true, kNone, st, ws.x16);  // x += ctx·Woᵀ + b
     ln.gamma = layer.ln1_g;
     ln.beta = layer.ln1_b;
     be.text_layer_norm(idx, ln);
-    dense(be, idx, ws.x, n, layer.up, ws.up, false, kernels::MpAct::gelu);
-    dense(be, idx, ws.up, n, layer.down, ws.x, true);  // x += gelu(...)·Wdᵀ + b
+    dense(be, idx, ws.x, n, layer.up, ws.up, false, kernels::MpAct::gelu, st, ws.x16);
+    dense(be, idx, ws.up, n, layer.down, ws.x, true, kNone, st, ws.x16);  // x += gelu(..)·Wdᵀ + b
     ln.gamma = layer.ln2_g;
     ln.beta = layer.ln2_b;
     be.text_layer_norm(idx, ln);
@@ -241,8 +261,9 @@ void run(const BertConfig& c, const NetPtrs& w, const Device& dev, const TokenBa
 }
 }  // namespace
 
-void place_weights(SentenceEncoder::Weights& w, const Device& device) {
+void place_weights(SentenceEncoder::Weights& w, const Device& device, DType storage) {
   const bool host = device.kind == DeviceKind::cpu;
+  w.storage = storage;
   auto put = [&](const std::vector<float>& v) -> const float* {
     if (host) return v.data();
     w.on_device.push_back(Tensor::from_vector(v, {static_cast<std::int64_t>(v.size())}, device));
@@ -255,7 +276,12 @@ void place_weights(SentenceEncoder::Weights& w, const Device& device) {
   };
   auto dense_ptrs = [&](const DenseWeights& d) {
     DensePtrs p;
-    p.w = put_t(d.w);
+    if (storage == DType::f32) {
+      p.w = put_t(d.w);
+    } else {  // the 16-bit copy only: the GEMM reads nothing else
+      w.on_device.push_back(d.w.astype(storage).to(device));
+      p.w16 = w.on_device.back().raw();
+    }
     p.b = put_t(d.b);
     if (host) {
       p.packed = d.packed.data();
@@ -295,7 +321,7 @@ Tensor SentenceEncoder::hidden_states(const TokenBatch& t) const {
   if (B * L == 0) return out;
   Workspace ws(device_);
   const RowPlan p = plan_rows(t, false);  // every position: rows are [b, l]
-  run(config_, w_->net, device_, t, p, ws, pooling_, normalize_, nullptr);
+  run(config_, w_->net, w_->storage, device_, t, p, ws, pooling_, normalize_, nullptr);
   detail::backend_for(device_).copy_to_host(device_.index, out.data<float>(), ws.x,
                                             out.nbytes());
   return out;
@@ -307,7 +333,7 @@ Tensor SentenceEncoder::forward(const TokenBatch& t) const {
   Tensor out = Tensor::zeros({B, H}, DType::f32, device_);
   if (B * t.length > 0) {
     Workspace ws(device_);
-    run(config_, w_->net, device_, t, plan_rows(t, true), ws, pooling_, normalize_,
+    run(config_, w_->net, w_->storage, device_, t, plan_rows(t, true), ws, pooling_, normalize_,
         out.data<float>());
   }
   return out.to(Device::cpu());
@@ -348,7 +374,7 @@ Tensor SentenceEncoder::encode(const std::vector<std::string>& texts,
       tb.lengths.push_back(static_cast<std::int64_t>(v.size()));
     }
     check_batch(config_, tb);
-    run(config_, w_->net, device_, tb, plan_rows(tb, true), ws, pooling_, normalize_,
+    run(config_, w_->net, w_->storage, device_, tb, plan_rows(tb, true), ws, pooling_, normalize_,
         pooled_t.data<float>());
     be.copy_to_host(device_.index, pooled.data(), pooled_t.data<float>(),
                     static_cast<std::size_t>(tb.batch * H) * sizeof(float));

@@ -31,6 +31,7 @@ struct DensePtrs {
   const float* w = nullptr;
   const float* b = nullptr;
   const float* packed = nullptr;  // CPU only
+  const void* w16 = nullptr;      // CUDA with 16-bit weight storage: w in that storage
   std::int64_t panel_cols = 0;
   std::int64_t out = 0, in = 0;
 };
@@ -50,9 +51,11 @@ struct SentenceEncoder::Weights {
   std::vector<Layer> layers;
   std::vector<Tensor> on_device;  // the device copies `net` points into (CUDA only)
   NetPtrs net;
+  DType storage = DType::f32;  // of the dense layers' W and their input rows on the device
 };
 
-// Fills w.net: pointers into the host weights (CPU), or copies every weight to `device` first.
-void place_weights(SentenceEncoder::Weights& w, const Device& device);
+// Fills w.net: pointers into the host weights (CPU), or copies every weight to `device` first,
+// the dense layers' W in `storage` (f32, or bf16/f16 on CUDA), the rest in float32.
+void place_weights(SentenceEncoder::Weights& w, const Device& device, DType storage);
 
 }  // namespace mpe::text

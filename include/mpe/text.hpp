@@ -169,8 +169,11 @@ class SentenceEncoder {
   /// and tensor at fault (missing weight, wrong shape, a non-finite value while
   /// mpe::check_finite() is on). The model stays in memory: on `device` (the CPU, or a CUDA
   /// device, where every weight is copied once and the whole forward pass runs; results come
-  /// back to the host).
-  static SentenceEncoder load(const std::string& dir, Device device = Device::cpu());
+  /// back to the host). `storage` is the dense layers' weight type there: f32, or on a CUDA
+  /// device bf16 / f16 (their input rows are rounded to it too; float32 accumulation, and
+  /// float32 everywhere else). Error(not_supported) for 16-bit storage on the CPU.
+  static SentenceEncoder load(const std::string& dir, Device device = Device::cpu(),
+                              DType storage = DType::f32);
   /// The encoder of `dir`, loaded on first use and then shared for the rest of the process
   /// (keyed by absolute path; thread-safe).
   static std::shared_ptr<const SentenceEncoder> shared(const std::string& dir);
@@ -197,6 +200,8 @@ class SentenceEncoder {
   const WordPieceTokenizer& tokenizer() const { return tokenizer_; }
   /// Where the network runs.
   const Device& device() const { return device_; }
+  /// The dense layers' weight storage there.
+  DType storage() const;
   /// The folder it was loaded from (absolute).
   const std::string& dir() const { return dir_; }
   /// The name stores record for it: "minilm:<folder>".

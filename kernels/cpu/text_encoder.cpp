@@ -86,4 +86,15 @@ void text_pool_cpu(const TextPoolArgs& a) {
   }
 }
 
+void text_convert_cpu(const TextConvertArgs& a) {
+  auto* d = static_cast<std::uint16_t*>(a.dst);
+  if (a.store == Storage::bf16) {
+    for (std::int64_t i = 0; i < a.count; ++i) d[i] = StorageTraits<Storage::bf16>::store(a.src[i]);
+  } else if (a.store == Storage::f16) {
+    for (std::int64_t i = 0; i < a.count; ++i) d[i] = StorageTraits<Storage::f16>::store(a.src[i]);
+  } else {
+    std::copy_n(a.src, a.count, static_cast<float*>(a.dst));
+  }
+}
+
 }  // namespace mpe::kernels

@@ -1,7 +1,8 @@
 // CUDA kernels of the sentence encoder's glue (kernels/text_encoder.hpp). LayerNorm: a warp per
 // token row (two passes over the row, which stays in L1). Heads: a thread per element, grid-
 // stride. Pooling: a block per sentence, threads over the hidden width, then one block sum of
-// squares for the norm. Per-element math: common/text_encoder.hpp, as on the CPU.
+// squares for the norm. Conversion to the 16-bit GEMM operands: a thread per element.
+// Per-element math: common/text_encoder.hpp, as on the CPU.
 #include <cstdint>
 
 #include "common/text_encoder.hpp"
@@ -82,7 +83,31 @@ __global__ void __launch_bounds__(kThreads) pool_kernel(TextPoolArgs a) {
                                       a.normalize);
   for (std::int64_t j = threadIdx.x; j < h; j += kThreads) a.out[b * h + j] *= scale;
 }
+template <Storage S>
+__global__ void __launch_bounds__(kThreads) convert_kernel(TextConvertArgs a) {
+  auto* d = static_cast<typename StorageTraits<S>::T*>(a.dst);
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+       i < a.count; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
+    d[i] = StorageTraits<S>::store(__ldg(a.src + i));
+}
 }  // namespace
+
+void text_convert_cuda(const TextConvertArgs& a, Stream stream) {
+  if (a.count == 0) return;
+  const int blocks = cuda::grid_blocks(a.count, kThreads);
+  switch (a.store) {
+    case Storage::bf16:
+      convert_kernel<Storage::bf16><<<blocks, kThreads, 0, stream>>>(a);
+      break;
+    case Storage::f16:
+      convert_kernel<Storage::f16><<<blocks, kThreads, 0, stream>>>(a);
+      break;
+    case Storage::f32:
+      convert_kernel<Storage::f32><<<blocks, kThreads, 0, stream>>>(a);
+      break;
+  }
+  MPE_CUDA_CHECK_LAUNCH();
+}
 
 void text_layer_norm_cuda(const TextLayerNormArgs& a, Stream stream) {
   if (a.rows.n == 0) return;

@@ -66,6 +66,27 @@ TEST(ParityTextEncoder, TinyBertEmbeddingsAndTokenVectors) {
   EXPECT_THROW(gpu.forward(b), mpe::Error);
 }
 
+// 16-bit weights (and GEMM inputs) on the device against the float32 CPU encoder: rounding to
+// 8 (bf16) or 11 (f16) significant bits, so a looser agreement than float32's.
+TEST(ParityTextEncoder, TinyBertWith16BitWeights) {
+  MPE_REQUIRE_CUDA_OR_SKIP();
+  const std::string dir = (kData / "tiny").string();
+  const SentenceEncoder cpu = SentenceEncoder::load(dir);
+  const Tensor want = cpu.encode(sentences(), 32);
+  for (mpe::DType st : {mpe::DType::bf16, mpe::DType::f16}) {
+    const SentenceEncoder gpu = SentenceEncoder::load(dir, Device::cuda(0), st);
+    EXPECT_EQ(gpu.storage(), st);
+    const auto g = gpu.encode(sentences(), 32).to_vector<float>(), c = want.to_vector<float>();
+    const std::int64_t d = want.dim(1);
+    for (std::int64_t r = 0; r < want.dim(0); ++r) {
+      double dot = 0;
+      for (std::int64_t j = 0; j < d; ++j)
+        dot += double(g[std::size_t(r * d + j)]) * c[std::size_t(r * d + j)];
+      EXPECT_GE(dot, st == mpe::DType::bf16 ? 0.99 : 0.999) << mpe::dtype_name(st) << ", row " << r;
+    }
+  }
+}
+
 TEST(ParityTextEncoder, RealMiniLm) {
   MPE_REQUIRE_CUDA_OR_SKIP();
   const std::string dir = mpe::text::default_minilm_dir();

@@ -304,6 +304,9 @@ TEST(SentenceEncoder, BadModelFoldersNameTheFault) {
                "lacks weight 'bert.encoder.layer.2.");
   expect_error([&] { SentenceEncoder::load((dir / "nowhere").string()); }, ErrorCode::io_error,
                "does not exist");
+  expect_error(
+      [&] { SentenceEncoder::load((kData / "tiny").string(), mpe::Device::cpu(), mpe::DType::bf16); },
+      ErrorCode::not_supported, "bfloat16 weights run on CUDA devices only");
   fs::remove_all(dir);
 }
 
