@@ -158,6 +158,12 @@ SentenceEncoder SentenceEncoder::load(const std::string& dir, Device device, DTy
   e.config_ = BertConfig::load((d / "config.json").string());
   e.tokenizer_ = WordPieceTokenizer::load((d / "tokenizer.json").string());
   const BertConfig& c = e.config_;
+  if (device.kind == DeviceKind::cuda &&
+      c.hidden_size / c.num_heads > kernels::kAttentionCudaMaxHeadDim)
+    throw Error(ErrorCode::not_supported,
+                fmt::format("{}: head_dim {} on {}: the CUDA attention kernel handles up to {}",
+                            dir, c.hidden_size / c.num_heads, device.str(),
+                            kernels::kAttentionCudaMaxHeadDim));
   if (e.tokenizer_.vocab_size() > c.vocab_size)
     throw Error(ErrorCode::parse_error,
                 fmt::format("{}: the tokenizer's {} ids exceed the model's vocab_size {}", dir,
