@@ -12,6 +12,7 @@
 #include "graph_mp.hpp"
 #include "lse_contract.hpp"
 #include "relevance.hpp"
+#include "text_encoder.hpp"
 
 namespace mpe::kernels {
 template <class T>
@@ -85,6 +86,11 @@ class Backend {
   // Loopy belief propagation (bp.hpp): one flooding sweep's steps, queued on the stream.
   virtual void bp_sweep(int index, const kernels::BpArgs<float>& args, int steps) = 0;
   virtual void bp_sweep(int index, const kernels::BpArgs<double>& args, int steps) = 0;
+  // The sentence encoder's glue between its GEMMs and attention (text_encoder.hpp).
+  virtual void text_layer_norm(int index, const kernels::TextLayerNormArgs& args) = 0;
+  virtual void text_heads(int index, const kernels::TextHeadsArgs& args) = 0;
+  virtual void text_pool(int index, const kernels::TextPoolArgs& args) = 0;
+  virtual void text_convert(int index, const kernels::TextConvertArgs& args) = 0;
 };
 
 // The backend serving `device`; throws Error(device_unavailable) when it is not built or the

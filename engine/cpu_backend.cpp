@@ -95,7 +95,20 @@ class CpuBackend final : public Backend {
     kernels::gat_aggregate_cpu(args);
   }
   void dense_linear(int, const kernels::DenseLinearArgs& args) override {
+    if (args.operands != kernels::Storage::f32)
+      throw Error(ErrorCode::not_supported,
+                  "dense_linear: 16-bit operands run on CUDA devices only");
     kernels::dense_linear_cpu(args);
+  }
+  void text_layer_norm(int, const kernels::TextLayerNormArgs& args) override {
+    kernels::text_layer_norm_cpu(args);
+  }
+  void text_heads(int, const kernels::TextHeadsArgs& args) override {
+    kernels::text_heads_cpu(args);
+  }
+  void text_pool(int, const kernels::TextPoolArgs& args) override { kernels::text_pool_cpu(args); }
+  void text_convert(int, const kernels::TextConvertArgs& args) override {
+    kernels::text_convert_cpu(args);
   }
   void bio_step(int, const kernels::BioStepArgs& args) override { kernels::bio_step_cpu(args); }
   void attention(int, const kernels::AttentionArgs& args) override {

@@ -85,6 +85,16 @@ struct DenseLinearArgs {
   std::int64_t m = 0;
   bool accumulate = false;
   MpAct act = MpAct::none;
+  // CPU only: W already in the CPU kernel's panel layout (dense_linear_pack_cpu), packed once by
+  // a caller that reuses W, with the panel width it was packed for. The kernel packs w itself
+  // when this is null or the width is not its own, so w stays required.
+  const float* w_packed = nullptr;
+  std::int64_t w_panel_cols = 0;
+  // CUDA only: with `operands` bf16 or f16, x and w are read from x16 / w16 in that storage
+  // (same layouts; x and w unused) and multiplied with float32 accumulation into float32 y.
+  Storage operands = Storage::f32;
+  const void* x16 = nullptr;
+  const void* w16 = nullptr;
 };
 
 // v_out[i] = clamped[i] ? v_in[i] : bio_step(v_in[i], Σ_e g_e (v_in[col_e] − v_in[i]), ...).
@@ -105,6 +115,14 @@ void graph_mp_cpu(const GraphMpArgs& a);
 void gat_scores_cpu(const GatScoreArgs& a);
 void gat_aggregate_cpu(const GatAggregateArgs& a);
 void dense_linear_cpu(const DenseLinearArgs& a);
+// The panel width of the CPU dense kernel this process runs (it depends on the instruction
+// set), and W [m, k] packed for it into `out` (dense_linear_packed_floats(m, k) floats).
+std::int64_t dense_linear_panel_cols_cpu();
+inline std::int64_t dense_linear_packed_floats(std::int64_t m, std::int64_t k) {
+  const std::int64_t cols = dense_linear_panel_cols_cpu();
+  return (m + cols - 1) / cols * cols * k;
+}
+void dense_linear_pack_cpu(const float* w, std::int64_t m, std::int64_t k, float* out);
 void bio_step_cpu(const BioStepArgs& a);
 
 void graph_mp_cuda(const GraphMpArgs& a, Stream stream);

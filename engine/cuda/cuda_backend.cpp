@@ -171,6 +171,18 @@ class CudaBackend final : public Backend {
   void bio_step(int index, const kernels::BioStepArgs& args) override {
     kernels::bio_step_cuda(args, enter(index).stream());
   }
+  void text_layer_norm(int index, const kernels::TextLayerNormArgs& args) override {
+    kernels::text_layer_norm_cuda(args, enter(index).stream());
+  }
+  void text_heads(int index, const kernels::TextHeadsArgs& args) override {
+    kernels::text_heads_cuda(args, enter(index).stream());
+  }
+  void text_pool(int index, const kernels::TextPoolArgs& args) override {
+    kernels::text_pool_cuda(args, enter(index).stream());
+  }
+  void text_convert(int index, const kernels::TextConvertArgs& args) override {
+    kernels::text_convert_cuda(args, enter(index).stream());
+  }
   void attention(int index, const kernels::AttentionArgs& args) override {
     CudaContext& ctx = enter(index);
     if (!args.unfused) return kernels::attention_cuda(args, ctx.stream());

@@ -10,6 +10,9 @@
 #include <mpe/text.hpp>
 #include <nlohmann/json.hpp>
 
+#include "backend.hpp"
+#include "checks.hpp"
+#include "graph_mp.hpp"
 #include "text/encoder_weights.hpp"
 
 namespace mpe::text {
@@ -52,6 +55,9 @@ Tensor weight(const SafetensorsFile& f, const std::string& name, const Shape& sh
     throw Error(ErrorCode::shape_mismatch,
                 fmt::format("{}: weight '{}' is {}, the config needs {}", f.path(), name,
                             shape_str(t.shape()), shape_str(shape)));
+  // Scanned here, once (with check_finite() on): the forward pass does not rescan what it
+  // built from them.
+  detail::require_finite(f.path().c_str(), t, fmt::format("weight '{}'", name).c_str());
   return t;
 }
 
@@ -72,6 +78,25 @@ Tensor stack3(const Tensor& a, const Tensor& b, const Tensor& c) {
   std::copy_n(b.data<float>(), n, o + n);
   std::copy_n(c.data<float>(), n, o + 2 * n);
   return out;
+}
+
+// A dense layer with its weight packed for the CPU kernel once, here, instead of on every call.
+DenseWeights packed(Tensor w, Tensor b) {
+  DenseWeights d;
+  d.packed.resize(static_cast<std::size_t>(kernels::dense_linear_packed_floats(w.dim(0), w.dim(1))));
+  kernels::dense_linear_pack_cpu(w.data<float>(), w.dim(0), w.dim(1), d.packed.data());
+  d.panel_cols = kernels::dense_linear_panel_cols_cpu();
+  d.w = std::move(w);
+  d.b = std::move(b);
+  return d;
+}
+
+// `name`.weight [out, in] and `name`.bias [out], packed.
+DenseWeights dense_layer(const SafetensorsFile& f, const std::string& name, std::int64_t out,
+                         std::int64_t in) {
+  Tensor w = weight(f, name + ".weight", {out, in});
+  Tensor b = weight(f, name + ".bias", {out});
+  return packed(std::move(w), std::move(b));
 }
 }  // namespace
 
@@ -113,16 +138,32 @@ BertConfig BertConfig::load(const std::string& path) {
   return c;
 }
 
-SentenceEncoder SentenceEncoder::load(const std::string& dir) {
+SentenceEncoder SentenceEncoder::load(const std::string& dir, Device device, DType storage) {
+  if (storage != DType::f32 && storage != DType::bf16 && storage != DType::f16)
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("SentenceEncoder::load: weight storage {} (expected float32, bfloat16 "
+                            "or float16)", dtype_name(storage)));
+  if (storage != DType::f32 && device.kind != DeviceKind::cuda)
+    throw Error(ErrorCode::not_supported,
+                fmt::format("SentenceEncoder::load: {} weights run on CUDA devices only; {} "
+                            "takes float32", dtype_name(storage), device.str()));
   const fs::path d(dir);
   if (!fs::is_directory(d))
     throw Error(ErrorCode::io_error, fmt::format("sentence encoder folder {} does not exist", dir));
+  detail::backend_for(device);  // Error(device_unavailable) before any reading
   SentenceEncoder e;
+  e.device_ = device;
   e.dir_ = fs::absolute(d).lexically_normal().string();
   if (e.dir_.size() > 1 && e.dir_.back() == '/') e.dir_.pop_back();
   e.config_ = BertConfig::load((d / "config.json").string());
   e.tokenizer_ = WordPieceTokenizer::load((d / "tokenizer.json").string());
   const BertConfig& c = e.config_;
+  if (device.kind == DeviceKind::cuda &&
+      c.hidden_size / c.num_heads > kernels::kAttentionCudaMaxHeadDim)
+    throw Error(ErrorCode::not_supported,
+                fmt::format("{}: head_dim {} on {}: the CUDA attention kernel handles up to {}",
+                            dir, c.hidden_size / c.num_heads, device.str(),
+                            kernels::kAttentionCudaMaxHeadDim));
   if (e.tokenizer_.vocab_size() > c.vocab_size)
     throw Error(ErrorCode::parse_error,
                 fmt::format("{}: the tokenizer's {} ids exceed the model's vocab_size {}", dir,
@@ -168,27 +209,30 @@ SentenceEncoder SentenceEncoder::load(const std::string& dir) {
   for (std::int64_t l = 0; l < c.num_layers; ++l) {
     const std::string p = fmt::format("{}encoder.layer.{}.", pre, l);
     Layer L;
-    L.qkv_w = stack3(weight(f, p + "attention.self.query.weight", {H, H}),
-                     weight(f, p + "attention.self.key.weight", {H, H}),
-                     weight(f, p + "attention.self.value.weight", {H, H}));
-    L.qkv_b = stack3(weight(f, p + "attention.self.query.bias", {H}),
-                     weight(f, p + "attention.self.key.bias", {H}),
-                     weight(f, p + "attention.self.value.bias", {H}));
-    L.out_w = weight(f, p + "attention.output.dense.weight", {H, H});
-    L.out_b = weight(f, p + "attention.output.dense.bias", {H});
+    {  // loaded one by one, so that an error names the first tensor at fault
+      Tensor q = weight(f, p + "attention.self.query.weight", {H, H});
+      Tensor k = weight(f, p + "attention.self.key.weight", {H, H});
+      Tensor v = weight(f, p + "attention.self.value.weight", {H, H});
+      Tensor qb = weight(f, p + "attention.self.query.bias", {H});
+      Tensor kb = weight(f, p + "attention.self.key.bias", {H});
+      Tensor vb = weight(f, p + "attention.self.value.bias", {H});
+      L.qkv = packed(stack3(q, k, v), stack3(qb, kb, vb));
+    }
+    L.out = dense_layer(f, p + "attention.output.dense", H, H);
     L.ln1_g = vec(f, p + "attention.output.LayerNorm.weight", {H});
     L.ln1_b = vec(f, p + "attention.output.LayerNorm.bias", {H});
-    L.up_w = weight(f, p + "intermediate.dense.weight", {I, H});
-    L.up_b = weight(f, p + "intermediate.dense.bias", {I});
-    L.down_w = weight(f, p + "output.dense.weight", {H, I});
-    L.down_b = weight(f, p + "output.dense.bias", {H});
+    L.up = dense_layer(f, p + "intermediate.dense", I, H);
+    L.down = dense_layer(f, p + "output.dense", H, I);
     L.ln2_g = vec(f, p + "output.LayerNorm.weight", {H});
     L.ln2_b = vec(f, p + "output.LayerNorm.bias", {H});
     w->layers.push_back(std::move(L));
   }
+  place_weights(*w, device, storage);
   e.w_ = std::move(w);
   return e;
 }
+
+DType SentenceEncoder::storage() const { return w_ ? w_->storage : DType::f32; }
 
 std::shared_ptr<const SentenceEncoder> SentenceEncoder::shared(const std::string& dir) {
   // Never destroyed: the encoders' tensors free their memory through the CPU backend, a static

@@ -158,15 +158,22 @@ enum class Pooling { mean, cls };
 
 /// A BERT sentence encoder: embeddings (word + position + token type, LayerNorm) → layers of
 /// (self-attention with the padding mask, output projection, residual, LayerNorm, GELU MLP,
-/// residual, LayerNorm) → pooling over the real tokens → L2 normalisation. float32 on the CPU.
+/// residual, LayerNorm) → pooling over the real tokens → L2 normalisation. float32, on the CPU
+/// or on a CUDA device.
 class SentenceEncoder {
  public:
   /// Loads a model folder: config.json, model.safetensors (weights named as BertModel's
   /// state_dict, with or without a "bert." prefix; F32/F16/BF16), tokenizer.json, and when
   /// present 1_Pooling/config.json (mean or CLS), sentence_bert_config.json (max_seq_length)
   /// and modules.json (normalise only when it lists a Normalize module). Errors name the file
-  /// and tensor at fault (missing weight, wrong shape). The model stays in memory.
-  static SentenceEncoder load(const std::string& dir);
+  /// and tensor at fault (missing weight, wrong shape, a non-finite value while
+  /// mpe::check_finite() is on). The model stays in memory: on `device` (the CPU, or a CUDA
+  /// device, where every weight is copied once and the whole forward pass runs; results come
+  /// back to the host). `storage` is the dense layers' weight type there: f32, or on a CUDA
+  /// device bf16 / f16 (their input rows are rounded to it too; float32 accumulation, and
+  /// float32 everywhere else). Error(not_supported) for 16-bit storage on the CPU.
+  static SentenceEncoder load(const std::string& dir, Device device = Device::cpu(),
+                              DType storage = DType::f32);
   /// The encoder of `dir`, loaded on first use and then shared for the rest of the process
   /// (keyed by absolute path; thread-safe).
   static std::shared_ptr<const SentenceEncoder> shared(const std::string& dir);
@@ -191,6 +198,10 @@ class SentenceEncoder {
   const BertConfig& config() const { return config_; }
   /// Its tokenizer.
   const WordPieceTokenizer& tokenizer() const { return tokenizer_; }
+  /// Where the network runs.
+  const Device& device() const { return device_; }
+  /// The dense layers' weight storage there.
+  DType storage() const;
   /// The folder it was loaded from (absolute).
   const std::string& dir() const { return dir_; }
   /// The name stores record for it: "minilm:<folder>".
@@ -209,6 +220,7 @@ class SentenceEncoder {
   std::int64_t max_length_ = 0;
   Pooling pooling_ = Pooling::mean;
   bool normalize_ = true;
+  Device device_ = Device::cpu();
   std::shared_ptr<const Weights> w_;
 };
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "common/storage.hpp"
+#include "common/gelu.hpp"
 #include "common/hd.hpp"
 #include "common/logspace.hpp"
 
@@ -12,7 +13,8 @@ namespace mpe::kernels {
 
 // mpe::Aggregation and mpe::Activation map onto these in engine/kernel_enums.hpp.
 enum class MpAgg : int { sum = 0, mean = 1, max = 2, min = 3, logsumexp = 4 };
-enum class MpAct : int { none = 0, relu = 1, sigmoid = 2, tanh = 3 };
+// gelu (erf form) is the text encoder's; no public mpe::Activation maps to it.
+enum class MpAct : int { none = 0, relu = 1, sigmoid = 2, tanh = 3, gelu = 4 };
 
 // Running state of one output element: `a` is the sum / max / min, or the running maximum of
 // a log-sum-exp whose max-shifted sum of exponentials is `s`.
@@ -76,6 +78,7 @@ MPE_HD float mp_activate(MpAct act, float v) {
     case MpAct::relu: return v > 0.0f ? v : 0.0f;
     case MpAct::sigmoid: return mp_div(1.0f, 1.0f + expf(-v));
     case MpAct::tanh: return tanhf(v);
+    case MpAct::gelu: return gelu_erf(v);
     default: return v;
   }
 }

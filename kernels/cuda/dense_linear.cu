@@ -1,5 +1,5 @@
-// Dense transform on the GPU: cuBLAS SGEMM (full FP32, the handle's default math mode) writes
-// x·Wᵀ (+ y), then one elementwise pass adds the bias and applies the activation when asked.
+// Dense transform on the GPU: cuBLAS SGEMM (full FP32, the handle's default math mode), or
+// GemmEx for bf16/f16 operands with float32 accumulation, writes x·Wᵀ (+ y), then one elementwise pass adds the bias and applies the activation when asked.
 #include <cublas_v2.h>
 
 #include <mutex>
@@ -43,11 +43,21 @@ void dense_linear_cuda(const DenseLinearArgs& a, Stream stream, cublasContext* h
     const float beta = a.accumulate ? 1.0f : 0.0f;
     std::lock_guard<std::mutex> lock(cublas_mutex());
     cublas_check(cublasSetStream(handle, stream), "cublasSetStream");
-    cublas_check(
+    if (a.operands != Storage::f32) {  // 16-bit x and w, float32 accumulation and y
+      const cudaDataType t = a.operands == Storage::bf16 ? CUDA_R_16BF : CUDA_R_16F;
+      cublas_check(cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(a.m),
+                                static_cast<int>(a.n), static_cast<int>(a.k), &one, a.w16, t,
+                                static_cast<int>(a.k), a.x16, t, static_cast<int>(a.k), &beta, a.y,
+                                CUDA_R_32F, static_cast<int>(a.m), CUBLAS_COMPUTE_32F,
+                                CUBLAS_GEMM_DEFAULT),
+                   "cublasGemmEx");
+    } else {
+      cublas_check(
         cublasSgemm(handle, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(a.m), static_cast<int>(a.n),
                     static_cast<int>(a.k), &one, a.w, static_cast<int>(a.k), a.x,
                     static_cast<int>(a.k), &beta, a.y, static_cast<int>(a.m)),
         "cublasSgemm");
+    }
   }
   if (a.bias || a.act != MpAct::none) {
     bias_act_kernel<<<cuda::grid_blocks(a.n * a.m, kBlockThreads), kBlockThreads, 0, stream>>>(

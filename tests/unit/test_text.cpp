@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include <gtest/gtest.h>
 #include <mpe/npy.hpp>
@@ -238,7 +239,25 @@ TEST(SentenceEncoder, ForwardOnReferenceIdsWithPadding) {
       b.mask[std::size_t(r * b.length) + k] = 1;
     }
   const Tensor want = mpe::read_npy((kData / "tiny_expected.npy").string());
-  expect_close_rows(enc.forward(b), want, 2e-4);
+  const Tensor got = enc.forward(b);
+  expect_close_rows(got, want, 2e-4);
+  // hidden_states computes every position, padding included (forward only the real tokens):
+  // its masked mean, normalised in float64, is forward's vector.
+  const Tensor h = enc.hidden_states(b);
+  const std::int64_t H = enc.dim();
+  ASSERT_EQ(h.shape(), (mpe::Shape{b.batch, b.length, H}));
+  for (std::int64_t r = 0; r < b.batch; ++r) {
+    std::vector<double> mean(std::size_t(H), 0.0);
+    double norm = 0;
+    for (std::int64_t l = 0; l < b.length; ++l)
+      if (b.mask[std::size_t(r * b.length + l)])
+        for (std::int64_t j = 0; j < H; ++j)
+          mean[std::size_t(j)] += h.data<float>()[(r * b.length + l) * H + j];
+    for (double m : mean) norm += m * m;
+    for (std::int64_t j = 0; j < H; ++j)
+      EXPECT_NEAR(got.data<float>()[r * H + j], mean[std::size_t(j)] / std::sqrt(norm), 1e-5)
+          << "text " << r << ", element " << j;
+  }
   b.ids[3] = 100000;
   expect_error([&] { enc.forward(b); }, ErrorCode::invalid_argument, "token id 100000");
 }
@@ -253,6 +272,22 @@ TEST(SentenceEncoder, BadModelFoldersNameTheFault) {
     else c[key] = value;
     std::ofstream(dir / "config.json") << c.dump();
   };
+  {  // a NaN in one weight is refused at load, naming the tensor and the element
+    const std::string w = "bert.encoder.layer.0.output.dense.weight";
+    const auto e = mpe::text::SafetensorsFile::open((dir / "model.safetensors").string()).entry(w);
+    ASSERT_EQ(e.dtype, "F32");
+    std::fstream f(dir / "model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+    std::uint64_t header = 0;
+    f.read(reinterpret_cast<char*>(&header), 8);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    f.seekp(static_cast<std::streamoff>(8 + header + e.begin + 5 * sizeof(float)));
+    f.write(reinterpret_cast<const char*>(&nan), sizeof nan);
+    f.close();
+    expect_error([&] { SentenceEncoder::load(dir.string()); }, ErrorCode::invalid_argument,
+                 "weight '" + w + "'[0, 5] is nan");
+    fs::copy_file(kData / "tiny/model.safetensors", dir / "model.safetensors",
+                  fs::copy_options::overwrite_existing);
+  }
   with_config("hidden_act", "relu");
   expect_error([&] { SentenceEncoder::load(dir.string()); }, ErrorCode::not_supported, "relu");
   with_config("hidden_size", nullptr);
@@ -269,6 +304,9 @@ TEST(SentenceEncoder, BadModelFoldersNameTheFault) {
                "lacks weight 'bert.encoder.layer.2.");
   expect_error([&] { SentenceEncoder::load((dir / "nowhere").string()); }, ErrorCode::io_error,
                "does not exist");
+  expect_error(
+      [&] { SentenceEncoder::load((kData / "tiny").string(), mpe::Device::cpu(), mpe::DType::bf16); },
+      ErrorCode::not_supported, "bfloat16 weights run on CUDA devices only");
   fs::remove_all(dir);
 }
 

@@ -15,4 +15,8 @@ namespace mpe::kernels {
 void dense_linear_cpu_level(const void* args) {
   dense_linear_cpu_body(*static_cast<const DenseLinearArgs*>(args));
 }
+std::int64_t dense_linear_panel_cols_level() { return dense_linear_detail::kCols; }
+void dense_linear_pack_level(const float* w, std::int64_t m, std::int64_t k, float* out) {
+  dense_linear_pack_body(w, m, k, out);
+}
 }  // namespace mpe::kernels
