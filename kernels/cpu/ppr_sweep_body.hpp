@@ -1,0 +1,78 @@
+#pragma once
+// The CPU body of ppr_sweep (kernels/ppr_sweep.hpp), included by kernels/cpu/ppr_sweep.cpp
+// (baseline build) and kernels/cpu/isa/ppr_sweep_x86_64_v3.cpp (AVX2 and FMA, `kernels`
+// renamed). One template per width so that a row's W sums stay in registers.
+#include <cmath>
+
+#include "ppr_sweep.hpp"
+
+namespace mpe::kernels {
+
+namespace ppr_detail {
+// W = 0: any width up to kPprMaxWidth, read at run time (slower loops).
+template <int W>
+void sweep(const PprSweepArgs& a) {
+  constexpr int kCap = W ? W : int(kPprMaxWidth);
+  const int w = W ? W : int(a.width);
+  double d[kCap], change[kCap], mass[kCap];
+  for (int k = 0; k < w; ++k) {
+    d[k] = a.damping[k];
+    change[k] = 0.0;
+    mass[k] = 0.0;
+  }
+  std::int64_t s = 0;
+  for (std::int64_t i = a.begin; i < a.end; ++i) {
+    const std::int64_t e0 = a.row_offsets[i], e1 = a.row_offsets[i + 1];
+    double acc[kCap];
+    for (int k = 0; k < w; ++k) acc[k] = 0.0;
+    if constexpr (W == 1) {  // two chains: the gathers' latencies overlap
+      double acc2 = 0.0;
+      std::int64_t e = e0;
+      for (; e + 1 < e1; e += 2) {
+        acc[0] += a.weights[e] * a.y[a.sources[e]];
+        acc2 += a.weights[e + 1] * a.y[a.sources[e + 1]];
+      }
+      if (e < e1) acc[0] += a.weights[e] * a.y[a.sources[e]];
+      acc[0] += acc2;
+    } else {
+      for (std::int64_t e = e0; e < e1; ++e) {
+        const double we = a.weights[e];
+        const double* x = a.y + std::int64_t(a.sources[e]) * w;
+        for (int k = 0; k < w; ++k) acc[k] += we * x[k];
+      }
+    }
+    double r[kCap];
+    for (int k = 0; k < w; ++k) r[k] = 0.0;
+    for (; s < a.resets && a.reset_row[s] == i; ++s) r[a.reset_col[s]] += a.reset_value[s];
+    double* yi = a.y + i * w;
+    const double g = a.diag[i];
+    if (g != 0.0)  // a self-loop: y_i = r + d (acc + g y_i), solved for exactly
+      for (int k = 0; k < w; ++k) acc[k] = (r[k] + d[k] * acc[k]) / (1.0 - d[k] * g);
+    else
+      for (int k = 0; k < w; ++k) acc[k] = r[k] + d[k] * acc[k];
+    for (int k = 0; k < w; ++k) {
+      const double v = acc[k];
+      change[k] += std::fabs(v - yi[k]);
+      mass[k] += v;
+      yi[k] = v;
+    }
+  }
+  for (int k = 0; k < w; ++k) {
+    a.change[k] = change[k];
+    a.mass[k] = mass[k];
+  }
+}
+}  // namespace ppr_detail
+
+inline void ppr_sweep_cpu_body(const PprSweepArgs& a) {
+  switch (a.width) {
+    case 1: return ppr_detail::sweep<1>(a);
+    case 2: return ppr_detail::sweep<2>(a);
+    case 4: return ppr_detail::sweep<4>(a);
+    case 8: return ppr_detail::sweep<8>(a);
+    case 16: return ppr_detail::sweep<16>(a);
+    default: return ppr_detail::sweep<0>(a);
+  }
+}
+
+}  // namespace mpe::kernels
