@@ -4,8 +4,10 @@
 // `width` queries at once (y node-major, [rows, width], float64),
 //   y[i, k] ← (r[i, k] + d_k · Σ_e w_e · y[src_e, k]) / (1 − d_k · diag[i])
 // in row order, in place (a row reads the rows before it as already updated). The reset terms
-// r are sparse: (row, column, value) triples sorted by row. Each column's Σ |change| and Σ y
-// over the rows come back for the caller's stopping rule (engine/relevance/ppr.cpp).
+// r are sparse: (row, column, value) triples sorted by row. Each column's Σ back[i] · |Δy_i|
+// (back[i]: the transition weight from i to the rows before it, which read y_i before this
+// sweep changed it) and Σ y over the rows come back for the caller's stopping rule
+// (engine/relevance/ppr.cpp).
 #include <cstdint>
 
 namespace mpe::kernels {
@@ -15,6 +17,7 @@ struct PprSweepArgs {
   const std::int32_t* sources = nullptr;      // [nnz] (no self-loops: those are diag)
   const double* weights = nullptr;            // [nnz] transition weights
   const double* diag = nullptr;               // [rows] self-loop transition weight
+  const double* back = nullptr;               // [rows] transition weight to earlier rows of the block
   std::int64_t begin = 0, end = 0;            // rows swept
   std::int64_t width = 0;                     // queries, 1..kPprMaxWidth
   const double* damping = nullptr;            // [width]
@@ -23,7 +26,7 @@ struct PprSweepArgs {
   const std::int32_t* reset_col = nullptr;    // [resets]
   const double* reset_value = nullptr;        // [resets]
   std::int64_t resets = 0;
-  double* change = nullptr;                   // [width] out: Σ over the rows of |Δy|
+  double* change = nullptr;                   // [width] out: Σ over the rows of back · |Δy|
   double* mass = nullptr;                     // [width] out: Σ over the rows of y
 };
 

@@ -91,6 +91,7 @@ struct PprView {
   std::vector<std::int32_t> sources;
   std::vector<double> weights;
   std::vector<double> diag;
+  std::vector<double> back;  // transition weight of a row to earlier rows of its cyclic block
   std::vector<std::int32_t> order, position;
   std::vector<Block> blocks;
   PprView(const GraphData& g, bool weighted, bool undirected);

@@ -3,6 +3,7 @@
 // shared header's functions are this build's own.
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #define kernels kernels_x86_64_v3
 #include "cpu/ppr_sweep_body.hpp"
