@@ -69,7 +69,7 @@ def pct(v, q):
 def mpe_row(binary, n, degree, batch, reps):
     cmd = [binary, "--op", "relevance", "--rel-graph", "rmat", "--rel-mode", "ppr", "--nodes",
            str(n), "--degree", str(degree), "--rel-batch", str(batch), "-r", str(reps),
-           "--warmup", "1", "--device", "cpu"]
+           "--warmup", "1" if batch == 1 else "0", "--device", "cpu"]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     res = subprocess.run(cmd, capture_output=True, text=True, env=env)
     out = res.stdout + res.stderr  # the per-row summary goes to stderr
@@ -90,7 +90,8 @@ def main():
     ap.add_argument("--calls", default="200,20,5", help="igraph calls per size")
     ap.add_argument("--mpe-bench", default="", help="mpe-bench binary: also run mpe's rows")
     ap.add_argument("--batch", default="1,256", help="mpe's batch sizes")
-    ap.add_argument("--mpe-reps", default="200,20,3", help="mpe calls per size (batch 1; /8 at 256)")
+    ap.add_argument("--mpe-reps", default="1000,1000,100", help="mpe calls per size at batch 1")
+    ap.add_argument("--mpe-batch-reps", default="20,3,1", help="mpe calls per size at batch > 1")
     ap.add_argument("--rounds", type=int, default=1, help="alternating rounds")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--core", type=int, default=1, help="CPU both sides are pinned to (-1: none)")
@@ -101,6 +102,7 @@ def main():
     sizes = [int(x) for x in args.nodes.split(",")]
     calls = [int(x) for x in args.calls.split(",")]
     reps = [int(x) for x in args.mpe_reps.split(",")]
+    breps = [int(x) for x in args.mpe_batch_reps.split(",")]
     batches = [int(x) for x in args.batch.split(",")]
     print(f"python-igraph {igraph.__version__}; degree {args.degree}; damping 0.85; 10 seeds; "
           f"core {args.core}; load {os.getloadavg()[0]:.1f}")
@@ -114,8 +116,8 @@ def main():
                   f"({len(t)} calls)", flush=True)
             if args.mpe_bench:
                 for b in batches:
-                    r = reps[min(k, len(reps) - 1)]
-                    r = max(2, r // 8) if b > 1 else r
+                    lst = breps if b > 1 else reps
+                    r = lst[min(k, len(lst) - 1)]
                     p50, p99, mnnz, its, setup = mpe_row(args.mpe_bench, n, args.degree, b, r)
                     mp[b].append(p50)
                     print(f"mpe    n={n} nnz={mnnz} B={b}: p50 {p50:.3f} ms  p99 {p99:.3f} ms per "
