@@ -8,14 +8,16 @@
 // y is solved by Gauss-Seidel in float64 over the view's rows, which are in a topological order
 // of the strongly connected components (PprView): a run of single-node components is exact
 // after one sweep (each row reads only earlier rows, and its own self-loop is solved for), a
-// component of several nodes is swept until its stopping rule holds, and rows before the first
-// seed's component are zero and never visited. The rule is rigorous: after a sweep of
-// component C, row i is off its equation by d · Σ P_ji Δy_j over its sources j that come after
-// it in C (read before this sweep changed them), so the residual of component C is at most
-// res_C = d Σ_j back_j |Δy_j|, back_j being j's transition weight to earlier rows of C; the
-// rows outside the cyclic components are exact; and the L1 error of y is at most the total
-// residual over (1 − d). A component stops when res_C ≤ tolerance · (1 − d) · ‖y_C‖₁, so the
-// L1 error of y is at most tolerance · Σy.
+// component of several nodes is swept, over-relaxed (SOR, ω = 1.3; plain Gauss-Seidel once
+// the bound rises), until its stopping rule holds, and rows before the first seed's component
+// are zero and never visited. The rule is rigorous: after a sweep of component C, row i is off
+// its equation by (1 − d P_ii) (g_i − y_i), g_i being the Gauss-Seidel value the relaxed y_i
+// was taken from, plus d · Σ P_ji Δy_j over its sources j that come after it in C (read before
+// this sweep changed them); so the residual of C is at most res_C = Σ_i (1 − d P_ii) |g_i − y_i|
+// + d Σ_j back_j |Δy_j|, back_j being j's transition weight to earlier rows of C (the kernel
+// sums it). The rows outside the cyclic components are exact, and the L1 error of y is at
+// most the total residual over (1 − d). A component stops when res_C ≤ tolerance · (1 − d) ·
+// ‖y_C‖₁, so the L1 error of y is at most tolerance · Σy.
 #include <algorithm>
 #include <cmath>
 
@@ -194,6 +196,10 @@ namespace {
 // One key per (weighted, undirected).
 int view_key(const QueryParams& p) { return (p.ppr_weighted ? 1 : 0) + (p.ppr_undirected ? 2 : 0); }
 
+// SOR's factor in the cyclic components: on R-MAT (2k and 100k nodes) 1.15 / 1.3 / 1.45 took
+// 30 / 26 / 51 sweeps against Gauss-Seidel's 40, and 1.6 did not converge in 1000.
+constexpr double kOverRelaxation = 1.3;
+
 struct Reset {
   std::int64_t row;
   std::int32_t col;
@@ -260,19 +266,26 @@ void solve_group(const PprView& v, std::int64_t first, std::int64_t width,
     a.reset_value = reset_value.data() + s;
     a.resets = std::int64_t(e - s);
     s = e;
+    a.omega = 1.0;
     if (!b.cyclic) {
       kernels::ppr_sweep_cpu(a);
       for (auto& it : sweeps_of) it = std::max(it, 1);
       continue;
     }
+    // Over-relaxed (SOR) while the bound falls; plain Gauss-Seidel, which always converges,
+    // from the first sweep where it rises.
+    a.omega = kOverRelaxation;
+    double last = HUGE_VAL;
     for (int sweep = 1;; ++sweep) {
       kernels::ppr_sweep_cpu(a);
       bool more = false;
+      double worst = 0.0;
       for (std::int64_t c = 0; c < W; ++c) {
         if (!seeded[std::size_t(c)]) continue;
         const QueryParams& p = *params[std::size_t(first + c)];
         const double d = damping[std::size_t(c)];
-        const bool holds = d * change[std::size_t(c)] <=
+        if (mass[std::size_t(c)] > 0.0) worst = std::max(worst, change[std::size_t(c)] / mass[std::size_t(c)]);
+        const bool holds = change[std::size_t(c)] <=
                            double(p.ppr_tolerance) * (1.0 - d) * mass[std::size_t(c)];
         if (holds || sweep >= p.ppr_max_iterations) {
           if (!holds) converged[std::size_t(c)] = 0;
@@ -284,6 +297,8 @@ void solve_group(const PprView& v, std::int64_t first, std::int64_t width,
         for (auto& it : sweeps_of) it = std::max(it, sweep);
         break;
       }
+      if (sweep > 1 && worst > last) a.omega = 1.0;
+      last = worst;
     }
   }
   // Normalise (Σ x = 1) and keep the top k of each query (score desc, node index asc): one

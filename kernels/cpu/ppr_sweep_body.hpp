@@ -88,8 +88,8 @@ void sweep(const PprSweepArgs& a) {
       for (int k = 0; k < w; ++k) acc[k] = r[k] + d[k] * acc[k];
     const double b = a.back[i];
     for (int k = 0; k < w; ++k) {
-      const double v = acc[k];
-      change[k] += b * std::fabs(v - yi[k]);
+      const double v = yi[k] + a.omega * (acc[k] - yi[k]);
+      change[k] += (1.0 - d[k] * g) * std::fabs(acc[k] - v) + d[k] * b * std::fabs(v - yi[k]);
       mass[k] += v;
       yi[k] = v;
     }

@@ -198,7 +198,8 @@ TEST(RelevancePpr, ComponentOrderedSweepsMatchFloat64) {
       while (int(ids.size()) < 1 + k % 4) ids.insert(int(rng() % unsigned(n)));
       for (int id : ids) seeds.push_back({"n" + std::to_string(id), 0.1f + 0.9f * float(rng() % 100) / 100.0f});
       Query q = ppr_query(seeds, k % 5 == 4 ? 0.6f : 0.85f, k % 3 != 2, trial == 1 && k % 2 == 1, n);
-      q.params.ppr_tolerance = 1e-6f;  // the default: the bound is what is checked
+      // The default, and loose ones where the error comes close to the bound that is checked.
+      q.params.ppr_tolerance = k % 3 == 0 ? 1e-6f : (k % 3 == 1 ? 1e-3f : 3e-2f);
       batch.push_back(q);
     }
     const std::vector<QueryResult> rs = s.query_batch(batch);
@@ -210,13 +211,15 @@ TEST(RelevancePpr, ComponentOrderedSweepsMatchFloat64) {
       const auto got = all_scores(s, rs[k]);
       double l1 = 0;
       for (int i = 0; i < n; ++i) {
-        EXPECT_NEAR(got[std::size_t(i)], want[std::size_t(i)], 1e-6) << trial << "/" << k << " node " << i;
+        if (p.ppr_tolerance <= 1e-6f) {
+          EXPECT_NEAR(got[std::size_t(i)], want[std::size_t(i)], 1e-6) << trial << "/" << k << " node " << i;
+        }
         l1 += std::abs(got[std::size_t(i)] - want[std::size_t(i)]);
       }
       // x = y / Σy with ‖Δy‖₁ ≤ tolerance · Σy: ‖Δx‖₁ ≤ 2 · tolerance, plus float32 scores.
       EXPECT_LE(l1, 2.0 * double(p.ppr_tolerance) + 1e-7) << trial << "/" << k;
       EXPECT_TRUE(rs[k].converged);
-      EXPECT_GE(rs[k].iterations, 2);
+      EXPECT_GE(rs[k].iterations, 1);
     }
     // The iteration cap: two sweeps of a cluster do not meet the bound.
     Query capped = batch[0];
