@@ -9,14 +9,18 @@ reset vector: 10 random seeds with random weights (mpe-bench's queries: the top 
 embedding, similarities as weights). igraph has no batch call: a batch of B is B calls, so the
 per-query time is what a batch costs per query. Prints p50 / p99 per call (ms) over the calls.
 With --mpe-bench PATH it also runs mpe-bench's rows in the same process tree, alternating
-(igraph, mpe, igraph, mpe, ...), and prints the ratio table.
+(igraph, mpe, igraph, mpe, ...), and prints the ratio table of the medians over the rounds. The
+script pins itself (and so mpe-bench) to --core, and mpe-bench runs one OpenMP thread. mpe's
+view of the graph (component order, pull rows) is built once per store, before its timed calls
+(mpe-bench reports that time apart); igraph's preprocessing is inside each call.
 
 Usage: python3 bench/peers/ppr_igraph.py --nodes 2000,100000,1000000 --degree 8 \\
-           [--calls 200,20,5] [--mpe-bench build-cpu/bench/mpe-bench --batch 1,256] [--rounds 2]
+           [--calls 200,20,5] [--mpe-bench build-cpu/bench/mpe-bench --batch 1,256] [--rounds 3]
 Needs: pip install igraph numpy (e.g. a venv: python3 -m venv v && v/bin/pip install igraph numpy).
 """
 import argparse
 import json
+import os
 import re
 import subprocess
 import time
@@ -30,13 +34,19 @@ def rmat(n, degree, rng, np):
     return pairs, w
 
 
+_graphs = {}
+
+
 def igraph_calls(n, degree, calls, seed):
     import igraph as ig
     import numpy as np
-    rng = np.random.default_rng(seed)
-    pairs, w = rmat(n, degree, rng, np)
-    g = ig.Graph(n=n, edges=pairs, directed=True)
-    g.es["weight"] = w
+    if (n, degree, seed) not in _graphs:  # built once per size, not timed
+        rng = np.random.default_rng(seed)
+        pairs, w = rmat(n, degree, rng, np)
+        g = ig.Graph(n=n, edges=pairs, directed=True)
+        g.es["weight"] = w
+        _graphs[(n, degree, seed)] = (g, len(pairs), rng)
+    g, npairs, rng = _graphs[(n, degree, seed)]
     resets = []
     for _ in range(calls):
         r = np.zeros(n)
@@ -49,7 +59,7 @@ def igraph_calls(n, degree, calls, seed):
                                     implementation="prpack")
         times.append((time.perf_counter() - t0) * 1e3)
         assert abs(sum(p) - 1.0) < 1e-9
-    return len(pairs), sorted(times)
+    return npairs, sorted(times)
 
 
 def pct(v, q):
@@ -59,15 +69,18 @@ def pct(v, q):
 def mpe_row(binary, n, degree, batch, reps):
     cmd = [binary, "--op", "relevance", "--rel-graph", "rmat", "--rel-mode", "ppr", "--nodes",
            str(n), "--degree", str(degree), "--rel-batch", str(batch), "-r", str(reps),
-           "--warmup", "1", "--device", "cpu"]
-    res = subprocess.run(cmd, capture_output=True, text=True)
+           "--warmup", "1" if batch == 1 else "0", "--device", "cpu"]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env)
     out = res.stdout + res.stderr  # the per-row summary goes to stderr
     if res.returncode != 0 or "call p50" not in out:
         raise SystemExit(f"mpe-bench failed ({res.returncode}): {' '.join(cmd)}\n{out}{res.stderr}")
     m = re.search(r"call p50 ([0-9.]+) ms, p99 ([0-9.]+) ms", out)
     nnz = re.search(r"nnz=([0-9]+)", out)
     it = re.search(r"([0-9.]+) iterations per query", out)
-    return float(m.group(1)), float(m.group(2)), int(nnz.group(1)), float(it.group(1))
+    setup = re.search(r"view build \+ first query ([0-9.]+) ms", out)
+    return (float(m.group(1)), float(m.group(2)), int(nnz.group(1)), float(it.group(1)),
+            float(setup.group(1)) if setup else float("nan"))
 
 
 def main():
@@ -77,16 +90,22 @@ def main():
     ap.add_argument("--calls", default="200,20,5", help="igraph calls per size")
     ap.add_argument("--mpe-bench", default="", help="mpe-bench binary: also run mpe's rows")
     ap.add_argument("--batch", default="1,256", help="mpe's batch sizes")
-    ap.add_argument("--mpe-reps", default="200,20,3", help="mpe calls per size (batch 1; /8 at 256)")
+    ap.add_argument("--mpe-reps", default="1000,1000,100", help="mpe calls per size at batch 1")
+    ap.add_argument("--mpe-batch-reps", default="20,3,1", help="mpe calls per size at batch > 1")
     ap.add_argument("--rounds", type=int, default=1, help="alternating rounds")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--core", type=int, default=1, help="CPU both sides are pinned to (-1: none)")
     args = ap.parse_args()
+    if args.core >= 0:
+        os.sched_setaffinity(0, {args.core})
     import igraph
     sizes = [int(x) for x in args.nodes.split(",")]
     calls = [int(x) for x in args.calls.split(",")]
     reps = [int(x) for x in args.mpe_reps.split(",")]
+    breps = [int(x) for x in args.mpe_batch_reps.split(",")]
     batches = [int(x) for x in args.batch.split(",")]
-    print(f"python-igraph {igraph.__version__}; degree {args.degree}; damping 0.85; 10 seeds")
+    print(f"python-igraph {igraph.__version__}; degree {args.degree}; damping 0.85; 10 seeds; "
+          f"core {args.core}; load {os.getloadavg()[0]:.1f}")
     rows = []
     for k, n in enumerate(sizes):
         ig_p50, mp = [], {b: [] for b in batches}
@@ -97,12 +116,13 @@ def main():
                   f"({len(t)} calls)", flush=True)
             if args.mpe_bench:
                 for b in batches:
-                    r = reps[min(k, len(reps) - 1)]
-                    r = max(2, r // 8) if b > 1 else r
-                    p50, p99, mnnz, its = mpe_row(args.mpe_bench, n, args.degree, b, r)
+                    lst = breps if b > 1 else reps
+                    r = lst[min(k, len(lst) - 1)]
+                    p50, p99, mnnz, its, setup = mpe_row(args.mpe_bench, n, args.degree, b, r)
                     mp[b].append(p50)
                     print(f"mpe    n={n} nnz={mnnz} B={b}: p50 {p50:.3f} ms  p99 {p99:.3f} ms per "
-                          f"call ({r} calls, {its:.1f} iterations/query)", flush=True)
+                          f"call ({r} calls, {its:.1f} sweeps/query; view build + first query "
+                          f"{setup:.1f} ms)", flush=True)
         rows.append((n, sorted(ig_p50)[len(ig_p50) // 2],
                      {b: sorted(v)[len(v) // 2] for b, v in mp.items() if v}))
     if args.mpe_bench:

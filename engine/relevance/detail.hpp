@@ -75,12 +75,25 @@ struct PullView {
 };
 
 // Personalised PageRank's pull view (row i = the transitions into i, weights w / out-strength
-// of the source; a source without out-strength sends nothing: it is dangling).
+// of the source; a source without out-strength sends nothing: it is dangling), its rows in a
+// topological order of the strongly connected components (a row's sources are earlier rows,
+// or rows of its own component), self-loops apart as `diag`, zero transitions dropped. Rows
+// are positions: `order[p]` is the node at position p, `position[i]` the position of node i.
 struct PprView {
+  // Rows [begin, end): one strongly connected component of several nodes (cyclic: swept until
+  // the stopping rule holds), or a run of single-node components (one sweep is exact).
+  struct Block {
+    std::int64_t begin = 0, end = 0;
+    bool cyclic = false;
+  };
   std::int64_t nodes = 0;
   std::vector<std::int64_t> offsets;
   std::vector<std::int32_t> sources;
-  std::vector<float> weights;
+  std::vector<double> weights;
+  std::vector<double> diag;
+  std::vector<double> back;  // transition weight of a row to earlier rows of its cyclic block
+  std::vector<std::int32_t> order, position;
+  std::vector<Block> blocks;
   PprView(const GraphData& g, bool weighted, bool undirected);
 };
 using PprSeeds = std::vector<std::pair<std::int64_t, double>>;  // (node, reset weight > 0)

@@ -150,6 +150,86 @@ TEST(RelevancePpr, MatchesFloat64PowerIteration) {
   EXPECT_EQ(compared, 32);
 }
 
+// A graph of several strongly connected clusters joined one way (a chain of components), with
+// single-node components between them (chain nodes: edges only forward), self-loops, parallel
+// edges, zero weights and dangling nodes: the solver's component order, its exact one-sweep
+// runs and its stopping rule, at the default tolerance, against the float64 power iteration.
+Store component_graph(std::mt19937_64& rng, int n, int m) {
+  Store s = Store::in_memory(4);
+  std::vector<Node> nodes;
+  std::vector<float> emb;
+  for (int i = 0; i < n; ++i) {
+    Node nd;
+    nd.id = "n" + std::to_string(i);
+    nd.type = "entity";
+    nodes.push_back(nd);
+    for (int c = 0; c < 4; ++c) emb.push_back(c == i % 4 ? 1.0f : 0.2f);
+  }
+  s.add_nodes(nodes, emb);
+  auto cluster = [](int i) { return i / 40; };
+  auto chain = [](int i) { return i % 7 == 0; };
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  std::set<std::tuple<int, int, int>> seen;
+  std::vector<Edge> edges;
+  while (int(edges.size()) < m) {
+    int a = int(rng() % unsigned(n)), b = int(rng() % unsigned(n));
+    if (a % 11 == 5) continue;  // no out-edges: dangling
+    if (a == b && u(rng) > 0.05f) continue;  // a few self-loops
+    const bool inside = cluster(a) == cluster(b) && !chain(a) && !chain(b);
+    if (!inside && a > b) continue;  // across components: forward only
+    const int t = int(rng() % 2);     // two types: parallel edges
+    if (!seen.insert({a, b, t}).second) continue;
+    edges.push_back({"n" + std::to_string(a), "n" + std::to_string(b), t ? "B" : "A",
+                     u(rng) < 0.03f ? 0.0f : 0.05f + 0.95f * u(rng), 0.5f, 0.5f});
+  }
+  s.add_edges(edges);
+  return s;
+}
+
+TEST(RelevancePpr, ComponentOrderedSweepsMatchFloat64) {
+  std::mt19937_64 rng(11);
+  for (int trial = 0; trial < 2; ++trial) {
+    const int n = 400;
+    Store s = component_graph(rng, n, 5 * n);
+    std::vector<Query> batch;
+    for (int k = 0; k < 19; ++k) {  // groups of 16, 2 and 1 queries
+      std::vector<SeedSpec> seeds;
+      std::set<int> ids;
+      while (int(ids.size()) < 1 + k % 4) ids.insert(int(rng() % unsigned(n)));
+      for (int id : ids) seeds.push_back({"n" + std::to_string(id), 0.1f + 0.9f * float(rng() % 100) / 100.0f});
+      Query q = ppr_query(seeds, k % 5 == 4 ? 0.6f : 0.85f, k % 3 != 2, trial == 1 && k % 2 == 1, n);
+      // The default, and loose ones where the error comes close to the bound that is checked.
+      q.params.ppr_tolerance = k % 3 == 0 ? 1e-6f : (k % 3 == 1 ? 1e-3f : 3e-2f);
+      batch.push_back(q);
+    }
+    const std::vector<QueryResult> rs = s.query_batch(batch);
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+      const QueryParams& p = batch[k].params;
+      std::vector<std::pair<std::int64_t, double>> seeds;
+      for (const SeedSpec& sd : batch[k].seeds) seeds.emplace_back(s.find(sd.id), sd.activation);
+      const auto want = ppr_reference(s, seeds, p.damping, p.ppr_weighted, p.ppr_undirected);
+      const auto got = all_scores(s, rs[k]);
+      double l1 = 0;
+      for (int i = 0; i < n; ++i) {
+        if (p.ppr_tolerance <= 1e-6f) {
+          EXPECT_NEAR(got[std::size_t(i)], want[std::size_t(i)], 1e-6) << trial << "/" << k << " node " << i;
+        }
+        l1 += std::abs(got[std::size_t(i)] - want[std::size_t(i)]);
+      }
+      // x = y / Σy with ‖Δy‖₁ ≤ tolerance · Σy: ‖Δx‖₁ ≤ 2 · tolerance, plus float32 scores.
+      EXPECT_LE(l1, 2.0 * double(p.ppr_tolerance) + 1e-7) << trial << "/" << k;
+      EXPECT_TRUE(rs[k].converged);
+      EXPECT_GE(rs[k].iterations, 1);
+    }
+    // The iteration cap: two sweeps of a cluster do not meet the bound.
+    Query capped = batch[0];
+    capped.params.ppr_max_iterations = 2;
+    const QueryResult c = s.query(capped);
+    EXPECT_FALSE(c.converged);
+    EXPECT_EQ(c.iterations, 2);
+  }
+}
+
 TEST(RelevancePpr, MatchesIgraphFixture) {
   std::ifstream f(std::string(MPE_SOURCE_DIR) + "/tests/data/relevance_ppr/igraph_ppr.txt");
   ASSERT_TRUE(f) << "fixture missing";
