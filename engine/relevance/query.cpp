@@ -2,6 +2,7 @@
 // propagation over the shared CSR, and extraction.
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <map>
 #include <memory>
 #include <unordered_set>
@@ -105,7 +106,8 @@ void extract(const GraphData& g, const Query& q, QueryResult& r,
   keys.reserve(r.active.size());
   std::vector<char> type_ok(g.node_type_names.size(), p.types.empty() ? 1 : 0);
   for (std::size_t t = 0; t < type_ok.size(); ++t)
-    if (std::find(p.types.begin(), p.types.end(), g.node_type_names[t]) != p.types.end()) type_ok[t] = 1;
+    if (std::find(p.types.begin(), p.types.end(), g.node_type_names[t]) != p.types.end())
+      type_ok[t] = 1;
   for (std::size_t k = 0; k < r.active.size(); ++k) {
     const auto [i, a] = r.active[k];
     if (a < p.min_activation || !type_ok[std::size_t(g.node_type[std::size_t(i)])]) continue;
@@ -170,7 +172,8 @@ void run_ppr_chunk(const Store::Impl& impl, const std::vector<Query>& queries, s
       const std::size_t qi = group[k] - begin;
       for (std::int32_t r = 0; r < seed_count[qi]; ++r) {
         const float w = seed_act[qi * std::size_t(max_seeds) + std::size_t(r)];
-        if (w > 0.0f) seeds[k].emplace_back(seed_nodes[qi * std::size_t(max_seeds) + std::size_t(r)], w);
+        if (w > 0.0f)
+          seeds[k].emplace_back(seed_nodes[qi * std::size_t(max_seeds) + std::size_t(r)], w);
       }
       const QueryParams& p = queries[group[k]].params;
       params[k] = &p;
@@ -196,8 +199,8 @@ void run_ppr_chunk(const Store::Impl& impl, const std::vector<Query>& queries, s
       for (const SeedHit& s : r.seeds) seed_set.insert(s.node);
       for (const auto& [i, score] : res[k].top) {
         const Node& nd = g.nodes[std::size_t(i)];
-        r.results.push_back(Activated{i, nd.id, nd.type, nd.title, float(score), 1.0f,
-                                      nd.universal, seed_set.count(i) > 0});
+        r.results.push_back(Activated{i, nd.id, nd.type, nd.title, float(score), 1.0f, nd.universal,
+                                      seed_set.count(i) > 0});
         r.active.emplace_back(i, float(score));
       }
       std::sort(r.active.begin(), r.active.end());
@@ -209,7 +212,7 @@ void run_ppr_chunk(const Store::Impl& impl, const std::vector<Query>& queries, s
 struct Target {
   Device device;
   ::mpe::detail::Backend* backend = nullptr;
-  kernels::RelevanceGraph graph;   // pointers on the device
+  kernels::RelevanceGraph graph;      // pointers on the device
   const float* embeddings = nullptr;  // [n, dim] normalised, on the device
   float dense_fraction = 2.0f;        // Store::set_dense_switch (CPU)
 };
@@ -265,10 +268,11 @@ void run_chunk(const Store::Impl& impl, const Target& t, const std::vector<Query
     Tensor sn = Tensor::empty({S, max_seeds}, DType::i32, t.device);
     Tensor ss = Tensor::empty({S, max_seeds}, DType::f32, t.device);
     Tensor sc = Tensor::empty({S}, DType::i32, t.device);
-    be.relevance_topk(di, {sim.data<float>(), kd.data<std::int32_t>(), thd.data<float>(),
-                           sn.data<std::int32_t>(), ss.data<float>(), sc.data<std::int32_t>(), S, N,
-                           max_seeds});
-    const std::vector<std::int32_t> hn = sn.to_vector<std::int32_t>(), hc = sc.to_vector<std::int32_t>();
+    be.relevance_topk(
+        di, {sim.data<float>(), kd.data<std::int32_t>(), thd.data<float>(), sn.data<std::int32_t>(),
+             ss.data<float>(), sc.data<std::int32_t>(), S, N, max_seeds});
+    const std::vector<std::int32_t> hn = sn.to_vector<std::int32_t>(),
+                                    hc = sc.to_vector<std::int32_t>();
     const std::vector<float> hs = ss.to_vector<float>();
     for (std::int64_t s = 0; s < S; ++s) {
       const std::int64_t qi = std::int64_t(semantic[std::size_t(s)] - begin);
@@ -278,7 +282,8 @@ void run_chunk(const Store::Impl& impl, const Target& t, const std::vector<Query
         const float sv = hs[std::size_t(s * max_seeds + r)];
         seed_nodes[std::size_t(qi * max_seeds + r)] = node;
         seed_act[std::size_t(qi * max_seeds + r)] = std::min(1.0f, sv);
-        out[begin + std::size_t(qi)].seeds.push_back(SeedHit{node, g.nodes[std::size_t(node)].id, sv});
+        out[begin + std::size_t(qi)].seeds.push_back(
+            SeedHit{node, g.nodes[std::size_t(node)].id, sv});
       }
     }
   }
@@ -292,7 +297,8 @@ void run_chunk(const Store::Impl& impl, const Target& t, const std::vector<Query
       const std::int64_t i = g.index.at(q.seeds[r].id);
       seed_nodes[std::size_t(qi * max_seeds) + r] = std::int32_t(i);
       seed_act[std::size_t(qi * max_seeds) + r] = q.seeds[r].activation;
-      out[begin + std::size_t(qi)].seeds.push_back(SeedHit{i, q.seeds[r].id, q.seeds[r].activation});
+      out[begin + std::size_t(qi)].seeds.push_back(
+          SeedHit{i, q.seeds[r].id, q.seeds[r].activation});
     }
   }
   if (queries[begin].params.propagation == Propagation::ppr) {  // chunks are all one kind
@@ -303,15 +309,17 @@ void run_chunk(const Store::Impl& impl, const Target& t, const std::vector<Query
   // uninitialised: only the first count entries of each query's row are written and read.
   static_assert(sizeof(kernels::RelevanceParams) % 4 == 0, "params travel as 4-byte words");
   const std::size_t pwords = params.size() * sizeof(kernels::RelevanceParams) / 4;
-  const Tensor pd = Tensor::from_host(params.data(), pwords, DType::f32,
-                                      {std::int64_t(pwords)}, t.device);
+  const Tensor pd =
+      Tensor::from_host(params.data(), pwords, DType::f32, {std::int64_t(pwords)}, t.device);
   const Tensor snd = upload(seed_nodes, t.device), sad = upload(seed_act, t.device),
                scd = upload(seed_count, t.device);
   Tensor on = Tensor::empty({B * N}, DType::i32, t.device);
   Tensor oa = Tensor::empty({B * N}, DType::f32, t.device);
   Tensor oc = Tensor::empty({B * N}, DType::f32, t.device);
-  Tensor count = Tensor::empty({B}, DType::i64, t.device), msgs = Tensor::empty({B}, DType::i64, t.device);
-  Tensor iters = Tensor::empty({B}, DType::i32, t.device), conv = Tensor::empty({B}, DType::i32, t.device);
+  Tensor count = Tensor::empty({B}, DType::i64, t.device),
+         msgs = Tensor::empty({B}, DType::i64, t.device);
+  Tensor iters = Tensor::empty({B}, DType::i32, t.device),
+         conv = Tensor::empty({B}, DType::i32, t.device);
   kernels::RelevancePropagateArgs pa;
   pa.g = t.graph;
   pa.params = static_cast<const kernels::RelevanceParams*>(pd.raw());
@@ -330,34 +338,59 @@ void run_chunk(const Store::Impl& impl, const Target& t, const std::vector<Query
   pa.messages = msgs.data<std::int64_t>();
   pa.dense_fraction = t.dense_fraction;
   be.relevance_propagate(di, pa);
-  const std::vector<std::int64_t> hcount = count.to_vector<std::int64_t>(), hmsgs = msgs.to_vector<std::int64_t>();
-  const std::vector<std::int32_t> hiters = iters.to_vector<std::int32_t>(), hconv = conv.to_vector<std::int32_t>();
+  const std::vector<std::int64_t> hcount = count.to_vector<std::int64_t>(),
+                                  hmsgs = msgs.to_vector<std::int64_t>();
+  const std::vector<std::int32_t> hiters = iters.to_vector<std::int32_t>(),
+                                  hconv = conv.to_vector<std::int32_t>();
+  // Copies back one query at a time (the device's copy path), then orders and extracts the
+  // queries on several threads: with a large batch this host work is a large share of the
+  // call. Each query writes only its own result.
+  const auto nb = static_cast<std::size_t>(B);
+  std::vector<std::vector<std::int32_t>> nodes_of(nb);
+  std::vector<std::vector<float>> act_of(nb), conf_of(nb);
   for (std::int64_t qi = 0; qi < B; ++qi) {
-    QueryResult& r = out[begin + std::size_t(qi)];
-    r.iterations = hiters[std::size_t(qi)];
-    r.converged = hconv[std::size_t(qi)] != 0;
-    r.edges_touched = hmsgs[std::size_t(qi)];
     const auto cnt = std::size_t(hcount[std::size_t(qi)]);
-    std::vector<std::int32_t> nodes(cnt);
-    std::vector<float> act(cnt), conf(cnt);
+    nodes_of[std::size_t(qi)].resize(cnt);
+    act_of[std::size_t(qi)].resize(cnt);
+    conf_of[std::size_t(qi)].resize(cnt);
     if (cnt) {
       const std::size_t off = std::size_t(qi * N);
-      be.copy_to_host(di, nodes.data(), on.data<std::int32_t>() + off, cnt * 4);
-      be.copy_to_host(di, act.data(), oa.data<float>() + off, cnt * 4);
-      be.copy_to_host(di, conf.data(), oc.data<float>() + off, cnt * 4);
+      be.copy_to_host(di, nodes_of[std::size_t(qi)].data(), on.data<std::int32_t>() + off, cnt * 4);
+      be.copy_to_host(di, act_of[std::size_t(qi)].data(), oa.data<float>() + off, cnt * 4);
+      be.copy_to_host(di, conf_of[std::size_t(qi)].data(), oc.data<float>() + off, cnt * 4);
     }
-    std::vector<std::size_t> order(cnt);
-    for (std::size_t k = 0; k < cnt; ++k) order[k] = k;
-    if (!std::is_sorted(nodes.begin(), nodes.end()))  // a dense last iteration lists them in order
-      std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return nodes[x] < nodes[y]; });
-    std::vector<float> sorted_conf(cnt);
-    r.active.resize(cnt);
-    for (std::size_t k = 0; k < cnt; ++k) {
-      r.active[k] = {nodes[order[k]], act[order[k]]};
-      sorted_conf[k] = conf[order[k]];
-    }
-    extract(g, queries[begin + std::size_t(qi)], r, sorted_conf);
   }
+  std::exception_ptr failure;  // an exception may not leave an OpenMP region
+#pragma omp parallel for schedule(dynamic, 1) if (B > 1)
+  for (std::int64_t qi = 0; qi < B; ++qi) {
+    try {
+      QueryResult& r = out[begin + std::size_t(qi)];
+      r.iterations = hiters[std::size_t(qi)];
+      r.converged = hconv[std::size_t(qi)] != 0;
+      r.edges_touched = hmsgs[std::size_t(qi)];
+      const std::vector<std::int32_t>& nodes = nodes_of[std::size_t(qi)];
+      const std::vector<float>& act = act_of[std::size_t(qi)];
+      const std::vector<float>& conf = conf_of[std::size_t(qi)];
+      const std::size_t cnt = nodes.size();
+      std::vector<std::size_t> order(cnt);
+      for (std::size_t k = 0; k < cnt; ++k) order[k] = k;
+      if (!std::is_sorted(nodes.begin(),
+                          nodes.end()))  // a dense last iteration lists them in order
+        std::sort(order.begin(), order.end(),
+                  [&](std::size_t x, std::size_t y) { return nodes[x] < nodes[y]; });
+      std::vector<float> sorted_conf(cnt);
+      r.active.resize(cnt);
+      for (std::size_t k = 0; k < cnt; ++k) {
+        r.active[k] = {nodes[order[k]], act[order[k]]};
+        sorted_conf[k] = conf[order[k]];
+      }
+      extract(g, queries[begin + std::size_t(qi)], r, sorted_conf);
+    } catch (...) {
+#pragma omp critical(mpe_relevance_extract_failure)
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
 }
 }  // namespace
 
