@@ -1,10 +1,11 @@
 // The relevance store's SQLite layer: schema, opening and creating files, loading the graph,
 // validated all-or-nothing writes. The in-memory graph it loads into is graph_data.cpp.
+#include <sys/stat.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <sys/stat.h>
 #include <tuple>
+#include <utility>
 
 #include <fmt/format.h>
 #include <mpe/error.hpp>
@@ -60,20 +61,23 @@ void Store::Impl::load() {
   GraphData fresh;
   const std::string version = meta_value(*db, "schema_version");
   if (version.empty())
-    throw Error(ErrorCode::parse_error, fmt::format("{}: not a relevance store (no schema version)", path));
-  if (version != std::to_string(kSchemaVersion))
     throw Error(ErrorCode::parse_error,
-                fmt::format("{}: schema version {} (this build reads {})", path, version, kSchemaVersion));
+                fmt::format("{}: not a relevance store (no schema version)", path));
+  if (version != std::to_string(kSchemaVersion))
+    throw Error(ErrorCode::parse_error, fmt::format("{}: schema version {} (this build reads {})",
+                                                    path, version, kSchemaVersion));
   fresh.dim = std::atoi(meta_value(*db, "dim").c_str());
   if (fresh.dim < 1) throw Error(ErrorCode::parse_error, fmt::format("{}: bad dimension", path));
   embedder = meta_value(*db, "embedder");
-  sql::Stmt ns(*db,
-               "SELECT idx, id, type, title, content, universal, level, residual, decay, threshold, "
-               "type_weights, embedding FROM nodes ORDER BY idx");
+  sql::Stmt ns(
+      *db,
+      "SELECT idx, id, type, title, content, universal, level, residual, decay, threshold, "
+      "type_weights, embedding FROM nodes ORDER BY idx");
   while (ns.step()) {
     const std::int64_t idx = ns.col_int(0);
     if (idx != fresh.n())
-      throw Error(ErrorCode::parse_error, fmt::format("{}: node indices are not dense at {}", path, idx));
+      throw Error(ErrorCode::parse_error,
+                  fmt::format("{}: node indices are not dense at {}", path, idx));
     Node n;
     n.id = ns.col_text(1);
     n.type = ns.col_text(2);
@@ -85,6 +89,11 @@ void Store::Impl::load() {
     n.decay = static_cast<float>(ns.col_double(8));
     n.threshold = static_cast<float>(ns.col_double(9));
     n.type_weights = detail::parse_type_weights(ns.col_text(10), path);
+    try {  // a file holds what an insert would refuse only if it was written by something else
+      detail::check_node(n, path);
+    } catch (const Error& bad) {
+      throw Error(ErrorCode::parse_error, bad.message());
+    }
     std::vector<float> emb = ns.col_floats(11);
     if (static_cast<int>(emb.size()) != fresh.dim)
       throw Error(ErrorCode::parse_error,
@@ -103,11 +112,19 @@ void Store::Impl::load() {
     e.src = static_cast<std::int32_t>(es.col_int(1));
     e.dst = static_cast<std::int32_t>(es.col_int(2));
     if (e.src < 0 || e.src >= fresh.n() || e.dst < 0 || e.dst >= fresh.n())
-      throw Error(ErrorCode::parse_error, fmt::format("{}: edge {} names a missing node", path, e.rowid));
+      throw Error(ErrorCode::parse_error,
+                  fmt::format("{}: edge {} names a missing node", path, e.rowid));
     e.type = fresh.type_id(es.col_text(3));
     e.weight = static_cast<float>(es.col_double(4));
     e.confidence = static_cast<float>(es.col_double(5));
     e.success_rate = static_cast<float>(es.col_double(6));
+    for (const auto& [field, v] : {std::pair<const char*, float>{"weight", e.weight},
+                                   {"confidence", e.confidence},
+                                   {"success_rate", e.success_rate}}) {
+      if (!detail::unit(v))
+        throw Error(ErrorCode::parse_error,
+                    fmt::format("{}: edge {}: {} {} is outside [0, 1]", path, e.rowid, field, v));
+    }
     fresh.edges.push_back(e);
   }
   fresh.emb_norm.resize(fresh.emb_raw.size());
@@ -155,12 +172,11 @@ void Store::Impl::insert(const std::vector<Node>& nodes, const std::vector<float
   struct Key {
     std::int64_t s, t;
     std::string type;
-    bool operator<(const Key& o) const {
-      return std::tie(s, t, type) < std::tie(o.s, o.t, o.type);
-    }
+    bool operator<(const Key& o) const { return std::tie(s, t, type) < std::tie(o.s, o.t, o.type); }
   };
   std::map<Key, std::size_t> seen;
-  for (const detail::EdgeRec& e : g.edges) seen.emplace(Key{e.src, e.dst, g.type_names[std::size_t(e.type)]}, SIZE_MAX);
+  for (const detail::EdgeRec& e : g.edges)
+    seen.emplace(Key{e.src, e.dst, g.type_names[std::size_t(e.type)]}, SIZE_MAX);
   std::vector<std::pair<std::int64_t, std::int64_t>> ends(edges.size());
   for (std::size_t k = 0; k < edges.size(); ++k) {
     const Edge& e = edges[k];
@@ -169,10 +185,11 @@ void Store::Impl::insert(const std::vector<Node>& nodes, const std::vector<float
     ends[k] = {lookup(e.source, where, "source"), lookup(e.target, where, "target")};
     auto [it, fresh] = seen.emplace(Key{ends[k].first, ends[k].second, e.type}, k);
     if (!fresh)
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("{}: duplicate edge {} -[{}]-> {}{}", where, e.source, e.type, e.target,
-                              it->second == SIZE_MAX ? " (already in the store)"
-                                                     : " (also " + edge_where(it->second) + ")"));
+      throw Error(
+          ErrorCode::invalid_argument,
+          fmt::format("{}: duplicate edge {} -[{}]-> {}{}", where, e.source, e.type, e.target,
+                      it->second == SIZE_MAX ? " (already in the store)"
+                                             : " (also " + edge_where(it->second) + ")"));
   }
   // Write in one transaction.
   std::vector<std::int64_t> rowids(edges.size());
@@ -183,9 +200,16 @@ void Store::Impl::insert(const std::vector<Node>& nodes, const std::vector<float
                   "decay, threshold, type_weights, embedding) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
     for (std::size_t k = 0; k < nodes.size(); ++k) {
       const Node& n = nodes[k];
-      ins.bind(1, g.n() + std::int64_t(k)).bind(2, n.id).bind(3, n.type).bind(4, n.title)
-          .bind(5, n.content).bind(6, std::int64_t(n.universal)).bind(7, std::int64_t(n.level))
-          .bind(8, double(n.residual)).bind(9, double(n.decay)).bind(10, double(n.threshold))
+      ins.bind(1, g.n() + std::int64_t(k))
+          .bind(2, n.id)
+          .bind(3, n.type)
+          .bind(4, n.title)
+          .bind(5, n.content)
+          .bind(6, std::int64_t(n.universal))
+          .bind(7, std::int64_t(n.level))
+          .bind(8, double(n.residual))
+          .bind(9, double(n.decay))
+          .bind(10, double(n.threshold))
           .bind(11, detail::format_type_weights(n.type_weights))
           .bind_blob(12, emb.data() + k * std::size_t(dim), std::size_t(dim) * sizeof(float));
       ins.run();
@@ -195,8 +219,12 @@ void Store::Impl::insert(const std::vector<Node>& nodes, const std::vector<float
                  "VALUES(?,?,?,?,?,?)");
     for (std::size_t k = 0; k < edges.size(); ++k) {
       const Edge& e = edges[k];
-      ie.bind(1, ends[k].first).bind(2, ends[k].second).bind(3, e.type).bind(4, double(e.weight))
-          .bind(5, double(e.confidence)).bind(6, double(e.success_rate));
+      ie.bind(1, ends[k].first)
+          .bind(2, ends[k].second)
+          .bind(3, e.type)
+          .bind(4, double(e.weight))
+          .bind(5, double(e.confidence))
+          .bind(6, double(e.success_rate));
       ie.run();
       rowids[k] = db->last_rowid();
     }
@@ -238,7 +266,9 @@ Store::~Store() = default;
 
 namespace {
 std::unique_ptr<Store::Impl> make_store(const std::string& path, int dim, bool memory) {
-  if (dim < 1) throw Error(ErrorCode::invalid_argument, fmt::format("relevance store: dimension {} must be >= 1", dim));
+  if (dim < 1)
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("relevance store: dimension {} must be >= 1", dim));
   if (!memory && file_exists(path))
     throw Error(ErrorCode::io_error, fmt::format("relevance store {}: file already exists", path));
   auto impl = std::make_unique<Store::Impl>();
@@ -270,7 +300,9 @@ std::unique_ptr<Store::Impl> make_store(const std::string& path, int dim, bool m
 }
 }  // namespace
 
-Store Store::create(const std::string& path, int dim) { return Store(make_store(path, dim, false)); }
+Store Store::create(const std::string& path, int dim) {
+  return Store(make_store(path, dim, false));
+}
 Store Store::in_memory(int dim) { return Store(make_store(":memory:", dim, true)); }
 
 Store Store::open(const std::string& path) {
@@ -282,10 +314,12 @@ Store Store::open(const std::string& path) {
   try {
     sql::Stmt probe(*impl->db, "SELECT count(*) FROM sqlite_master WHERE name = 'meta'");
     if (!probe.step() || probe.col_int(0) == 0)
-      throw Error(ErrorCode::parse_error, fmt::format("{}: not a relevance store (no meta table)", path));
+      throw Error(ErrorCode::parse_error,
+                  fmt::format("{}: not a relevance store (no meta table)", path));
   } catch (const Error& e) {
     if (e.code() == ErrorCode::parse_error) throw;
-    throw Error(ErrorCode::parse_error, fmt::format("{}: not a relevance store ({})", path, e.message()));
+    throw Error(ErrorCode::parse_error,
+                fmt::format("{}: not a relevance store ({})", path, e.message()));
   }
   {
     // A corrupted file fails here, before anything reads or writes it.
@@ -317,7 +351,8 @@ void Store::set_max_file_bytes(std::int64_t bytes) {
   auto lock = impl_->write_lock();
   sql::Stmt page(*impl_->db, "PRAGMA page_size");
   const std::int64_t page_size = page.step() ? page.col_int(0) : 4096;
-  const std::int64_t pages = std::max<std::int64_t>(1, bytes / std::max<std::int64_t>(page_size, 1));
+  const std::int64_t pages =
+      std::max<std::int64_t>(1, bytes / std::max<std::int64_t>(page_size, 1));
   impl_->db->exec(fmt::format("PRAGMA max_page_count = {}", pages));
 }
 
@@ -370,14 +405,16 @@ std::vector<Edge> Store::edges() const {
 
 void Store::add_nodes(const std::vector<Node>& nodes, const std::vector<float>& embeddings) {
   auto lock = impl_->write_lock();
-  impl_->insert(nodes, embeddings, {}, [](std::size_t k) { return fmt::format("nodes[{}]", k); },
-                [](std::size_t k) { return fmt::format("edges[{}]", k); });
+  impl_->insert(
+      nodes, embeddings, {}, [](std::size_t k) { return fmt::format("nodes[{}]", k); },
+      [](std::size_t k) { return fmt::format("edges[{}]", k); });
 }
 
 void Store::add_edges(const std::vector<Edge>& edges) {
   auto lock = impl_->write_lock();
-  impl_->insert({}, {}, edges, [](std::size_t k) { return fmt::format("nodes[{}]", k); },
-                [](std::size_t k) { return fmt::format("edges[{}]", k); });
+  impl_->insert(
+      {}, {}, edges, [](std::size_t k) { return fmt::format("nodes[{}]", k); },
+      [](std::size_t k) { return fmt::format("edges[{}]", k); });
 }
 
 namespace {
@@ -457,8 +494,10 @@ void Store::remove_nodes(const std::vector<std::string>& ids) {
     const auto h = std::size_t(holes[k]), m = std::size_t(movers[k]);
     to[m] = holes[k];
     g.nodes[h] = std::move(g.nodes[m]);
-    std::copy_n(g.emb_raw.begin() + std::ptrdiff_t(m * dim), dim, g.emb_raw.begin() + std::ptrdiff_t(h * dim));
-    std::copy_n(g.emb_norm.begin() + std::ptrdiff_t(m * dim), dim, g.emb_norm.begin() + std::ptrdiff_t(h * dim));
+    std::copy_n(g.emb_raw.begin() + std::ptrdiff_t(m * dim), dim,
+                g.emb_raw.begin() + std::ptrdiff_t(h * dim));
+    std::copy_n(g.emb_norm.begin() + std::ptrdiff_t(m * dim), dim,
+                g.emb_norm.begin() + std::ptrdiff_t(h * dim));
   }
   g.nodes.resize(std::size_t(n_new));
   g.emb_raw.resize(std::size_t(n_new) * dim);

@@ -201,5 +201,28 @@ TEST(RelevanceStoreFiles, OpenChecksTheFile) {
   expect_error([&] { Store::open(db); }, ErrorCode::parse_error, "schema version 99 (this build reads 1)");
 }
 
+// A store written by something else may hold values an insert refuses: open names the file
+// and the row (found by fuzz_store_open: an edge confidence of -8 was accepted).
+TEST(RelevanceStoreFiles, OpenRefusesValuesAnInsertWouldRefuse) {
+  const std::string dir = ::testing::TempDir();
+  write_file(dir + "rel_nodes.csv", kNodes);
+  write_file(dir + "rel_edges.csv", kEdges);
+  const char* edits[][2] = {
+      {"UPDATE edges SET confidence = -8 WHERE eid = 1", "confidence -8 is outside [0, 1]"},
+      {"UPDATE edges SET weight = 1.5 WHERE eid = 2", "weight 1.5 is outside [0, 1]"},
+      {"UPDATE nodes SET decay = 2 WHERE idx = 0", "decay 2 is outside [0, 1]"},
+      {"UPDATE nodes SET threshold = -1 WHERE idx = 1", "threshold -1 is outside [0, 1]"},
+  };
+  for (const auto& [sql, needle] : edits) {
+    const std::string db = tmp("values.db");
+    { Store::import(db, dir + "rel_nodes.csv", dir + "rel_edges.csv"); }
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(h, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sql;
+    sqlite3_close(h);
+    expect_error([&] { Store::open(db); }, ErrorCode::parse_error, needle);
+  }
+}
+
 }  // namespace
 }  // namespace mpe::test
