@@ -125,32 +125,11 @@ bp::Result run_typed(Communicator& comm, const FactorGraph& g, const std::vector
   const bp::Structure s = bp::build_structure(p.local);
   // Potentials, probability tables and uniform messages exactly as the single-process solver.
   std::vector<T> pot(static_cast<std::size_t>(s.factor_tab_off.back()));
-  for (std::size_t f = 0; f < p.local.factors.size(); ++f) {
-    const std::vector<double>& tab = p.local.factors[f].log_values;
-    T* dst = pot.data() + s.factor_tab_off[f];
-    for (std::size_t t = 0; t < tab.size(); ++t)
-      dst[t] = tab[t] == -std::numeric_limits<double>::infinity() ? kernels::bp_zero<T>()
-                                                                  : static_cast<T>(tab[t]);
-  }
+  for (std::size_t f = 0; f < p.local.factors.size(); ++f)
+    bp::parts::kernel_table(p.local.factors[f].log_values, pot.data() + s.factor_tab_off[f]);
   const std::vector<T> prob = bp::parts::probability_tables(p.local, s, pot);
   // The work lists hold only the owned factors: the kernel updates nothing else.
-  std::vector<std::int32_t> pair2, other, unary;
-  std::vector<std::int64_t> pair2_info;
-  for (int lf : p.owned_local) {
-    if (std::binary_search(s.pair2_factors.begin(), s.pair2_factors.end(), lf)) {
-      pair2.push_back(lf);
-      const auto e0 = static_cast<std::size_t>(s.factor_edge_off[static_cast<std::size_t>(lf)]);
-      pair2_info.insert(pair2_info.end(),
-                        {s.edge_msg_off[e0], s.factor_tab_off[static_cast<std::size_t>(lf)],
-                         s.var_state_off[static_cast<std::size_t>(s.edge_var[e0])],
-                         s.var_state_off[static_cast<std::size_t>(s.edge_var[e0 + 1])]});
-    } else {
-      (p.local.factors[static_cast<std::size_t>(lf)].vars.size() == 1 ? unary : other)
-          .push_back(lf);
-    }
-  }
-  const auto nonunary = static_cast<std::int32_t>(other.size());
-  other.insert(other.end(), unary.begin(), unary.end());
+  const bp::parts::FastLists lists = bp::parts::fast_lists(p.local, s, p.owned_local);
   std::vector<T> r(static_cast<std::size_t>(s.msg_len)), q(r.size()), scratch(r.size()), change(1);
   for (std::size_t e = 0; e < s.edge_var.size(); ++e) {
     const int k = s.card[static_cast<std::size_t>(s.edge_var[e])];
@@ -170,16 +149,10 @@ bp::Result run_typed(Communicator& comm, const FactorGraph& g, const std::vector
   a.change = change.data();
   a.max_product = o.method == bp::Method::max_product;
   a.damping = static_cast<T>(o.damping);
-  a.pair2_factors = pair2.data();
-  a.num_pair2 = static_cast<std::int32_t>(pair2.size());
+  a.pair2_factors = lists.pair2.data();
+  a.num_pair2 = static_cast<std::int32_t>(lists.pair2.size());
   if (!pot.empty()) {  // the CPU flooding fast path, as the single-process solver takes it
-    a.pot_prob = prob.data();
-    a.var_tot = tot.data();
-    a.var_zeros = zeros.data();
-    a.other_factors = other.data();
-    a.num_other_factors = static_cast<std::int32_t>(other.size());
-    a.num_other_nonunary = nonunary;
-    a.pair2_info = pair2_info.data();
+    bp::parts::set_fast_path(a, prob.data(), tot.data(), zeros.data(), lists);
   }
   ::mpe::detail::Backend& be = ::mpe::detail::backend_for(Device::cpu());
   const auto P = static_cast<std::size_t>(comm.size());

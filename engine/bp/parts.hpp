@@ -1,6 +1,8 @@
 #pragma once
 // Pieces of the single-process BP driver (run.cpp) that the partitioned driver
 // (partitioned.cpp) reuses, so both compute the same numbers with the same code.
+#include <cstdint>
+#include <limits>
 #include <vector>
 
 #include <mpe/factor_graph.hpp>
@@ -32,6 +34,39 @@ kernels::BpArgs<T> host_args(const FactorGraph& g, const Structure& s) {
   a.msg_len = s.msg_len;
   a.batch = 1;
   return a;
+}
+
+/// A factor's log-potentials as the kernels store them (-inf as bp_zero).
+template <class T>
+void kernel_table(const std::vector<double>& tab, T* dst) {
+  for (std::size_t t = 0; t < tab.size(); ++t) {
+    dst[t] = tab[t] == -std::numeric_limits<double>::infinity() ? kernels::bp_zero<T>()
+                                                                : static_cast<T>(tab[t]);
+  }
+}
+
+/// The CPU flooding fast path's work lists over `factors` (ascending ids of g): the binary
+/// pairwise ones with their pair2_info rows, then the others, those of arity > 1 first.
+struct FastLists {
+  std::vector<std::int32_t> pair2;
+  std::vector<std::int64_t> pair2_info;
+  std::vector<std::int32_t> other;
+  std::int32_t num_nonunary = 0;
+};
+FastLists fast_lists(const FactorGraph& g, const Structure& s, const std::vector<int>& factors);
+
+/// Points a's fast-path fields at the probability tables, the totals workspace and the lists
+/// (all of which outlive a). The pair2 list itself is set by the caller (host or device copy).
+template <class T>
+void set_fast_path(kernels::BpArgs<T>& a, const T* prob, T* tot, std::int32_t* zeros,
+                   const FastLists& l) {
+  a.pot_prob = prob;
+  a.var_tot = tot;
+  a.var_zeros = zeros;
+  a.other_factors = l.other.data();
+  a.num_other_factors = static_cast<std::int32_t>(l.other.size());
+  a.num_other_nonunary = l.num_nonunary;
+  a.pair2_info = l.pair2_info.data();
 }
 
 /// The CPU flooding kernel's probability tables of the log-potentials `pot` (laid out as s).

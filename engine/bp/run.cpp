@@ -6,6 +6,7 @@
 #include <mpe/error.hpp>
 #include <mpe/factor_graph.hpp>
 #include <mpe/tensor.hpp>
+#include <numeric>
 
 #include <fmt/format.h>
 
@@ -64,7 +65,8 @@ void check_inputs(const FactorGraph& g, const std::vector<Instance>& batch, cons
       for (int v = 0; v < g.num_variables(); ++v) {
         const int x = in.evidence[static_cast<std::size_t>(v)];
         if (x < -1 || x >= g.cardinalities[static_cast<std::size_t>(v)]) {
-          bad(fmt::format("bp: batch member {}: evidence state {} of variable {} is out of range "
+          bad(
+              fmt::format("bp: batch member {}: evidence state {} of variable {} is out of range "
                           "[-1, {})",
                           b, x, v, g.cardinalities[static_cast<std::size_t>(v)]));
         }
@@ -120,7 +122,8 @@ Result finish(const FactorGraph& g, const Structure& s, const Instance& in, cons
     }
     for (std::int32_t j = s.var_edge_off[static_cast<std::size_t>(v)];
          j < s.var_edge_off[static_cast<std::size_t>(v) + 1]; ++j) {
-      const std::int64_t off = s.edge_msg_off[static_cast<std::size_t>(s.var_edges[static_cast<std::size_t>(j)])];
+      const std::int64_t off =
+          s.edge_msg_off[static_cast<std::size_t>(s.var_edges[static_cast<std::size_t>(j)])];
       for (int x = 0; x < k; ++x) lb[static_cast<std::size_t>(x)] += as_log(r[off + x]);
     }
     normalise(lb.data(), lb.size());
@@ -131,7 +134,8 @@ Result finish(const FactorGraph& g, const Structure& s, const Instance& in, cons
       if (p > 0) h -= p * log_pos(p);
     }
     if (total == 0) impossible = true;
-    const int deg = s.var_edge_off[static_cast<std::size_t>(v) + 1] - s.var_edge_off[static_cast<std::size_t>(v)];
+    const int deg = s.var_edge_off[static_cast<std::size_t>(v) + 1] -
+                    s.var_edge_off[static_cast<std::size_t>(v)];
     log_z += (1.0 - deg) * h;
     res.var_beliefs[static_cast<std::size_t>(v)] = std::move(b);
   }
@@ -148,12 +152,14 @@ Result finish(const FactorGraph& g, const Structure& s, const Instance& in, cons
       if (fb[t] != kNegInf) {
         for (std::int32_t e = e0; e < e1; ++e) {
           fb[t] += as_log(q[s.edge_msg_off[static_cast<std::size_t>(e)] +
-                           digit[static_cast<std::size_t>(e - e0)]]);
+                            digit[static_cast<std::size_t>(e - e0)]]);
         }
       }
       for (std::int32_t e = e0; e < e1; ++e) {  // first variable fastest
         int& d = digit[static_cast<std::size_t>(e - e0)];
-        if (++d < g.cardinalities[static_cast<std::size_t>(s.edge_var[static_cast<std::size_t>(e)])]) break;
+        if (++d <
+            g.cardinalities[static_cast<std::size_t>(s.edge_var[static_cast<std::size_t>(e)])])
+          break;
         d = 0;
       }
     }
@@ -193,7 +199,6 @@ Result finish(const FactorGraph& g, const Structure& s, const Instance& in, cons
   }
   return res;
 }
-
 
 // The CPU flooding kernel's probability tables (kernels::BpArgs::pot_prob): per factor
 // exp(φ − max φ), or entry 0 = −1 when the factor has a zero or too wide a spread.
@@ -265,40 +270,24 @@ class TypedSolver final : public Solver::Impl {
                   i64(s_.edge_stride),   i64(s_.factor_tab_off), i64(s_.var_state_off),
                   i64(s_.var_edge_msg)};
     // Potentials: one shared set unless a member brings its own.
-    const bool per_member = std::any_of(batch.begin(), batch.end(), [](const Instance& in) {
-      return !in.log_potentials.empty();
-    });
+    const bool per_member = std::any_of(
+        batch.begin(), batch.end(), [](const Instance& in) { return !in.log_potentials.empty(); });
     const std::int64_t tab_len = s_.factor_tab_off.back();
     const std::int32_t sets = per_member ? nb : 1;
     std::vector<T> pot(static_cast<std::size_t>(tab_len * sets));
     for (std::int32_t b = 0; b < sets; ++b) {
       for (std::size_t f = 0; f < g.factors.size(); ++f) {
         const std::vector<double>& tab = table_of(g, batch[static_cast<std::size_t>(b)], f);
-        T* dst = pot.data() + b * tab_len + s_.factor_tab_off[f];
-        for (std::size_t t = 0; t < tab.size(); ++t) {
-          dst[t] = tab[t] == kNegInf ? kernels::bp_zero<T>() : static_cast<T>(tab[t]);
-        }
+        parts::kernel_table(tab, pot.data() + b * tab_len + s_.factor_tab_off[f]);
       }
     }
     pot_ = Tensor::from_vector<T>(pot, {static_cast<std::int64_t>(pot.size())}, dev);
     const bool cpu_fast = dev.kind == DeviceKind::cpu && o.schedule == Schedule::flooding;
     if (cpu_fast) {
       pot_prob_ = probability_tables(g, s_, pot);
-      std::vector<std::int32_t> unary;
-      for (std::int32_t f = 0; f < g.num_factors(); ++f) {
-        if (std::binary_search(s_.pair2_factors.begin(), s_.pair2_factors.end(), f)) continue;
-        (g.factors[static_cast<std::size_t>(f)].vars.size() == 1 ? unary : other_factors_)
-            .push_back(f);
-      }
-      num_other_nonunary_ = static_cast<std::int32_t>(other_factors_.size());
-      for (const std::int32_t f : s_.pair2_factors) {
-        const auto e0 = static_cast<std::size_t>(s_.factor_edge_off[static_cast<std::size_t>(f)]);
-        pair2_info_.insert(pair2_info_.end(),
-                           {s_.edge_msg_off[e0], s_.factor_tab_off[static_cast<std::size_t>(f)],
-                            s_.var_state_off[static_cast<std::size_t>(s_.edge_var[e0])],
-                            s_.var_state_off[static_cast<std::size_t>(s_.edge_var[e0 + 1])]});
-      }
-      other_factors_.insert(other_factors_.end(), unary.begin(), unary.end());
+      std::vector<int> all(static_cast<std::size_t>(g.num_factors()));
+      std::iota(all.begin(), all.end(), 0);
+      fast_ = parts::fast_lists(g, s_, all);
     }
     const bool any_ev = std::any_of(batch.begin(), batch.end(),
                                     [](const Instance& in) { return !in.evidence.empty(); });
@@ -368,15 +357,8 @@ class TypedSolver final : public Solver::Impl {
     a.change = change_.data<T>();
     a.max_product = o.method == Method::max_product;
     a.damping = static_cast<T>(o.damping);
-    if (cpu_fast) {
-      a.pot_prob = pot_prob_.data();
-      a.var_tot = tot_live_.data();
-      a.var_zeros = tot_zero_.data();
-      a.other_factors = other_factors_.data();
-      a.num_other_factors = static_cast<std::int32_t>(other_factors_.size());
-      a.num_other_nonunary = num_other_nonunary_;
-      a.pair2_info = pair2_info_.data();
-    }
+    if (cpu_fast)
+      parts::set_fast_path(a, pot_prob_.data(), tot_live_.data(), tot_zero_.data(), fast_);
   }
 
   void reset() override {
@@ -459,9 +441,7 @@ class TypedSolver final : public Solver::Impl {
   Tensor pot_, evid_, active_, r_init_, r_, q_, scratch_, change_;
   std::vector<std::int32_t> active_host_;
   std::vector<T> pot_prob_;
-  std::vector<std::int32_t> other_factors_;
-  std::int32_t num_other_nonunary_ = 0;
-  std::vector<std::int64_t> pair2_info_;
+  parts::FastLists fast_;  // CPU flooding fast path's work lists
   std::vector<T> tot_live_;
   std::vector<std::int32_t> tot_zero_;
   kernels::BpArgs<T> args_;
@@ -543,6 +523,26 @@ Result finish_typed(const FactorGraph& g, const Structure& s, const Instance& in
 std::vector<double> probability_tables(const FactorGraph& g, const Structure& s,
                                        const std::vector<double>& pot) {
   return ::mpe::bp::probability_tables(g, s, pot);
+}
+FastLists fast_lists(const FactorGraph& g, const Structure& s, const std::vector<int>& factors) {
+  FastLists l;
+  std::vector<std::int32_t> unary;
+  for (const int f : factors) {
+    const auto fi = static_cast<std::size_t>(f);
+    if (std::binary_search(s.pair2_factors.begin(), s.pair2_factors.end(), f)) {
+      l.pair2.push_back(f);
+      const auto e0 = static_cast<std::size_t>(s.factor_edge_off[fi]);
+      l.pair2_info.insert(l.pair2_info.end(),
+                          {s.edge_msg_off[e0], s.factor_tab_off[fi],
+                           s.var_state_off[static_cast<std::size_t>(s.edge_var[e0])],
+                           s.var_state_off[static_cast<std::size_t>(s.edge_var[e0 + 1])]});
+    } else {
+      (g.factors[fi].vars.size() == 1 ? unary : l.other).push_back(f);
+    }
+  }
+  l.num_nonunary = static_cast<std::int32_t>(l.other.size());
+  l.other.insert(l.other.end(), unary.begin(), unary.end());
+  return l;
 }
 std::vector<float> probability_tables(const FactorGraph& g, const Structure& s,
                                       const std::vector<float>& pot) {
