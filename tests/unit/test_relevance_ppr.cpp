@@ -59,6 +59,13 @@ std::vector<double> ppr_reference(const Store& s, const std::vector<std::pair<st
   return x;
 }
 
+// The reference for a PPR query of the store: its seeds, damping and view.
+std::vector<double> ppr_reference(const Store& s, const Query& q) {
+  std::vector<std::pair<std::int64_t, double>> seeds;
+  for (const SeedSpec& sd : q.seeds) seeds.emplace_back(s.find(sd.id), sd.activation);
+  return ppr_reference(s, seeds, q.params.damping, q.params.ppr_weighted, q.params.ppr_undirected);
+}
+
 // Scores of every node from a query that returns them all.
 std::vector<double> all_scores(const Store& s, const QueryResult& r) {
   std::vector<double> got(std::size_t(s.num_nodes()), 0.0);
@@ -121,10 +128,7 @@ TEST(RelevancePpr, MatchesFloat64PowerIteration) {
     }
     const std::vector<QueryResult> rs = s.query_batch(batch);
     for (std::size_t k = 0; k < batch.size(); ++k) {
-      const QueryParams& p = batch[k].params;
-      std::vector<std::pair<std::int64_t, double>> seeds;
-      for (const SeedSpec& sd : batch[k].seeds) seeds.emplace_back(s.find(sd.id), sd.activation);
-      const auto want = ppr_reference(s, seeds, p.damping, p.ppr_weighted, p.ppr_undirected);
+      const auto want = ppr_reference(s, batch[k]);
       const auto got = all_scores(s, rs[k]);
       double sum = 0;
       for (int i = 0; i < n; ++i) {
@@ -205,9 +209,7 @@ TEST(RelevancePpr, ComponentOrderedSweepsMatchFloat64) {
     const std::vector<QueryResult> rs = s.query_batch(batch);
     for (std::size_t k = 0; k < batch.size(); ++k) {
       const QueryParams& p = batch[k].params;
-      std::vector<std::pair<std::int64_t, double>> seeds;
-      for (const SeedSpec& sd : batch[k].seeds) seeds.emplace_back(s.find(sd.id), sd.activation);
-      const auto want = ppr_reference(s, seeds, p.damping, p.ppr_weighted, p.ppr_undirected);
+      const auto want = ppr_reference(s, batch[k]);
       const auto got = all_scores(s, rs[k]);
       double l1 = 0;
       for (int i = 0; i < n; ++i) {
