@@ -46,10 +46,15 @@ void kernel_table(const std::vector<double>& tab, T* dst) {
 }
 
 /// The CPU flooding fast path's work lists over `factors` (ascending ids of g): the binary
-/// pairwise ones with their pair2_info rows, then the others, those of arity > 1 first.
+/// pairwise ones with their pair2_info rows; the shaped ones (kernels::BpArgs::shape_rows),
+/// grouped by shape (arity, K), ascending ids within a shape, with their rows and info; then
+/// the others, those of arity > 1 first.
 struct FastLists {
   std::vector<std::int32_t> pair2;
   std::vector<std::int64_t> pair2_info;
+  std::vector<std::int32_t> shape;
+  std::vector<std::int32_t> shape_rows;
+  std::vector<std::int64_t> shape_info;
   std::vector<std::int32_t> other;
   std::int32_t num_nonunary = 0;
 };
@@ -67,6 +72,10 @@ void set_fast_path(kernels::BpArgs<T>& a, const T* prob, T* tot, std::int32_t* z
   a.num_other_factors = static_cast<std::int32_t>(l.other.size());
   a.num_other_nonunary = l.num_nonunary;
   a.pair2_info = l.pair2_info.data();
+  a.shape_rows = l.shape_rows.data();
+  a.num_shape_rows = static_cast<std::int32_t>(l.shape_rows.size() / 4);
+  a.shape_factors = l.shape.data();
+  a.shape_info = l.shape_info.data();
 }
 
 /// The CPU flooding kernel's probability tables of the log-potentials `pot` (laid out as s).

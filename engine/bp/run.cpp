@@ -7,6 +7,7 @@
 #include <mpe/factor_graph.hpp>
 #include <mpe/tensor.hpp>
 #include <numeric>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -79,17 +80,16 @@ const std::vector<double>& table_of(const FactorGraph& g, const Instance& in, st
   return in.log_potentials.empty() ? g.factors[f].log_values : in.log_potentials[f];
 }
 
-// exp and log for the beliefs and log Z: the kernels' inline float64 versions (relative error
-// ~2e-16, vectorisable) where the argument is in their range, libm below it.
-double log_pos(double p) { return p > 1e-300 ? kernels::lse_log(p) : std::log(p); }
-
-// Normalises log-values into probabilities in place (all zeros when every entry is zero).
-void normalise(double* v, std::size_t n) {
+// Normalises log-values v[0 .. n) into probabilities in place (all zeros when every entry is
+// zero) with the kernels' inline float64 exp (relative error ~2e-16, vectorisable). Returns
+// m + log Σ exp(v − m), the log of the normaliser (−inf when every entry is zero), so that
+// log p = v − returned value without a log per entry.
+double normalise(double* v, std::size_t n) {
   double m = kNegInf;
   for (std::size_t i = 0; i < n; ++i) m = std::max(m, v[i]);
   if (m == kNegInf) {
     std::fill(v, v + n, 0.0);
-    return;
+    return kNegInf;
   }
   double s = 0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -97,6 +97,7 @@ void normalise(double* v, std::size_t n) {
     s += v[i];
   }
   for (std::size_t i = 0; i < n; ++i) v[i] /= s;
+  return m + kernels::lse_log(s);  // s >= 1: the largest entry contributes exp(0)
 }
 
 template <class T>
@@ -113,10 +114,12 @@ Result finish(const FactorGraph& g, const Structure& s, const Instance& in, cons
   double log_z = 0;
   bool impossible = false;
   res.var_beliefs.resize(static_cast<std::size_t>(nv));
+  std::vector<double> lraw;  // a variable's log-belief before normalising
   for (int v = 0; v < nv; ++v) {
     const int k = g.cardinalities[static_cast<std::size_t>(v)];
     const int obs = in.evidence.empty() ? -1 : in.evidence[static_cast<std::size_t>(v)];
     std::vector<double> lb(static_cast<std::size_t>(k), 0.0);
+    lraw.resize(static_cast<std::size_t>(k));
     for (int x = 0; x < k; ++x) {
       if (obs >= 0 && x != obs) lb[static_cast<std::size_t>(x)] = kNegInf;
     }
@@ -126,12 +129,15 @@ Result finish(const FactorGraph& g, const Structure& s, const Instance& in, cons
           s.edge_msg_off[static_cast<std::size_t>(s.var_edges[static_cast<std::size_t>(j)])];
       for (int x = 0; x < k; ++x) lb[static_cast<std::size_t>(x)] += as_log(r[off + x]);
     }
-    normalise(lb.data(), lb.size());
+    // H(b) = −Σ p log p with log p = l − log Σ exp l: one log per variable, not per state.
+    std::copy(lb.begin(), lb.end(), lraw.begin());
+    const double lnorm = normalise(lb.data(), lb.size());
     std::vector<double>& b = lb;
     double h = 0, total = 0;
-    for (double p : b) {
+    for (int x = 0; x < k; ++x) {
+      const double p = b[static_cast<std::size_t>(x)];
       total += p;
-      if (p > 0) h -= p * log_pos(p);
+      if (p > 0) h -= p * (lraw[static_cast<std::size_t>(x)] - lnorm);
     }
     if (total == 0) impossible = true;
     const int deg = s.var_edge_off[static_cast<std::size_t>(v) + 1] -
@@ -140,21 +146,26 @@ Result finish(const FactorGraph& g, const Structure& s, const Instance& in, cons
     res.var_beliefs[static_cast<std::size_t>(v)] = std::move(b);
   }
   if (o.factor_beliefs) res.factor_beliefs.resize(g.factors.size());
-  std::vector<double> fb;  // one buffer for every factor (no allocation per factor)
+  // One set of buffers for every factor (no allocation per factor). KL(b_f ‖ φ_f) = Σ p·(log p
+  // − φ) with log p = φ + Σ_e q_e − log normaliser: Σ p·Σ_e q_e − log normaliser · Σ p.
+  std::vector<double> fb, qsum;
   std::vector<int> digit;
   for (std::size_t f = 0; f < g.factors.size(); ++f) {
     const std::vector<double>& phi = table_of(g, in, f);
-    fb.assign(phi.begin(), phi.end());
+    const std::size_t size = phi.size();
+    fb.resize(size);
+    qsum.resize(size);
     const std::int32_t e0 = s.factor_edge_off[f];
     const std::int32_t e1 = s.factor_edge_off[f + 1];
     digit.assign(static_cast<std::size_t>(e1 - e0), 0);  // states of f's variables at entry t
-    for (std::size_t t = 0; t < fb.size(); ++t) {
-      if (fb[t] != kNegInf) {
-        for (std::int32_t e = e0; e < e1; ++e) {
-          fb[t] += as_log(q[s.edge_msg_off[static_cast<std::size_t>(e)] +
-                            digit[static_cast<std::size_t>(e - e0)]]);
-        }
+    for (std::size_t t = 0; t < size; ++t) {
+      double qs = 0;
+      for (std::int32_t e = e0; e < e1; ++e) {
+        qs += as_log(q[s.edge_msg_off[static_cast<std::size_t>(e)] +
+                       digit[static_cast<std::size_t>(e - e0)]]);
       }
+      qsum[t] = qs;
+      fb[t] = phi[t] == kNegInf ? kNegInf : phi[t] + qs;
       for (std::int32_t e = e0; e < e1; ++e) {  // first variable fastest
         int& d = digit[static_cast<std::size_t>(e - e0)];
         if (++d <
@@ -163,13 +174,14 @@ Result finish(const FactorGraph& g, const Structure& s, const Instance& in, cons
         d = 0;
       }
     }
-    normalise(fb.data(), fb.size());
+    const double lnorm = normalise(fb.data(), size);
     double kl = 0, total = 0;
-    for (std::size_t t = 0; t < fb.size(); ++t) {
+    for (std::size_t t = 0; t < size; ++t) {
       total += fb[t];
-      if (fb[t] > 0) kl += fb[t] * (log_pos(fb[t]) - phi[t]);
+      if (fb[t] > 0) kl += fb[t] * qsum[t];
     }
     if (total == 0) impossible = true;
+    if (total > 0) kl -= lnorm * total;
     log_z -= kl;
     if (o.factor_beliefs) res.factor_beliefs[f] = fb;
   }
@@ -221,7 +233,8 @@ std::vector<T> probability_tables(const FactorGraph& g, const Structure& s,
         lo = std::min(lo, static_cast<double>(lp[t]));
       }
       for (std::int64_t t = 0; t < n; ++t) {
-        pr[t] = static_cast<T>(std::exp(static_cast<double>(lp[t]) - hi));
+        const double x = static_cast<double>(lp[t]) - hi;  // the inline exp in its range
+        pr[t] = static_cast<T>(x >= -700 ? kernels::lse_exp(x) : std::exp(x));
       }
       if (zero || !(hi - lo < spread)) pr[0] = T(-1);
     }
@@ -524,9 +537,27 @@ std::vector<double> probability_tables(const FactorGraph& g, const Structure& s,
                                        const std::vector<double>& pot) {
   return ::mpe::bp::probability_tables(g, s, pot);
 }
+namespace {
+// The shape (arity, K) of factor f if it takes the shaped blocks, else (0, 0).
+std::pair<int, int> shape_of(const FactorGraph& g, const Structure& s, int f) {
+  const std::vector<int>& vars = g.factors[static_cast<std::size_t>(f)].vars;
+  const int arity = static_cast<int>(vars.size());
+  if (arity < 2 || arity > kernels::kBpShapeMaxArity) return {0, 0};
+  const int k = s.card[static_cast<std::size_t>(vars[0])];
+  std::int64_t size = 1;
+  for (const int v : vars) {
+    if (s.card[static_cast<std::size_t>(v)] != k) return {0, 0};
+    size *= k;
+  }
+  if (k < 2 || size > kernels::kBpShapeTable || arity * k > kernels::kBpShapeStates) return {0, 0};
+  return {arity, k};
+}
+}  // namespace
+
 FastLists fast_lists(const FactorGraph& g, const Structure& s, const std::vector<int>& factors) {
   FastLists l;
   std::vector<std::int32_t> unary;
+  std::vector<std::pair<std::pair<int, int>, std::int32_t>> shaped;  // (shape, factor)
   for (const int f : factors) {
     const auto fi = static_cast<std::size_t>(f);
     if (std::binary_search(s.pair2_factors.begin(), s.pair2_factors.end(), f)) {
@@ -536,8 +567,36 @@ FastLists fast_lists(const FactorGraph& g, const Structure& s, const std::vector
                           {s.edge_msg_off[e0], s.factor_tab_off[fi],
                            s.var_state_off[static_cast<std::size_t>(s.edge_var[e0])],
                            s.var_state_off[static_cast<std::size_t>(s.edge_var[e0 + 1])]});
+    } else if (const std::pair<int, int> sh = shape_of(g, s, f); sh.first > 0) {
+      shaped.push_back({sh, f});
     } else {
       (g.factors[fi].vars.size() == 1 ? unary : l.other).push_back(f);
+    }
+  }
+  // Grouped by shape; ids ascending within a shape; rows of at most kBpShapeBlock factors,
+  // each with its lane-major info block (lanes past the count repeat the row's first factor).
+  constexpr int B = kernels::kBpShapeBlock;
+  std::stable_sort(shaped.begin(), shaped.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (std::size_t i = 0; i < shaped.size(); ++i) {
+    const auto [arity, k] = shaped[i].first;
+    if (i == 0 || shaped[i - 1].first != shaped[i].first || l.shape_rows.back() == B) {
+      l.shape_rows.insert(l.shape_rows.end(), {arity, k, static_cast<std::int32_t>(i), 0});
+      l.shape_info.resize(l.shape_info.size() + std::size_t{kernels::kBpShapeInfo} * B);
+    }
+    const int lane = l.shape_rows.back()++;
+    const std::int32_t f = shaped[i].second;
+    l.shape.push_back(f);
+    const auto fi = static_cast<std::size_t>(f);
+    const auto e0 = static_cast<std::size_t>(s.factor_edge_off[fi]);
+    std::int64_t info[kernels::kBpShapeInfo] = {s.edge_msg_off[e0], s.factor_tab_off[fi]};
+    for (int j = 0; j < arity; ++j) {
+      info[2 + j] = s.var_state_off[static_cast<std::size_t>(s.edge_var[e0 + j])];
+    }
+    std::int64_t* blk = l.shape_info.data() + l.shape_info.size() - std::size_t{kernels::kBpShapeInfo} * B;
+    for (int fld = 0; fld < kernels::kBpShapeInfo; ++fld) {
+      // Lane 0 also fills the lanes a short row leaves empty.
+      for (int ln = lane; ln < (lane == 0 ? B : lane + 1); ++ln) blk[fld * B + ln] = info[fld];
     }
   }
   l.num_nonunary = static_cast<std::int32_t>(l.other.size());

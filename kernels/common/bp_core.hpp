@@ -20,6 +20,13 @@
 
 namespace mpe::kernels {
 
+// Shaped-factor blocks of the CPU fast path (see BpArgs::shape_rows).
+constexpr int kBpShapeMaxArity = 6;
+constexpr int kBpShapeTable = 64;   // most table entries
+constexpr int kBpShapeStates = 16;  // most Σ K over a shaped factor's edges (8×8 pairwise)
+constexpr int kBpShapeBlock = 32;   // factors per block
+constexpr int kBpShapeInfo = 2 + kBpShapeMaxArity;
+
 template <class T>
 struct BpArgs {
   // Structure, shared by the batch.
@@ -74,6 +81,18 @@ struct BpArgs {
   // offset of its first edge (the second's is 2 more), its table offset, and the state offsets
   // (var_state_off) of its two variables: one sequential stream instead of chained look-ups.
   const std::int64_t* pair2_info = nullptr;
+  // Shaped factors (CPU flooding fast path): those that are not binary pairwise, of arity
+  // 2..kBpShapeMaxArity, every variable with the same K states and K^arity ≤ kBpShapeTable
+  // (a K×K pairwise table, a binary triple, ...), in blocks of one shape. shape_rows:
+  // [num_shape_rows][4] = arity, K, first index into shape_factors, count (≤ kBpShapeBlock).
+  // shape_info: [num_shape_rows][kBpShapeInfo][kBpShapeBlock], lane-major (lanes
+  // past count repeat the first factor): message offset of the factor's first edge (edge j's
+  // is K·j more), table offset, var_state_off of each variable. These factors are not in
+  // other_factors.
+  const std::int32_t* shape_rows = nullptr;
+  std::int32_t num_shape_rows = 0;
+  const std::int32_t* shape_factors = nullptr;
+  const std::int64_t* shape_info = nullptr;
   // CUDA work lists (the CPU walks factors in order): pairwise factors with two binary
   // variables, one thread each; every edge of the other factors, one thread each.
   const std::int32_t* pair2_factors = nullptr;

@@ -414,10 +414,169 @@ int other_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot,
   return nf;
 }
 
+// Shaped factors (BpArgs::shape_rows): one row's block of up to kBpShapeBlock factors of one
+// shape (arity A, K states each) with the factors as lanes, so every loop below runs over the
+// block (vectorised) and the shape's loops are short and the same for all lanes. The math is
+// other_block's probability form: Q = exp(q − max q) (0 for zero states), raw_j(y) =
+// ⊕_{t: x_j = y} P(t)·Π_{u≠j} Q_u(x_u), p = raw/Σ raw, message log p (damped in log space),
+// change |p − exp(old)|. A factor with a zero or a raw value below prob_floor is redone in log
+// space. Each lane's arithmetic does not depend on the other lanes (bit-equal whichever block
+// a factor lands in, as the partitioned driver needs).
+template <class T, bool kMax>
+T shape_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot,
+              const std::int32_t* zeros, T* q, T* r, T* scratch, std::int32_t rw) {
+  constexpr int B = kBpShapeBlock;
+  const std::int32_t* row = a.shape_rows + 4 * rw;
+  const int A = row[0], K = row[1], first = row[2], n = row[3];
+  const int S = A * K;
+  int size = 1;
+  for (int j = 0; j < A; ++j) size *= K;
+  alignas(64) T P[kBpShapeTable][B];
+  alignas(64) T arg[kBpShapeStates][B], old[kBpShapeStates][B], qe[kBpShapeStates][B];
+  alignas(64) T po[kBpShapeStates][B], raw[kBpShapeStates][B], pn[kBpShapeStates][B];
+  alignas(64) T nv[kBpShapeStates][B], z[B], prod[B], mx[B], good[B];
+  // This block's info, lane-major ([field][B]; lanes past n repeat lane 0): straight loops
+  // over the lanes gather the messages, totals and tables.
+  const std::int64_t* info = a.shape_info + std::int64_t{kBpShapeInfo} * B * rw;
+  const std::int64_t* ro = info;
+  const std::int64_t* to = info + B;
+  for (int i = 0; i < B; ++i) good[i] = i < n && prob[to[i]] >= 0 ? T(1) : T(0);
+  for (int j = 0; j < A; ++j) {
+    const std::int64_t* so = info + (2 + j) * B;
+    for (int i = 0; i < B; ++i) mx[i] = bp_zero<T>();
+    for (int x = 0; x < K; ++x) {
+      const int st = j * K + x;
+      for (int i = 0; i < B; ++i) {
+        const T rv = r[ro[i] + st];
+        const T qv = q_from_totals(tot[so[i] + x], zeros[so[i] + x], rv);
+        good[i] = bp_live(rv) ? good[i] : T(0);
+        old[st][i] = rv;
+        arg[st][i] = qv;
+        mx[i] = bp_live(qv) && qv > mx[i] ? qv : mx[i];
+      }
+    }
+    for (int i = 0; i < B; ++i) good[i] = bp_live(mx[i]) ? good[i] : T(0);
+    // Zero states as +1 (every live argument is ≤ 0): Q = 0 below.
+    for (int x = 0; x < K; ++x) {
+      for (int i = 0; i < B; ++i) {
+        const T qv = arg[j * K + x][i];
+        arg[j * K + x][i] = bp_live(qv) ? qv - mx[i] : T(1);
+      }
+    }
+  }
+  // Lanes that cannot take the probability form compute on harmless values (q = 0; their
+  // table is finite, and their results are dropped below).
+  for (int i = 0; i < B; ++i) {
+    const T* pr = prob + to[i];
+    for (int t = 0; t < size; ++t) P[t][i] = pr[t];
+  }
+  for (int s2 = 0; s2 < S; ++s2) {
+    for (int i = 0; i < B; ++i) {
+      old[s2][i] = good[i] > 0 ? old[s2][i] : T(0);
+      arg[s2][i] = good[i] > 0 ? arg[s2][i] : T(0);
+    }
+  }
+  for (int s2 = 0; s2 < S; ++s2) {
+    for (int i = 0; i < B; ++i) {
+      const T e = lse_exp(arg[s2][i] > 0 ? T(0) : arg[s2][i]);
+      qe[s2][i] = arg[s2][i] > 0 ? T(0) : e;
+      po[s2][i] = lse_exp(old[s2][i]);
+      raw[s2][i] = 0;
+    }
+  }
+  // raw over the table, entry t = Σ_j x_j·K^j (first variable fastest).
+  int digit[kBpShapeMaxArity] = {};
+  for (int t = 0; t < size; ++t) {
+    const T* pt = P[t];
+    for (int j = 0; j < A; ++j) {
+      T* dst = raw[j * K + digit[j]];
+      if (A == 2) {
+        const T* qo = qe[(1 - j) * K + digit[1 - j]];
+        for (int i = 0; i < B; ++i) {
+          const T v = pt[i] * qo[i];
+          dst[i] = kMax ? (v > dst[i] ? v : dst[i]) : dst[i] + v;
+        }
+        continue;
+      }
+      for (int i = 0; i < B; ++i) prod[i] = pt[i];
+      for (int u = 0; u < A; ++u) {
+        if (u == j) continue;
+        const T* qo = qe[u * K + digit[u]];
+        for (int i = 0; i < B; ++i) prod[i] *= qo[i];
+      }
+      for (int i = 0; i < B; ++i) dst[i] = kMax ? (prod[i] > dst[i] ? prod[i] : dst[i]) : dst[i] + prod[i];
+    }
+    for (int j = 0; j < A && ++digit[j] == K; ++j) digit[j] = 0;
+  }
+  for (int s2 = 0; s2 < S; ++s2) {
+    for (int i = 0; i < B; ++i) good[i] = raw[s2][i] >= prob_floor<T>() ? good[i] : T(0);
+  }
+  for (int j = 0; j < A; ++j) {
+    for (int i = 0; i < B; ++i) z[i] = 0;
+    for (int x = 0; x < K; ++x) {
+      for (int i = 0; i < B; ++i) z[i] += raw[j * K + x][i];
+    }
+    for (int x = 0; x < K; ++x) {
+      for (int i = 0; i < B; ++i) pn[j * K + x][i] = good[i] > 0 ? raw[j * K + x][i] / z[i] : T(1);
+    }
+  }
+  for (int s2 = 0; s2 < S; ++s2) {
+    for (int i = 0; i < B; ++i) nv[s2][i] = lse_log(pn[s2][i]);
+  }
+  if (a.damping > 0) {  // blend with the old message in log space, then renormalise
+    const T keep = a.damping, take = T(1) - a.damping;
+    for (int j = 0; j < A; ++j) {
+      for (int i = 0; i < B; ++i) z[i] = bp_zero<T>();
+      for (int x = 0; x < K; ++x) {
+        for (int i = 0; i < B; ++i) {
+          T& v = nv[j * K + x][i];
+          v = take * v + keep * old[j * K + x][i];
+          z[i] = v > z[i] ? v : z[i];
+        }
+      }
+      for (int x = 0; x < K; ++x) {
+        for (int i = 0; i < B; ++i) arg[j * K + x][i] = nv[j * K + x][i] - z[i];
+      }
+    }
+    for (int s2 = 0; s2 < S; ++s2) {
+      for (int i = 0; i < B; ++i) pn[s2][i] = lse_exp(arg[s2][i]);
+    }
+    for (int j = 0; j < A; ++j) {
+      for (int i = 0; i < B; ++i) z[i] = 0;
+      for (int x = 0; x < K; ++x) {
+        for (int i = 0; i < B; ++i) z[i] += pn[j * K + x][i];
+      }
+      for (int i = 0; i < B; ++i) prod[i] = lse_log(z[i]);
+      for (int x = 0; x < K; ++x) {
+        for (int i = 0; i < B; ++i) {
+          pn[j * K + x][i] /= z[i];
+          nv[j * K + x][i] = arg[j * K + x][i] - prod[i];
+        }
+      }
+    }
+  }
+  T ch = 0;
+  for (int i = 0; i < n; ++i) {
+    if (!(good[i] > 0)) {
+      const std::int32_t f = a.shape_factors[first + i];
+      factor_q(a, r, tot, zeros, f, q);
+      ch = std::max(ch, factor_log<T, kMax>(a, pot, q, r, scratch, f));
+      continue;
+    }
+    T* rr = r + ro[i];
+    for (int s2 = 0; s2 < S; ++s2) {
+      const T d = pn[s2][i] > po[s2][i] ? pn[s2][i] - po[s2][i] : po[s2][i] - pn[s2][i];
+      ch = d > ch ? d : ch;
+      rr[s2] = nv[s2][i];
+    }
+  }
+  return ch;
+}
+
 template <class T, bool kMax>
 T factor_step_fast(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot,
                    const std::int32_t* zeros, T* q, T* r, T* scratch) {
-  T ch_pair = 0, ch = 0;
+  T ch_pair = 0, ch_shape = 0, ch = 0;
   const std::int32_t blocks = (a.num_pair2 + kPairBlock - 1) / kPairBlock;
   // One team for both loops (one wake-up per factor step); nowait: the loops touch different
   // factors' messages.
@@ -429,6 +588,10 @@ T factor_step_fast(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot
       const int n = static_cast<int>(std::min<std::int32_t>(kPairBlock, a.num_pair2 - i0));
       ch_pair =
           std::max(ch_pair, pair2_block<T, kMax>(a, pot, prob, tot, zeros, q, r, scratch, i0, n));
+    }
+#pragma omp for schedule(static) reduction(max : ch_shape) nowait
+    for (std::int32_t row = 0; row < a.num_shape_rows; ++row) {
+      ch_shape = std::max(ch_shape, shape_block<T, kMax>(a, pot, prob, tot, zeros, q, r, scratch, row));
     }
     // The other factors: each thread a contiguous share, walked in blocks. The unary ones
     // come last in the list; `skip_unary` leaves them out (their undamped message is fixed).
@@ -443,7 +606,7 @@ T factor_step_fast(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot
       }
     }
   }
-  return std::max(ch, ch_pair);
+  return std::max(std::max(ch, ch_pair), ch_shape);
 }
 
 // Members of a batch run on different threads (each with its own totals, no team per
