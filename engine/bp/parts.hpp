@@ -12,6 +12,15 @@
 
 namespace mpe::bp::parts {
 
+/// K when every variable of s has K states, else 0 (kernels::BpArgs::uniform_card).
+inline std::int32_t uniform_card(const Structure& s) {
+  if (s.card.empty()) return 0;
+  for (const std::int32_t k : s.card) {
+    if (k != s.card.front()) return 0;
+  }
+  return s.card.front();
+}
+
 /// Kernel arguments of one instance of g on the host: the structure's arrays (s lives as long as
 /// `a` is used) and batch = 1; the caller sets the messages, potentials and options.
 template <class T>
@@ -32,6 +41,7 @@ kernels::BpArgs<T> host_args(const FactorGraph& g, const Structure& s) {
   a.factor_edge_off = s.factor_edge_off.data();
   a.factor_tab_off = s.factor_tab_off.data();
   a.msg_len = s.msg_len;
+  a.uniform_card = uniform_card(s);
   a.batch = 1;
   return a;
 }

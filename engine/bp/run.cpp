@@ -359,6 +359,7 @@ class TypedSolver final : public Solver::Impl {
     a.var_state_off = structure_[11].data<std::int64_t>();
     a.var_edge_msg = structure_[12].data<std::int64_t>();
     a.msg_len = s_.msg_len;
+    a.uniform_card = parts::uniform_card(s_);
     a.batch = nb;
     a.log_pot = pot_.data<T>();
     a.pot_stride = per_member ? tab_len : 0;

@@ -45,6 +45,8 @@ struct BpArgs {
   const std::int32_t* factor_edge_off = nullptr;  // [F + 1]: f's edges, in f's variable order
   const std::int64_t* factor_tab_off = nullptr;   // [F + 1]
   std::int64_t msg_len = 0;                       // Σ_e K_v per instance
+  std::int32_t uniform_card = 0;  // K when every variable has K states (then edge e's message
+                                  // is at K·e, variable v's states at K·v), else 0
   // Batch.
   std::int32_t batch = 0;
   const T* log_pot = nullptr;             // [B or 1][factor_tab_off[F]]

@@ -123,10 +123,34 @@ void one_var_totals(const BpArgs<T>& a, std::int32_t v, const T* r, const std::i
     account(r + a.var_edge_msg[j], k, live, zero, +1);
 }
 
+// The one-thread totals when every variable has K states: edge e's message is at K·e and
+// variable v's totals at K·v. A zero term adds 0 to the live sum (the same bits as skipping it:
+// the sum starts at +0 and never becomes −0) and 1 to the count, without a branch.
+template <class T, int K>
+void var_totals_k(const BpArgs<T>& a, const T* r, const std::int32_t* ev, T* tot,
+                  std::int32_t* zeros) {
+  std::fill(tot, tot + std::int64_t{K} * a.num_vars, T(0));
+  std::fill(zeros, zeros + std::int64_t{K} * a.num_vars, 0);
+  for (std::int32_t v = 0; ev && v < a.num_vars; ++v) {
+    for (int x = 0; x < K; ++x) zeros[K * v + x] = (ev[v] >= 0 && x != ev[v]) ? 1 : 0;
+  }
+  for (std::int32_t e = 0; e < a.num_edges; ++e) {
+    const std::int64_t v = a.edge_var[e];
+    const T* m = r + std::int64_t{K} * e;
+    for (int x = 0; x < K; ++x) {
+      const bool l = bp_live(m[x]);
+      tot[K * v + x] += l ? m[x] : T(0);
+      zeros[K * v + x] += l ? 0 : 1;
+    }
+  }
+}
+
 template <class T>
 void var_totals(const BpArgs<T>& a, const T* r, const std::int32_t* ev, T* tot,
                 std::int32_t* zeros) {
   if (a.num_vars <= kParallelVars || omp_get_max_threads() == 1) {
+    if (a.uniform_card == 2) return var_totals_k<T, 2>(a, r, ev, tot, zeros);
+    if (a.uniform_card == 3) return var_totals_k<T, 3>(a, r, ev, tot, zeros);
     for (std::int32_t v = 0; v < a.num_vars; ++v) {
       const int obs = ev ? ev[v] : -1;
       for (int x = 0; x < a.card[v]; ++x) {
