@@ -476,7 +476,7 @@ T shape_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot,
         good[i] = bp_live(rv) ? good[i] : T(0);
         old[st][i] = rv;
         arg[st][i] = qv;
-        mx[i] = bp_live(qv) && qv > mx[i] ? qv : mx[i];
+        mx[i] = qv > mx[i] ? qv : mx[i];  // a zero q is bp_zero, below every live one
       }
     }
     for (int i = 0; i < B; ++i) good[i] = bp_live(mx[i]) ? good[i] : T(0);
@@ -518,6 +518,16 @@ T shape_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot,
         const T* qo = qe[(1 - j) * K + digit[1 - j]];
         for (int i = 0; i < B; ++i) {
           const T v = pt[i] * qo[i];
+          dst[i] = kMax ? (v > dst[i] ? v : dst[i]) : dst[i] + v;
+        }
+        continue;
+      }
+      if (A == 3) {  // the other two in one loop
+        const int u = j == 0 ? 1 : 0, w = j == 2 ? 1 : 2;
+        const T* qu = qe[u * K + digit[u]];
+        const T* qw = qe[w * K + digit[w]];
+        for (int i = 0; i < B; ++i) {
+          const T v = pt[i] * qu[i] * qw[i];
           dst[i] = kMax ? (v > dst[i] ? v : dst[i]) : dst[i] + v;
         }
         continue;
