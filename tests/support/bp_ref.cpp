@@ -79,8 +79,8 @@ BpExact bp_brute_force(const bp::FactorGraph& g, const std::vector<int>& evidenc
 }
 
 bp::FactorGraph random_tree(std::mt19937& rng, int num_vars, int max_arity, int max_card,
-                            double spread, double zero_fraction) {
-  std::uniform_int_distribution<int> card_d(2, max_card);
+                            double spread, double zero_fraction, int min_card) {
+  std::uniform_int_distribution<int> card_d(min_card, max_card);
   std::uniform_real_distribution<double> val(-spread, spread);
   std::uniform_real_distribution<double> u01(0.0, 1.0);
   bp::FactorGraph g;

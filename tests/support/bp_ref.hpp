@@ -24,8 +24,9 @@ BpExact bp_brute_force(const bp::FactorGraph& g, const std::vector<int>& evidenc
 // A random factor tree: factors of arity 1..max_arity, each adding new variables next to one
 // existing variable, cardinalities in [2, max_card], log-potentials uniform in
 // [-spread, spread]; about `zero_fraction` of the entries set to −inf (never all of a table).
+// min_card = max_card gives every variable the same number of states.
 bp::FactorGraph random_tree(std::mt19937& rng, int num_vars, int max_arity, int max_card,
-                            double spread, double zero_fraction = 0.0);
+                            double spread, double zero_fraction = 0.0, int min_card = 2);
 // A w×h grid of binary (or `card`-state) variables with random unary and pairwise factors.
 bp::FactorGraph random_grid(std::mt19937& rng, int w, int h, int card, double coupling);
 
