@@ -232,9 +232,10 @@ std::vector<T> probability_tables(const FactorGraph& g, const Structure& s,
         hi = std::max(hi, static_cast<double>(lp[t]));
         lo = std::min(lo, static_cast<double>(lp[t]));
       }
+      // The inline exp (clamped below exp(-708)): only tables flagged below (zeros, wide
+      // spreads) have entries that far down, and the kernel does not use their values.
       for (std::int64_t t = 0; t < n; ++t) {
-        const double x = static_cast<double>(lp[t]) - hi;  // the inline exp in its range
-        pr[t] = static_cast<T>(x >= -700 ? kernels::lse_exp(x) : std::exp(x));
+        pr[t] = static_cast<T>(kernels::lse_exp(static_cast<double>(lp[t]) - hi));
       }
       if (zero || !(hi - lo < spread)) pr[0] = T(-1);
     }
