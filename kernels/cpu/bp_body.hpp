@@ -9,7 +9,9 @@
 //    forms every q it needs from those totals and the edge's own message (the var step's rule).
 //    Binary pairwise factors go in blocks: a scalar gather, one straight loop of the log-odds
 //    math (bp_pair2_logodds, bp_binary_from_logodds) that the compiler vectorises with
-//    lse_exp/lse_log, a scalar scatter. Other factors take the probability form below. Any
+//    lse_exp/lse_log, a scalar scatter. Factors whose variables all have K states and whose
+//    table has at most 64 entries (K×K pairwise, binary triples, ...) go in blocks of one shape
+//    with the factors as lanes (shape_block). Other factors take the probability form below. Any
 //    factor with a zero (potential, incoming or old message) or a result too small for the
 //    probability form is redone in log space by the functions the CUDA kernel shares
 //    (bp_pair2_undamped, bp_factor_raw, bp_finish), so zeros behave exactly as before.
