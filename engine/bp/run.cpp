@@ -278,11 +278,20 @@ class TypedSolver final : public Solver::Impl {
     auto i64 = [&](const std::vector<std::int64_t>& v) {
       return Tensor::from_vector<std::int64_t>(v, {static_cast<std::int64_t>(v.size())}, dev);
     };
-    structure_ = {i32(s_.card),          i32(s_.var_edge_off),   i32(s_.var_edges),
-                  i32(s_.edge_var),      i32(s_.edge_factor),    i32(s_.factor_edge_off),
-                  i32(s_.pair2_factors), i32(s_.other_edges),    i64(s_.edge_msg_off),
-                  i64(s_.edge_stride),   i64(s_.factor_tab_off), i64(s_.var_state_off),
-                  i64(s_.var_edge_msg)};
+    // A device copy of the structure; the CPU reads s_ itself (no copy to allocate and fill).
+    if (dev.kind != DeviceKind::cpu) {
+      structure_ = {i32(s_.card),          i32(s_.var_edge_off),   i32(s_.var_edges),
+                    i32(s_.edge_var),      i32(s_.edge_factor),    i32(s_.factor_edge_off),
+                    i32(s_.pair2_factors), i32(s_.other_edges),    i64(s_.edge_msg_off),
+                    i64(s_.edge_stride),   i64(s_.factor_tab_off), i64(s_.var_state_off),
+                    i64(s_.var_edge_msg)};
+    }
+    auto at32 = [&](int i, const std::vector<std::int32_t>& host) {
+      return structure_.empty() ? host.data() : structure_[static_cast<std::size_t>(i)].data<std::int32_t>();
+    };
+    auto at64 = [&](int i, const std::vector<std::int64_t>& host) {
+      return structure_.empty() ? host.data() : structure_[static_cast<std::size_t>(i)].data<std::int64_t>();
+    };
     // Potentials: one shared set unless a member brings its own.
     const bool per_member = std::any_of(
         batch.begin(), batch.end(), [](const Instance& in) { return !in.log_potentials.empty(); });
@@ -344,21 +353,21 @@ class TypedSolver final : public Solver::Impl {
     a.num_vars = static_cast<std::int32_t>(nv);
     a.num_factors = g.num_factors();
     a.num_edges = static_cast<std::int32_t>(s_.edge_var.size());
-    a.card = structure_[0].data<std::int32_t>();
-    a.var_edge_off = structure_[1].data<std::int32_t>();
-    a.var_edges = structure_[2].data<std::int32_t>();
-    a.edge_var = structure_[3].data<std::int32_t>();
-    a.edge_factor = structure_[4].data<std::int32_t>();
-    a.factor_edge_off = structure_[5].data<std::int32_t>();
-    a.pair2_factors = structure_[6].data<std::int32_t>();
+    a.card = at32(0, s_.card);
+    a.var_edge_off = at32(1, s_.var_edge_off);
+    a.var_edges = at32(2, s_.var_edges);
+    a.edge_var = at32(3, s_.edge_var);
+    a.edge_factor = at32(4, s_.edge_factor);
+    a.factor_edge_off = at32(5, s_.factor_edge_off);
+    a.pair2_factors = at32(6, s_.pair2_factors);
     a.num_pair2 = static_cast<std::int32_t>(s_.pair2_factors.size());
-    a.other_edges = structure_[7].data<std::int32_t>();
+    a.other_edges = at32(7, s_.other_edges);
     a.num_other = static_cast<std::int32_t>(s_.other_edges.size());
-    a.edge_msg_off = structure_[8].data<std::int64_t>();
-    a.edge_stride = structure_[9].data<std::int64_t>();
-    a.factor_tab_off = structure_[10].data<std::int64_t>();
-    a.var_state_off = structure_[11].data<std::int64_t>();
-    a.var_edge_msg = structure_[12].data<std::int64_t>();
+    a.edge_msg_off = at64(8, s_.edge_msg_off);
+    a.edge_stride = at64(9, s_.edge_stride);
+    a.factor_tab_off = at64(10, s_.factor_tab_off);
+    a.var_state_off = at64(11, s_.var_state_off);
+    a.var_edge_msg = at64(12, s_.var_edge_msg);
     a.msg_len = s_.msg_len;
     a.uniform_card = parts::uniform_card(s_);
     a.batch = nb;
