@@ -130,6 +130,8 @@ bp::Result run_typed(Communicator& comm, const FactorGraph& g, const std::vector
   const std::vector<T> prob = bp::parts::probability_tables(p.local, s, pot);
   // The work lists hold only the owned factors: the kernel updates nothing else.
   const bp::parts::FastLists lists = bp::parts::fast_lists(p.local, s, p.owned_local);
+  const std::vector<T> shape_prob =
+      bp::parts::shape_tables(lists, prob, s.factor_tab_off.back());
   std::vector<T> r(static_cast<std::size_t>(s.msg_len)), q(r.size()), scratch(r.size()), change(1);
   for (std::size_t e = 0; e < s.edge_var.size(); ++e) {
     const int k = s.card[static_cast<std::size_t>(s.edge_var[e])];
@@ -152,7 +154,7 @@ bp::Result run_typed(Communicator& comm, const FactorGraph& g, const std::vector
   a.pair2_factors = lists.pair2.data();
   a.num_pair2 = static_cast<std::int32_t>(lists.pair2.size());
   if (!pot.empty()) {  // the CPU flooding fast path, as the single-process solver takes it
-    bp::parts::set_fast_path(a, prob.data(), tot.data(), zeros.data(), lists);
+    bp::parts::set_fast_path(a, prob.data(), shape_prob, 0, tot.data(), zeros.data(), lists);
   }
   ::mpe::detail::Backend& be = ::mpe::detail::backend_for(Device::cpu());
   const auto P = static_cast<std::size_t>(comm.size());

@@ -65,16 +65,44 @@ struct FastLists {
   std::vector<std::int32_t> shape;
   std::vector<std::int32_t> shape_rows;
   std::vector<std::int64_t> shape_info;
+  std::int64_t shape_len = 0;  // Σ K^arity over the shape rows (kBpShapeBlock-wide vectors)
   std::vector<std::int32_t> other;
   std::int32_t num_nonunary = 0;
 };
 FastLists fast_lists(const FactorGraph& g, const Structure& s, const std::vector<int>& factors);
 
-/// Points a's fast-path fields at the probability tables, the totals workspace and the lists
-/// (all of which outlive a). The pair2 list itself is set by the caller (host or device copy).
+/// The shape rows' probability tables, lane-major (kernels::BpArgs::shape_prob), for every
+/// set of tables in `prob` (sets of tab_len values, as pot_prob).
 template <class T>
-void set_fast_path(kernels::BpArgs<T>& a, const T* prob, T* tot, std::int32_t* zeros,
-                   const FastLists& l) {
+std::vector<T> shape_tables(const FastLists& l, const std::vector<T>& prob, std::int64_t tab_len) {
+  constexpr int B = kernels::kBpShapeBlock;
+  const std::int64_t sets = tab_len > 0 ? static_cast<std::int64_t>(prob.size()) / tab_len : 0;
+  std::vector<T> out(static_cast<std::size_t>(sets * l.shape_len * B));
+  for (std::int64_t set = 0; set < sets; ++set) {
+    for (std::size_t rw = 0; rw < l.shape_rows.size() / 5; ++rw) {
+      const std::int32_t* row = l.shape_rows.data() + 5 * rw;
+      std::int64_t size = 1;
+      for (int j = 0; j < row[0]; ++j) size *= row[1];
+      const std::int64_t* to = l.shape_info.data() + rw * kernels::kBpShapeInfo * B + B;
+      T* dst = out.data() + (set * l.shape_len + row[4]) * B;
+      for (std::int64_t t = 0; t < size; ++t) {
+        for (int ln = 0; ln < B; ++ln) {
+          dst[t * B + ln] = prob[static_cast<std::size_t>(set * tab_len + to[ln] + t)];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/// Points a's fast-path fields at the probability tables (pot_prob's and the shape rows'), the
+/// totals workspace and the lists (all of which outlive a). The pair2 list itself is set by the
+/// caller (host or device copy). shape_stride: 0 when the batch shares one set of tables.
+template <class T>
+void set_fast_path(kernels::BpArgs<T>& a, const T* prob, const std::vector<T>& shape_prob,
+                   std::int64_t shape_stride, T* tot, std::int32_t* zeros, const FastLists& l) {
+  a.shape_prob = shape_prob.data();
+  a.shape_prob_stride = shape_stride;
   a.pot_prob = prob;
   a.var_tot = tot;
   a.var_zeros = zeros;
@@ -83,7 +111,7 @@ void set_fast_path(kernels::BpArgs<T>& a, const T* prob, T* tot, std::int32_t* z
   a.num_other_nonunary = l.num_nonunary;
   a.pair2_info = l.pair2_info.data();
   a.shape_rows = l.shape_rows.data();
-  a.num_shape_rows = static_cast<std::int32_t>(l.shape_rows.size() / 4);
+  a.num_shape_rows = static_cast<std::int32_t>(l.shape_rows.size() / 5);
   a.shape_factors = l.shape.data();
   a.shape_info = l.shape_info.data();
 }

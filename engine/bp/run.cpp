@@ -311,6 +311,7 @@ class TypedSolver final : public Solver::Impl {
       std::vector<int> all(static_cast<std::size_t>(g.num_factors()));
       std::iota(all.begin(), all.end(), 0);
       fast_ = parts::fast_lists(g, s_, all);
+      shape_prob_ = parts::shape_tables(fast_, pot_prob_, tab_len);
     }
     const bool any_ev = std::any_of(batch.begin(), batch.end(),
                                     [](const Instance& in) { return !in.evidence.empty(); });
@@ -381,8 +382,11 @@ class TypedSolver final : public Solver::Impl {
     a.change = change_.data<T>();
     a.max_product = o.method == Method::max_product;
     a.damping = static_cast<T>(o.damping);
-    if (cpu_fast)
-      parts::set_fast_path(a, pot_prob_.data(), tot_live_.data(), tot_zero_.data(), fast_);
+    if (cpu_fast) {
+      const std::int64_t shape_stride = per_member ? fast_.shape_len * kernels::kBpShapeBlock : 0;
+      parts::set_fast_path(a, pot_prob_.data(), shape_prob_, shape_stride, tot_live_.data(),
+                           tot_zero_.data(), fast_);
+    }
   }
 
   void reset() override {
@@ -465,6 +469,7 @@ class TypedSolver final : public Solver::Impl {
   Tensor pot_, evid_, active_, r_init_, r_, q_, scratch_, change_;
   std::vector<std::int32_t> active_host_;
   std::vector<T> pot_prob_;
+  std::vector<T> shape_prob_;  // the shape rows' tables, lane-major (BpArgs::shape_prob)
   parts::FastLists fast_;  // CPU flooding fast path's work lists
   std::vector<T> tot_live_;
   std::vector<std::int32_t> tot_zero_;
@@ -593,11 +598,15 @@ FastLists fast_lists(const FactorGraph& g, const Structure& s, const std::vector
                    [](const auto& x, const auto& y) { return x.first < y.first; });
   for (std::size_t i = 0; i < shaped.size(); ++i) {
     const auto [arity, k] = shaped[i].first;
-    if (i == 0 || shaped[i - 1].first != shaped[i].first || l.shape_rows.back() == B) {
-      l.shape_rows.insert(l.shape_rows.end(), {arity, k, static_cast<std::int32_t>(i), 0});
+    if (i == 0 || shaped[i - 1].first != shaped[i].first || l.shape_rows.end()[-2] == B) {
+      std::int32_t size = 1;
+      for (int j = 0; j < arity; ++j) size *= k;
+      l.shape_rows.insert(l.shape_rows.end(), {arity, k, static_cast<std::int32_t>(i), 0,
+                                               static_cast<std::int32_t>(l.shape_len)});
       l.shape_info.resize(l.shape_info.size() + std::size_t{kernels::kBpShapeInfo} * B);
+      l.shape_len += size;
     }
-    const int lane = l.shape_rows.back()++;
+    const int lane = l.shape_rows.end()[-2]++;
     const std::int32_t f = shaped[i].second;
     l.shape.push_back(f);
     const auto fi = static_cast<std::size_t>(f);

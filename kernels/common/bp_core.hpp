@@ -86,7 +86,10 @@ struct BpArgs {
   // Shaped factors (CPU flooding fast path): those that are not binary pairwise, of arity
   // 2..kBpShapeMaxArity, every variable with the same K states and K^arity ≤ kBpShapeTable
   // (a K×K pairwise table, a binary triple, ...), in blocks of one shape. shape_rows:
-  // [num_shape_rows][4] = arity, K, first index into shape_factors, count (≤ kBpShapeBlock).
+  // [num_shape_rows][5] = arity, K, first index into shape_factors, count (≤ kBpShapeBlock),
+  // offset of the row's tables in shape_prob (in kBpShapeBlock-wide vectors).
+  // shape_prob: [B or 1][Σ K^arity over rows][kBpShapeBlock] (stride shape_prob_stride, 0 when
+  // the batch shares one set), each row's probability tables lane-major (pot_prob's values).
   // shape_info: [num_shape_rows][kBpShapeInfo][kBpShapeBlock], lane-major (lanes
   // past count repeat the first factor): message offset of the factor's first edge (edge j's
   // is K·j more), table offset, var_state_off of each variable. These factors are not in
@@ -95,6 +98,8 @@ struct BpArgs {
   std::int32_t num_shape_rows = 0;
   const std::int32_t* shape_factors = nullptr;
   const std::int64_t* shape_info = nullptr;
+  const T* shape_prob = nullptr;
+  std::int64_t shape_prob_stride = 0;
   // CUDA work lists (the CPU walks factors in order): pairwise factors with two binary
   // variables, one thread each; every edge of the other factors, one thread each.
   const std::int32_t* pair2_factors = nullptr;

@@ -449,15 +449,15 @@ int other_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot,
 // space. Each lane's arithmetic does not depend on the other lanes (bit-equal whichever block
 // a factor lands in, as the partitioned driver needs).
 template <class T, bool kMax>
-T shape_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot,
+T shape_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* sprob, const T* tot,
               const std::int32_t* zeros, T* q, T* r, T* scratch, std::int32_t rw) {
   constexpr int B = kBpShapeBlock;
-  const std::int32_t* row = a.shape_rows + 4 * rw;
+  const std::int32_t* row = a.shape_rows + 5 * rw;
+  const T* P = sprob + std::int64_t{row[4]} * B;  // entry t of lane i at P[t·B + i]
   const int A = row[0], K = row[1], first = row[2], n = row[3];
   const int S = A * K;
   int size = 1;
   for (int j = 0; j < A; ++j) size *= K;
-  alignas(64) T P[kBpShapeTable][B];
   alignas(64) T arg[kBpShapeStates][B], old[kBpShapeStates][B], qe[kBpShapeStates][B];
   alignas(64) T po[kBpShapeStates][B], raw[kBpShapeStates][B], pn[kBpShapeStates][B];
   alignas(64) T nv[kBpShapeStates][B], z[B], prod[B], mx[B], good[B];
@@ -492,10 +492,6 @@ T shape_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot,
   }
   // Lanes that cannot take the probability form compute on harmless values (q = 0; their
   // table is finite, and their results are dropped below).
-  for (int i = 0; i < B; ++i) {
-    const T* pr = prob + to[i];
-    for (int t = 0; t < size; ++t) P[t][i] = pr[t];
-  }
   for (int s2 = 0; s2 < S; ++s2) {
     for (int i = 0; i < B; ++i) {
       old[s2][i] = good[i] > 0 ? old[s2][i] : T(0);
@@ -513,7 +509,7 @@ T shape_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot,
   // raw over the table, entry t = Σ_j x_j·K^j (first variable fastest).
   int digit[kBpShapeMaxArity] = {};
   for (int t = 0; t < size; ++t) {
-    const T* pt = P[t];
+    const T* pt = P + std::int64_t{t} * B;
     for (int j = 0; j < A; ++j) {
       T* dst = raw[j * K + digit[j]];
       if (A == 2) {
@@ -610,7 +606,7 @@ T shape_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot,
 }
 
 template <class T, bool kMax>
-T factor_step_fast(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot,
+T factor_step_fast(const BpArgs<T>& a, const T* pot, const T* prob, const T* sprob, const T* tot,
                    const std::int32_t* zeros, T* q, T* r, T* scratch) {
   T ch_pair = 0, ch_shape = 0, ch = 0;
   const std::int32_t blocks = (a.num_pair2 + kPairBlock - 1) / kPairBlock;
@@ -627,7 +623,7 @@ T factor_step_fast(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot
     }
 #pragma omp for schedule(static) reduction(max : ch_shape) nowait
     for (std::int32_t row = 0; row < a.num_shape_rows; ++row) {
-      ch_shape = std::max(ch_shape, shape_block<T, kMax>(a, pot, prob, tot, zeros, q, r, scratch, row));
+      ch_shape = std::max(ch_shape, shape_block<T, kMax>(a, pot, prob, sprob, tot, zeros, q, r, scratch, row));
     }
     // The other factors: each thread a contiguous share, walked in blocks. The unary ones
     // come last in the list; `skip_unary` leaves them out (their undamped message is fixed).
@@ -678,7 +674,8 @@ void for_each_instance(const BpArgs<T>& a, bool parallel, Body body) {
 template <class T>
 void sweep(const BpArgs<T>& a, int steps) {
   const bool fast = steps == kBpBothSteps && a.pot_prob && a.var_tot && a.var_zeros &&
-                    (a.pair2_info || a.num_pair2 == 0);
+                    (a.pair2_info || a.num_pair2 == 0) &&
+                    (a.shape_prob || a.num_shape_rows == 0);
   const bool parallel = members_in_parallel(a, !fast || a.var_tot_stride > 0);
   for_each_instance(a, parallel, [&](std::int32_t b, const T* pot, const std::int32_t* ev, T* q,
                                      T* r, T* scratch) {
@@ -687,9 +684,11 @@ void sweep(const BpArgs<T>& a, int steps) {
       std::int32_t* zeros = a.var_zeros + b * a.var_tot_stride;
       var_totals(a, r, ev, tot, zeros);
       const T* prob = a.pot_prob + b * a.pot_stride;
-      a.change[b] = a.max_product
-                        ? factor_step_fast<T, true>(a, pot, prob, tot, zeros, q, r, scratch)
-                        : factor_step_fast<T, false>(a, pot, prob, tot, zeros, q, r, scratch);
+      const T* sprob = a.shape_prob + b * a.shape_prob_stride;
+      a.change[b] =
+          a.max_product
+              ? factor_step_fast<T, true>(a, pot, prob, sprob, tot, zeros, q, r, scratch)
+              : factor_step_fast<T, false>(a, pot, prob, sprob, tot, zeros, q, r, scratch);
       return;
     }
     if (steps & kBpVarStep) {
