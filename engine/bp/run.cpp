@@ -157,8 +157,25 @@ Result finish(const FactorGraph& g, const Structure& s, const Instance& in, cons
     qsum.resize(size);
     const std::int32_t e0 = s.factor_edge_off[f];
     const std::int32_t e1 = s.factor_edge_off[f + 1];
+    const std::int64_t* mo = s.edge_msg_off.data() + e0;
+    if (e1 - e0 <= 2) {  // unary and pairwise: the table's entries in two plain loops
+      const T* q0 = q + mo[0];
+      const T* q1 = e1 - e0 == 2 ? q + mo[1] : nullptr;
+      const std::size_t k0 =
+          q1 ? static_cast<std::size_t>(s.card[static_cast<std::size_t>(s.edge_var[e0])]) : 1;
+      const std::size_t k1 = size / k0;  // entry t = x0 + k0·x1
+      for (std::size_t x1 = 0; x1 < k1; ++x1) {
+        const double l1 = q1 ? as_log(q1[x1]) : 0.0;
+        for (std::size_t x0 = 0; x0 < k0; ++x0) {
+          const std::size_t t = x0 + k0 * x1;
+          const double qs = q1 ? as_log(q0[x0]) + l1 : as_log(q0[x1]);
+          qsum[t] = qs;
+          fb[t] = phi[t] == kNegInf ? kNegInf : phi[t] + qs;
+        }
+      }
+    }
     digit.assign(static_cast<std::size_t>(e1 - e0), 0);  // states of f's variables at entry t
-    for (std::size_t t = 0; t < size; ++t) {
+    for (std::size_t t = 0; e1 - e0 > 2 && t < size; ++t) {
       double qs = 0;
       for (std::int32_t e = e0; e < e1; ++e) {
         qs += as_log(q[s.edge_msg_off[static_cast<std::size_t>(e)] +
