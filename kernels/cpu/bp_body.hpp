@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "bp.hpp"
 
@@ -50,6 +51,17 @@ template <class T>
 inline T q_from_totals(T tot, std::int32_t zeros, T own) {
   const bool l = bp_live(own);
   return zeros - (l ? 0 : 1) > 0 ? bp_zero<T>() : tot - (l ? own : T(0));
+}
+
+// q_from_totals where the caller may know that no total has a zero term (kNoZeros: every
+// incoming message is live and nothing is observed), which leaves tot − own (the same value).
+template <class T, bool kNoZeros>
+inline T q_of(const T* tot, const std::int32_t* zeros, std::int64_t s, T own) {
+  if constexpr (kNoZeros) {
+    return tot[s] - own;
+  } else {
+    return q_from_totals(tot[s], zeros[s], own);
+  }
 }
 
 template <class T, bool kMax>
@@ -128,12 +140,15 @@ void one_var_totals(const BpArgs<T>& a, std::int32_t v, const T* r, const std::i
 // The one-thread totals when every variable has K states: edge e's message is at K·e and
 // variable v's totals at K·v. A zero term adds 0 to the live sum (the same bits as skipping it:
 // the sum starts at +0 and never becomes −0) and 1 to the count, without a branch.
+// Returns true when no total has a zero term (no evidence, every message live).
 template <class T, int K>
-void var_totals_k(const BpArgs<T>& a, const T* r, const std::int32_t* ev, T* tot,
+bool var_totals_k(const BpArgs<T>& a, const T* r, const std::int32_t* ev, T* tot,
                   std::int32_t* zeros) {
   std::fill(tot, tot + std::int64_t{K} * a.num_vars, T(0));
   std::fill(zeros, zeros + std::int64_t{K} * a.num_vars, 0);
+  int observed = 0, dead = 0;
   for (std::int32_t v = 0; ev && v < a.num_vars; ++v) {
+    observed |= ev[v] >= 0;
     for (int x = 0; x < K; ++x) zeros[K * v + x] = (ev[v] >= 0 && x != ev[v]) ? 1 : 0;
   }
   for (std::int32_t e = 0; e < a.num_edges; ++e) {
@@ -143,12 +158,16 @@ void var_totals_k(const BpArgs<T>& a, const T* r, const std::int32_t* ev, T* tot
       const bool l = bp_live(m[x]);
       tot[K * v + x] += l ? m[x] : T(0);
       zeros[K * v + x] += l ? 0 : 1;
+      dead |= l ? 0 : 1;
     }
   }
+  return !observed && !dead;
 }
 
+// Returns true when it knows that no total has a zero term (the factor step may then skip the
+// zero counts); false when there may be some.
 template <class T>
-void var_totals(const BpArgs<T>& a, const T* r, const std::int32_t* ev, T* tot,
+bool var_totals(const BpArgs<T>& a, const T* r, const std::int32_t* ev, T* tot,
                 std::int32_t* zeros) {
   if (a.num_vars <= kParallelVars || omp_get_max_threads() == 1) {
     if (a.uniform_card == 2) return var_totals_k<T, 2>(a, r, ev, tot, zeros);
@@ -173,12 +192,13 @@ void var_totals(const BpArgs<T>& a, const T* r, const std::int32_t* ev, T* tot,
         }
       }
     }
-    return;
+    return false;
   }
 #pragma omp parallel for schedule(static)
   for (std::int32_t v = 0; v < a.num_vars; ++v) {
     one_var_totals(a, v, r, ev, tot + a.var_state_off[v], zeros + a.var_state_off[v]);
   }
+  return false;
 }
 
 // q of factor f's edges from the totals (for the paths that read q).
@@ -195,7 +215,7 @@ void factor_q(const BpArgs<T>& a, const T* r, const T* tot, const std::int32_t* 
 
 // Binary pairwise factors pair2_factors[i0 .. i0 + n): gather, vectorised math, scatter.
 // Returns the block's max change.
-template <class T, bool kMax>
+template <class T, bool kMax, bool kNoZeros>
 T pair2_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot,
               const std::int32_t* zeros, T* q, T* r, T* scratch, std::int32_t i0, int n) {
   // Table entry t = x0 + 2·x1 (first variable fastest). To v0: y = x0, u = v1; to v1: y = x1.
@@ -214,10 +234,10 @@ T pair2_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot,
     const T* tab = pot + info[1];
     const T* pr = prob + info[1];
     const T r00 = r[o0], r01 = r[o0 + 1], r10 = r[o1], r11 = r[o1 + 1];
-    const T q00 = q_from_totals(tot[s0], zeros[s0], r00);
-    const T q01 = q_from_totals(tot[s0 + 1], zeros[s0 + 1], r01);
-    const T q10 = q_from_totals(tot[s1], zeros[s1], r10);
-    const T q11 = q_from_totals(tot[s1 + 1], zeros[s1 + 1], r11);
+    const T q00 = q_of<T, kNoZeros>(tot, zeros, s0, r00);
+    const T q01 = q_of<T, kNoZeros>(tot, zeros, s0 + 1, r01);
+    const T q10 = q_of<T, kNoZeros>(tot, zeros, s1, r10);
+    const T q11 = q_of<T, kNoZeros>(tot, zeros, s1 + 1, r11);
     const bool good = pr[0] >= 0 && bp_live(r00) && bp_live(r01) && bp_live(r10) &&
                       bp_live(r11) && (bp_live(q00) || bp_live(q01)) &&
                       (bp_live(q10) || bp_live(q11));
@@ -448,7 +468,7 @@ int other_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* tot,
 // change |p − exp(old)|. A factor with a zero or a raw value below prob_floor is redone in log
 // space. Each lane's arithmetic does not depend on the other lanes (bit-equal whichever block
 // a factor lands in, as the partitioned driver needs).
-template <class T, bool kMax>
+template <class T, bool kMax, bool kNoZeros>
 T shape_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* sprob, const T* tot,
               const std::int32_t* zeros, T* q, T* r, T* scratch, std::int32_t rw) {
   constexpr int B = kBpShapeBlock;
@@ -474,7 +494,7 @@ T shape_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* sprob, c
       const int st = j * K + x;
       for (int i = 0; i < B; ++i) {
         const T rv = r[ro[i] + st];
-        const T qv = q_from_totals(tot[so[i] + x], zeros[so[i] + x], rv);
+        const T qv = q_of<T, kNoZeros>(tot, zeros, so[i] + x, rv);
         good[i] = bp_live(rv) ? good[i] : T(0);
         old[st][i] = rv;
         arg[st][i] = qv;
@@ -605,7 +625,7 @@ T shape_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* sprob, c
   return ch;
 }
 
-template <class T, bool kMax>
+template <class T, bool kMax, bool kNoZeros>
 T factor_step_fast(const BpArgs<T>& a, const T* pot, const T* prob, const T* sprob, const T* tot,
                    const std::int32_t* zeros, T* q, T* r, T* scratch) {
   T ch_pair = 0, ch_shape = 0, ch = 0;
@@ -619,11 +639,11 @@ T factor_step_fast(const BpArgs<T>& a, const T* pot, const T* prob, const T* spr
       const std::int32_t i0 = blk * kPairBlock;
       const int n = static_cast<int>(std::min<std::int32_t>(kPairBlock, a.num_pair2 - i0));
       ch_pair =
-          std::max(ch_pair, pair2_block<T, kMax>(a, pot, prob, tot, zeros, q, r, scratch, i0, n));
+          std::max(ch_pair, pair2_block<T, kMax, kNoZeros>(a, pot, prob, tot, zeros, q, r, scratch, i0, n));
     }
 #pragma omp for schedule(static) reduction(max : ch_shape) nowait
     for (std::int32_t row = 0; row < a.num_shape_rows; ++row) {
-      ch_shape = std::max(ch_shape, shape_block<T, kMax>(a, pot, prob, sprob, tot, zeros, q, r, scratch, row));
+      ch_shape = std::max(ch_shape, shape_block<T, kMax, kNoZeros>(a, pot, prob, sprob, tot, zeros, q, r, scratch, row));
     }
     // The other factors: each thread a contiguous share, walked in blocks. The unary ones
     // come last in the list; `skip_unary` leaves them out (their undamped message is fixed).
@@ -682,13 +702,17 @@ void sweep(const BpArgs<T>& a, int steps) {
     if (fast) {
       T* tot = a.var_tot + b * a.var_tot_stride;
       std::int32_t* zeros = a.var_zeros + b * a.var_tot_stride;
-      var_totals(a, r, ev, tot, zeros);
+      const bool no_zeros = var_totals(a, r, ev, tot, zeros);
       const T* prob = a.pot_prob + b * a.pot_stride;
       const T* sprob = a.shape_prob + b * a.shape_prob_stride;
-      a.change[b] =
-          a.max_product
-              ? factor_step_fast<T, true>(a, pot, prob, sprob, tot, zeros, q, r, scratch)
-              : factor_step_fast<T, false>(a, pot, prob, sprob, tot, zeros, q, r, scratch);
+      auto step = [&](auto max_tag, auto nz_tag) {
+        return factor_step_fast<T, decltype(max_tag)::value, decltype(nz_tag)::value>(
+            a, pot, prob, sprob, tot, zeros, q, r, scratch);
+      };
+      using Yes = std::true_type;
+      using No = std::false_type;
+      a.change[b] = a.max_product ? (no_zeros ? step(Yes{}, Yes{}) : step(Yes{}, No{}))
+                                  : (no_zeros ? step(No{}, Yes{}) : step(No{}, No{}));
       return;
     }
     if (steps & kBpVarStep) {
