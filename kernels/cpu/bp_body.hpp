@@ -146,9 +146,7 @@ bool var_totals_k(const BpArgs<T>& a, const T* r, const std::int32_t* ev, T* tot
                   std::int32_t* zeros) {
   std::fill(tot, tot + std::int64_t{K} * a.num_vars, T(0));
   std::fill(zeros, zeros + std::int64_t{K} * a.num_vars, 0);
-  int observed = 0, dead = 0;
   for (std::int32_t v = 0; ev && v < a.num_vars; ++v) {
-    observed |= ev[v] >= 0;
     for (int x = 0; x < K; ++x) zeros[K * v + x] = (ev[v] >= 0 && x != ev[v]) ? 1 : 0;
   }
   for (std::int32_t e = 0; e < a.num_edges; ++e) {
@@ -158,10 +156,11 @@ bool var_totals_k(const BpArgs<T>& a, const T* r, const std::int32_t* ev, T* tot
       const bool l = bp_live(m[x]);
       tot[K * v + x] += l ? m[x] : T(0);
       zeros[K * v + x] += l ? 0 : 1;
-      dead |= l ? 0 : 1;
     }
   }
-  return !observed && !dead;
+  std::int32_t any = 0;  // evidence and zero terms both leave a count
+  for (std::int64_t i = 0; i < std::int64_t{K} * a.num_vars; ++i) any |= zeros[i];
+  return any == 0;
 }
 
 // Returns true when it knows that no total has a zero term (the factor step may then skip the
