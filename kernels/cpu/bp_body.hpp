@@ -606,6 +606,15 @@ T shape_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* sprob, c
       }
     }
   }
+  // Each lane's change over its states, in lane loops (a scalar loop here branched on the sign
+  // of every difference and mispredicted: it was the block's hottest loop).
+  for (int i = 0; i < B; ++i) z[i] = 0;
+  for (int s2 = 0; s2 < S; ++s2) {
+    for (int i = 0; i < B; ++i) {
+      const T d = pn[s2][i] > po[s2][i] ? pn[s2][i] - po[s2][i] : po[s2][i] - pn[s2][i];
+      z[i] = d > z[i] ? d : z[i];
+    }
+  }
   T ch = 0;
   for (int i = 0; i < n; ++i) {
     if (!(good[i] > 0)) {
@@ -614,12 +623,9 @@ T shape_block(const BpArgs<T>& a, const T* pot, const T* prob, const T* sprob, c
       ch = std::max(ch, factor_log<T, kMax>(a, pot, q, r, scratch, f));
       continue;
     }
+    ch = z[i] > ch ? z[i] : ch;
     T* rr = r + ro[i];
-    for (int s2 = 0; s2 < S; ++s2) {
-      const T d = pn[s2][i] > po[s2][i] ? pn[s2][i] - po[s2][i] : po[s2][i] - pn[s2][i];
-      ch = d > ch ? d : ch;
-      rr[s2] = nv[s2][i];
-    }
+    for (int s2 = 0; s2 < S; ++s2) rr[s2] = nv[s2][i];
   }
   return ch;
 }
