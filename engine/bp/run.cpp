@@ -81,7 +81,8 @@ const std::vector<double>& table_of(const FactorGraph& g, const Instance& in, st
 }
 
 // Normalises log-values v[0 .. n) into probabilities in place (all zeros when every entry is
-// zero) with the kernels' inline float64 exp (relative error ~2e-16, vectorisable). Returns
+// zero). libm's exp and log: this file is built for baseline x86-64, where the kernels' inline
+// series (no FMA, not vectorised for these short loops) cost several times more. Returns
 // m + log Σ exp(v − m), the log of the normaliser (−inf when every entry is zero), so that
 // log p = v − returned value without a log per entry.
 double normalise(double* v, std::size_t n) {
@@ -93,11 +94,11 @@ double normalise(double* v, std::size_t n) {
   }
   double s = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    v[i] = v[i] == kNegInf ? 0.0 : kernels::lse_exp(v[i] - m);
+    v[i] = v[i] == kNegInf ? 0.0 : std::exp(v[i] - m);
     s += v[i];
   }
   for (std::size_t i = 0; i < n; ++i) v[i] /= s;
-  return m + kernels::lse_log(s);  // s >= 1: the largest entry contributes exp(0)
+  return m + std::log(s);  // s >= 1: the largest entry contributes exp(0)
 }
 
 template <class T>
@@ -249,10 +250,8 @@ std::vector<T> probability_tables(const FactorGraph& g, const Structure& s,
         hi = std::max(hi, static_cast<double>(lp[t]));
         lo = std::min(lo, static_cast<double>(lp[t]));
       }
-      // The inline exp (clamped below exp(-708)): only tables flagged below (zeros, wide
-      // spreads) have entries that far down, and the kernel does not use their values.
       for (std::int64_t t = 0; t < n; ++t) {
-        pr[t] = static_cast<T>(kernels::lse_exp(static_cast<double>(lp[t]) - hi));
+        pr[t] = static_cast<T>(std::exp(static_cast<double>(lp[t]) - hi));
       }
       if (zero || !(hi - lo < spread)) pr[0] = T(-1);
     }
