@@ -57,10 +57,70 @@ constexpr int kPvCols = 16;
 // Below this many multiply-adds one thread does the whole call (waking a team costs more).
 constexpr double kParallelWork = 1 << 20;
 
+#if defined(__AVX512F__)
+// The two register tiles below in AVX-512 intrinsics: the accumulators as named zmm values.
+// GCC's scalar-replacement of the float arrays of the plain form is fragile: a change elsewhere
+// in run_task once left the P·V tile scalar with its accumulators in memory (5x slower).
+template <int RG, int NC>
+inline void qk_tile_avx512(const float* __restrict qs, std::int64_t D, const float* __restrict kt,
+                           float* __restrict s) {
+  constexpr int kV = NC / 16;
+  __m512 acc[RG][kV];
+  MPE_UNROLL
+  for (int r = 0; r < RG; ++r)
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) acc[r][v] = _mm512_setzero_ps();
+  for (std::int64_t d = 0; d < D; ++d) {
+    __m512 kr[kV];
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) kr[v] = _mm512_loadu_ps(kt + d * kKeys + 16 * v);
+    MPE_UNROLL
+    for (int r = 0; r < RG; ++r) {
+      const __m512 qv = _mm512_set1_ps(qs[r * D + d]);
+      MPE_UNROLL
+      for (int v = 0; v < kV; ++v) acc[r][v] = _mm512_fmadd_ps(qv, kr[v], acc[r][v]);
+    }
+  }
+  MPE_UNROLL
+  for (int r = 0; r < RG; ++r)
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) _mm512_storeu_ps(s + r * kKeys + 16 * v, acc[r][v]);
+}
+
+template <int RG, int NC>
+inline void pv_tile_avx512(const float* __restrict p, const float* __restrict vb, std::int64_t Dp,
+                           float* __restrict o) {
+  constexpr int kV = NC / 16;
+  __m512 acc[RG][kV];
+  MPE_UNROLL
+  for (int r = 0; r < RG; ++r)
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) acc[r][v] = _mm512_loadu_ps(o + r * Dp + 16 * v);
+  for (int j = 0; j < kKeys; ++j) {
+    __m512 vr[kV];
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) vr[v] = _mm512_loadu_ps(vb + j * Dp + 16 * v);
+    MPE_UNROLL
+    for (int r = 0; r < RG; ++r) {
+      const __m512 pv = _mm512_set1_ps(p[r * kKeys + j]);
+      MPE_UNROLL
+      for (int v = 0; v < kV; ++v) acc[r][v] = _mm512_fmadd_ps(pv, vr[v], acc[r][v]);
+    }
+  }
+  MPE_UNROLL
+  for (int r = 0; r < RG; ++r)
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) _mm512_storeu_ps(o + r * Dp + 16 * v, acc[r][v]);
+}
+#endif
+
 // s[r][c] (row stride kKeys) = Σ_d qs[r][d] · kt[d][c] for RG rows and NC columns.
 template <int RG, int NC>
 inline void qk_tile(const float* __restrict qs, std::int64_t D, const float* __restrict kt,
                     float* __restrict s) {
+#if defined(__AVX512F__)
+  if constexpr (NC % 16 == 0) return qk_tile_avx512<RG, NC>(qs, D, kt, s);
+#endif
   float acc[RG][NC];
   MPE_UNROLL
   for (int r = 0; r < RG; ++r)
@@ -82,6 +142,9 @@ inline void qk_tile(const float* __restrict qs, std::int64_t D, const float* __r
 template <int RG, int NC>
 inline void pv_tile(const float* __restrict p, const float* __restrict vb, std::int64_t Dp,
                     float* __restrict o) {
+#if defined(__AVX512F__)
+  if constexpr (NC % 16 == 0) return pv_tile_avx512<RG, NC>(p, vb, Dp, o);
+#endif
   float acc[RG][NC];
   MPE_UNROLL
   for (int r = 0; r < RG; ++r)
@@ -104,6 +167,7 @@ inline void pv_tile(const float* __restrict p, const float* __restrict vb, std::
 // maybe-uninitialized (a false positive); silenced for these two functions only.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 // lse_exp on 16 lanes for x <= 0 (a score minus its row's running max): the same range
 // reduction and series, so the same bits, but 2^k applied with vscalefps instead of the
 // clamp-convert-shift-multiply sequence GCC makes of the scalar form (the exps were a quarter
@@ -151,8 +215,56 @@ inline float softmax_row_visible(float* __restrict sr, float& m, float& l) {
   m = mn;
   return alpha;
 }
+
+// bfloat16 storage on a CPU with AVX512_BF16 (checked at run time): the scores come from
+// vdpbf16ps on the stored bits (products of two bf16 are exact in float32, sums in float32),
+// twice the multiply-adds per instruction of the float32 tile; the scale is applied to the
+// sums. q2: RG rows of D2 bf16 pairs (d, d + 1), unscaled; kt2: [D2][kKeys] pairs.
+template <int RG>
+__attribute__((target("avx512bf16"))) void qk_tile_bf16(const std::uint32_t* __restrict q2,
+                                                        std::int64_t D2,
+                                                        const std::uint32_t* __restrict kt2,
+                                                        float scale, float* __restrict s) {
+  constexpr int kV = kQkCols / 16;
+  __m512 acc[RG][kV];
+  MPE_UNROLL
+  for (int r = 0; r < RG; ++r)
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) acc[r][v] = _mm512_setzero_ps();
+  for (std::int64_t dp = 0; dp < D2; ++dp) {
+    __m512bh kr[kV];
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) kr[v] = (__m512bh)_mm512_loadu_si512(kt2 + dp * kKeys + 16 * v);
+    MPE_UNROLL
+    for (int r = 0; r < RG; ++r) {
+      const __m512bh qv = (__m512bh)_mm512_set1_epi32(static_cast<int>(q2[r * D2 + dp]));
+      MPE_UNROLL
+      for (int v = 0; v < kV; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], qv, kr[v]);
+    }
+  }
+  const __m512 sc = _mm512_set1_ps(scale);
+  MPE_UNROLL
+  for (int r = 0; r < RG; ++r)
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) _mm512_storeu_ps(s + r * kKeys + 16 * v, _mm512_mul_ps(acc[r][v], sc));
+}
 #pragma GCC diagnostic pop
+
+inline bool cpu_has_bf16_dot() {
+  static const bool has = __builtin_cpu_supports("avx512bf16");
+  return has;
+}
 #endif
+
+// Whether this call's scores take qk_tile_bf16 (K is then packed as bf16 pairs).
+inline bool use_bf16_dot(const AttentionArgs& a) {
+#if defined(__AVX512F__)
+  return a.store == Storage::bf16 && cpu_has_bf16_dot();
+#else
+  (void)a;
+  return false;
+#endif
+}
 
 // dst[e] = mul · x[off + e] for e < n, converting 16-bit storage to float32 on the way
 // (one switch per row; the loops are plain so the float32 one still vectorises).
@@ -197,14 +309,16 @@ struct Scratch {
   std::vector<float> s;    // [kRows][kKeys] scores, then weights
   std::vector<float> o;    // [kRows][Dp] unnormalised output
   std::vector<float> vis;  // [kKeys] 1 for a key inside the block and not padded, else 0
+  std::vector<std::uint32_t> q2;  // [kRows][(D + 1) / 2] bf16 pairs (use_bf16_dot only)
   float m[kRows], l[kRows];
 
-  explicit Scratch(std::int64_t D)
+  explicit Scratch(std::int64_t D, bool bf16_dot = false)
       : Dp((D + kPvCols - 1) / kPvCols * kPvCols),
-        qs(static_cast<std::size_t>(kRows * D)),
+        qs(static_cast<std::size_t>(bf16_dot ? 0 : kRows * D)),
         s(static_cast<std::size_t>(kRows * kKeys)),
         o(static_cast<std::size_t>(kRows * Dp)),
-        vis(kKeys) {}
+        vis(kKeys),
+        q2(static_cast<std::size_t>(bf16_dot ? kRows * ((D + 1) / 2) : 0)) {}
 };
 
 // Packed K/V of one key block: kt [D][kKeys] then vb [kKeys][Dp].
@@ -221,11 +335,23 @@ inline void pack_block(const AttentionArgs& a, std::int64_t bkv, std::int64_t kb
   float* kt = dst;
   float* vb = dst + D * kKeys;
   std::fill(kt, kt + D * kKeys, 0.0f);
+  if (use_bf16_dot(a)) {  // kt as [(D + 1) / 2][kKeys] pairs of the stored bf16 bits
+    auto* kt2 = reinterpret_cast<std::uint32_t*>(kt);
+    const auto* k16 = static_cast<const std::uint16_t*>(a.k) + base;
+    for (int c = 0; c < jn; ++c) {
+      const std::uint16_t* kr = k16 + c * D;
+      for (std::int64_t d = 0; d < D; d += 2) {
+        const std::uint32_t hi = d + 1 < D ? kr[d + 1] : 0u;
+        kt2[(d / 2) * kKeys + c] = kr[d] | (hi << 16);
+      }
+    }
+  } else {
   // Each key row is loaded (converted from 16-bit storage) into the first V row slot, which
   // is rewritten below, then transposed into kt.
   for (int c = 0; c < jn; ++c) {
     load_row(a.store, a.k, base + c * D, D, 1.0f, vb);
     for (std::int64_t d = 0; d < D; ++d) kt[d * kKeys + c] = vb[d];
+  }
   }
   for (int c = 0; c < kKeys; ++c) {
     float* vr = vb + c * Dp;
@@ -262,7 +388,19 @@ inline void run_task(const AttentionArgs& a, std::int64_t task, int rows, const 
   const std::int64_t block_floats = packed_block_floats(D, Dp);
   const std::int32_t* mask = a.key_mask ? a.key_mask + b * Nk : nullptr;
 
-  load_row(a.store, a.q, q_off, nr * D, a.scale, w.qs.data());
+  const bool bf16_dot = use_bf16_dot(a);
+  const std::int64_t D2 = (D + 1) / 2;
+  if (bf16_dot) {  // unscaled bf16 pairs, a zero after an odd last element
+    const auto* q16 = static_cast<const std::uint16_t*>(a.q) + q_off;
+    for (int r = 0; r < nr; ++r) {
+      for (std::int64_t d = 0; d < D; d += 2) {
+        const std::uint32_t hi = d + 1 < D ? q16[r * D + d + 1] : 0u;
+        w.q2[r * D2 + d / 2] = q16[r * D + d] | (hi << 16);
+      }
+    }
+  } else {
+    load_row(a.store, a.q, q_off, nr * D, a.scale, w.qs.data());
+  }
   std::fill(w.o.begin(), w.o.end(), 0.0f);
   for (int r = 0; r < kRows; ++r) {
     w.m[r] = kAttnNoScore;
@@ -279,6 +417,17 @@ inline void run_task(const AttentionArgs& a, std::int64_t task, int rows, const 
     }
     // Scores.
     int r = 0;
+#if defined(__AVX512F__)
+    if (bf16_dot) {
+      const auto* kt2 = reinterpret_cast<const std::uint32_t*>(kt);
+      for (; r + kQkRows <= nr; r += kQkRows) {
+        qk_tile_bf16<kQkRows>(w.q2.data() + r * D2, D2, kt2, a.scale, w.s.data() + r * kKeys);
+      }
+      for (; r < nr; ++r) {
+        qk_tile_bf16<1>(w.q2.data() + r * D2, D2, kt2, a.scale, w.s.data() + r * kKeys);
+      }
+    }
+#endif
     for (; r + kQkRows <= nr; r += kQkRows) {
       for (int c0 = 0; c0 < kKeys; c0 += kQkCols) {
         qk_tile<kQkRows, kQkCols>(w.qs.data() + r * D, D, kt + c0, w.s.data() + r * kKeys + c0);
@@ -381,7 +530,7 @@ inline void attention_cpu_body(const AttentionArgs& a) {
     const std::int64_t q_blocks = (a.q_len + kRows - 1) / kRows;
 #pragma omp parallel if (parallel && kv_pairs > 1)
     {
-      Scratch w(D);
+      Scratch w(D, use_bf16_dot(a));
       float* pk = buffer(head_floats);
 #pragma omp for schedule(dynamic, 1)
       for (std::int64_t p = 0; p < kv_pairs; ++p) {
@@ -409,7 +558,7 @@ inline void attention_cpu_body(const AttentionArgs& a) {
     for (std::int64_t p = 0; p < packs; ++p) {
       pack_block(a, p / k_blocks, p % k_blocks, Dp, pk + p * block_floats);
     }
-    Scratch w(D);
+    Scratch w(D, use_bf16_dot(a));
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t t = 0; t < tasks; ++t) {
       run_task(a, t, rows, pk + task_kv_pair(a, t, q_blocks) * head_floats, w);
