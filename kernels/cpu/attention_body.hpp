@@ -58,6 +58,11 @@ constexpr int kPvCols = 16;
 constexpr double kParallelWork = 1 << 20;
 
 #if defined(__AVX512F__)
+// GCC 12 flags the `undefined` pass-through operand inside its own AVX-512 intrinsics as
+// (maybe-)uninitialized, a false positive; silenced for this file's intrinsic functions only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 // The two register tiles below in AVX-512 intrinsics: the accumulators as named zmm values.
 // GCC's scalar-replacement of the float arrays of the plain form is fragile: a change elsewhere
 // in run_task once left the P·V tile scalar with its accumulators in memory (5x slower).
@@ -112,6 +117,7 @@ inline void pv_tile_avx512(const float* __restrict p, const float* __restrict vb
     MPE_UNROLL
     for (int v = 0; v < kV; ++v) _mm512_storeu_ps(o + r * Dp + 16 * v, acc[r][v]);
 }
+#pragma GCC diagnostic pop
 #endif
 
 // s[r][c] (row stride kKeys) = Σ_d qs[r][d] · kt[d][c] for RG rows and NC columns.
@@ -163,9 +169,7 @@ inline void pv_tile(const float* __restrict p, const float* __restrict vb, std::
 }
 
 #if defined(__AVX512F__)
-// GCC 12 flags the `undefined` pass-through operand inside its own AVX-512 intrinsics as
-// maybe-uninitialized (a false positive); silenced for these two functions only.
-#pragma GCC diagnostic push
+#pragma GCC diagnostic push  // as for the tiles above
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 // lse_exp on 16 lanes for x <= 0 (a score minus its row's running max): the same range
