@@ -60,9 +60,11 @@ constexpr double kParallelWork = 1 << 20;
 #if defined(__AVX512F__)
 // GCC 12 flags the `undefined` pass-through operand inside its own AVX-512 intrinsics as
 // (maybe-)uninitialized, a false positive; silenced for this file's intrinsic functions only.
+#if !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 // The two register tiles below in AVX-512 intrinsics: the accumulators as named zmm values.
 // GCC's scalar-replacement of the float arrays of the plain form is fragile: a change elsewhere
 // in run_task once left the P·V tile scalar with its accumulators in memory (5x slower).
@@ -117,7 +119,9 @@ inline void pv_tile_avx512(const float* __restrict p, const float* __restrict vb
     MPE_UNROLL
     for (int v = 0; v < kV; ++v) _mm512_storeu_ps(o + r * Dp + 16 * v, acc[r][v]);
 }
+#if !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 #endif
 
 // s[r][c] (row stride kKeys) = Σ_d qs[r][d] · kt[d][c] for RG rows and NC columns.
@@ -169,9 +173,11 @@ inline void pv_tile(const float* __restrict p, const float* __restrict vb, std::
 }
 
 #if defined(__AVX512F__)
-#pragma GCC diagnostic push  // as for the tiles above
+#if !defined(__clang__)  // as for the tiles above
+#pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 // lse_exp on 16 lanes for x <= 0 (a score minus its row's running max): the same range
 // reduction and series, so the same bits, but 2^k applied with vscalefps instead of the
 // clamp-convert-shift-multiply sequence GCC makes of the scalar form (the exps were a quarter
@@ -252,7 +258,9 @@ __attribute__((target("avx512bf16"))) void qk_tile_bf16(const std::uint32_t* __r
     MPE_UNROLL
     for (int v = 0; v < kV; ++v) _mm512_storeu_ps(s + r * kKeys + 16 * v, _mm512_mul_ps(acc[r][v], sc));
 }
+#if !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 inline bool cpu_has_bf16_dot() {
   static const bool has = __builtin_cpu_supports("avx512bf16");
