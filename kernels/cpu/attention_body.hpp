@@ -14,7 +14,10 @@
 // scores with a register tile, updates each row's (m, l) and rescales its accumulator, and adds
 // P·V. Memory per task: O(kRows·(D + kKeys)), never the Nq × Nk matrix. Loops are fixed-shape
 // and branch-free so that GCC vectorises them (masks are 0/1 multipliers, invisible scores a
-// finite sentinel).
+// finite sentinel). The AVX-512 build has its own forms of the hot parts (intrinsics): the two
+// register tiles, the softmax update of a row whose block is fully visible (most rows; the
+// accumulator is rescaled only when the row max moved), and with bf16 storage on a CPU with
+// AVX512_BF16 the score tile in vdpbf16ps (twice the multiply-adds per instruction).
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -179,9 +182,10 @@ inline void pv_tile(const float* __restrict p, const float* __restrict vb, std::
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 // lse_exp on 16 lanes for x <= 0 (a score minus its row's running max): the same range
-// reduction and series, so the same bits, but 2^k applied with vscalefps instead of the
-// clamp-convert-shift-multiply sequence GCC makes of the scalar form (the exps were a quarter
-// of the kernel's time at N = 1024, D = 64).
+// reduction and series (the same float32 accuracy), with 2^k applied by vscalefps instead of
+// the clamp-convert-shift-multiply sequence GCC makes of the scalar form. The row update as GCC
+// vectorised it (masks, exps, a lane-by-lane sum) was a quarter of the kernel's time at
+// N = 1024, D = 64; in this form it is under a tenth.
 inline __m512 exp16(__m512 x) {
   x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
   const __m512 shift = _mm512_set1_ps(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
@@ -358,12 +362,12 @@ inline void pack_block(const AttentionArgs& a, std::int64_t bkv, std::int64_t kb
       }
     }
   } else {
-  // Each key row is loaded (converted from 16-bit storage) into the first V row slot, which
-  // is rewritten below, then transposed into kt.
-  for (int c = 0; c < jn; ++c) {
-    load_row(a.store, a.k, base + c * D, D, 1.0f, vb);
-    for (std::int64_t d = 0; d < D; ++d) kt[d * kKeys + c] = vb[d];
-  }
+    // Each key row is loaded (converted from 16-bit storage) into the first V row slot, which
+    // is rewritten below, then transposed into kt.
+    for (int c = 0; c < jn; ++c) {
+      load_row(a.store, a.k, base + c * D, D, 1.0f, vb);
+      for (std::int64_t d = 0; d < D; ++d) kt[d * kKeys + c] = vb[d];
+    }
   }
   for (int c = 0; c < kKeys; ++c) {
     float* vr = vb + c * Dp;
