@@ -437,10 +437,15 @@ inline void run_task(const AttentionArgs& a, std::int64_t task, int rows, const 
     if (bf16_dot) {
       const auto* kt2 = reinterpret_cast<const std::uint32_t*>(kt);
       for (; r + kQkRows <= nr; r += kQkRows) {
-        qk_tile_bf16<kQkRows>(w.q2.data() + r * D2, D2, kt2, a.scale, w.s.data() + r * kKeys);
+        for (int c0 = 0; c0 < kKeys; c0 += kQkCols) {
+          qk_tile_bf16<kQkRows>(w.q2.data() + r * D2, D2, kt2 + c0, a.scale,
+                                w.s.data() + r * kKeys + c0);
+        }
       }
       for (; r < nr; ++r) {
-        qk_tile_bf16<1>(w.q2.data() + r * D2, D2, kt2, a.scale, w.s.data() + r * kKeys);
+        for (int c0 = 0; c0 < kKeys; c0 += kQkCols) {
+          qk_tile_bf16<1>(w.q2.data() + r * D2, D2, kt2 + c0, a.scale, w.s.data() + r * kKeys + c0);
+        }
       }
     }
 #endif
