@@ -13,6 +13,8 @@
 #include <mpe/error.hpp>
 #include <mpe/relevance.hpp>
 
+#include "relevance/detail.hpp"
+
 namespace mpe::test {
 namespace {
 using namespace mpe::relevance;
@@ -190,7 +192,7 @@ Store component_graph(std::mt19937_64& rng, int n, int m) {
   return s;
 }
 
-TEST(RelevancePpr, ComponentOrderedSweepsMatchFloat64) {
+void check_component_batches() {
   std::mt19937_64 rng(11);
   for (int trial = 0; trial < 2; ++trial) {
     const int n = 400;
@@ -230,6 +232,20 @@ TEST(RelevancePpr, ComponentOrderedSweepsMatchFloat64) {
     EXPECT_FALSE(c.converged);
     EXPECT_EQ(c.iterations, 2);
   }
+}
+
+TEST(RelevancePpr, ComponentOrderedSweepsMatchFloat64) { check_component_batches(); }
+
+// The same queries with the scores stored in float32 (the path of graphs above 4 MB of scores
+// per group, forced here): the bound, taken on the stored values, keeps every check above; the
+// capped query falls back to float64 and reports its two sweeps.
+TEST(RelevancePpr, Float32ScoresMatchFloat64) {
+  struct Restore {
+    std::int64_t was = relevance::detail::ppr_float32_above_bytes;
+    ~Restore() { relevance::detail::ppr_float32_above_bytes = was; }
+  } restore;
+  relevance::detail::ppr_float32_above_bytes = 0;
+  check_component_batches();
 }
 
 TEST(RelevancePpr, MatchesIgraphFixture) {
