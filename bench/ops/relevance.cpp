@@ -93,6 +93,9 @@ std::vector<Query> relevance_query_pool(const CasePoint& p, int dim, std::uint64
   const std::string graph = p.params.at("rel_graph");
   const float gate = std::stof(p.params.at("rel_gate"));
   const bool ppr = p.params.at("rel_mode") == "ppr";
+  // --rel-seeds nodes: 10 distinct random nodes with activations in [0.1, 1) as explicit seeds
+  // (the igraph peer's reset vectors; no similarity pass), rmat graphs only.
+  const bool node_seeds = p.params.at("rel_seeds") == "nodes";
   std::vector<Query> pool;
   std::mt19937_64 rng(seed + 5);
   std::normal_distribution<float> nd(0.0f, 1.0f);
@@ -105,6 +108,15 @@ std::vector<Query> relevance_query_pool(const CasePoint& p, int dim, std::uint64
     Query q;
     if (graph == "demo") {
       q.embedding = TextEmbedder(dim).embed(demo_messages[k % 8]);
+    } else if (node_seeds) {
+      const auto n = std::uint64_t(std::stoll(p.params.at("nodes")));
+      std::uniform_real_distribution<float> u(0.1f, 1.0f);
+      while (q.seeds.size() < std::min<std::uint64_t>(10, n)) {
+        std::string id = "n" + std::to_string(rng() % n);
+        const bool again = std::any_of(q.seeds.begin(), q.seeds.end(),
+                                       [&](const SeedSpec& s) { return s.id == id; });
+        if (!again) q.seeds.push_back({std::move(id), u(rng)});
+      }
     } else {
       q.embedding.resize(std::size_t(dim));
       for (auto& v : q.embedding) v = nd(rng);
@@ -219,6 +231,10 @@ std::vector<Param> relevance_graph_params() {
                      "relevance: dense switch fraction (auto = the store's default; 0 = always "
                      "pull, 2 = always push)",
                      {"auto"}, number_in(0.0, inf, {"auto"})),
+          text_param("rel-seeds",
+                     "relevance: embedding (semantic seeding, top 10 by similarity) or nodes "
+                     "(10 random nodes as explicit seeds; rmat only)",
+                     {"embedding"}, one_of({"embedding", "nodes"})),
           uses("nodes"),
           uses("degree"),
           int_param("rel-dim", "relevance: embedding dimension (rmat)", {64}, 1)};
@@ -227,6 +243,7 @@ std::vector<Param> relevance_graph_params() {
 // The demo graph has its own size and embeddings: no nodes, degree or dimension.
 bool relevance_adjust(CasePoint& p) {
   if (p.params.at("rel_graph") == "demo") {
+    if (p.params.at("rel_seeds") == "nodes") return false;  // the demo's ids are not n<i>
     p.params.erase("nodes");
     p.params.erase("degree");
     p.params.erase("rel_dim");

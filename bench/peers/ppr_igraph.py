@@ -5,8 +5,9 @@ graph-retrieval systems (HippoRAG and its successors) call it, one
 
 Graph: R-MAT like mpe-bench's (quadrants 0.57/0.19/0.19/0.05, duplicates dropped, weights in
 [1/3, 1)), directed; not the same random numbers as mpe-bench, the same sizes. Each query's
-reset vector: 10 random seeds with random weights (mpe-bench's queries: the top 10 of a random
-embedding, similarities as weights). igraph has no batch call: a batch of B is B calls, so the
+reset vector: 10 random seeds with random weights (mpe-bench's queries: the same with
+--mpe-seeds nodes, the default; with --mpe-seeds embedding the top 10 of a random embedding,
+similarities as weights, which adds mpe's similarity pass over n x 64). igraph has no batch call: a batch of B is B calls, so the
 per-query time is what a batch costs per query. Prints p50 / p99 per call (ms) over the calls.
 With --mpe-bench PATH it also runs mpe-bench's rows in the same process tree, alternating
 (igraph, mpe, igraph, mpe, ...), and prints the ratio table of the medians over the rounds. The
@@ -67,8 +68,8 @@ def pct(v, q):
     return v[min(len(v) - 1, int(q * len(v)))]
 
 
-def mpe_row(binary, n, degree, batch, reps):
-    cmd = [binary, "--op", "relevance", "--rel-graph", "rmat", "--rel-mode", "ppr", "--nodes",
+def mpe_row(binary, n, degree, batch, reps, seeds):
+    cmd = [binary, "--op", "relevance", "--rel-graph", "rmat", "--rel-mode", "ppr", "--rel-seeds", seeds, "--nodes",
            str(n), "--degree", str(degree), "--rel-batch", str(batch), "-r", str(reps),
            "--warmup", "1" if batch == 1 else "0", "--device", "cpu"]
     env = dict(os.environ, OMP_NUM_THREADS="1")
@@ -94,6 +95,9 @@ def main():
     ap.add_argument("--mpe-reps", default="1000,1000,100", help="mpe calls per size at batch 1")
     ap.add_argument("--mpe-batch-reps", default="20,3,1", help="mpe calls per size at batch > 1")
     ap.add_argument("--rounds", type=int, default=1, help="alternating rounds")
+    ap.add_argument("--mpe-seeds", default="nodes", choices=["nodes", "embedding"],
+                    help="mpe's seeds: 10 random nodes (like igraph's reset vectors) or the top "
+                         "10 of a random embedding (adds mpe's similarity pass)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--core", type=int, default=1, help="CPU both sides are pinned to (-1: none)")
     args = ap.parse_args()
@@ -106,7 +110,7 @@ def main():
     breps = [int(x) for x in args.mpe_batch_reps.split(",")]
     batches = [int(x) for x in args.batch.split(",")]
     print(f"python-igraph {igraph.__version__}; degree {args.degree}; damping 0.85; 10 seeds; "
-          f"core {args.core}; load {os.getloadavg()[0]:.1f}")
+          f"mpe seeds {args.mpe_seeds}; core {args.core}; load {os.getloadavg()[0]:.1f}")
     rows = []
     for k, n in enumerate(sizes):
         ig_p50, mp = [], {b: [] for b in batches}
@@ -119,7 +123,8 @@ def main():
                 for b in batches:
                     lst = breps if b > 1 else reps
                     r = lst[min(k, len(lst) - 1)]
-                    p50, p99, mnnz, its, setup = mpe_row(args.mpe_bench, n, args.degree, b, r)
+                    p50, p99, mnnz, its, setup = mpe_row(args.mpe_bench, n, args.degree, b, r,
+                                                            args.mpe_seeds)
                     mp[b].append(p50)
                     print(f"mpe    n={n} nnz={mnnz} B={b}: p50 {p50:.3f} ms  p99 {p99:.3f} ms per "
                           f"call ({r} calls, {its:.1f} sweeps/query; view build + first query "
