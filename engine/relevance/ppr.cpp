@@ -397,8 +397,10 @@ void run_ppr(const PprView& v, const std::vector<PprSeeds>& seeds,
   // rows gathered are 64 bytes either way: 16 queries in float32, else 8 in float64. Measured
   // (bench/NOTES.md): float64 at 100k nodes, B = 256, widths 4 / 8 / 16 took 9.1 / 6.4 / 10.9 s,
   // and float32 width 16 took ~0.6x the time of float64 width 8; at 2k nodes (in cache) float32
-  // was 1.3x slower (the conversions). Every query of a batch has the same parameters in
-  // practice, so the width is chosen on the first query; the precision on each group.
+  // was 1.3x slower (the conversions), and so was one query at 100k (scalar conversions per
+  // gather; the score vector fits the L2 cache): float32 only for groups of 4 and more. Every
+  // query of a batch has the same parameters in practice, so the width is chosen on the first
+  // query; the precision on each group.
   const std::int64_t above = ppr_float32_above_bytes;
   const auto large = [&](std::int64_t width) { return v.nodes * width * 8 > above; };
   const std::int64_t widest =
@@ -414,7 +416,7 @@ void run_ppr(const PprView& v, const std::vector<PprSeeds>& seeds,
 #pragma omp parallel for schedule(dynamic, 1) if (groups.size() > 1)
   for (std::int64_t t = 0; t < std::int64_t(groups.size()); ++t) {
     const auto [first, width] = groups[std::size_t(t)];
-    if (large(width) && float32_allowed(first, width, params) &&
+    if (width >= 4 && large(width) && float32_allowed(first, width, params) &&
         solve_group<float>(v, first, width, seeds, params, eligible, out))
       continue;
     for (std::int64_t c = first; c < first + width; ++c) out[std::size_t(c)] = PprOut{};
