@@ -212,8 +212,9 @@ struct Reset {
 // least twice float32's rounding (2^-24 of a value, relative). A stored score is then off its
 // float64 value by at most 2^-24 of it: the acyclic rows' residual stays within half their
 // share of the budget, and in the cyclic ones the sweep's bound, taken on the stored values,
-// still reaches the rule (the rounding leaves it ~2.5e-8 · ‖y‖₁ on average against the
-// budget's 1.5e-7 at the default 1e-6 and d = 0.85). The sweeps gather half the bytes.
+// still reaches the rule (the rounding adds at most 6e-8 · ‖y‖₁ to it, about a quarter of
+// that on average, against the budget's 1.5e-7 at the default 1e-6 and d = 0.85). The sweeps
+// gather half the bytes.
 constexpr double kFloat32Floor = 2.0 / 16777216.0;
 
 // Sweeps in float32 without a new lowest bound, once plain Gauss-Seidel, before the group is
