@@ -140,9 +140,9 @@ def main():
                      statistics.median(ig_cpu),
                      {b: statistics.median(v) for b, v in mp_cpu.items() if v}))
     if args.mpe_bench:
-        # wall time, and CPU time (igraph: its process; mpe: the calling thread, one OpenMP thread): on a core
-        # that other processes share, the second leaves out the time they held it
-        for title, col in (("wall", 1), ("thread CPU", 3)):
+        # wall time, and CPU time (igraph: its process; mpe: the calling thread, one OpenMP
+        # thread): on a core that other processes share, the second leaves out their time
+        for title, col in (("wall", 1), ("CPU", 3)):
             print(f"\n{title}, medians of the rounds' p50:")
             print("| nodes | igraph ms/query | " + " | ".join(
                 f"mpe B={b} ms/query | ratio B={b}" for b in batches) + " |")
