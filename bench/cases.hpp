@@ -21,6 +21,7 @@ struct PreparedCase {
   double items = 0;                    // independent results per run (plans for aif_plan), 0 if n/a
   std::string items_unit = "plans";    // what items counts ("messages" for bp)
   std::function<std::string()> after;  // a line to print after the timed runs (may be empty)
+  std::function<void()> timed_start;   // called after the warm-up runs, before the timed ones (may be empty)
 };
 
 // One point of the grid: op name and its parameters (key -> value as text).

@@ -79,6 +79,7 @@ int run(const Options& opt) {
       const auto prepared = mpe::bench::prepare(point, dev, opt.grid.seed);
       for (int w = 0; w < opt.warmup; ++w) prepared.run();
       mpe::synchronize(dev);
+      if (prepared.timed_start) prepared.timed_start();
       auto timer = backend.make_timer(dev.index);
       std::vector<double> samples;
       for (int r = 0; r < opt.reps; ++r) {

@@ -1,7 +1,9 @@
 #pragma once
 // Personalised PageRank's Gauss-Seidel sweep (relevance's PPR mode, CPU only): over the rows
 // [begin, end) of a pull CSR in topological order of its strongly connected components, for
-// `width` queries at once (y node-major, [rows, width], float64),
+// `width` queries at once (y node-major, [rows, width], float64 or float32: the sums are
+// float64 either way, a float32 y is rounded when stored and the bound below is taken on the
+// stored values),
 //   y[i, k] ← (r[i, k] + d_k · Σ_e w_e · y[src_e, k]) / (1 − d_k · diag[i])
 // in row order, in place (a row reads the rows before it as already updated), over-relaxed:
 // y ← y + ω (g − y) with g the value above. The reset terms r are sparse: (row, column, value)
@@ -22,7 +24,8 @@ struct PprSweepArgs {
   std::int64_t begin = 0, end = 0;            // rows swept
   std::int64_t width = 0;                     // queries, 1..kPprMaxWidth
   const double* damping = nullptr;            // [width]
-  double* y = nullptr;                        // [rows, width]
+  double* y = nullptr;                        // [rows, width] (when y_f32 is null)
+  float* y_f32 = nullptr;                     // [rows, width]: float32 scores instead of y
   const std::int64_t* reset_row = nullptr;    // [resets], ascending, inside [begin, end)
   const std::int32_t* reset_col = nullptr;    // [resets]
   const double* reset_value = nullptr;        // [resets]

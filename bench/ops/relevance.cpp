@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -93,6 +94,9 @@ std::vector<Query> relevance_query_pool(const CasePoint& p, int dim, std::uint64
   const std::string graph = p.params.at("rel_graph");
   const float gate = std::stof(p.params.at("rel_gate"));
   const bool ppr = p.params.at("rel_mode") == "ppr";
+  // --rel-seeds nodes: 10 distinct random nodes with activations in [0.1, 1) as explicit seeds
+  // (the igraph peer's reset vectors; no similarity pass), rmat graphs only.
+  const bool node_seeds = p.params.at("rel_seeds") == "nodes";
   std::vector<Query> pool;
   std::mt19937_64 rng(seed + 5);
   std::normal_distribution<float> nd(0.0f, 1.0f);
@@ -105,6 +109,15 @@ std::vector<Query> relevance_query_pool(const CasePoint& p, int dim, std::uint64
     Query q;
     if (graph == "demo") {
       q.embedding = TextEmbedder(dim).embed(demo_messages[k % 8]);
+    } else if (node_seeds) {
+      const auto n = std::uint64_t(std::stoll(p.params.at("nodes")));
+      std::uniform_real_distribution<float> u(0.1f, 1.0f);
+      while (q.seeds.size() < std::min<std::uint64_t>(10, n)) {
+        std::string id = "n" + std::to_string(rng() % n);
+        const bool again = std::any_of(q.seeds.begin(), q.seeds.end(),
+                                       [&](const SeedSpec& s) { return s.id == id; });
+        if (!again) q.seeds.push_back({std::move(id), u(rng)});
+      }
     } else {
       q.embedding.resize(std::size_t(dim));
       for (auto& v : q.embedding) v = nd(rng);
@@ -126,6 +139,14 @@ float relevance_dense_fraction(const CasePoint& p) {
   return d == "auto" ? kDefault : std::stof(d);
 }
 
+// CPU time of the calling thread (ms): on a shared core, the call's own work without the time
+// other processes held the core (with one OpenMP thread, all of the query's work).
+static double thread_cpu_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return double(t.tv_sec) * 1e3 + double(t.tv_nsec) * 1e-6;
+}
+
 // One run = one query_batch call of `rel_batch` queries (random unit embeddings from a pool
 // of 1024, rotating), default parameters except seed_threshold 0 (random vectors rarely reach
 // 0.3), so every query has top_k = 10 seeds, and the edge gate of --rel-gate. Bytes: the embedding matrix read once per call
@@ -143,6 +164,7 @@ PreparedCase prepare_relevance(const CasePoint& p, const Device& device, std::ui
   struct State {
     std::size_t next = 0;
     std::vector<double> ms;       // wall time of each call
+    std::vector<double> cpu_ms;   // the calling thread's CPU time of each call
     std::int64_t messages = 0;    // edges that carried a message, all calls
     std::int64_t queries = 0;
     std::int64_t iterations = 0;
@@ -162,10 +184,12 @@ PreparedCase prepare_relevance(const CasePoint& p, const Device& device, std::ui
     store->set_dense_switch(dense);  // stores are shared by the rows
     std::vector<Query> qs;
     for (std::int64_t k = 0; k < batch; ++k) qs.push_back((*pool)[(state->next++) % pool->size()]);
+    const double c0 = thread_cpu_ms();
     const auto t0 = std::chrono::steady_clock::now();
     const auto rs = store->query_batch(qs, device);
     state->ms.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    state->cpu_ms.push_back(thread_cpu_ms() - c0);
     for (const auto& r : rs) {
       state->messages += r.edges_touched;
       state->iterations += r.iterations;
@@ -179,17 +203,25 @@ PreparedCase prepare_relevance(const CasePoint& p, const Device& device, std::ui
   c.shape = fmt::format("{} {} n={} nnz={} d={} B={} gate={} dense={}", graph,
                         p.params.at("rel_mode"), st.nodes, st.edges, dim, batch, gate,
                         p.params.at("rel_dense"));
+  // The call statistics below count the timed calls only.
+  c.timed_start = [state] {
+    state->ms.clear();
+    state->cpu_ms.clear();
+    state->messages = state->queries = state->iterations = 0;
+  };
   c.after = [state, batch] {
-    std::vector<double> v = state->ms;
+    std::vector<double> v = state->ms, cpu = state->cpu_ms;
     if (v.empty()) return std::string();
     std::sort(v.begin(), v.end());
+    std::sort(cpu.begin(), cpu.end());
     auto pct = [&](double q) { return v[std::min(v.size() - 1, std::size_t(q * double(v.size())))]; };
     double total = 0;
     for (double x : state->ms) total += x;
     return fmt::format(
-        "relevance B={}: call p50 {:.3f} ms, p99 {:.3f} ms (wall, {} calls incl. warm-up); "
+        "relevance B={}: call p50 {:.3f} ms, p99 {:.3f} ms (wall, {} timed calls, warm-up excluded); "
+        "calling thread's CPU p50 {:.3f} ms; "
         "{:.1f} messages and {:.2f} iterations per query; {:.3g} edges touched/s",
-        batch, pct(0.5), pct(0.99), v.size(), double(state->messages) / double(state->queries),
+        batch, pct(0.5), pct(0.99), v.size(), cpu[cpu.size() / 2], double(state->messages) / double(state->queries),
         double(state->iterations) / double(state->queries),
         double(state->messages) / (total / 1e3)) +
            (state->setup_ms >= 0 ? fmt::format("; PPR view build + first query {:.1f} ms", state->setup_ms)
@@ -214,6 +246,10 @@ std::vector<Param> relevance_graph_params() {
                      "relevance: dense switch fraction (auto = the store's default; 0 = always "
                      "pull, 2 = always push)",
                      {"auto"}, number_in(0.0, inf, {"auto"})),
+          text_param("rel-seeds",
+                     "relevance: embedding (semantic seeding, top 10 by similarity) or nodes "
+                     "(10 random nodes as explicit seeds; rmat only)",
+                     {"embedding"}, one_of({"embedding", "nodes"})),
           uses("nodes"),
           uses("degree"),
           int_param("rel-dim", "relevance: embedding dimension (rmat)", {64}, 1)};
@@ -222,6 +258,7 @@ std::vector<Param> relevance_graph_params() {
 // The demo graph has its own size and embeddings: no nodes, degree or dimension.
 bool relevance_adjust(CasePoint& p) {
   if (p.params.at("rel_graph") == "demo") {
+    if (p.params.at("rel_seeds") == "nodes") return false;  // the demo's ids are not n<i>
     p.params.erase("nodes");
     p.params.erase("degree");
     p.params.erase("rel_dim");

@@ -5,7 +5,8 @@
 // transitions of nodes with out-weight: x satisfies x = d Pᵀ x + (d · dangling mass + 1 − d) r,
 // whose solution is a multiple of y.
 //
-// y is solved by Gauss-Seidel in float64 over the view's rows, which are in a topological order
+// y is solved by Gauss-Seidel (sums in float64; y stored in float32 when the tolerance leaves
+// room for its rounding, kFloat32Floor, else in float64) over the view's rows, which are in a topological order
 // of the strongly connected components (PprView): a run of single-node components is exact
 // after one sweep (each row reads only earlier rows, and its own self-loop is solved for), a
 // component of several nodes is swept, over-relaxed (SOR, ω = 1.3; plain Gauss-Seidel once
@@ -15,7 +16,8 @@
 // was taken from, plus d · Σ P_ji Δy_j over its sources j that come after it in C (read before
 // this sweep changed them); so the residual of C is at most res_C = Σ_i (1 − d P_ii) |g_i − y_i|
 // + d Σ_j back_j |Δy_j|, back_j being j's transition weight to earlier rows of C (the kernel
-// sums it). The rows outside the cyclic components are exact, and the L1 error of y is at
+// sums it). The rows outside the cyclic components are exact (stored in float32: off by their
+// rounding, within the rule; kFloat32Floor), and the L1 error of y is at
 // most the total residual over (1 − d). A component stops when res_C ≤ tolerance · (1 − d) ·
 // ‖y_C‖₁, so the L1 error of y is at most tolerance · Σy.
 #include <algorithm>
@@ -206,8 +208,23 @@ struct Reset {
   double value;
 };
 
-// The queries [first, first + width) of the batch, swept together (y is [rows, width]).
-void solve_group(const PprView& v, std::int64_t first, std::int64_t width,
+// Scores stored in float32 where every query of a group allows it: tolerance · (1 − d) at
+// least twice float32's rounding (2^-24 of a value, relative). A stored score is then off its
+// float64 value by at most 2^-24 of it: the acyclic rows' residual stays within half their
+// share of the budget, and in the cyclic ones the sweep's bound, taken on the stored values,
+// still reaches the rule (the rounding adds at most 6e-8 · ‖y‖₁ to it, about a quarter of
+// that on average, against the budget's 1.5e-7 at the default 1e-6 and d = 0.85). The sweeps
+// gather half the bytes.
+constexpr double kFloat32Floor = 2.0 / 16777216.0;
+
+// Sweeps in float32 without a new lowest bound, once plain Gauss-Seidel, before the group is
+// solved again in float64 (the rounding would keep the bound above the rule).
+constexpr int kFloat32Stall = 8;
+
+// The queries [first, first + width) of the batch, swept together (y is [rows, width], T its
+// storage). False when a float32 solve did not reach every rule: the caller solves it in float64.
+template <typename T>
+bool solve_group(const PprView& v, std::int64_t first, std::int64_t width,
                  const std::vector<PprSeeds>& seeds, const std::vector<const QueryParams*>& params,
                  const std::vector<const std::vector<char>*>& eligible, std::vector<PprOut>& out) {
   const std::int64_t n = v.nodes, W = width;
@@ -224,7 +241,7 @@ void solve_group(const PprView& v, std::int64_t first, std::int64_t width,
     for (const auto& [i, w] : seeds[std::size_t(first + c)])
       resets.push_back({v.position[std::size_t(i)], std::int32_t(c), (1.0 - p.damping) * w / total});
   }
-  if (resets.empty()) return;
+  if (resets.empty()) return true;
   std::sort(resets.begin(), resets.end(), [](const Reset& a, const Reset& b) {
     return a.row != b.row ? a.row < b.row : a.col < b.col;
   });
@@ -236,7 +253,7 @@ void solve_group(const PprView& v, std::int64_t first, std::int64_t width,
     reset_col[s] = resets[s].col;
     reset_value[s] = resets[s].value;
   }
-  std::vector<double> y(std::size_t(n * W), 0.0);
+  std::vector<T> y(std::size_t(n * W), T(0));
   std::vector<double> change(static_cast<std::size_t>(W)), mass(static_cast<std::size_t>(W));
   std::vector<int> sweeps_of(static_cast<std::size_t>(W), 0);
   std::vector<char> converged(static_cast<std::size_t>(W), 1);
@@ -248,7 +265,10 @@ void solve_group(const PprView& v, std::int64_t first, std::int64_t width,
   a.back = v.back.data();
   a.width = W;
   a.damping = damping.data();
-  a.y = y.data();
+  if constexpr (sizeof(T) == sizeof(float))
+    a.y_f32 = y.data();
+  else
+    a.y = y.data();
   a.change = change.data();
   a.mass = mass.data();
   const std::int64_t first_row = reset_row[0];  // rows before it cannot be reached: zero
@@ -275,7 +295,8 @@ void solve_group(const PprView& v, std::int64_t first, std::int64_t width,
     // Over-relaxed (SOR) while the bound falls; plain Gauss-Seidel, which always converges,
     // from the first sweep where it rises.
     a.omega = kOverRelaxation;
-    double last = HUGE_VAL;
+    double last = HUGE_VAL, lowest = HUGE_VAL;
+    int since_lowest = 0;
     for (int sweep = 1;; ++sweep) {
       kernels::ppr_sweep_cpu(a);
       bool more = false;
@@ -288,10 +309,21 @@ void solve_group(const PprView& v, std::int64_t first, std::int64_t width,
         const bool holds = change[std::size_t(c)] <=
                            double(p.ppr_tolerance) * (1.0 - d) * mass[std::size_t(c)];
         if (holds || sweep >= p.ppr_max_iterations) {
-          if (!holds) converged[std::size_t(c)] = 0;
+          if (!holds) {
+            if constexpr (sizeof(T) == sizeof(float)) return false;
+            converged[std::size_t(c)] = 0;
+          }
           continue;
         }
         more = true;
+      }
+      if constexpr (sizeof(T) == sizeof(float)) {
+        if (worst < lowest) {
+          lowest = worst;
+          since_lowest = 0;
+        } else if (a.omega == 1.0 && more && ++since_lowest >= kFloat32Stall) {
+          return false;
+        }
       }
       if (!more) {
         for (auto& it : sweeps_of) it = std::max(it, sweep);
@@ -308,10 +340,10 @@ void solve_group(const PprView& v, std::int64_t first, std::int64_t width,
   std::vector<std::vector<Hit>> heaps(static_cast<std::size_t>(W));
   std::vector<double> sum(static_cast<std::size_t>(W), 0.0);
   for (std::int64_t r = swept_from; r < n; ++r) {
-    const double* yr = y.data() + r * W;
+    const T* yr = y.data() + r * W;
     const std::int64_t node = v.order[std::size_t(r)];
     for (std::int64_t c = 0; c < W; ++c) {
-      const double val = yr[c];
+      const double val = double(yr[c]);
       if (!(val > 0.0)) continue;
       sum[std::size_t(c)] += val;
       const std::vector<char>* ok = eligible[std::size_t(first + c)];
@@ -338,8 +370,21 @@ void solve_group(const PprView& v, std::int64_t first, std::int64_t width,
     std::sort_heap(h.begin(), h.end(), better);  // best first
     for (const Hit& hit : h) o.top.emplace_back(hit.second, hit.first / sum[std::size_t(c)]);
   }
+  return true;
+}
+
+// True when every query of the group allows float32 scores (kFloat32Floor).
+bool float32_allowed(std::int64_t first, std::int64_t width,
+                     const std::vector<const QueryParams*>& params) {
+  for (std::int64_t c = first; c < first + width; ++c) {
+    const QueryParams& p = *params[std::size_t(c)];
+    if (!(double(p.ppr_tolerance) * (1.0 - double(p.damping)) >= kFloat32Floor)) return false;
+  }
+  return true;
 }
 }  // namespace
+
+std::int64_t ppr_float32_above_bytes = std::int64_t(4) << 20;
 
 void run_ppr(const PprView& v, const std::vector<PprSeeds>& seeds,
              const std::vector<const QueryParams*>& params,
@@ -347,10 +392,21 @@ void run_ppr(const PprView& v, const std::vector<PprSeeds>& seeds,
   const std::int64_t K = std::int64_t(seeds.size());
   out.assign(std::size_t(K), PprOut{});
   if (K == 0 || v.nodes == 0) return;
-  // Queries in groups of the sweep's widths (16, 8, 4, 2, 1), each group solved on its own;
-  // 16 while a group's y fits in 4 MB (one core's share of the cache), else 8 (measured at 100k
-  // nodes, B = 256: widths 4 / 8 / 16 took 9.1 / 6.4 / 10.9 s).
-  const std::int64_t widest = v.nodes * kernels::kPprMaxWidth * 8 <= (std::int64_t(4) << 20) ? kernels::kPprMaxWidth : kernels::kPprMaxWidth / 2;
+  // Queries in groups of the sweep's widths (16, 8, 4, 2, 1), each group solved on its own.
+  // A group whose float64 scores fit in 4 MB (one core's share of the cache) is swept in
+  // float64; above, its scores are stored in float32 where the tolerance allows it, and the
+  // rows gathered are 64 bytes either way: 16 queries in float32, else 8 in float64. Measured
+  // (bench/NOTES.md): float64 at 100k nodes, B = 256, widths 4 / 8 / 16 took 9.1 / 6.4 / 10.9 s,
+  // and float32 width 16 took ~0.6x the time of float64 width 8; at 2k nodes (in cache) float32
+  // was 1.3x slower (the conversions), and so was one query at 100k (scalar conversions per
+  // gather; the score vector fits the L2 cache): float32 only for groups of 4 and more. Every
+  // query of a batch has the same parameters in practice, so the width is chosen on the first
+  // query; the precision on each group.
+  const std::int64_t above = ppr_float32_above_bytes;
+  const auto large = [&](std::int64_t width) { return v.nodes * width * 8 > above; };
+  const std::int64_t widest =
+      !large(kernels::kPprMaxWidth) || float32_allowed(0, 1, params) ? kernels::kPprMaxWidth
+                                                                     : kernels::kPprMaxWidth / 2;
   std::vector<std::pair<std::int64_t, std::int64_t>> groups;  // (first, width)
   for (std::int64_t k = 0; k < K;) {
     std::int64_t w = widest;
@@ -359,9 +415,14 @@ void run_ppr(const PprView& v, const std::vector<PprSeeds>& seeds,
     k += w;
   }
 #pragma omp parallel for schedule(dynamic, 1) if (groups.size() > 1)
-  for (std::int64_t t = 0; t < std::int64_t(groups.size()); ++t)
-    solve_group(v, groups[std::size_t(t)].first, groups[std::size_t(t)].second, seeds, params,
-                eligible, out);
+  for (std::int64_t t = 0; t < std::int64_t(groups.size()); ++t) {
+    const auto [first, width] = groups[std::size_t(t)];
+    if (width >= 4 && large(width) && float32_allowed(first, width, params) &&
+        solve_group<float>(v, first, width, seeds, params, eligible, out))
+      continue;
+    for (std::int64_t c = first; c < first + width; ++c) out[std::size_t(c)] = PprOut{};
+    solve_group<double>(v, first, width, seeds, params, eligible, out);
+  }
 }
 
 std::shared_ptr<const PprView> ppr_view(const Store::Impl& impl, const QueryParams& p) {

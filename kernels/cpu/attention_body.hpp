@@ -14,11 +14,17 @@
 // scores with a register tile, updates each row's (m, l) and rescales its accumulator, and adds
 // P·V. Memory per task: O(kRows·(D + kKeys)), never the Nq × Nk matrix. Loops are fixed-shape
 // and branch-free so that GCC vectorises them (masks are 0/1 multipliers, invisible scores a
-// finite sentinel).
+// finite sentinel). The AVX-512 build has its own forms of the hot parts (intrinsics): the two
+// register tiles, the softmax update of a row whose block is fully visible (most rows; the
+// accumulator is rescaled only when the row max moved), and with bf16 storage on a CPU with
+// AVX512_BF16 the score tile in vdpbf16ps (twice the multiply-adds per instruction).
 #include <algorithm>
 #include <cstdint>
 #include <vector>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -54,10 +60,80 @@ constexpr int kPvCols = 16;
 // Below this many multiply-adds one thread does the whole call (waking a team costs more).
 constexpr double kParallelWork = 1 << 20;
 
+#if defined(__AVX512F__)
+// GCC 12 flags the `undefined` pass-through operand inside its own AVX-512 intrinsics as
+// (maybe-)uninitialized, a false positive; silenced for this file's intrinsic functions only.
+#if !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+// The two register tiles below in AVX-512 intrinsics: the accumulators as named zmm values.
+// GCC's scalar-replacement of the float arrays of the plain form is fragile: a change elsewhere
+// in run_task once left the P·V tile scalar with its accumulators in memory (5x slower).
+template <int RG, int NC>
+inline void qk_tile_avx512(const float* __restrict qs, std::int64_t D, const float* __restrict kt,
+                           float* __restrict s) {
+  constexpr int kV = NC / 16;
+  __m512 acc[RG][kV];
+  MPE_UNROLL
+  for (int r = 0; r < RG; ++r)
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) acc[r][v] = _mm512_setzero_ps();
+  for (std::int64_t d = 0; d < D; ++d) {
+    __m512 kr[kV];
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) kr[v] = _mm512_loadu_ps(kt + d * kKeys + 16 * v);
+    MPE_UNROLL
+    for (int r = 0; r < RG; ++r) {
+      const __m512 qv = _mm512_set1_ps(qs[r * D + d]);
+      MPE_UNROLL
+      for (int v = 0; v < kV; ++v) acc[r][v] = _mm512_fmadd_ps(qv, kr[v], acc[r][v]);
+    }
+  }
+  MPE_UNROLL
+  for (int r = 0; r < RG; ++r)
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) _mm512_storeu_ps(s + r * kKeys + 16 * v, acc[r][v]);
+}
+
+template <int RG, int NC>
+inline void pv_tile_avx512(const float* __restrict p, const float* __restrict vb, std::int64_t Dp,
+                           float* __restrict o) {
+  constexpr int kV = NC / 16;
+  __m512 acc[RG][kV];
+  MPE_UNROLL
+  for (int r = 0; r < RG; ++r)
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) acc[r][v] = _mm512_loadu_ps(o + r * Dp + 16 * v);
+  for (int j = 0; j < kKeys; ++j) {
+    __m512 vr[kV];
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) vr[v] = _mm512_loadu_ps(vb + j * Dp + 16 * v);
+    MPE_UNROLL
+    for (int r = 0; r < RG; ++r) {
+      const __m512 pv = _mm512_set1_ps(p[r * kKeys + j]);
+      MPE_UNROLL
+      for (int v = 0; v < kV; ++v) acc[r][v] = _mm512_fmadd_ps(pv, vr[v], acc[r][v]);
+    }
+  }
+  MPE_UNROLL
+  for (int r = 0; r < RG; ++r)
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) _mm512_storeu_ps(o + r * Dp + 16 * v, acc[r][v]);
+}
+#if !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
+
 // s[r][c] (row stride kKeys) = Σ_d qs[r][d] · kt[d][c] for RG rows and NC columns.
 template <int RG, int NC>
 inline void qk_tile(const float* __restrict qs, std::int64_t D, const float* __restrict kt,
                     float* __restrict s) {
+#if defined(__AVX512F__)
+  if constexpr (NC % 16 == 0) return qk_tile_avx512<RG, NC>(qs, D, kt, s);
+#endif
   float acc[RG][NC];
   MPE_UNROLL
   for (int r = 0; r < RG; ++r)
@@ -79,6 +155,9 @@ inline void qk_tile(const float* __restrict qs, std::int64_t D, const float* __r
 template <int RG, int NC>
 inline void pv_tile(const float* __restrict p, const float* __restrict vb, std::int64_t Dp,
                     float* __restrict o) {
+#if defined(__AVX512F__)
+  if constexpr (NC % 16 == 0) return pv_tile_avx512<RG, NC>(p, vb, Dp, o);
+#endif
   float acc[RG][NC];
   MPE_UNROLL
   for (int r = 0; r < RG; ++r)
@@ -94,6 +173,113 @@ inline void pv_tile(const float* __restrict p, const float* __restrict vb, std::
   MPE_UNROLL
   for (int r = 0; r < RG; ++r)
     for (int c = 0; c < NC; ++c) o[r * Dp + c] = acc[r][c];
+}
+
+#if defined(__AVX512F__)
+#if !defined(__clang__)  // as for the tiles above
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+// lse_exp on 16 lanes for x <= 0 (a score minus its row's running max): the same range
+// reduction and series (the same float32 accuracy), with 2^k applied by vscalefps instead of
+// the clamp-convert-shift-multiply sequence GCC makes of the scalar form. The row update as GCC
+// vectorised it (masks, exps, a lane-by-lane sum) was a quarter of the kernel's time at
+// N = 1024, D = 64; in this form it is under a tenth.
+inline __m512 exp16(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+  const __m512 shift = _mm512_set1_ps(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
+  const __m512 k = _mm512_sub_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), shift), shift);
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), x);
+  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.42860682030941723e-6f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 5040.0f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, k);
+}
+
+// Online-softmax update of one row of kKeys scores that are all visible (no mask, no causal
+// cut, a full block; the common case): scores -> weights in sr, (m, l) updated. Returns the
+// factor the row's accumulator is to be scaled by (exactly 1 when the max did not move).
+inline float softmax_row_visible(float* __restrict sr, float& m, float& l) {
+  static_assert(kKeys % 16 == 0, "kKeys is a multiple of 16 lanes");
+  constexpr int kV = kKeys / 16;
+  __m512 s[kV];
+  MPE_UNROLL
+  for (int v = 0; v < kV; ++v) s[v] = _mm512_loadu_ps(sr + 16 * v);
+  __m512 mx = s[0];
+  MPE_UNROLL
+  for (int v = 1; v < kV; ++v) mx = _mm512_max_ps(mx, s[v]);
+  const float mn = attn_new_max(m, _mm512_reduce_max_ps(mx));
+  const __m512 mv = _mm512_set1_ps(mn);
+  __m512 sum = _mm512_setzero_ps();
+  MPE_UNROLL
+  for (int v = 0; v < kV; ++v) {
+    const __m512 p = exp16(_mm512_sub_ps(s[v], mv));
+    _mm512_storeu_ps(sr + 16 * v, p);
+    sum = _mm512_add_ps(sum, p);
+  }
+  const float alpha = mn == m ? 1.0f : lse_exp(m - mn);
+  l = l * alpha + _mm512_reduce_add_ps(sum);
+  m = mn;
+  return alpha;
+}
+
+// bfloat16 storage on a CPU with AVX512_BF16 (checked at run time): the scores come from
+// vdpbf16ps on the stored bits (products of two bf16 are exact in float32, sums in float32),
+// twice the multiply-adds per instruction of the float32 tile; the scale is applied to the
+// sums. q2: RG rows of D2 bf16 pairs (d, d + 1), unscaled; kt2: [D2][kKeys] pairs.
+template <int RG>
+__attribute__((target("avx512bf16"))) void qk_tile_bf16(const std::uint32_t* __restrict q2,
+                                                        std::int64_t D2,
+                                                        const std::uint32_t* __restrict kt2,
+                                                        float scale, float* __restrict s) {
+  constexpr int kV = kQkCols / 16;
+  __m512 acc[RG][kV];
+  MPE_UNROLL
+  for (int r = 0; r < RG; ++r)
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) acc[r][v] = _mm512_setzero_ps();
+  for (std::int64_t dp = 0; dp < D2; ++dp) {
+    __m512bh kr[kV];
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) kr[v] = (__m512bh)_mm512_loadu_si512(kt2 + dp * kKeys + 16 * v);
+    MPE_UNROLL
+    for (int r = 0; r < RG; ++r) {
+      const __m512bh qv = (__m512bh)_mm512_set1_epi32(static_cast<int>(q2[r * D2 + dp]));
+      MPE_UNROLL
+      for (int v = 0; v < kV; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], qv, kr[v]);
+    }
+  }
+  const __m512 sc = _mm512_set1_ps(scale);
+  MPE_UNROLL
+  for (int r = 0; r < RG; ++r)
+    MPE_UNROLL
+    for (int v = 0; v < kV; ++v) _mm512_storeu_ps(s + r * kKeys + 16 * v, _mm512_mul_ps(acc[r][v], sc));
+}
+#if !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+inline bool cpu_has_bf16_dot() {
+  static const bool has = __builtin_cpu_supports("avx512bf16");
+  return has;
+}
+#endif
+
+// Whether this call's scores take qk_tile_bf16 (K is then packed as bf16 pairs).
+inline bool use_bf16_dot(const AttentionArgs& a) {
+#if defined(__AVX512F__)
+  return a.store == Storage::bf16 && cpu_has_bf16_dot();
+#else
+  (void)a;
+  return false;
+#endif
 }
 
 // dst[e] = mul · x[off + e] for e < n, converting 16-bit storage to float32 on the way
@@ -139,14 +325,16 @@ struct Scratch {
   std::vector<float> s;    // [kRows][kKeys] scores, then weights
   std::vector<float> o;    // [kRows][Dp] unnormalised output
   std::vector<float> vis;  // [kKeys] 1 for a key inside the block and not padded, else 0
+  std::vector<std::uint32_t> q2;  // [kRows][(D + 1) / 2] bf16 pairs (use_bf16_dot only)
   float m[kRows], l[kRows];
 
-  explicit Scratch(std::int64_t D)
+  explicit Scratch(std::int64_t D, bool bf16_dot = false)
       : Dp((D + kPvCols - 1) / kPvCols * kPvCols),
-        qs(static_cast<std::size_t>(kRows * D)),
+        qs(static_cast<std::size_t>(bf16_dot ? 0 : kRows * D)),
         s(static_cast<std::size_t>(kRows * kKeys)),
         o(static_cast<std::size_t>(kRows * Dp)),
-        vis(kKeys) {}
+        vis(kKeys),
+        q2(static_cast<std::size_t>(bf16_dot ? kRows * ((D + 1) / 2) : 0)) {}
 };
 
 // Packed K/V of one key block: kt [D][kKeys] then vb [kKeys][Dp].
@@ -163,11 +351,23 @@ inline void pack_block(const AttentionArgs& a, std::int64_t bkv, std::int64_t kb
   float* kt = dst;
   float* vb = dst + D * kKeys;
   std::fill(kt, kt + D * kKeys, 0.0f);
-  // Each key row is loaded (converted from 16-bit storage) into the first V row slot, which
-  // is rewritten below, then transposed into kt.
-  for (int c = 0; c < jn; ++c) {
-    load_row(a.store, a.k, base + c * D, D, 1.0f, vb);
-    for (std::int64_t d = 0; d < D; ++d) kt[d * kKeys + c] = vb[d];
+  if (use_bf16_dot(a)) {  // kt as [(D + 1) / 2][kKeys] pairs of the stored bf16 bits
+    auto* kt2 = reinterpret_cast<std::uint32_t*>(kt);
+    const auto* k16 = static_cast<const std::uint16_t*>(a.k) + base;
+    for (int c = 0; c < jn; ++c) {
+      const std::uint16_t* kr = k16 + c * D;
+      for (std::int64_t d = 0; d < D; d += 2) {
+        const std::uint32_t hi = d + 1 < D ? kr[d + 1] : 0u;
+        kt2[(d / 2) * kKeys + c] = kr[d] | (hi << 16);
+      }
+    }
+  } else {
+    // Each key row is loaded (converted from 16-bit storage) into the first V row slot, which
+    // is rewritten below, then transposed into kt.
+    for (int c = 0; c < jn; ++c) {
+      load_row(a.store, a.k, base + c * D, D, 1.0f, vb);
+      for (std::int64_t d = 0; d < D; ++d) kt[d * kKeys + c] = vb[d];
+    }
   }
   for (int c = 0; c < kKeys; ++c) {
     float* vr = vb + c * Dp;
@@ -204,7 +404,19 @@ inline void run_task(const AttentionArgs& a, std::int64_t task, int rows, const 
   const std::int64_t block_floats = packed_block_floats(D, Dp);
   const std::int32_t* mask = a.key_mask ? a.key_mask + b * Nk : nullptr;
 
-  load_row(a.store, a.q, q_off, nr * D, a.scale, w.qs.data());
+  const bool bf16_dot = use_bf16_dot(a);
+  const std::int64_t D2 = (D + 1) / 2;
+  if (bf16_dot) {  // unscaled bf16 pairs, a zero after an odd last element
+    const auto* q16 = static_cast<const std::uint16_t*>(a.q) + q_off;
+    for (int r = 0; r < nr; ++r) {
+      for (std::int64_t d = 0; d < D; d += 2) {
+        const std::uint32_t hi = d + 1 < D ? q16[r * D + d + 1] : 0u;
+        w.q2[r * D2 + d / 2] = q16[r * D + d] | (hi << 16);
+      }
+    }
+  } else {
+    load_row(a.store, a.q, q_off, nr * D, a.scale, w.qs.data());
+  }
   std::fill(w.o.begin(), w.o.end(), 0.0f);
   for (int r = 0; r < kRows; ++r) {
     w.m[r] = kAttnNoScore;
@@ -221,6 +433,22 @@ inline void run_task(const AttentionArgs& a, std::int64_t task, int rows, const 
     }
     // Scores.
     int r = 0;
+#if defined(__AVX512F__)
+    if (bf16_dot) {
+      const auto* kt2 = reinterpret_cast<const std::uint32_t*>(kt);
+      for (; r + kQkRows <= nr; r += kQkRows) {
+        for (int c0 = 0; c0 < kKeys; c0 += kQkCols) {
+          qk_tile_bf16<kQkRows>(w.q2.data() + r * D2, D2, kt2 + c0, a.scale,
+                                w.s.data() + r * kKeys + c0);
+        }
+      }
+      for (; r < nr; ++r) {
+        for (int c0 = 0; c0 < kKeys; c0 += kQkCols) {
+          qk_tile_bf16<1>(w.q2.data() + r * D2, D2, kt2 + c0, a.scale, w.s.data() + r * kKeys + c0);
+        }
+      }
+    }
+#endif
     for (; r + kQkRows <= nr; r += kQkRows) {
       for (int c0 = 0; c0 < kKeys; c0 += kQkCols) {
         qk_tile<kQkRows, kQkCols>(w.qs.data() + r * D, D, kt + c0, w.s.data() + r * kKeys + c0);
@@ -232,9 +460,22 @@ inline void run_task(const AttentionArgs& a, std::int64_t task, int rows, const 
       }
     }
     // Online softmax update per row: weights into s, rescale factor into alpha.
+#if defined(__AVX512F__)
+    const bool block_visible = jn == kKeys && !mask;
+#endif
     for (r = 0; r < nr; ++r) {
       float* sr = w.s.data() + r * kKeys;
+      float* orow = w.o.data() + r * Dp;
       const std::int64_t lim = a.causal ? attn_causal_limit(q0 + r, Nk, diag) - kb : kKeys;
+#if defined(__AVX512F__)
+      if (block_visible && lim >= kKeys) {
+        const float alpha = softmax_row_visible(sr, w.m[r], w.l[r]);
+        if (alpha != 1.0f) {
+          for (std::int64_t d = 0; d < Dp; ++d) orow[d] *= alpha;
+        }
+        continue;
+      }
+#endif
       float bmax = kAttnNoScore;
       MPE_SIMD_MAX(bmax)
       for (int c = 0; c < kKeys; ++c) {
@@ -255,8 +496,9 @@ inline void run_task(const AttentionArgs& a, std::int64_t task, int rows, const 
       const float alpha = lse_exp(w.m[r] - mn);
       w.l[r] = w.l[r] * alpha + sum;
       w.m[r] = mn;
-      float* orow = w.o.data() + r * Dp;
-      for (std::int64_t d = 0; d < Dp; ++d) orow[d] *= alpha;
+      if (alpha != 1.0f) {  // the max moved (alpha is exactly 1 when it did not)
+        for (std::int64_t d = 0; d < Dp; ++d) orow[d] *= alpha;
+      }
     }
     // O += P · V.
     for (r = 0; r + kPvRows <= nr; r += kPvRows) {
@@ -309,7 +551,7 @@ inline void attention_cpu_body(const AttentionArgs& a) {
     const std::int64_t q_blocks = (a.q_len + kRows - 1) / kRows;
 #pragma omp parallel if (parallel && kv_pairs > 1)
     {
-      Scratch w(D);
+      Scratch w(D, use_bf16_dot(a));
       float* pk = buffer(head_floats);
 #pragma omp for schedule(dynamic, 1)
       for (std::int64_t p = 0; p < kv_pairs; ++p) {
@@ -337,7 +579,7 @@ inline void attention_cpu_body(const AttentionArgs& a) {
     for (std::int64_t p = 0; p < packs; ++p) {
       pack_block(a, p / k_blocks, p % k_blocks, Dp, pk + p * block_floats);
     }
-    Scratch w(D);
+    Scratch w(D, use_bf16_dot(a));
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t t = 0; t < tasks; ++t) {
       run_task(a, t, rows, pk + task_kv_pair(a, t, q_blocks) * head_floats, w);

@@ -11,12 +11,25 @@ namespace mpe::kernels {
 
 namespace ppr_detail {
 // Four doubles (GCC/Clang vector extension: one AVX register in the x86-64-v3 build, two SSE
-// registers in the baseline one).
+// registers in the baseline one), and four floats widened to them.
 typedef double V4 __attribute__((vector_size(32)));
+typedef float V4f __attribute__((vector_size(16)));
 
-// W = 0: any width up to kPprMaxWidth, read at run time (slower loops).
-template <int W>
-void sweep(const PprSweepArgs& a) {
+// Four scores as doubles (through a reference: a returned AVX vector changes the baseline ABI).
+template <typename T>
+inline __attribute__((always_inline)) void load4(const T* p, V4& v) {
+  if constexpr (sizeof(T) == sizeof(double)) {
+    std::memcpy(&v, p, sizeof v);
+  } else {
+    V4f f;
+    std::memcpy(&f, p, sizeof f);
+    v = __builtin_convertvector(f, V4);
+  }
+}
+
+// W = 0: any width up to kPprMaxWidth, read at run time (slower loops). T: how y is stored.
+template <int W, typename T>
+void sweep(const PprSweepArgs& a, T* y) {
   constexpr int kCap = W ? W : int(kPprMaxWidth);
   const int w = W ? W : int(a.width);
   double d[kCap], change[kCap], mass[kCap];
@@ -34,12 +47,12 @@ void sweep(const PprSweepArgs& a) {
       double c0 = 0.0, c1 = 0.0, c2 = 0.0, c3 = 0.0;
       std::int64_t e = e0;
       for (; e + 3 < e1; e += 4) {
-        c0 += a.weights[e] * a.y[a.sources[e]];
-        c1 += a.weights[e + 1] * a.y[a.sources[e + 1]];
-        c2 += a.weights[e + 2] * a.y[a.sources[e + 2]];
-        c3 += a.weights[e + 3] * a.y[a.sources[e + 3]];
+        c0 += a.weights[e] * double(y[a.sources[e]]);
+        c1 += a.weights[e + 1] * double(y[a.sources[e + 1]]);
+        c2 += a.weights[e + 2] * double(y[a.sources[e + 2]]);
+        c3 += a.weights[e + 3] * double(y[a.sources[e + 3]]);
       }
-      for (; e < e1; ++e) c0 += a.weights[e] * a.y[a.sources[e]];
+      for (; e < e1; ++e) c0 += a.weights[e] * double(y[a.sources[e]]);
       acc[0] = (c0 + c1) + (c2 + c3);
     } else if constexpr (W >= 4 && W % 4 == 0) {
       // W / 4 vectors of 4 sums, two sets over alternate edges (the adds' latency overlaps;
@@ -49,22 +62,22 @@ void sweep(const PprSweepArgs& a) {
       std::int64_t e = e0;
       for (; e + 1 < e1; e += 2) {
         const double w0 = a.weights[e], w1 = a.weights[e + 1];
-        const double* x0 = a.y + std::int64_t(a.sources[e]) * W;
-        const double* x1 = a.y + std::int64_t(a.sources[e + 1]) * W;
+        const T* x0 = y + std::int64_t(a.sources[e]) * W;
+        const T* x1 = y + std::int64_t(a.sources[e + 1]) * W;
         for (int q = 0; q < W / 4; ++q) {
           V4 p0, p1;
-          std::memcpy(&p0, x0 + 4 * q, sizeof p0);
-          std::memcpy(&p1, x1 + 4 * q, sizeof p1);
+          load4(x0 + 4 * q, p0);
+          load4(x1 + 4 * q, p1);
           v[q] += w0 * p0;
           u[q] += w1 * p1;
         }
       }
       if (e < e1) {
         const double w0 = a.weights[e];
-        const double* x0 = a.y + std::int64_t(a.sources[e]) * W;
+        const T* x0 = y + std::int64_t(a.sources[e]) * W;
         for (int q = 0; q < W / 4; ++q) {
           V4 p0;
-          std::memcpy(&p0, x0 + 4 * q, sizeof p0);
+          load4(x0 + 4 * q, p0);
           v[q] += w0 * p0;
         }
       }
@@ -73,14 +86,14 @@ void sweep(const PprSweepArgs& a) {
     } else {
       for (std::int64_t e = e0; e < e1; ++e) {
         const double we = a.weights[e];
-        const double* x = a.y + std::int64_t(a.sources[e]) * w;
-        for (int k = 0; k < w; ++k) acc[k] += we * x[k];
+        const T* x = y + std::int64_t(a.sources[e]) * w;
+        for (int k = 0; k < w; ++k) acc[k] += we * double(x[k]);
       }
     }
     double r[kCap];
     for (int k = 0; k < w; ++k) r[k] = 0.0;
     for (; s < a.resets && a.reset_row[s] == i; ++s) r[a.reset_col[s]] += a.reset_value[s];
-    double* yi = a.y + i * w;
+    T* yi = y + i * w;
     const double g = a.diag[i];
     if (g != 0.0)  // a self-loop: y_i = r + d (acc + g y_i), solved for exactly
       for (int k = 0; k < w; ++k) acc[k] = (r[k] + d[k] * acc[k]) / (1.0 - d[k] * g);
@@ -88,10 +101,11 @@ void sweep(const PprSweepArgs& a) {
       for (int k = 0; k < w; ++k) acc[k] = r[k] + d[k] * acc[k];
     const double b = a.back[i];
     for (int k = 0; k < w; ++k) {
-      const double v = yi[k] + a.omega * (acc[k] - yi[k]);
-      change[k] += (1.0 - d[k] * g) * std::fabs(acc[k] - v) + d[k] * b * std::fabs(v - yi[k]);
+      const double old = double(yi[k]);
+      const double v = double(T(old + a.omega * (acc[k] - old)));  // as stored
+      change[k] += (1.0 - d[k] * g) * std::fabs(acc[k] - v) + d[k] * b * std::fabs(v - old);
       mass[k] += v;
-      yi[k] = v;
+      yi[k] = T(v);
     }
   }
   for (int k = 0; k < w; ++k) {
@@ -99,17 +113,25 @@ void sweep(const PprSweepArgs& a) {
     a.mass[k] = mass[k];
   }
 }
+
+template <typename T>
+void sweep_width(const PprSweepArgs& a, T* y) {
+  switch (a.width) {
+    case 1: return sweep<1>(a, y);
+    case 2: return sweep<2>(a, y);
+    case 4: return sweep<4>(a, y);
+    case 8: return sweep<8>(a, y);
+    case 16: return sweep<16>(a, y);
+    default: return sweep<0>(a, y);
+  }
+}
 }  // namespace ppr_detail
 
 inline void ppr_sweep_cpu_body(const PprSweepArgs& a) {
-  switch (a.width) {
-    case 1: return ppr_detail::sweep<1>(a);
-    case 2: return ppr_detail::sweep<2>(a);
-    case 4: return ppr_detail::sweep<4>(a);
-    case 8: return ppr_detail::sweep<8>(a);
-    case 16: return ppr_detail::sweep<16>(a);
-    default: return ppr_detail::sweep<0>(a);
-  }
+  if (a.y_f32)
+    ppr_detail::sweep_width(a, a.y_f32);
+  else
+    ppr_detail::sweep_width(a, a.y);
 }
 
 }  // namespace mpe::kernels

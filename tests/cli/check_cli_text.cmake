@@ -11,13 +11,21 @@ string(JSON dim GET "${out}" dim)
 string(JSON n LENGTH "${out}" embeddings)
 string(JSON e0 GET "${out}" embeddings 0 embedding 0)
 string(JSON e1 GET "${out}" embeddings 0 embedding 1)
-expect("dim EQUAL 32 AND n EQUAL 2" "unexpected embed output: ${out}")
+string(JSON where GET "${out}" device)
+string(JSON storage GET "${out}" storage)
+expect("dim EQUAL 32 AND n EQUAL 2 AND where STREQUAL cpu AND storage STREQUAL f32"
+       "unexpected embed output: ${out}")
 expect("e0 GREATER -0.00640 AND e0 LESS -0.00635 AND e1 GREATER -0.0606 AND e1 LESS -0.0605"
        "embedding of 'café' differs from the reference: ${e0}, ${e1}")
 run_mpe(out rc embed --model ${WORK}/no_such_model "x")
 expect("rc EQUAL 2" "a missing model folder gave rc=${rc}: ${out}")
 string(FIND "${out}" "no_such_model does not exist" pos)
 expect("pos GREATER -1" "unclear error for a missing model: ${out}")
+
+# 16-bit weights are a CUDA-only storage: the CPU refuses them by name.
+run_mpe(out rc embed --model ${tiny} --device cpu --storage bf16 "x")
+string(FIND "${out}" "CUDA devices only" pos)
+expect("rc EQUAL 2 AND pos GREATER -1" "bf16 on the CPU gave rc=${rc}: ${out}")
 
 # import with the encoder: the store records it and text queries embed with it.
 file(REMOVE ${WORK}/text_g.db)

@@ -13,6 +13,8 @@
 #include <mpe/error.hpp>
 #include <mpe/relevance.hpp>
 
+#include "relevance/detail.hpp"
+
 namespace mpe::test {
 namespace {
 using namespace mpe::relevance;
@@ -190,7 +192,7 @@ Store component_graph(std::mt19937_64& rng, int n, int m) {
   return s;
 }
 
-TEST(RelevancePpr, ComponentOrderedSweepsMatchFloat64) {
+void check_component_batches(int capped_group) {
   std::mt19937_64 rng(11);
   for (int trial = 0; trial < 2; ++trial) {
     const int n = 400;
@@ -223,13 +225,29 @@ TEST(RelevancePpr, ComponentOrderedSweepsMatchFloat64) {
       EXPECT_TRUE(rs[k].converged);
       EXPECT_GE(rs[k].iterations, 1);
     }
-    // The iteration cap: two sweeps of a cluster do not meet the bound.
+    // The iteration cap: two sweeps of a cluster do not meet the bound (alone, and as a group
+    // of 4: float32 scores when forced, which fall back to float64).
     Query capped = batch[0];
     capped.params.ppr_max_iterations = 2;
-    const QueryResult c = s.query(capped);
-    EXPECT_FALSE(c.converged);
-    EXPECT_EQ(c.iterations, 2);
+    for (const QueryResult& c : s.query_batch(std::vector<Query>(std::size_t(capped_group), capped))) {
+      EXPECT_FALSE(c.converged);
+      EXPECT_EQ(c.iterations, 2);
+    }
   }
+}
+
+TEST(RelevancePpr, ComponentOrderedSweepsMatchFloat64) { check_component_batches(1); }
+
+// The same queries with the scores stored in float32 (the path of graphs above 4 MB of scores
+// in groups of 4 and more, forced here): the bound, taken on the stored values, keeps every
+// check above; the capped group falls back to float64 and reports its two sweeps.
+TEST(RelevancePpr, Float32ScoresMatchFloat64) {
+  struct Restore {
+    std::int64_t was = relevance::detail::ppr_float32_above_bytes;
+    ~Restore() { relevance::detail::ppr_float32_above_bytes = was; }
+  } restore;
+  relevance::detail::ppr_float32_above_bytes = 0;
+  check_component_batches(4);
 }
 
 TEST(RelevancePpr, MatchesIgraphFixture) {

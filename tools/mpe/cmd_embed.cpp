@@ -14,10 +14,18 @@
 namespace mpe::cli {
 
 namespace {
+DType storage_dtype(const std::string& name) {
+  if (name == "bf16") return DType::bf16;
+  if (name == "f16") return DType::f16;
+  return DType::f32;  // the flag's check admits only f32, bf16, f16
+}
+
 struct EmbedFlags {
   std::vector<std::string> texts;
   std::string model;
   std::int64_t batch = 32;
+  std::string device = "cpu";
+  std::string storage = "f32";
   bool tokens = false;
   int indent = -1;
 };
@@ -32,7 +40,12 @@ void run_embed(const EmbedFlags& f) {
   if (texts.empty())  // one text per line on standard input
     for (std::string line; std::getline(std::cin, line);) texts.push_back(line);
   const auto t0 = std::chrono::steady_clock::now();
-  const auto enc = text::SentenceEncoder::shared(dir);
+  const Device device = parse_device(f.device);
+  // The shared (process-wide) encoder is the CPU float32 one; any other placement loads its own.
+  const auto enc = device == Device::cpu() && f.storage == "f32"
+                       ? text::SentenceEncoder::shared(dir)
+                       : std::make_shared<const text::SentenceEncoder>(text::SentenceEncoder::load(
+                             dir, device, storage_dtype(f.storage)));
   const auto t1 = std::chrono::steady_clock::now();
   const Tensor e = enc->encode(texts, f.batch);
   const auto t2 = std::chrono::steady_clock::now();
@@ -42,6 +55,8 @@ void run_embed(const EmbedFlags& f) {
   out["embedder"] = enc->name();
   out["dim"] = enc->dim();
   out["normalized"] = enc->normalize();
+  out["device"] = enc->device().str();
+  out["storage"] = f.storage;  // load() honours it or throws
   out["load_ms"] = std::chrono::duration<double, std::milli>(t1 - t0).count();
   out["encode_ms"] = std::chrono::duration<double, std::milli>(t2 - t1).count();
   out["embeddings"] = nlohmann::json::array();
@@ -69,6 +84,14 @@ void add_embed_command(CLI::App& app) {
                   "default: $MPE_MINILM_DIR or /usr/local/share/mpengine/all-MiniLM-L6-v2");
   cmd->add_option("--batch", f->batch, "Texts per padded batch")
       ->check(CLI::Range(std::int64_t(1), std::int64_t(1) << 20))
+      ->capture_default_str();
+  cmd->add_option("--device", f->device,
+                  "Where the encoder runs: cpu, cuda, cuda:N or auto (cuda:0 when a GPU answers)")
+      ->capture_default_str();
+  cmd->add_option("--storage", f->storage,
+                  "Weight type of the dense layers: f32, or bf16/f16 on a CUDA device (float32 "
+                  "accumulation)")
+      ->check(CLI::IsMember({"f32", "bf16", "f16"}))
       ->capture_default_str();
   cmd->add_flag("--tokens", f->tokens, "Also print each text's token ids");
   cmd->add_option("--indent", f->indent, "JSON indentation (-1: one line)")->capture_default_str();
