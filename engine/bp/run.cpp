@@ -444,12 +444,16 @@ class TypedSolver final : public Solver::Impl {
     // q from the final r for every member, then everything to the host.
     set_all_active();
     be_.bp_sweep(o_.device.index, args_, kernels::kBpVarStep);
-    const std::vector<T> q = q_.to_vector<T>();
-    const std::vector<T> r = r_.to_vector<T>();
+    // The CPU reads the messages in place; a device copies them to the host first.
+    const bool host = o_.device.kind == DeviceKind::cpu;
+    const std::vector<T> qh = host ? std::vector<T>() : q_.to_vector<T>();
+    const std::vector<T> rh = host ? std::vector<T>() : r_.to_vector<T>();
+    const T* q = host ? q_.data<T>() : qh.data();
+    const T* r = host ? r_.data<T>() : rh.data();
     for (std::int32_t b = 0; b < nb; ++b) {
       const Result& it = out[static_cast<std::size_t>(b)];
-      Result res = finish(g_, s_, batch_[static_cast<std::size_t>(b)], o_,
-                          q.data() + b * s_.msg_len, r.data() + b * s_.msg_len);
+      Result res = finish(g_, s_, batch_[static_cast<std::size_t>(b)], o_, q + b * s_.msg_len,
+                          r + b * s_.msg_len);
       res.converged = it.converged;
       res.iterations = it.iterations;
       res.max_change = it.max_change;
