@@ -85,66 +85,6 @@ kernels::RelevanceParams kernel_params(const QueryParams& p) {
   return r;
 }
 
-// Extraction (spec step 3) from the final active set.
-void extract(const GraphData& g, const Query& q, QueryResult& r,
-             const std::vector<float>& conf_of_active) {
-  const QueryParams& p = q.params;
-  std::unordered_set<std::int64_t> seeds;
-  for (const SeedHit& s : r.seeds) seeds.insert(s.node);
-  auto make = [&](std::int64_t i, float a, float c) {
-    const Node& n = g.nodes[std::size_t(i)];
-    return Activated{i, n.id, n.type, n.title, a, c, n.universal, seeds.count(i) > 0};
-  };
-  // Sort light keys (activation, index, position), then build the rows that are kept.
-  struct Key {
-    float a;
-    std::int32_t rank;  // of the node's id, for ties
-    std::int64_t i;
-    std::size_t k;
-  };
-  std::vector<Key> keys;
-  keys.reserve(r.active.size());
-  std::vector<char> type_ok(g.node_type_names.size(), p.types.empty() ? 1 : 0);
-  for (std::size_t t = 0; t < type_ok.size(); ++t)
-    if (std::find(p.types.begin(), p.types.end(), g.node_type_names[t]) != p.types.end())
-      type_ok[t] = 1;
-  for (std::size_t k = 0; k < r.active.size(); ++k) {
-    const auto [i, a] = r.active[k];
-    if (a < p.min_activation || !type_ok[std::size_t(g.node_type[std::size_t(i)])]) continue;
-    keys.push_back({a, g.id_rank[std::size_t(i)], i, k});
-  }
-  auto before = [](const Key& x, const Key& y) {  // ties by id, through the ids' ranks
-    return x.a != y.a ? x.a > y.a : x.rank < y.rank;
-  };
-  std::size_t keep = keys.size();
-  if (p.max_results > 0 && keep > std::size_t(p.max_results)) {
-    keep = std::size_t(p.max_results);
-    std::partial_sort(keys.begin(), keys.begin() + std::ptrdiff_t(keep), keys.end(), before);
-  } else {
-    std::sort(keys.begin(), keys.end(), before);
-  }
-  std::vector<Activated> picked;
-  picked.reserve(keep);
-  for (std::size_t k = 0; k < keep; ++k)
-    picked.push_back(make(keys[k].i, keys[k].a, conf_of_active[keys[k].k]));
-  if (p.include_universal) {
-    std::vector<Activated> uni;
-    for (const std::int64_t i : g.universal) {
-      if (std::any_of(keys.begin(), keys.begin() + std::ptrdiff_t(keep),
-                      [i](const Key& x) { return x.i == i; }))
-        continue;
-      auto it = std::lower_bound(r.active.begin(), r.active.end(), std::make_pair(i, -1.0f));
-      const bool on = it != r.active.end() && it->first == i;
-      uni.push_back(make(i, on ? it->second : 0.0f,
-                         on ? conf_of_active[std::size_t(it - r.active.begin())] : 0.0f));
-    }
-    std::sort(uni.begin(), uni.end(),
-              [](const Activated& x, const Activated& y) { return x.id < y.id; });
-    picked.insert(picked.end(), uni.begin(), uni.end());
-  }
-  r.results = std::move(picked);
-}
-
 // The PPR queries [begin, end) with their seeds: grouped by view (weighted, undirected), one
 // batched run per group, then the results (top k, no universal rows).
 void run_ppr_chunk(const Store::Impl& impl, const std::vector<Query>& queries, std::size_t begin,
@@ -384,7 +324,7 @@ void run_chunk(const Store::Impl& impl, const Target& t, const std::vector<Query
         r.active[k] = {nodes[order[k]], act[order[k]]};
         sorted_conf[k] = conf[order[k]];
       }
-      extract(g, queries[begin + std::size_t(qi)], r, sorted_conf);
+      detail::extract_results(g, queries[begin + std::size_t(qi)], r, sorted_conf);
     } catch (...) {
 #pragma omp critical(mpe_relevance_extract_failure)
       if (!failure) failure = std::current_exception();
@@ -512,12 +452,5 @@ std::vector<QueryResult> Store::query_batch(const std::vector<Query>& queries,
   }
   return out;
 }
-
-namespace detail {
-void extract_results(const GraphData& g, const Query& q, QueryResult& r,
-                     const std::vector<float>& conf_of_active) {
-  extract(g, q, r, conf_of_active);
-}
-}  // namespace detail
 
 }  // namespace mpe::relevance
