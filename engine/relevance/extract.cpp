@@ -18,6 +18,7 @@ namespace mpe::relevance::detail {
 namespace {
 // tuning: below this many kept nodes one thread extracts (a parallel region costs ~10 µs)
 constexpr std::size_t kParallelKeys = 16384;
+constexpr std::size_t kAhead = 8;  // tuning: rows of prefetch distance in the row build
 
 // A kept node: key = (activation descending, id rank ascending) packed so that ascending key
 // order is the result order; k = its position in r.active.
@@ -75,16 +76,10 @@ void extract_results(const GraphData& g, const Query& q, QueryResult& r,
   std::vector<std::int64_t> seeds;
   for (const SeedHit& s : r.seeds) seeds.push_back(s.node);
   std::sort(seeds.begin(), seeds.end());
-  auto make_into = [&](Activated& row, std::int64_t i, float a, float c) {
+  auto make = [&](std::int64_t i, float a, float c) {
     const Node& n = g.nodes[std::size_t(i)];
-    row.node = i;
-    row.id = n.id;
-    row.type = n.type;
-    row.title = n.title;
-    row.activation = a;
-    row.confidence = c;
-    row.universal = n.universal;
-    row.seed = std::binary_search(seeds.begin(), seeds.end(), i);
+    return Activated{i,         n.id, n.type, n.title, a, c, n.universal,
+                     std::binary_search(seeds.begin(), seeds.end(), i)};
   };
   std::vector<char> type_ok(g.node_type_names.size(), p.types.empty() ? 1 : 0);
   for (std::size_t t = 0; t < type_ok.size(); ++t)
@@ -123,16 +118,37 @@ void extract_results(const GraphData& g, const Query& q, QueryResult& r,
   }
   std::size_t keep = keys.size();
   if (p.max_results > 0 && keep > std::size_t(p.max_results)) keep = std::size_t(p.max_results);
-  std::vector<Activated> picked(keep);
-  auto build = [&](std::size_t k) {
-    const auto [i, a] = r.active[keys[k].k];
-    make_into(picked[k], i, a, conf_of_active[keys[k].k]);
+  // Rows are copy-constructed in place (assigning into default rows costs twice as much); a
+  // parallel build fills one slice per thread, appended in order.
+  auto build = [&](std::vector<Activated>& rows, std::size_t k0, std::size_t k1) {
+    rows.reserve(rows.size() + (k1 - k0));
+    for (std::size_t k = k0; k < k1; ++k) {
+      if (k + kAhead < k1) {  // rows go in activation order: the node records are random reads
+        const char* ahead =
+            reinterpret_cast<const char*>(&g.nodes[std::size_t(r.active[keys[k + kAhead].k].first)]);
+        for (std::size_t b = 0; b < sizeof(Node); b += 64) __builtin_prefetch(ahead + b);
+      }
+      const auto [i, a] = r.active[keys[k].k];
+      rows.push_back(make(i, a, conf_of_active[keys[k].k]));
+    }
   };
+  std::vector<Activated> picked;
   if (threads > 1 && keep >= kParallelKeys) {
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (std::size_t k = 0; k < keep; ++k) build(k);
+    std::vector<std::vector<Activated>> rows(static_cast<std::size_t>(threads));
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (int t = 0; t < threads; ++t) {
+      auto& out = rows[std::size_t(t)];
+      if (t == 0) out.reserve(keep + g.universal.size());
+      build(out, keep * std::size_t(t) / std::size_t(threads),
+            keep * std::size_t(t + 1) / std::size_t(threads));
+    }
+    picked = std::move(rows[0]);
+    for (std::size_t t = 1; t < rows.size(); ++t)
+      picked.insert(picked.end(), std::make_move_iterator(rows[t].begin()),
+                    std::make_move_iterator(rows[t].end()));
   } else {
-    for (std::size_t k = 0; k < keep; ++k) build(k);
+    picked.reserve(keep + g.universal.size());
+    build(picked, 0, keep);
   }
   if (p.include_universal) {
     std::vector<Activated> uni;
@@ -142,9 +158,8 @@ void extract_results(const GraphData& g, const Query& q, QueryResult& r,
         continue;
       auto it = std::lower_bound(r.active.begin(), r.active.end(), std::make_pair(i, -1.0f));
       const bool on = it != r.active.end() && it->first == i;
-      uni.emplace_back();
-      make_into(uni.back(), i, on ? it->second : 0.0f,
-                on ? conf_of_active[std::size_t(it - r.active.begin())] : 0.0f);
+      uni.push_back(make(i, on ? it->second : 0.0f,
+                         on ? conf_of_active[std::size_t(it - r.active.begin())] : 0.0f));
     }
     std::sort(uni.begin(), uni.end(),
               [](const Activated& x, const Activated& y) { return x.id < y.id; });
