@@ -282,13 +282,15 @@ void run_chunk(const Store::Impl& impl, const Target& t, const std::vector<Query
                                   hmsgs = msgs.to_vector<std::int64_t>();
   const std::vector<std::int32_t> hiters = iters.to_vector<std::int32_t>(),
                                   hconv = conv.to_vector<std::int32_t>();
-  // Copies back one query at a time (the device's copy path), then orders and extracts the
-  // queries on several threads: with a large batch this host work is a large share of the
-  // call. Each query writes only its own result.
+  // A device's outputs are copied back one query at a time (its copy path); the CPU's are read
+  // where the kernel wrote them. Then the queries are ordered and extracted on several
+  // threads: with a large batch this host work is a large share of the call. Each query
+  // writes only its own result.
   const auto nb = static_cast<std::size_t>(B);
-  std::vector<std::vector<std::int32_t>> nodes_of(nb);
-  std::vector<std::vector<float>> act_of(nb), conf_of(nb);
-  for (std::int64_t qi = 0; qi < B; ++qi) {
+  const bool on_host = t.device.kind == DeviceKind::cpu;
+  std::vector<std::vector<std::int32_t>> nodes_of(on_host ? 0 : nb);
+  std::vector<std::vector<float>> act_of(on_host ? 0 : nb), conf_of(on_host ? 0 : nb);
+  for (std::int64_t qi = 0; qi < B && !on_host; ++qi) {
     const auto cnt = std::size_t(hcount[std::size_t(qi)]);
     nodes_of[std::size_t(qi)].resize(cnt);
     act_of[std::size_t(qi)].resize(cnt);
@@ -308,21 +310,25 @@ void run_chunk(const Store::Impl& impl, const Target& t, const std::vector<Query
       r.iterations = hiters[std::size_t(qi)];
       r.converged = hconv[std::size_t(qi)] != 0;
       r.edges_touched = hmsgs[std::size_t(qi)];
-      const std::vector<std::int32_t>& nodes = nodes_of[std::size_t(qi)];
-      const std::vector<float>& act = act_of[std::size_t(qi)];
-      const std::vector<float>& conf = conf_of[std::size_t(qi)];
-      const std::size_t cnt = nodes.size();
-      std::vector<std::size_t> order(cnt);
-      for (std::size_t k = 0; k < cnt; ++k) order[k] = k;
-      if (!std::is_sorted(nodes.begin(),
-                          nodes.end()))  // a dense last iteration lists them in order
-        std::sort(order.begin(), order.end(),
-                  [&](std::size_t x, std::size_t y) { return nodes[x] < nodes[y]; });
+      const std::size_t cnt = std::size_t(hcount[std::size_t(qi)]);
+      const std::int32_t* nodes =
+          on_host ? on.data<std::int32_t>() + qi * N : nodes_of[std::size_t(qi)].data();
+      const float* act = on_host ? oa.data<float>() + qi * N : act_of[std::size_t(qi)].data();
+      const float* conf = on_host ? oc.data<float>() + qi * N : conf_of[std::size_t(qi)].data();
       std::vector<float> sorted_conf(cnt);
       r.active.resize(cnt);
-      for (std::size_t k = 0; k < cnt; ++k) {
-        r.active[k] = {nodes[order[k]], act[order[k]]};
-        sorted_conf[k] = conf[order[k]];
+      if (std::is_sorted(nodes, nodes + cnt)) {  // a dense last iteration lists them in order
+        for (std::size_t k = 0; k < cnt; ++k) r.active[k] = {nodes[k], act[k]};
+        std::copy(conf, conf + cnt, sorted_conf.begin());
+      } else {
+        std::vector<std::size_t> order(cnt);
+        for (std::size_t k = 0; k < cnt; ++k) order[k] = k;
+        std::sort(order.begin(), order.end(),
+                  [&](std::size_t x, std::size_t y) { return nodes[x] < nodes[y]; });
+        for (std::size_t k = 0; k < cnt; ++k) {
+          r.active[k] = {nodes[order[k]], act[order[k]]};
+          sorted_conf[k] = conf[order[k]];
+        }
       }
       detail::extract_results(g, queries[begin + std::size_t(qi)], r, sorted_conf);
     } catch (...) {
