@@ -22,9 +22,12 @@ constexpr std::size_t kAhead = 8;  // tuning: rows of prefetch distance in the r
 
 // A kept node: key = (activation descending, id rank ascending) packed so that ascending key
 // order is the result order; k = its position in r.active.
+// node: the node itself, so that building the rows reads nothing else through k but the
+// confidence (16 bytes either way).
 struct Key {
   std::uint64_t key;
   std::uint32_t k;
+  std::int32_t node;
 };
 
 // Float bits mapped to unsigned integers of the same order (-0 taken as +0).
@@ -34,6 +37,16 @@ std::uint32_t ordered_bits(float a) {
   std::memcpy(&u, &a, 4);
   return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
+
+float unordered_bits(std::uint32_t u) {
+  u = (u & 0x80000000u) ? (u & 0x7FFFFFFFu) : ~u;
+  float a;
+  std::memcpy(&a, &u, 4);
+  return a;
+}
+
+// The activation a key was packed from.
+float key_activation(std::uint64_t key) { return unordered_bits(~std::uint32_t(key >> 32)); }
 
 std::uint64_t pack(float a, std::int32_t rank) {
   return (std::uint64_t(~ordered_bits(a)) << 32) | std::uint32_t(rank);
@@ -98,7 +111,7 @@ void extract_results(const GraphData& g, const Query& q, QueryResult& r,
     for (std::size_t k = k0; k < k1; ++k) {
       const auto [i, a] = r.active[k];
       if (a < p.min_activation || !type_ok[std::size_t(g.node_type[std::size_t(i)])]) continue;
-      keys.push_back({pack(a, g.id_rank[std::size_t(i)]), std::uint32_t(k)});
+      keys.push_back({pack(a, g.id_rank[std::size_t(i)]), std::uint32_t(k), std::int32_t(i)});
     }
     std::vector<Key> tmp;
     radix_sort(keys, tmp);
@@ -124,12 +137,13 @@ void extract_results(const GraphData& g, const Query& q, QueryResult& r,
     rows.reserve(rows.size() + (k1 - k0));
     for (std::size_t k = k0; k < k1; ++k) {
       if (k + kAhead < k1) {  // rows go in activation order: the node records are random reads
-        const char* ahead =
-            reinterpret_cast<const char*>(&g.nodes[std::size_t(r.active[keys[k + kAhead].k].first)]);
-        for (std::size_t b = 0; b < sizeof(Node); b += 64) __builtin_prefetch(ahead + b);
+        const Key& ahead = keys[k + kAhead];
+        const char* rec = reinterpret_cast<const char*>(&g.nodes[std::size_t(ahead.node)]);
+        for (std::size_t b = 0; b < sizeof(Node); b += 64) __builtin_prefetch(rec + b);
+        __builtin_prefetch(&conf_of_active[ahead.k]);
       }
-      const auto [i, a] = r.active[keys[k].k];
-      rows.push_back(make(i, a, conf_of_active[keys[k].k]));
+      const Key& x = keys[k];
+      rows.push_back(make(x.node, key_activation(x.key), conf_of_active[x.k]));
     }
   };
   std::vector<Activated> picked;
@@ -154,7 +168,7 @@ void extract_results(const GraphData& g, const Query& q, QueryResult& r,
     std::vector<Activated> uni;
     for (const std::int64_t i : g.universal) {
       if (std::any_of(keys.begin(), keys.begin() + std::ptrdiff_t(keep),
-                      [&](const Key& x) { return r.active[x.k].first == i; }))
+                      [&](const Key& x) { return x.node == i; }))
         continue;
       auto it = std::lower_bound(r.active.begin(), r.active.end(), std::make_pair(i, -1.0f));
       const bool on = it != r.active.end() && it->first == i;
