@@ -147,58 +147,8 @@ inline void mp_row_gated(const GraphMpArgs& a, std::int64_t i, float* acc, float
     for (std::int64_t f = 0; f < W; ++f) a.y2[i * W + f] = a.agg_scale * acc2[f];
 }
 
-// The same over columns [c0, c0 + kGateBlock) of a wide input: the block's accumulators stay
-// in registers, and a pass over every row reads only that block of x (rows · 128 bytes: it
-// stays in the last-level cache, where the full rows of a batch of hundreds do not). The sums
-// run in the same order as mp_row_gated's. A partial last block (Full = false) has W - c0
-// columns.
-constexpr std::int64_t kGateBlock = 32;
-template <bool Full>
-void mp_row_gated_block(const GraphMpArgs& a, std::int64_t i, std::int64_t c0) {
-  const std::int64_t begin = a.row_offsets[i], end = a.row_offsets[i + 1], W = a.width;
-  const std::int64_t cb = Full ? kGateBlock : W - c0;
-  const float* x = static_cast<const float*>(a.x) + c0;
-  float g[kGateBlock] = {}, acc[kGateBlock], acc2[kGateBlock];
-  for (std::int64_t f = 0; f < kGateBlock; ++f) {
-    if (f < cb) g[f] = a.gate[c0 + f];
-    acc[f] = acc2[f] = 0.0f;
-  }
-  for (std::int64_t e = begin; e < end; ++e) {
-    const float w = a.weights[e];
-    const float s = a.edge_scale ? a.edge_scale[e] : 1.0f;
-    const float s2 = a.edge_scale2 ? a.edge_scale2[e] : 1.0f;
-    const float* xr = x + static_cast<std::int64_t>(a.col_indices[e]) * W;
-    MPE_SIMD
-    for (std::int64_t f = 0; f < cb; ++f) {
-      const float r = w * xr[f];
-      const float pass = static_cast<float>(r > g[f]);
-      acc[f] += pass * (r * s);
-      acc2[f] += pass * (r * s2);
-    }
-  }
-  float* y = static_cast<float*>(a.y) + i * W + c0;
-  for (std::int64_t f = 0; f < cb; ++f) y[f] = a.agg_scale * acc[f];
-  if (a.y2)
-    for (std::int64_t f = 0; f < cb; ++f) a.y2[i * W + c0 + f] = a.agg_scale * acc2[f];
-}
-
 inline void mp_rows_gated(const GraphMpArgs& a) {
   const std::int64_t nnz = a.row_offsets[a.rows];
-  if (a.width >= 4 * kGateBlock) {  // wide: column blocks
-#pragma omp parallel if ((nnz + a.rows) * a.width > kParallelWork)
-    for (std::int64_t c0 = 0; c0 < a.width; c0 += kGateBlock) {
-      const bool full = c0 + kGateBlock <= a.width;
-#pragma omp for schedule(dynamic, 64)
-      for (std::int64_t i = 0; i < a.rows; ++i) {
-        if (full) {
-          mp_row_gated_block<true>(a, i, c0);
-        } else {
-          mp_row_gated_block<false>(a, i, c0);
-        }
-      }
-    }
-    return;
-  }
 #pragma omp parallel if ((nnz + a.rows) * a.width > kParallelWork)
   {
     std::vector<float> acc(static_cast<std::size_t>(a.width)), acc2(acc.size());
