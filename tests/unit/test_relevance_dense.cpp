@@ -90,8 +90,8 @@ TEST(RelevanceDense, PullPushAndSwitchMatchFloat64Reference) {
   EXPECT_EQ(compared, 8 * 7 * 3);
 }
 
-// A batch of 150 pulling queries: the gated product runs in column blocks (4 full blocks of
-// 32 queries and a partial one) — every query still matches the float64 reference.
+// A batch of 150 pulling queries (one wide gated product; the dense update on every thread):
+// every query matches the float64 reference.
 TEST(RelevanceDense, WideBatchesMatchFloat64Reference) {
   std::mt19937_64 rng(23);
   const int n = 140;
