@@ -10,7 +10,6 @@
 #include <map>
 #include <memory>
 #include <random>
-#include <time.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -24,14 +23,6 @@ namespace mpe::bench {
 
 namespace {
 using namespace mpe::relevance;
-
-// CPU time of the process (every thread): on a shared machine, unlike wall time, it leaves
-// out the time other programs held the core.
-double process_cpu_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
-}
 
 // Stores are cached by their parameters: building a 10M-edge store takes a while.
 std::map<std::string, std::shared_ptr<Store>>& store_cache() {
@@ -152,7 +143,6 @@ PreparedCase prepare_relevance(const CasePoint& p, const Device& device, std::ui
   struct State {
     std::size_t next = 0;
     std::vector<double> ms;       // wall time of each call
-    std::vector<double> cpu_ms;   // CPU time of the process over each call (all threads)
     std::int64_t messages = 0;    // edges that carried a message, all calls
     std::int64_t queries = 0;
     std::int64_t iterations = 0;
@@ -173,9 +163,7 @@ PreparedCase prepare_relevance(const CasePoint& p, const Device& device, std::ui
     std::vector<Query> qs;
     for (std::int64_t k = 0; k < batch; ++k) qs.push_back((*pool)[(state->next++) % pool->size()]);
     const auto t0 = std::chrono::steady_clock::now();
-    const double c0 = process_cpu_ms();
     const auto rs = store->query_batch(qs, device);
-    state->cpu_ms.push_back(process_cpu_ms() - c0);
     state->ms.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     for (const auto& r : rs) {
@@ -192,18 +180,16 @@ PreparedCase prepare_relevance(const CasePoint& p, const Device& device, std::ui
                         p.params.at("rel_mode"), st.nodes, st.edges, dim, batch, gate,
                         p.params.at("rel_dense"));
   c.after = [state, batch] {
-    std::vector<double> v = state->ms, cpu = state->cpu_ms;
+    std::vector<double> v = state->ms;
     if (v.empty()) return std::string();
     std::sort(v.begin(), v.end());
-    std::sort(cpu.begin(), cpu.end());
     auto pct = [&](double q) { return v[std::min(v.size() - 1, std::size_t(q * double(v.size())))]; };
     double total = 0;
     for (double x : state->ms) total += x;
     return fmt::format(
-        "relevance B={}: call p50 {:.3f} ms, p99 {:.3f} ms (wall, {} calls incl. warm-up), "
-        "CPU p50 {:.3f} ms; "
+        "relevance B={}: call p50 {:.3f} ms, p99 {:.3f} ms (wall, {} calls incl. warm-up); "
         "{:.1f} messages and {:.2f} iterations per query; {:.3g} edges touched/s",
-        batch, pct(0.5), pct(0.99), v.size(), cpu[cpu.size() / 2], double(state->messages) / double(state->queries),
+        batch, pct(0.5), pct(0.99), v.size(), double(state->messages) / double(state->queries),
         double(state->iterations) / double(state->queries),
         double(state->messages) / (total / 1e3)) +
            (state->setup_ms >= 0 ? fmt::format("; PPR view build + first query {:.1f} ms", state->setup_ms)
