@@ -2,9 +2,9 @@
 # Spreading-activation relevance on the CPU: mpengine (`mpe-bench --op relevance`, R-MAT store,
 # gates 0 and 0.3) beside the SciPy peer (bench/peers/relevance_scipy.py), one thread each,
 # both pinned to the same core, alternating for several rounds so that both see the same
-# machine load. Each line is one side's per-call p50 (wall) and CPU p50 (process CPU time over
-# the call: on a shared machine it leaves out the time other programs held the core; compare
-# those). --threads 2 adds mpengine on two threads (cores 0 and --core) after each one-thread
+# machine load. Each line is one side's per-call p50 (wall) and CPU p50 (CPU time over the
+# call: mpe-bench's calling thread, the peer's process; on a shared machine it leaves out the
+# time other programs held the core, so compare those). --threads 2 adds mpengine on two threads (cores 0 and --core) after each one-thread
 # run. --also PATH adds a second mpe-bench (e.g. an older build) to each round. The load
 # average is printed before each round.
 #
