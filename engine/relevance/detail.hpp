@@ -165,7 +165,7 @@ namespace detail {
 // The PPR view of (weighted, undirected) of the loaded graph, built on first use after a write.
 std::shared_ptr<const PprView> ppr_view(const Store::Impl& impl, const QueryParams& p);
 // Extraction (spec step 3) of r.active (sorted by node, confidences alongside) into r.results,
-// as query_batch does it (query.cpp); the partitioned store calls it too.
+// as query_batch does it (extract.cpp); the partitioned store calls it too.
 void extract_results(const GraphData& g, const Query& q, QueryResult& r,
                      const std::vector<float>& conf_of_active);
 // v is finite and in [0, 1].

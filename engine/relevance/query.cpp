@@ -85,66 +85,6 @@ kernels::RelevanceParams kernel_params(const QueryParams& p) {
   return r;
 }
 
-// Extraction (spec step 3) from the final active set.
-void extract(const GraphData& g, const Query& q, QueryResult& r,
-             const std::vector<float>& conf_of_active) {
-  const QueryParams& p = q.params;
-  std::unordered_set<std::int64_t> seeds;
-  for (const SeedHit& s : r.seeds) seeds.insert(s.node);
-  auto make = [&](std::int64_t i, float a, float c) {
-    const Node& n = g.nodes[std::size_t(i)];
-    return Activated{i, n.id, n.type, n.title, a, c, n.universal, seeds.count(i) > 0};
-  };
-  // Sort light keys (activation, index, position), then build the rows that are kept.
-  struct Key {
-    float a;
-    std::int32_t rank;  // of the node's id, for ties
-    std::int64_t i;
-    std::size_t k;
-  };
-  std::vector<Key> keys;
-  keys.reserve(r.active.size());
-  std::vector<char> type_ok(g.node_type_names.size(), p.types.empty() ? 1 : 0);
-  for (std::size_t t = 0; t < type_ok.size(); ++t)
-    if (std::find(p.types.begin(), p.types.end(), g.node_type_names[t]) != p.types.end())
-      type_ok[t] = 1;
-  for (std::size_t k = 0; k < r.active.size(); ++k) {
-    const auto [i, a] = r.active[k];
-    if (a < p.min_activation || !type_ok[std::size_t(g.node_type[std::size_t(i)])]) continue;
-    keys.push_back({a, g.id_rank[std::size_t(i)], i, k});
-  }
-  auto before = [](const Key& x, const Key& y) {  // ties by id, through the ids' ranks
-    return x.a != y.a ? x.a > y.a : x.rank < y.rank;
-  };
-  std::size_t keep = keys.size();
-  if (p.max_results > 0 && keep > std::size_t(p.max_results)) {
-    keep = std::size_t(p.max_results);
-    std::partial_sort(keys.begin(), keys.begin() + std::ptrdiff_t(keep), keys.end(), before);
-  } else {
-    std::sort(keys.begin(), keys.end(), before);
-  }
-  std::vector<Activated> picked;
-  picked.reserve(keep);
-  for (std::size_t k = 0; k < keep; ++k)
-    picked.push_back(make(keys[k].i, keys[k].a, conf_of_active[keys[k].k]));
-  if (p.include_universal) {
-    std::vector<Activated> uni;
-    for (const std::int64_t i : g.universal) {
-      if (std::any_of(keys.begin(), keys.begin() + std::ptrdiff_t(keep),
-                      [i](const Key& x) { return x.i == i; }))
-        continue;
-      auto it = std::lower_bound(r.active.begin(), r.active.end(), std::make_pair(i, -1.0f));
-      const bool on = it != r.active.end() && it->first == i;
-      uni.push_back(make(i, on ? it->second : 0.0f,
-                         on ? conf_of_active[std::size_t(it - r.active.begin())] : 0.0f));
-    }
-    std::sort(uni.begin(), uni.end(),
-              [](const Activated& x, const Activated& y) { return x.id < y.id; });
-    picked.insert(picked.end(), uni.begin(), uni.end());
-  }
-  r.results = std::move(picked);
-}
-
 // The PPR queries [begin, end) with their seeds: grouped by view (weighted, undirected), one
 // batched run per group, then the results (top k, no universal rows).
 void run_ppr_chunk(const Store::Impl& impl, const std::vector<Query>& queries, std::size_t begin,
@@ -342,13 +282,15 @@ void run_chunk(const Store::Impl& impl, const Target& t, const std::vector<Query
                                   hmsgs = msgs.to_vector<std::int64_t>();
   const std::vector<std::int32_t> hiters = iters.to_vector<std::int32_t>(),
                                   hconv = conv.to_vector<std::int32_t>();
-  // Copies back one query at a time (the device's copy path), then orders and extracts the
-  // queries on several threads: with a large batch this host work is a large share of the
-  // call. Each query writes only its own result.
+  // A device's outputs are copied back one query at a time (its copy path); the CPU's are read
+  // where the kernel wrote them. Then the queries are ordered and extracted on several
+  // threads: with a large batch this host work is a large share of the call. Each query
+  // writes only its own result.
   const auto nb = static_cast<std::size_t>(B);
-  std::vector<std::vector<std::int32_t>> nodes_of(nb);
-  std::vector<std::vector<float>> act_of(nb), conf_of(nb);
-  for (std::int64_t qi = 0; qi < B; ++qi) {
+  const bool on_host = t.device.kind == DeviceKind::cpu;
+  std::vector<std::vector<std::int32_t>> nodes_of(on_host ? 0 : nb);
+  std::vector<std::vector<float>> act_of(on_host ? 0 : nb), conf_of(on_host ? 0 : nb);
+  for (std::int64_t qi = 0; qi < B && !on_host; ++qi) {
     const auto cnt = std::size_t(hcount[std::size_t(qi)]);
     nodes_of[std::size_t(qi)].resize(cnt);
     act_of[std::size_t(qi)].resize(cnt);
@@ -368,23 +310,27 @@ void run_chunk(const Store::Impl& impl, const Target& t, const std::vector<Query
       r.iterations = hiters[std::size_t(qi)];
       r.converged = hconv[std::size_t(qi)] != 0;
       r.edges_touched = hmsgs[std::size_t(qi)];
-      const std::vector<std::int32_t>& nodes = nodes_of[std::size_t(qi)];
-      const std::vector<float>& act = act_of[std::size_t(qi)];
-      const std::vector<float>& conf = conf_of[std::size_t(qi)];
-      const std::size_t cnt = nodes.size();
-      std::vector<std::size_t> order(cnt);
-      for (std::size_t k = 0; k < cnt; ++k) order[k] = k;
-      if (!std::is_sorted(nodes.begin(),
-                          nodes.end()))  // a dense last iteration lists them in order
-        std::sort(order.begin(), order.end(),
-                  [&](std::size_t x, std::size_t y) { return nodes[x] < nodes[y]; });
+      const std::size_t cnt = std::size_t(hcount[std::size_t(qi)]);
+      const std::int32_t* nodes =
+          on_host ? on.data<std::int32_t>() + qi * N : nodes_of[std::size_t(qi)].data();
+      const float* act = on_host ? oa.data<float>() + qi * N : act_of[std::size_t(qi)].data();
+      const float* conf = on_host ? oc.data<float>() + qi * N : conf_of[std::size_t(qi)].data();
       std::vector<float> sorted_conf(cnt);
       r.active.resize(cnt);
-      for (std::size_t k = 0; k < cnt; ++k) {
-        r.active[k] = {nodes[order[k]], act[order[k]]};
-        sorted_conf[k] = conf[order[k]];
+      if (std::is_sorted(nodes, nodes + cnt)) {  // a dense last iteration lists them in order
+        for (std::size_t k = 0; k < cnt; ++k) r.active[k] = {nodes[k], act[k]};
+        std::copy(conf, conf + cnt, sorted_conf.begin());
+      } else {
+        std::vector<std::size_t> order(cnt);
+        for (std::size_t k = 0; k < cnt; ++k) order[k] = k;
+        std::sort(order.begin(), order.end(),
+                  [&](std::size_t x, std::size_t y) { return nodes[x] < nodes[y]; });
+        for (std::size_t k = 0; k < cnt; ++k) {
+          r.active[k] = {nodes[order[k]], act[order[k]]};
+          sorted_conf[k] = conf[order[k]];
+        }
       }
-      extract(g, queries[begin + std::size_t(qi)], r, sorted_conf);
+      detail::extract_results(g, queries[begin + std::size_t(qi)], r, sorted_conf);
     } catch (...) {
 #pragma omp critical(mpe_relevance_extract_failure)
       if (!failure) failure = std::current_exception();
@@ -512,12 +458,5 @@ std::vector<QueryResult> Store::query_batch(const std::vector<Query>& queries,
   }
   return out;
 }
-
-namespace detail {
-void extract_results(const GraphData& g, const Query& q, QueryResult& r,
-                     const std::vector<float>& conf_of_active) {
-  extract(g, q, r, conf_of_active);
-}
-}  // namespace detail
 
 }  // namespace mpe::relevance

@@ -33,26 +33,40 @@ void relevance_similarity_cpu(const RelevanceSimilarityArgs& a) {
   }
 }
 
+// Per query, a heap of the k best so far (worst on top): one comparison per node once it is
+// full, instead of listing every node above the threshold (half the graph with threshold 0)
+// and sorting them.
 void relevance_topk_cpu(const RelevanceTopkArgs& a) {
 #pragma omp parallel if (a.batch * a.nodes > kParallelWork)
   {
-    std::vector<std::int32_t> cand;
+    std::vector<std::int32_t> heap;
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t q = 0; q < a.batch; ++q) {
       const float* s = a.sim + q * a.nodes;
       const float th = a.threshold[q];
-      cand.clear();
-      for (std::int64_t i = 0; i < a.nodes; ++i) {
-        if (s[i] >= th) cand.push_back(static_cast<std::int32_t>(i));
-      }
-      const std::size_t k = std::min<std::size_t>(cand.size(), std::size_t(a.k[q]));
+      const std::size_t k = std::size_t(std::max<std::int32_t>(a.k[q], 0));
       auto better = [s](std::int32_t x, std::int32_t y) { return rel_better(s[x], x, s[y], y); };
-      std::partial_sort(cand.begin(), cand.begin() + std::ptrdiff_t(k), cand.end(), better);
-      for (std::size_t r = 0; r < k; ++r) {
-        a.seed_nodes[q * a.max_k + std::int64_t(r)] = cand[r];
-        a.seed_sim[q * a.max_k + std::int64_t(r)] = s[cand[r]];
+      heap.clear();
+      if (k > 0) {
+        for (std::int64_t i = 0; i < a.nodes; ++i) {
+          if (!(s[i] >= th)) continue;
+          const auto c = static_cast<std::int32_t>(i);
+          if (heap.size() < k) {
+            heap.push_back(c);
+            std::push_heap(heap.begin(), heap.end(), better);
+          } else if (better(c, heap.front())) {
+            std::pop_heap(heap.begin(), heap.end(), better);
+            heap.back() = c;
+            std::push_heap(heap.begin(), heap.end(), better);
+          }
+        }
       }
-      a.seed_count[q] = static_cast<std::int32_t>(k);
+      std::sort_heap(heap.begin(), heap.end(), better);  // best first
+      for (std::size_t r = 0; r < heap.size(); ++r) {
+        a.seed_nodes[q * a.max_k + std::int64_t(r)] = heap[r];
+        a.seed_sim[q * a.max_k + std::int64_t(r)] = s[heap[r]];
+      }
+      a.seed_count[q] = static_cast<std::int32_t>(heap.size());
     }
   }
 }

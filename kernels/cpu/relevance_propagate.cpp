@@ -13,6 +13,8 @@
 #include <memory>
 #include <vector>
 
+#include <omp.h>
+
 #include "graph_mp.hpp"
 #include "relevance.hpp"
 
@@ -33,7 +35,10 @@ struct PushScratch {
 };
 
 struct QueryState {
-  std::vector<std::int32_t> frontier;  // active nodes
+  std::vector<std::int32_t> frontier;  // active nodes (when !implicit)
+  // After a dense iteration the frontier is every node with a > 0, left implicit: listing it
+  // (strided reads of [nodes, batch]) is needed only by a push iteration or the output.
+  bool implicit = false;
   std::int64_t frontier_edges = 0;     // their out-edges: what a push iteration may read
   std::int64_t pending = 0;            // the messages the next iteration sends, when counted
   std::int64_t messages = 0;
@@ -115,32 +120,44 @@ float push_step(const RelevanceGraph& g, const RelevanceParams& p, std::int64_t 
   return delta;
 }
 
-// Messages query q's next iteration sends: per active source, its out-edges that pass the gate
-// (a prefix of the weight-sorted row, found by binary search). The push's work, and what a
-// dense iteration counts as messages.
+// Out-edges of node j that carry a message from activation aj > 0: a prefix of the
+// weight-sorted row (everything of weight > 0 when the smallest of them passes, else a binary
+// search).
+inline std::int64_t passing(const RelevanceGraph& g, std::int32_t j, float aj, float gate) {
+  const float* w0 = g.weights + g.row_offsets[j];
+  const float* w1 = g.weights + g.row_offsets[j + 1];
+  if (w0 == w1 || !(aj * w0[0] > gate)) return 0;  // nothing passes
+  if (g.out_positive) {
+    const std::int32_t pos = g.out_positive[j];
+    if (aj * w0[pos - 1] > gate) return pos;
+  }
+  return std::partition_point(w0, w1, [&](float w) { return aj * w > gate; }) - w0;
+}
+
+// Messages query q's next iteration sends: per active source, its out-edges that pass the gate.
+// The push's work, and what a dense iteration counts as messages.
 std::int64_t next_messages(const RelevanceGraph& g, const RelevanceParams& p, std::int64_t q,
                            std::int64_t B, const float* act, const QueryState& st) {
   std::int64_t m = 0;
-  for (const std::int32_t j : st.frontier) {
-    const float aj = act[j * B + q];
-    const float* w0 = g.weights + g.row_offsets[j];
-    const float* w1 = g.weights + g.row_offsets[j + 1];
-    if (w0 == w1 || !(aj * w0[0] > p.gate)) continue;  // nothing passes
-    if (g.out_positive) {  // everything of weight > 0 passes when its smallest does
-      const std::int32_t pos = g.out_positive[j];
-      if (aj * w0[pos - 1] > p.gate) {
-        m += pos;
-        continue;
-      }
-    }
-    m += std::partition_point(w0, w1, [&](float w) { return aj * w > p.gate; }) - w0;
-  }
+  for (const std::int32_t j : st.frontier) m += passing(g, j, act[j * B + q], p.gate);
   return m;
+}
+
+// Lists query q's implicit frontier (every node with a > 0, ascending: the order a dense
+// iteration used to list it in).
+void materialise(const RelevanceGraph& g, std::int64_t q, std::int64_t B, const float* act,
+                 QueryState& st) {
+  if (!st.implicit) return;
+  st.frontier.clear();
+  for (std::int64_t i = 0; i < g.nodes; ++i)
+    if (act[i * B + q] > 0.0f) st.frontier.push_back(std::int32_t(i));
+  st.implicit = false;
 }
 
 // Buffers of the dense iterations, reused across iterations and calls.
 struct DenseScratch {
-  std::vector<float> scale, scale_conf, x, gate, agg, cnum, has, prop;
+  std::vector<float> scale, scale_conf, x, gate, agg, cnum, has, prop, tdelta;
+  std::vector<std::int64_t> tedges, tpend;
 };
 
 // One dense iteration for the queries `qs` (all with the same level scales): gathers their
@@ -214,30 +231,63 @@ void dense_step(const RelevanceGraph& g, const RelevancePropagateArgs& a,
   for (std::int64_t k = 0; k < K; ++k) {
     prop[std::size_t(k)] = a.params[qs[std::size_t(k)]].prop_threshold;
     deltas[std::size_t(k)] = 0.0f;
-    states[std::size_t(qs[std::size_t(k)])].frontier.clear();
-    states[std::size_t(qs[std::size_t(k)])].frontier_edges = 0;
   }
-  for (std::int64_t i = 0; i < n; ++i) {
-    for (std::int64_t k = 0; k < K; ++k) {
-      const std::int64_t q = qs[std::size_t(k)], o = i * K + k;
-      float& ai = act[i * B + q];
-      const bool got = hv[o] > 0.0f;
-      if (!got && ai == 0.0f) continue;
-      float& ci = conf[i * B + q];
-      const float v = rel_update(ai, got, agg[std::size_t(o)], g.residual[i], g.decay[i],
-                                 g.threshold[i], prop[std::size_t(k)]);
-      deltas[std::size_t(k)] = std::max(deltas[std::size_t(k)], std::abs(v - ai));
-      if (got) {
-        ci = v > 0.0f ? rel_confidence(cnum[std::size_t(o)], agg[std::size_t(o)], ci) : 0.0f;
-      } else if (v == 0.0f) {
-        ci = 0.0f;
+  // The update of every node, parallel over node blocks; per query, each thread keeps its max
+  // |Δa|, its active nodes' out-edges and their next messages (exact integer sums, so the
+  // result does not depend on the threads). The frontier stays implicit.
+  const int threads = n * K > kParallelWork ? omp_get_max_threads() : 1;
+  std::vector<float>& tdelta = ds.tdelta;
+  std::vector<std::int64_t>& tedges = ds.tedges;
+  std::vector<std::int64_t>& tpend = ds.tpend;
+  tdelta.assign(std::size_t(threads * K), 0.0f);
+  tedges.assign(std::size_t(threads * K), 0);
+  tpend.assign(std::size_t(threads * K), 0);
+  std::vector<float>& gates = ds.gate;  // already filled: each query's gate
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int t = omp_get_thread_num();
+    float* dl = tdelta.data() + std::int64_t(t) * K;
+    std::int64_t* fe = tedges.data() + std::int64_t(t) * K;
+    std::int64_t* pe = tpend.data() + std::int64_t(t) * K;
+#pragma omp for schedule(static, 256)
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::int64_t deg = g.row_offsets[i + 1] - g.row_offsets[i];
+      const float* h = hv + i * K;
+      const float* ag = agg.data() + i * K;
+      const float* cn = cnum.data() + i * K;
+      for (std::int64_t k = 0; k < K; ++k) {
+        const std::int64_t q = K == B ? k : qs[std::size_t(k)];
+        float& ai = act[i * B + q];
+        const bool got = h[k] > 0.0f;
+        if (!got && ai == 0.0f) continue;
+        float& ci = conf[i * B + q];
+        const float v = rel_update(ai, got, ag[k], g.residual[i], g.decay[i], g.threshold[i],
+                                   prop[std::size_t(k)]);
+        dl[k] = std::max(dl[k], std::abs(v - ai));
+        if (got) {
+          ci = v > 0.0f ? rel_confidence(cn[k], ag[k], ci) : 0.0f;
+        } else if (v == 0.0f) {
+          ci = 0.0f;
+        }
+        ai = v;
+        if (v > 0.0f) {
+          fe[k] += deg;
+          pe[k] += passing(g, std::int32_t(i), v, gates[std::size_t(k)]);
+        }
       }
-      ai = v;
-      if (v > 0.0f) {
-        QueryState& st = states[std::size_t(q)];
-        st.frontier.push_back(std::int32_t(i));
-        st.frontier_edges += g.row_offsets[i + 1] - g.row_offsets[i];
-      }
+    }
+  }
+  for (std::int64_t k = 0; k < K; ++k) {
+    QueryState& st = states[std::size_t(qs[std::size_t(k)])];
+    st.frontier.clear();
+    st.implicit = true;
+    st.frontier_edges = 0;
+    st.pending = 0;
+    for (int t = 0; t < threads; ++t) {
+      const std::size_t o = std::size_t(std::int64_t(t) * K + k);
+      deltas[std::size_t(k)] = std::max(deltas[std::size_t(k)], tdelta[o]);
+      st.frontier_edges += tedges[o];
+      st.pending += tpend[o];
     }
   }
 }
@@ -296,10 +346,11 @@ void relevance_propagate_cpu(const RelevancePropagateArgs& a) {
       QueryState& st = states[std::size_t(q)];
       if (st.done) continue;
       bool pull = can_pull && st.frontier_edges > 0 && double(st.frontier_edges) >= dense_edges;
-      if (pull) {
-        st.pending = next_messages(g, a.params[q], q, B, act, st);
+      if (pull) {  // an implicit frontier's count came with the dense iteration that made it
+        if (!st.implicit) st.pending = next_messages(g, a.params[q], q, B, act, st);
         pull = st.pending > 0 && double(st.pending) >= dense_edges;
       }
+      if (!pull) materialise(g, q, B, act, st);
       (pull ? dense : push).push_back(q);
     }
     if (push.empty() && dense.empty()) break;
@@ -336,9 +387,20 @@ void relevance_propagate_cpu(const RelevancePropagateArgs& a) {
       dense.swap(rest);
     }
   }
-  // Outputs: each query's active set; zeroing it leaves the batch state clean.
+  // Outputs: each query's active set; zeroing it leaves the batch state clean. Listed
+  // frontiers are read where they point; the implicit ones in one pass over the node-major
+  // state (ascending nodes, as a dense iteration lists them).
+  std::vector<std::int64_t> implicit;
   for (std::int64_t q = 0; q < B; ++q) {
     const QueryState& st = states[std::size_t(q)];
+    a.out_count[q] = 0;
+    a.iterations[q] = st.iterations;
+    a.converged[q] = st.converged ? 1 : 0;
+    a.messages[q] = st.messages;
+    if (st.implicit) {
+      implicit.push_back(q);
+      continue;
+    }
     std::int64_t count = 0;
     for (const std::int32_t i : st.frontier) {
       a.out_nodes[q * n + count] = i;
@@ -348,9 +410,25 @@ void relevance_propagate_cpu(const RelevancePropagateArgs& a) {
       ++count;
     }
     a.out_count[q] = count;
-    a.iterations[q] = st.iterations;
-    a.converged[q] = st.converged ? 1 : 0;
-    a.messages[q] = st.messages;
+  }
+  if (!implicit.empty()) {
+    const std::int64_t K = std::int64_t(implicit.size());
+    std::vector<std::int64_t> count(std::size_t(K), 0);
+    for (std::int64_t i = 0; i < n; ++i) {
+      for (std::int64_t k = 0; k < K; ++k) {
+        const std::int64_t q = implicit[std::size_t(k)];
+        float& ai = act[i * B + q];
+        if (ai == 0.0f) continue;  // a dense iteration leaves inactive nodes at exactly 0
+        float& ci = conf[i * B + q];
+        std::int64_t& c = count[std::size_t(k)];
+        a.out_nodes[q * n + c] = std::int32_t(i);
+        a.out_act[q * n + c] = ai;
+        a.out_conf[q * n + c] = ci;
+        ai = ci = 0.0f;
+        ++c;
+      }
+    }
+    for (std::int64_t k = 0; k < K; ++k) a.out_count[implicit[std::size_t(k)]] = count[std::size_t(k)];
   }
   bs.clean = true;
   if (n * B > kKeepState) dense_scratch = DenseScratch{};  // keep only small buffers

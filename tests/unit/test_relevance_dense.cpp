@@ -90,6 +90,29 @@ TEST(RelevanceDense, PullPushAndSwitchMatchFloat64Reference) {
   EXPECT_EQ(compared, 8 * 7 * 3);
 }
 
+// A batch of 150 pulling queries (one wide gated product; the dense update on every thread):
+// every query matches the float64 reference.
+TEST(RelevanceDense, WideBatchesMatchFloat64Reference) {
+  std::mt19937_64 rng(23);
+  const int n = 140;
+  Store s = dense_store(rng, n, n * 5, 1, true);
+  s.set_dense_switch(0.0f);
+  std::vector<Query> batch;
+  for (int qk = 0; qk < 150; ++qk) {
+    Query q;
+    q.seeds = random_seeds(rng, n, 4, 0.3f);
+    q.params.max_iterations = 2 + qk % 5;
+    q.params.tolerance = 0.0f;
+    q.params.edge_gate = qk % 3 == 0 ? 0.0f : 0.1f * float(qk % 4);
+    q.params.types = {};
+    batch.push_back(q);
+  }
+  const std::vector<QueryResult> rs = s.query_batch(batch);
+  for (std::size_t qk = 0; qk < batch.size(); ++qk)
+    expect_matches_reference(rs[qk], relevance_reference(s, batch[qk]), n,
+                             "query " + std::to_string(qk));
+}
+
 TEST(RelevanceDense, WritesBetweenQueriesReachThePullView) {
   std::mt19937_64 rng(5);
   Store s = dense_store(rng, 80, 600, 1, false);
