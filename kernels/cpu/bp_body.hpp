@@ -163,6 +163,32 @@ bool var_totals_k(const BpArgs<T>& a, const T* r, const std::int32_t* ev, T* tot
   return any == 0;
 }
 
+// one_var_totals for a variable of K states without a branch per term (the same bits, as in
+// var_totals_k): the threads' path, which gathers each variable's messages.
+template <class T, int K>
+void one_var_totals_k(const BpArgs<T>& a, std::int32_t v, const T* r, const std::int32_t* ev,
+                      T* live, std::int32_t* zero) {
+  const int obs = ev ? ev[v] : -1;
+  T l[K];
+  std::int32_t z[K];
+  for (int x = 0; x < K; ++x) {
+    l[x] = 0;
+    z[x] = (obs >= 0 && x != obs) ? 1 : 0;
+  }
+  for (std::int32_t j = a.var_edge_off[v]; j < a.var_edge_off[v + 1]; ++j) {
+    const T* m = r + a.var_edge_msg[j];
+    for (int x = 0; x < K; ++x) {
+      const bool lv = bp_live(m[x]);
+      l[x] += lv ? m[x] : T(0);
+      z[x] += lv ? 0 : 1;
+    }
+  }
+  for (int x = 0; x < K; ++x) {
+    live[x] = l[x];
+    zero[x] = z[x];
+  }
+}
+
 // Returns true when it knows that no total has a zero term (the factor step may then skip the
 // zero counts); false when there may be some.
 template <class T>
@@ -193,11 +219,21 @@ bool var_totals(const BpArgs<T>& a, const T* r, const std::int32_t* ev, T* tot,
     }
     return false;
   }
-#pragma omp parallel for schedule(static)
+  std::int32_t any = 0;  // as in var_totals_k: evidence and zero terms both leave a count
+#pragma omp parallel for schedule(static) reduction(| : any)
   for (std::int32_t v = 0; v < a.num_vars; ++v) {
-    one_var_totals(a, v, r, ev, tot + a.var_state_off[v], zeros + a.var_state_off[v]);
+    std::int32_t* z = zeros + a.var_state_off[v];
+    T* t = tot + a.var_state_off[v];
+    if (a.uniform_card == 2) {
+      one_var_totals_k<T, 2>(a, v, r, ev, t, z);
+    } else if (a.uniform_card == 3) {
+      one_var_totals_k<T, 3>(a, v, r, ev, t, z);
+    } else {
+      one_var_totals(a, v, r, ev, t, z);
+    }
+    for (int x = 0; x < a.card[v]; ++x) any |= z[x];
   }
-  return false;
+  return any == 0;
 }
 
 // q of factor f's edges from the totals (for the paths that read q).

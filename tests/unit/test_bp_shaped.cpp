@@ -7,6 +7,7 @@
 #include <random>
 
 #include <gtest/gtest.h>
+#include <omp.h>
 #include <mpe/factor_graph.hpp>
 
 #include "support/bp_ref.hpp"
@@ -153,6 +154,45 @@ TEST(BpShapedEvidence, ConditionalMarginalsMatchEnumeration) {
       expect_close(r.var_beliefs, ex.var_marginals, 1e-9, "variable");
       EXPECT_NEAR(r.log_z, ex.log_z, 1e-9) << k << " " << trial;
     }
+  }
+}
+
+// Above the kernel's parallel threshold (512 variables) two threads sum each variable's messages
+// by gathering them (one_var_totals_k for 2 and 3 states) and report whether any zero term
+// exists; evidence and zero table entries leave zero counts, which the factor step must then
+// read. Against
+// enumeration of each tree, with two threads set here whatever the machine's default.
+TEST(BpShapedThreads, TwoThreadsWithEvidenceMatchEnumeration) {
+  std::mt19937 rng(29);
+  for (int k : {2, 3}) {
+    FactorGraph g;
+    std::vector<int> ev;
+    std::vector<std::vector<double>> want;
+    double log_z = 0;
+    while (g.num_variables() < 700) {
+      const FactorGraph t = test::random_tree(rng, 6, 2, k, 1.5, 0.25, k);  // zero entries too
+      std::vector<int> tev(static_cast<std::size_t>(t.num_variables()), -1);
+      tev[rng() % tev.size()] = static_cast<int>(rng() % static_cast<unsigned>(k));
+      const test::BpExact ex = test::bp_brute_force(t, tev);
+      if (ex.log_z == kNegInf) continue;
+      const int base = g.num_variables();
+      for (int v = 0; v < t.num_variables(); ++v) g.add_variable(k);
+      for (const bp::Factor& f : t.factors) {
+        std::vector<int> vars;
+        for (int v : f.vars) vars.push_back(base + v);
+        g.add_log_factor(vars, f.log_values);
+      }
+      ev.insert(ev.end(), tev.begin(), tev.end());
+      want.insert(want.end(), ex.var_marginals.begin(), ex.var_marginals.end());
+      log_z += ex.log_z;
+    }
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(2);
+    const bp::Result r = bp::run(g, options(bp::Method::sum_product, 0.0), ev);
+    omp_set_num_threads(threads);
+    EXPECT_TRUE(r.converged);
+    expect_close(r.var_beliefs, want, 1e-9, "variable");
+    EXPECT_NEAR(r.log_z, log_z, 1e-8) << k;
   }
 }
 
