@@ -596,9 +596,7 @@ FastLists fast_lists(const FactorGraph& g, const Structure& s, const std::vector
   std::vector<std::pair<std::pair<int, int>, std::int32_t>> shaped;  // (shape, factor)
   for (const int f : factors) {
     const auto fi = static_cast<std::size_t>(f);
-    const std::vector<int>& vars = g.factors[fi].vars;
-    if (vars.size() == 2 && s.card[static_cast<std::size_t>(vars[0])] == 2 &&
-        s.card[static_cast<std::size_t>(vars[1])] == 2) {  // as build_structure's pair2 list
+    if (is_binary_pair(g.factors[fi], s.card)) {
       l.pair2.push_back(f);
       const auto e0 = static_cast<std::size_t>(s.factor_edge_off[fi]);
       l.pair2_info.insert(l.pair2_info.end(),

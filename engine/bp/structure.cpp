@@ -17,8 +17,7 @@ Structure build_structure(const FactorGraph& g) {
   for (int f = 0; f < g.num_factors(); ++f) {
     const Factor& fac = g.factors[static_cast<std::size_t>(f)];
     std::int64_t stride = 1;
-    const bool pair2 = fac.vars.size() == 2 && s.card[static_cast<std::size_t>(fac.vars[0])] == 2 &&
-                       s.card[static_cast<std::size_t>(fac.vars[1])] == 2;
+    const bool pair2 = is_binary_pair(fac, s.card);
     if (pair2) s.pair2_factors.push_back(f);
     for (int v : fac.vars) {
       if (!pair2) s.other_edges.push_back(static_cast<std::int32_t>(s.edge_var.size()));

@@ -27,4 +27,11 @@ struct Structure {
 
 Structure build_structure(const FactorGraph& g);
 
+/// True for a pairwise factor over two binary variables (the kernels' pair2 path): the rule of
+/// Structure::pair2_factors, for callers that test one factor. card: the variables' states.
+inline bool is_binary_pair(const Factor& f, const std::vector<std::int32_t>& card) {
+  return f.vars.size() == 2 && card[static_cast<std::size_t>(f.vars[0])] == 2 &&
+         card[static_cast<std::size_t>(f.vars[1])] == 2;
+}
+
 }  // namespace mpe::bp

@@ -137,9 +137,20 @@ void one_var_totals(const BpArgs<T>& a, std::int32_t v, const T* r, const std::i
     account(r + a.var_edge_msg[j], k, live, zero, +1);
 }
 
+// account(m, K, live, zero, +1) without a branch per term, for variables of K states: a zero
+// term adds 0 to the live sum (the same bits as skipping it: the sum starts at +0 and never
+// becomes −0) and 1 to the count.
+template <class T, int K>
+inline void account_k(const T* m, T* live, std::int32_t* zero) {
+  for (int x = 0; x < K; ++x) {
+    const bool l = bp_live(m[x]);
+    live[x] += l ? m[x] : T(0);
+    zero[x] += l ? 0 : 1;
+  }
+}
+
 // The one-thread totals when every variable has K states: edge e's message is at K·e and
-// variable v's totals at K·v. A zero term adds 0 to the live sum (the same bits as skipping it:
-// the sum starts at +0 and never becomes −0) and 1 to the count, without a branch.
+// variable v's totals at K·v, added by account_k.
 // Returns true when no total has a zero term (no evidence, every message live).
 template <class T, int K>
 bool var_totals_k(const BpArgs<T>& a, const T* r, const std::int32_t* ev, T* tot,
@@ -151,20 +162,15 @@ bool var_totals_k(const BpArgs<T>& a, const T* r, const std::int32_t* ev, T* tot
   }
   for (std::int32_t e = 0; e < a.num_edges; ++e) {
     const std::int64_t v = a.edge_var[e];
-    const T* m = r + std::int64_t{K} * e;
-    for (int x = 0; x < K; ++x) {
-      const bool l = bp_live(m[x]);
-      tot[K * v + x] += l ? m[x] : T(0);
-      zeros[K * v + x] += l ? 0 : 1;
-    }
+    account_k<T, K>(r + std::int64_t{K} * e, tot + K * v, zeros + K * v);
   }
   std::int32_t any = 0;  // evidence and zero terms both leave a count
   for (std::int64_t i = 0; i < std::int64_t{K} * a.num_vars; ++i) any |= zeros[i];
   return any == 0;
 }
 
-// one_var_totals for a variable of K states without a branch per term (the same bits, as in
-// var_totals_k): the threads' path, which gathers each variable's messages.
+// one_var_totals for a variable of K states by account_k (the same bits): the threads' path,
+// which gathers each variable's messages.
 template <class T, int K>
 void one_var_totals_k(const BpArgs<T>& a, std::int32_t v, const T* r, const std::int32_t* ev,
                       T* live, std::int32_t* zero) {
@@ -175,14 +181,8 @@ void one_var_totals_k(const BpArgs<T>& a, std::int32_t v, const T* r, const std:
     l[x] = 0;
     z[x] = (obs >= 0 && x != obs) ? 1 : 0;
   }
-  for (std::int32_t j = a.var_edge_off[v]; j < a.var_edge_off[v + 1]; ++j) {
-    const T* m = r + a.var_edge_msg[j];
-    for (int x = 0; x < K; ++x) {
-      const bool lv = bp_live(m[x]);
-      l[x] += lv ? m[x] : T(0);
-      z[x] += lv ? 0 : 1;
-    }
-  }
+  for (std::int32_t j = a.var_edge_off[v]; j < a.var_edge_off[v + 1]; ++j)
+    account_k<T, K>(r + a.var_edge_msg[j], l, z);
   for (int x = 0; x < K; ++x) {
     live[x] = l[x];
     zero[x] = z[x];

@@ -8,9 +8,11 @@
 #include <mpe/factor_graph.hpp>
 
 #include "support/bp_ref.hpp"
+#include "support/expect_marginals.hpp"
 #include "support/errors.hpp"
 
 namespace {
+using mpe::test::expect_close;
 using namespace mpe;
 using bp::FactorGraph;
 
@@ -23,18 +25,6 @@ bp::Options cpu_options(bp::Method m = bp::Method::sum_product,
   o.tol = 1e-12;
   o.max_iter = 500;
   return o;
-}
-
-void expect_close(const std::vector<std::vector<double>>& got,
-                  const std::vector<std::vector<double>>& want, double tol, const char* what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    ASSERT_EQ(got[i].size(), want[i].size()) << what << " " << i;
-    for (std::size_t k = 0; k < got[i].size(); ++k) {
-      ASSERT_FALSE(std::isnan(got[i][k])) << what << " " << i << "," << k;
-      EXPECT_NEAR(got[i][k], want[i][k], tol) << what << " " << i << " state " << k;
-    }
-  }
 }
 
 struct TreeCase {

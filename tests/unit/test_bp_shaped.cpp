@@ -11,8 +11,10 @@
 #include <mpe/factor_graph.hpp>
 
 #include "support/bp_ref.hpp"
+#include "support/expect_marginals.hpp"
 
 namespace {
+using mpe::test::expect_close;
 using namespace mpe;
 using bp::FactorGraph;
 
@@ -50,18 +52,6 @@ Forest forest(std::mt19937& rng, int trees, int k, int max_arity, double spread,
     fo.min_gap = std::min(fo.min_gap, ex.second_best_gap);
   }
   return fo;
-}
-
-void expect_close(const std::vector<std::vector<double>>& got,
-                  const std::vector<std::vector<double>>& want, double tol, const char* what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    ASSERT_EQ(got[i].size(), want[i].size()) << what << " " << i;
-    for (std::size_t x = 0; x < got[i].size(); ++x) {
-      ASSERT_FALSE(std::isnan(got[i][x])) << what << " " << i << "," << x;
-      EXPECT_NEAR(got[i][x], want[i][x], tol) << what << " " << i << " state " << x;
-    }
-  }
 }
 
 bp::Options options(bp::Method m, double damping, bp::Precision p = bp::Precision::f64) {
