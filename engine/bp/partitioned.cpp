@@ -142,14 +142,8 @@ bp::Result run_typed(Communicator& comm, const FactorGraph& g, const std::vector
   std::vector<std::int32_t> zeros(tot.size()), ev(p.evidence.begin(), p.evidence.end());
   const std::int32_t active = 1;
   kernels::BpArgs<T> a = bp::parts::host_args<T>(p.local, s);
+  bp::parts::set_host_buffers(a, ev, &active, q, r, scratch, change, o.method);
   a.log_pot = pot.data();
-  a.evidence = ev.empty() ? nullptr : ev.data();
-  a.active = &active;
-  a.q = q.data();
-  a.r = r.data();
-  a.scratch = scratch.data();
-  a.change = change.data();
-  a.max_product = o.method == bp::Method::max_product;
   a.damping = static_cast<T>(o.damping);
   a.pair2_factors = lists.pair2.data();
   a.num_pair2 = static_cast<std::int32_t>(lists.pair2.size());

@@ -55,6 +55,22 @@ void kernel_table(const std::vector<double>& tab, T* dst) {
   }
 }
 
+/// Points a at one instance's host buffers (all of which outlive a): its evidence (empty: none),
+/// an always-set active flag, the messages q and r, the scratch and the one change cell; and the
+/// method. What the one-process finish and the partitioned driver both run the kernel on.
+template <class T>
+void set_host_buffers(kernels::BpArgs<T>& a, const std::vector<std::int32_t>& ev,
+                      const std::int32_t* active, std::vector<T>& q, std::vector<T>& r,
+                      std::vector<T>& scratch, std::vector<T>& change, Method method) {
+  a.evidence = ev.empty() ? nullptr : ev.data();
+  a.active = active;
+  a.q = q.data();
+  a.r = r.data();
+  a.scratch = scratch.data();
+  a.change = change.data();
+  a.max_product = method == Method::max_product;
+}
+
 /// The CPU flooding fast path's work lists over `factors` (ascending ids of g): the binary
 /// pairwise ones with their pair2_info rows; the shaped ones (kernels::BpArgs::shape_rows),
 /// grouped by shape (arity, K), ascending ids within a shape, with their rows and info; then

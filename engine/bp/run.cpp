@@ -557,13 +557,7 @@ Result finish_typed(const FactorGraph& g, const Structure& s, const Instance& in
   if (!in.evidence.empty()) ev.assign(in.evidence.begin(), in.evidence.end());
   const std::int32_t active = 1;
   kernels::BpArgs<T> a = host_args<T>(g, s);
-  a.evidence = ev.empty() ? nullptr : ev.data();
-  a.active = &active;
-  a.q = q.data();
-  a.r = r.data();
-  a.scratch = scratch.data();
-  a.change = change.data();
-  a.max_product = o.method == Method::max_product;
+  set_host_buffers(a, ev, &active, q, r, scratch, change, o.method);
   ::mpe::detail::backend_for(Device::cpu()).bp_sweep(0, a, kernels::kBpVarStep);
   return finish(g, s, in, o, q.data(), r.data());
 }
