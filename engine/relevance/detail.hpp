@@ -103,8 +103,9 @@ struct PprOut {
   bool converged = false;
 };
 // A group of PPR queries whose float64 scores pass this many bytes keeps them in float32 where
-// the tolerance allows (ppr.cpp); tests set it to 0 to run that path on small graphs.
-extern std::int64_t ppr_float32_above_bytes;
+// the tolerance allows (ppr.cpp); tests set it to 0 to run that path on small graphs. Atomic:
+// a test may set it while another thread's store runs a query.
+extern std::atomic<std::int64_t> ppr_float32_above_bytes;
 // Scores of every query (seeds[k], *params[k]) on one view, in one batch; the top k among the
 // nodes where eligible[k] is 1 (nullptr: every node).
 void run_ppr(const PprView& v, const std::vector<PprSeeds>& seeds,

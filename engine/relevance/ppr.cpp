@@ -384,7 +384,7 @@ bool float32_allowed(std::int64_t first, std::int64_t width,
 }
 }  // namespace
 
-std::int64_t ppr_float32_above_bytes = std::int64_t(4) << 20;
+std::atomic<std::int64_t> ppr_float32_above_bytes{std::int64_t(4) << 20};
 
 void run_ppr(const PprView& v, const std::vector<PprSeeds>& seeds,
              const std::vector<const QueryParams*>& params,
@@ -402,7 +402,7 @@ void run_ppr(const PprView& v, const std::vector<PprSeeds>& seeds,
   // gather; the score vector fits the L2 cache): float32 only for groups of 4 and more. Every
   // query of a batch has the same parameters in practice, so the width is chosen on the first
   // query; the precision on each group.
-  const std::int64_t above = ppr_float32_above_bytes;
+  const std::int64_t above = ppr_float32_above_bytes.load(std::memory_order_relaxed);
   const auto large = [&](std::int64_t width) { return v.nodes * width * 8 > above; };
   const std::int64_t widest =
       !large(kernels::kPprMaxWidth) || float32_allowed(0, 1, params) ? kernels::kPprMaxWidth

@@ -236,19 +236,21 @@ void dense_step(const RelevanceGraph& g, const RelevancePropagateArgs& a,
   // |Δa|, its active nodes' out-edges and their next messages (exact integer sums, so the
   // result does not depend on the threads). The frontier stays implicit.
   const int threads = n * K > kParallelWork ? omp_get_max_threads() : 1;
+  // Each thread's slots start on their own 64-byte line (K may be 1: no false sharing).
+  const std::int64_t tstride = (K + 15) / 16 * 16;
   std::vector<float>& tdelta = ds.tdelta;
   std::vector<std::int64_t>& tedges = ds.tedges;
   std::vector<std::int64_t>& tpend = ds.tpend;
-  tdelta.assign(std::size_t(threads * K), 0.0f);
-  tedges.assign(std::size_t(threads * K), 0);
-  tpend.assign(std::size_t(threads * K), 0);
+  tdelta.assign(std::size_t(threads * tstride), 0.0f);
+  tedges.assign(std::size_t(threads * tstride), 0);
+  tpend.assign(std::size_t(threads * tstride), 0);
   std::vector<float>& gates = ds.gate;  // already filled: each query's gate
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const int t = omp_get_thread_num();
-    float* dl = tdelta.data() + std::int64_t(t) * K;
-    std::int64_t* fe = tedges.data() + std::int64_t(t) * K;
-    std::int64_t* pe = tpend.data() + std::int64_t(t) * K;
+    float* dl = tdelta.data() + std::int64_t(t) * tstride;
+    std::int64_t* fe = tedges.data() + std::int64_t(t) * tstride;
+    std::int64_t* pe = tpend.data() + std::int64_t(t) * tstride;
 #pragma omp for schedule(static, 256)
     for (std::int64_t i = 0; i < n; ++i) {
       const std::int64_t deg = g.row_offsets[i + 1] - g.row_offsets[i];
@@ -284,7 +286,7 @@ void dense_step(const RelevanceGraph& g, const RelevancePropagateArgs& a,
     st.frontier_edges = 0;
     st.pending = 0;
     for (int t = 0; t < threads; ++t) {
-      const std::size_t o = std::size_t(std::int64_t(t) * K + k);
+      const std::size_t o = std::size_t(std::int64_t(t) * tstride + k);
       deltas[std::size_t(k)] = std::max(deltas[std::size_t(k)], tdelta[o]);
       st.frontier_edges += tedges[o];
       st.pending += tpend[o];

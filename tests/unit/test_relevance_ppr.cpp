@@ -243,7 +243,7 @@ TEST(RelevancePpr, ComponentOrderedSweepsMatchFloat64) { check_component_batches
 // check above; the capped group falls back to float64 and reports its two sweeps.
 TEST(RelevancePpr, Float32ScoresMatchFloat64) {
   struct Restore {
-    std::int64_t was = relevance::detail::ppr_float32_above_bytes;
+    std::int64_t was = relevance::detail::ppr_float32_above_bytes.load();
     ~Restore() { relevance::detail::ppr_float32_above_bytes = was; }
   } restore;
   relevance::detail::ppr_float32_above_bytes = 0;
