@@ -25,6 +25,18 @@ MPE_HD float safe_div(float a, float b) {
   return ((a > kLogZeroHalf) & (b > kLogZeroHalf)) ? a - b : kLogZero;
 }
 
+// The host e^x's constants, shared by lse_exp and its 16-lane AVX-512 form
+// (kernels/cpu/attention_body.hpp): k = round(x·log2 e) by the shift, r = x − k·ln2 with ln2
+// in two parts, e^r by the degree-7 Taylor series (coefficients 1/n!).
+namespace lse_exp_c {
+constexpr float kShift = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693145751953125f;
+constexpr float kLn2Lo = 1.42860682030941723e-6f;
+constexpr float kC7 = 1.0f / 5040.0f, kC6 = 1.0f / 720.0f, kC5 = 1.0f / 120.0f;
+constexpr float kC4 = 1.0f / 24.0f, kC3 = 1.0f / 6.0f, kC2 = 0.5f;
+}  // namespace lse_exp_c
+
 // e^x for the terms of a log-sum-exp after the max shift (x <= 0; x below -87 gives ~1e-38).
 // On the host a branch-free polynomial that compilers vectorise (relative error ~2e-7: 2^k
 // times a degree-7 Taylor series on |r| <= ln2/2); on the device the accurate expf.
@@ -32,17 +44,17 @@ MPE_HD float lse_exp(float x) {
 #if defined(__CUDA_ARCH__)
   return expf(x);
 #else
+  using namespace lse_exp_c;
   x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-  constexpr float kShift = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  const float t = x * 1.44269504088896341f + kShift;
+  const float t = x * kLog2e + kShift;
   const float k = t - kShift;
-  const float r = (x - k * 0.693145751953125f) - k * 1.42860682030941723e-6f;
-  float p = 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
+  const float r = (x - k * kLn2Hi) - k * kLn2Lo;
+  float p = kC7;
+  p = p * r + kC6;
+  p = p * r + kC5;
+  p = p * r + kC4;
+  p = p * r + kC3;
+  p = p * r + kC2;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
   const int ki = static_cast<int>(k);
