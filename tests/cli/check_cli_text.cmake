@@ -26,6 +26,9 @@ expect("pos GREATER -1" "unclear error for a missing model: ${out}")
 run_mpe(out rc embed --model ${tiny} --device cpu --storage bf16 "x")
 string(FIND "${out}" "CUDA devices only" pos)
 expect("rc EQUAL 2 AND pos GREATER -1" "bf16 on the CPU gave rc=${rc}: ${out}")
+run_mpe(out rc embed --model ${tiny} --device gpu7 "x")
+string(FIND "${out}" "unknown device 'gpu7'" pos)
+expect("rc EQUAL 2 AND pos GREATER -1" "a bad --device gave rc=${rc}: ${out}")
 
 # import with the encoder: the store records it and text queries embed with it.
 file(REMOVE ${WORK}/text_g.db)
